@@ -1,0 +1,40 @@
+// Package mail turns a day's cat and quote into a message and delivers it,
+// over SMTP or into an outbox folder of .eml files.
+//
+// It knows nothing about schedules or the database: callers decide which
+// days go to whom and record what was delivered.
+package mail
+
+import "time"
+
+// Day is one calendar day's content.
+type Day struct {
+	// Date is the calendar day, as midnight in the owner's time zone.
+	Date   time.Time
+	Quote  string
+	Author string // may be empty
+	// Photo is the rendered JPEG (already oriented, resized and stripped).
+	Photo       []byte
+	PhotoWidth  int
+	PhotoHeight int
+}
+
+// Message is what one recipient gets: one day, or several days when a
+// catch-up digest covers the days cotd was away.
+type Message struct {
+	From string // RFC 5322 address, display name allowed
+	To   string // exactly one recipient, display name allowed
+	// Owner receives List-Unsubscribe requests; empty means From.
+	Owner string
+	// Days holds the days in this message, newest first.
+	Days []Day
+}
+
+// Result is the outcome of one message handed to a Sender.
+type Result struct {
+	Delivered bool
+	// Err is why the message was not delivered; nil when Delivered.
+	Err error
+	// Temporary is true when the server answered 4xx (worth retrying soon).
+	Temporary bool
+}
