@@ -28,6 +28,13 @@ type Message struct {
 	Owner string
 	// Days holds the days in this message, newest first.
 	Days []Day
+	// SentAt is the Date header. Pass the newest day's scheduled send time
+	// (not the wall clock) so that a resend is byte-for-byte the same mail;
+	// zero means Days[0].Date. It also decides which day reads as "today".
+	SentAt time.Time
+	// Skipped lists missed days that were not delivered (older than the
+	// catch-up cap, or catch-up=skip), so a digest can say so. Optional.
+	Skipped []time.Time
 }
 
 // Result is the outcome of one message handed to a Sender.
