@@ -1,0 +1,224 @@
+package store
+
+import (
+	"bytes"
+	"time"
+
+	"cotd/schedule"
+)
+
+// File is what the last scan saw at a path in the photo folder. Unchanged
+// size and modification time mean the contents are not read again.
+type File struct {
+	Size    int64  `json:"size"`
+	ModTime int64  `json:"mtime"` // UnixNano
+	Hash    string `json:"hash,omitempty"`
+	// Err is why the file cannot be used; kept so a bad file is reported
+	// once and not re-read on every run until it changes.
+	Err string `json:"err,omitempty"`
+}
+
+// Photo is one distinct cat, identified by the hash of its contents.
+type Photo struct {
+	Hash   string       `json:"hash"`
+	Path   string       `json:"path"` // a path it was last seen at, relative to the folder
+	Added  time.Time    `json:"added"`
+	Sent   int          `json:"sent"`
+	Last   schedule.Day `json:"last"`
+	Width  int          `json:"w"`
+	Height int          `json:"h"`
+	Render string       `json:"render"` // rendition cache key the mailed JPEG is stored under
+}
+
+// Quote is one distinct quote.
+type Quote struct {
+	ID     string       `json:"id"`
+	Text   string       `json:"text"`
+	Author string       `json:"author"`
+	Added  time.Time    `json:"added"`
+	Sent   int          `json:"sent"`
+	Last   schedule.Day `json:"last"`
+}
+
+// Day statuses.
+const (
+	StatusOpen    = "open"    // content chosen; deliveries may be pending
+	StatusSkipped = "skipped" // missed and given up (catch-up cap or skip mode)
+)
+
+// Day is what cotd decided for one calendar day. The chosen quote is copied
+// so a retry days later mails the same words even if quotes.txt changed.
+type Day struct {
+	Day         schedule.Day `json:"day"`
+	Status      string       `json:"status"`
+	Photo       string       `json:"photo,omitempty"`
+	PhotoWidth  int          `json:"w,omitempty"`
+	PhotoHeight int          `json:"h,omitempty"`
+	Quote       string       `json:"quote,omitempty"`
+	Text        string       `json:"text,omitempty"`
+	Author      string       `json:"author,omitempty"`
+	Decided     time.Time    `json:"decided"`
+	Why         string       `json:"why,omitempty"`
+}
+
+// Delivery records that a recipient's server accepted a day's message.
+type Delivery struct {
+	At        time.Time `json:"at"`
+	MessageID string    `json:"message_id"`
+}
+
+// Failure is a recipient whose last delivery attempt failed.
+type Failure struct {
+	Since     time.Time `json:"since"`
+	Last      time.Time `json:"last"`
+	Attempts  int       `json:"attempts"`
+	Error     string    `json:"error"`
+	Permanent bool      `json:"permanent"`
+}
+
+// Meta keys.
+const (
+	metaFirstRun = "first_run"
+	metaLastRun  = "last_run"
+)
+
+// State returns what the scheduler needs to decide the next days.
+func (t *Tx) State() (schedule.State, error) {
+	var st schedule.State
+	meta := t.tx.Bucket(bMeta)
+	for key, dst := range map[string]*time.Time{metaFirstRun: &st.FirstRun, metaLastRun: &st.LastRun} {
+		if raw := meta.Get([]byte(key)); raw != nil {
+			v, err := time.Parse(time.RFC3339Nano, string(raw))
+			if err != nil {
+				return st, err
+			}
+			*dst = v
+		}
+	}
+	if k, _ := t.tx.Bucket(bDays).Cursor().Last(); k != nil {
+		d, err := schedule.ParseDay(string(k))
+		if err != nil {
+			return st, err
+		}
+		st.Last = d
+	}
+	return st, nil
+}
+
+// RecordRun remembers the run's time (and the first run's).
+func (t *Tx) RecordRun(now time.Time) error {
+	meta := t.tx.Bucket(bMeta)
+	v := []byte(now.UTC().Format(time.RFC3339Nano))
+	if meta.Get([]byte(metaFirstRun)) == nil {
+		if err := meta.Put([]byte(metaFirstRun), v); err != nil {
+			return err
+		}
+	}
+	return meta.Put([]byte(metaLastRun), v)
+}
+
+// Meta returns a free-form value stored by a caller (e.g. the last summary).
+func (t *Tx) Meta(key string) []byte {
+	return bytes.Clone(t.tx.Bucket(bMeta).Get([]byte("x:" + key)))
+}
+
+// PutMeta stores a free-form value.
+func (t *Tx) PutMeta(key string, v []byte) error {
+	return t.tx.Bucket(bMeta).Put([]byte("x:"+key), v)
+}
+
+func (t *Tx) File(path string) (File, bool, error) { return getJSON[File](t.tx, bFiles, path) }
+func (t *Tx) PutFile(path string, f File) error    { return putJSON(t.tx, bFiles, path, f) }
+func (t *Tx) DeleteFile(path string) error         { return del(t.tx, bFiles, path) }
+func (t *Tx) EachFile(fn func(path string, f File) error) error {
+	return eachJSON(t.tx, bFiles, fn)
+}
+
+func (t *Tx) Photo(hash string) (Photo, bool, error) { return getJSON[Photo](t.tx, bPhotos, hash) }
+func (t *Tx) PutPhoto(p Photo) error                 { return putJSON(t.tx, bPhotos, p.Hash, p) }
+func (t *Tx) DeletePhoto(hash string) error          { return del(t.tx, bPhotos, hash) }
+func (t *Tx) EachPhoto(fn func(p Photo) error) error {
+	return eachJSON(t.tx, bPhotos, func(_ string, p Photo) error { return fn(p) })
+}
+
+func (t *Tx) Quote(id string) (Quote, bool, error) { return getJSON[Quote](t.tx, bQuotes, id) }
+func (t *Tx) PutQuote(q Quote) error               { return putJSON(t.tx, bQuotes, q.ID, q) }
+func (t *Tx) EachQuote(fn func(q Quote) error) error {
+	return eachJSON(t.tx, bQuotes, func(_ string, q Quote) error { return fn(q) })
+}
+
+func (t *Tx) Day(d schedule.Day) (Day, bool, error) { return getJSON[Day](t.tx, bDays, d.String()) }
+func (t *Tx) PutDay(d Day) error                    { return putJSON(t.tx, bDays, d.Day.String(), d) }
+
+// EachDay visits the recorded days from from on, oldest first.
+func (t *Tx) EachDay(from schedule.Day, fn func(d Day) error) error {
+	c := t.tx.Bucket(bDays).Cursor()
+	for k, _ := c.Seek([]byte(from.String())); k != nil; k, _ = c.Next() {
+		d, ok, err := getJSON[Day](t.tx, bDays, string(k))
+		if err != nil {
+			return err
+		}
+		if ok {
+			if err := fn(d); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// DayPhoto returns the mailed JPEG kept for an open day, so a retry does
+// not depend on the photo still being in the folder.
+func (t *Tx) DayPhoto(d schedule.Day) []byte {
+	return bytes.Clone(t.tx.Bucket(bDayPhotos).Get([]byte(d.String())))
+}
+func (t *Tx) PutDayPhoto(d schedule.Day, jpeg []byte) error {
+	return t.tx.Bucket(bDayPhotos).Put([]byte(d.String()), jpeg)
+}
+func (t *Tx) DeleteDayPhoto(d schedule.Day) error { return del(t.tx, bDayPhotos, d.String()) }
+
+// EachDayPhoto lists the days that still keep a JPEG.
+func (t *Tx) EachDayPhoto(fn func(d schedule.Day) error) error {
+	return t.tx.Bucket(bDayPhotos).ForEach(func(k, _ []byte) error {
+		d, err := schedule.ParseDay(string(k))
+		if err != nil {
+			return err
+		}
+		return fn(d)
+	})
+}
+
+func deliveryKey(d schedule.Day, addr string) string { return d.String() + "\x00" + addr }
+
+func (t *Tx) Delivery(d schedule.Day, addr string) (Delivery, bool, error) {
+	return getJSON[Delivery](t.tx, bDeliveries, deliveryKey(d, addr))
+}
+func (t *Tx) PutDelivery(d schedule.Day, addr string, v Delivery) error {
+	return putJSON(t.tx, bDeliveries, deliveryKey(d, addr), v)
+}
+
+// DeliveryCount counts deliveries recorded for day d.
+func (t *Tx) DeliveryCount(d schedule.Day) int {
+	n := 0
+	c := t.tx.Bucket(bDeliveries).Cursor()
+	prefix := []byte(d.String() + "\x00")
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		n++
+	}
+	return n
+}
+
+func (t *Tx) Failure(addr string) (Failure, bool, error) {
+	return getJSON[Failure](t.tx, bFailures, addr)
+}
+func (t *Tx) PutFailure(addr string, f Failure) error { return putJSON(t.tx, bFailures, addr, f) }
+func (t *Tx) DeleteFailure(addr string) error         { return del(t.tx, bFailures, addr) }
+func (t *Tx) EachFailure(fn func(addr string, f Failure) error) error {
+	return eachJSON(t.tx, bFailures, fn)
+}
+
+// Alerts returns the raw alert bookkeeping kept for the monitoring code.
+func (t *Tx) Alerts() []byte { return bytes.Clone(t.tx.Bucket(bAlerts).Get([]byte("state"))) }
+
+// PutAlerts stores the alert bookkeeping.
+func (t *Tx) PutAlerts(v []byte) error { return t.tx.Bucket(bAlerts).Put([]byte("state"), v) }

@@ -1,0 +1,214 @@
+// Package store keeps cotd's state in one bbolt file: the photo and quote
+// index, which day got which cat, and which recipient got which day.
+//
+// A delivery is written only after the server accepted the message, one
+// commit per message, so a power cut can cost at most one duplicate. The
+// store never deletes or rewrites a file it does not recognise.
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// SchemaVersion is the layout this build writes. Older layouts are migrated
+// on open; newer ones are refused rather than misread.
+const SchemaVersion = 1
+
+// Errors that callers map to exit code 3 (refuse to act on the state).
+var (
+	// ErrLocked means another process holds the database.
+	ErrLocked = errors.New("another cotd run is using the database")
+	// ErrNotDatabase means the file is not a cotd database (or is damaged).
+	ErrNotDatabase = errors.New("not a cotd database, or damaged")
+	// ErrNewerSchema means a newer cotd wrote the database.
+	ErrNewerSchema = errors.New("written by a newer cotd")
+)
+
+var (
+	bMeta       = []byte("meta")
+	bFiles      = []byte("files")
+	bPhotos     = []byte("photos")
+	bQuotes     = []byte("quotes")
+	bDays       = []byte("days")
+	bDayPhotos  = []byte("dayphotos")
+	bDeliveries = []byte("deliveries")
+	bFailures   = []byte("failures")
+	bAlerts     = []byte("alerts")
+	allBuckets  = [][]byte{bMeta, bFiles, bPhotos, bQuotes, bDays, bDayPhotos, bDeliveries, bFailures, bAlerts}
+)
+
+// Store is an open database.
+type Store struct {
+	db   *bolt.DB
+	path string
+}
+
+// Open opens or creates the database at path, waiting up to timeout for
+// another process to release it.
+func Open(path string, timeout time.Duration) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
+	fi, statErr := os.Stat(path)
+	existed := statErr == nil && fi.Size() > 0
+	if statErr == nil && fi.IsDir() {
+		return nil, fmt.Errorf("database %s: is a directory: %w", path, ErrNotDatabase)
+	}
+	if existed {
+		// bbolt maps the file read-write; check the header first so that a
+		// file that is not a database is never touched.
+		if err := sniff(path); err != nil {
+			return nil, err
+		}
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
+	if err != nil {
+		switch {
+		case errors.Is(err, berrors.ErrTimeout):
+			return nil, fmt.Errorf("database %s: %w (waited %s)", path, ErrLocked, timeout)
+		case existed:
+			return nil, fmt.Errorf("database %s: %w: %v", path, ErrNotDatabase, err)
+		}
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path}
+	if err := s.init(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// sniff reads the bbolt magic number so foreign files are refused early.
+func sniff(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("database %s: %w", path, err)
+	}
+	defer f.Close()
+	head := make([]byte, 32)
+	if _, err := f.ReadAt(head, 0); err != nil {
+		return fmt.Errorf("database %s: %w: too short (%v)", path, ErrNotDatabase, err)
+	}
+	// page header (16 bytes) then meta: magic uint32 0xED0CDAED, little endian.
+	if head[16] != 0xED || head[17] != 0xDA || head[18] != 0x0C || head[19] != 0xED {
+		return fmt.Errorf("database %s: %w (no bbolt header)", path, ErrNotDatabase)
+	}
+	return nil
+}
+
+func (s *Store) init() error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bMeta)
+		if meta == nil {
+			if hasOtherBuckets(tx) {
+				return fmt.Errorf("%w (bbolt file without cotd's meta bucket)", ErrNotDatabase)
+			}
+		}
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		meta = tx.Bucket(bMeta)
+		v := 0
+		if raw := meta.Get([]byte("schema")); raw != nil {
+			n, err := strconv.Atoi(string(raw))
+			if err != nil {
+				return fmt.Errorf("%w (schema version %q)", ErrNotDatabase, raw)
+			}
+			v = n
+		}
+		if v > SchemaVersion {
+			return fmt.Errorf("%w (schema %d, this cotd knows %d); upgrade cotd", ErrNewerSchema, v, SchemaVersion)
+		}
+		for ; v < SchemaVersion; v++ {
+			if err := migrations[v](tx); err != nil {
+				return fmt.Errorf("migrate schema %d to %d: %w", v, v+1, err)
+			}
+		}
+		return meta.Put([]byte("schema"), []byte(strconv.Itoa(SchemaVersion)))
+	})
+	if err != nil {
+		return fmt.Errorf("database %s: %w", s.path, err)
+	}
+	return nil
+}
+
+func hasOtherBuckets(tx *bolt.Tx) bool {
+	found := false
+	_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+		found = true
+		return nil
+	})
+	return found
+}
+
+// migrations[v] upgrades schema v to v+1 inside one transaction, so an
+// interrupted upgrade leaves the old layout intact.
+var migrations = map[int]func(*bolt.Tx) error{
+	0: func(*bolt.Tx) error { return nil }, // a new database: buckets are created above
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Close releases the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Update runs fn in a read-write transaction; it commits (and syncs) when fn
+// returns nil.
+func (s *Store) Update(fn func(*Tx) error) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx}) })
+}
+
+// View runs fn in a read-only transaction.
+func (s *Store) View(fn func(*Tx) error) error {
+	return s.db.View(func(tx *bolt.Tx) error { return fn(&Tx{tx}) })
+}
+
+// Tx is a transaction with typed accessors.
+type Tx struct{ tx *bolt.Tx }
+
+func getJSON[T any](tx *bolt.Tx, bucket []byte, key string) (T, bool, error) {
+	var v T
+	raw := tx.Bucket(bucket).Get([]byte(key))
+	if raw == nil {
+		return v, false, nil
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return v, false, fmt.Errorf("%s/%s: %w", bucket, key, err)
+	}
+	return v, true, nil
+}
+
+func putJSON(tx *bolt.Tx, bucket []byte, key string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucket).Put([]byte(key), raw)
+}
+
+func eachJSON[T any](tx *bolt.Tx, bucket []byte, fn func(key string, v T) error) error {
+	return tx.Bucket(bucket).ForEach(func(k, raw []byte) error {
+		var v T
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return fmt.Errorf("%s/%s: %w", bucket, k, err)
+		}
+		return fn(string(k), v)
+	})
+}
+
+func del(tx *bolt.Tx, bucket []byte, key string) error {
+	return tx.Bucket(bucket).Delete([]byte(key))
+}
