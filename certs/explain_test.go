@@ -1,0 +1,165 @@
+package certs
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestExplain(t *testing.T) {
+	ca := newCA(t, "Home CA", now.AddDate(5, 0, 0))
+	other := newCA(t, "Someone Else's CA", now.AddDate(5, 0, 0))
+	host := "mail.example.test"
+	mk := func(o leafOpts) *x509.Certificate {
+		if o.dns == nil && o.ips == nil {
+			o.dns = []string{host}
+		}
+		if o.cn == "" {
+			o.cn = host
+		}
+		if o.notAfter.IsZero() {
+			o.notAfter = now.AddDate(0, 3, 0)
+		}
+		return leaf(t, ca, o).Leaf
+	}
+	selfSigned := leaf(t, nil, leafOpts{cn: host, dns: []string{host}, notAfter: now.AddDate(1, 0, 0)}).Leaf
+	expiredCA := newCA(t, "Old Intermediate", now.AddDate(0, 0, -3))
+	chainLeaf := leaf(t, expiredCA, leafOpts{cn: host, dns: []string{host}, notBefore: now.AddDate(0, -1, 0), notAfter: now.AddDate(0, 1, 0)}).Leaf
+
+	tests := []struct {
+		name     string
+		err      error
+		contains []string
+		absent   []string
+		as       func(t *testing.T, err error)
+	}{
+		{
+			name:     "expired",
+			err:      verifyErr(t, mk(leafOpts{notAfter: now.AddDate(0, 0, -5)}), host, ca.pool),
+			contains: []string{"the certificate of mail.example.test expired on 2026-11-20 (5 days ago)", "renew it on the server", "cotd will not send to a server with an expired certificate"},
+			as:       mustAs[x509.CertificateInvalidError],
+		},
+		{
+			name:     "not yet valid",
+			err:      verifyErr(t, mk(leafOpts{notBefore: now.AddDate(0, 0, 3), notAfter: now.AddDate(0, 6, 0)}), host, ca.pool),
+			contains: []string{"mail.example.test", "is not valid until 2026-11-28 (in 3 days)", "clock"},
+			absent:   []string{"expired"},
+			as:       mustAs[x509.CertificateInvalidError],
+		},
+		{
+			name:     "wrong host",
+			err:      verifyErr(t, mk(leafOpts{dns: []string{"smtp.other.test", "mx.other.test"}}), host, ca.pool),
+			contains: []string{"the certificate of mail.example.test is for smtp.other.test, mx.other.test, not for mail.example.test", "get a certificate that includes mail.example.test"},
+			as:       mustAs[x509.HostnameError],
+		},
+		{
+			name:     "wrong host, ip",
+			err:      verifyErr(t, mk(leafOpts{ips: []net.IP{net.ParseIP("192.0.2.7")}}), "192.0.2.8", ca.pool),
+			contains: []string{"is for 192.0.2.7, not for 192.0.2.8"},
+			as:       mustAs[x509.HostnameError],
+		},
+		{
+			name:     "wrong host, many names",
+			err:      verifyErr(t, mk(leafOpts{dns: []string{"a.test", "b.test", "c.test", "d.test", "e.test", "f.test", "g.test"}}), host, ca.pool),
+			contains: []string{"a.test, b.test, c.test, d.test, e.test and 2 more, not for mail.example.test"},
+			absent:   []string{"f.test"},
+		},
+		{
+			name:     "unknown authority",
+			err:      verifyErr(t, mk(leafOpts{}), host, other.pool),
+			contains: []string{"the certificate of mail.example.test is signed by an unknown authority (issuer CN=Home CA)", "if it is your own CA, pass it with --smtp-ca-file"},
+			as:       mustAs[x509.UnknownAuthorityError],
+		},
+		{
+			name:     "self-signed",
+			err:      verifyErr(t, selfSigned, host, ca.pool),
+			contains: []string{"mail.example.test", "self-signed", "unknown authority", "--smtp-ca-file"},
+			as:       mustAs[x509.UnknownAuthorityError],
+		},
+		{
+			name: "expired intermediate",
+			err: func() error {
+				inter := x509.NewCertPool()
+				inter.AddCert(expiredCA.cert)
+				_, err := chainLeaf.Verify(x509.VerifyOptions{Roots: expiredCA.pool, Intermediates: inter, DNSName: host, CurrentTime: now})
+				if err == nil {
+					t.Fatal("chain with an expired CA verifies")
+				}
+				return err
+			}(),
+			contains: []string{`the CA certificate "CN=Old Intermediate" in the chain of mail.example.test expired on 2026-11-22 (3 days ago)`},
+			as:       mustAs[x509.CertificateInvalidError],
+		},
+		{
+			name:     "no system roots",
+			err:      x509.SystemRootsError{},
+			contains: []string{"mail.example.test", "apt install ca-certificates"},
+		},
+		{
+			name:     "wrapped by the caller",
+			err:      fmt.Errorf("dial smtp: %w", verifyErr(t, mk(leafOpts{notAfter: now.AddDate(0, 0, -5)}), host, ca.pool)),
+			contains: []string{"expired on 2026-11-20"},
+			as:       mustAs[x509.CertificateInvalidError],
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Explain(host, tt.err, now)
+			msg := got.Error()
+			for _, want := range tt.contains {
+				if !strings.Contains(msg, want) {
+					t.Errorf("message %q lacks %q", msg, want)
+				}
+			}
+			for _, bad := range append(tt.absent, "x509:") {
+				if strings.Contains(msg, bad) {
+					t.Errorf("message %q contains %q", msg, bad)
+				}
+			}
+			if strings.ContainsAny(msg, "\r\n") {
+				t.Errorf("message %q is more than one line", msg)
+			}
+			if !errors.Is(got, tt.err) {
+				t.Errorf("Explain's error does not wrap the original")
+			}
+			if tt.as != nil {
+				tt.as(t, got)
+			}
+		})
+	}
+}
+
+// TestExplainHandshake feeds Explain what a real TLS client returns (a
+// *tls.CertificateVerificationError around the x509 error), as the SMTP
+// code will.
+func TestExplainHandshake(t *testing.T) {
+	ca := newCA(t, "Home CA", now.AddDate(5, 0, 0))
+	addr := serveTLS(t, leaf(t, ca, leafOpts{cn: "localhost", ips: []net.IP{net.IPv4(127, 0, 0, 1)}, notAfter: now.AddDate(0, 0, -5)}))
+	_, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: ca.pool, ServerName: "127.0.0.1", Time: func() time.Time { return now }})
+	if err == nil {
+		t.Fatal("handshake with an expired certificate succeeded")
+	}
+	got := Explain("127.0.0.1", err, now)
+	want := "the certificate of 127.0.0.1 expired on 2026-11-20 (5 days ago); renew it on the server, cotd will not send to a server with an expired certificate"
+	if got.Error() != want {
+		t.Errorf("Explain =\n %q\nwant\n %q", got, want)
+	}
+	mustAs[*tls.CertificateVerificationError](t, got)
+	mustAs[x509.CertificateInvalidError](t, got)
+}
+
+func TestExplainPassesOtherErrors(t *testing.T) {
+	if Explain("h", nil, now) != nil {
+		t.Error("Explain(nil) is not nil")
+	}
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	if got := Explain("h", refused, now); got != error(refused) {
+		t.Errorf("Explain changed a non-certificate error: %v", got)
+	}
+}
