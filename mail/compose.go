@@ -1,0 +1,430 @@
+package mail
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"mime/quotedprintable"
+	netmail "net/mail"
+	"net/textproto"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	gomail "github.com/wneessen/go-mail"
+)
+
+// brand is the name recipients know the mail by.
+const brand = "Cat of the Day"
+
+// ParseAddress validates one address such as `Cee <c@example.test>` or
+// `c@example.test`. It refuses control characters (CR and LF above all, the
+// stuff of header injection), bidi overrides, several addresses at once and
+// display names whose RFC 2047 encoded words decode to control characters.
+// The error quotes the offending value so the owner can find it.
+func ParseAddress(s string) (*netmail.Address, error) {
+	if !utf8.ValidString(s) {
+		return nil, fmt.Errorf("address %q is not valid UTF-8: retype it", s)
+	}
+	if r, bad := firstForbidden(s); bad {
+		return nil, fmt.Errorf("address %q contains the control character %U: remove it (line breaks in an address are refused)", s, r)
+	}
+	trimmed := strings.TrimSpace(s)
+	if trimmed == "" {
+		return nil, errors.New(`address is empty: write it like "Cee <c@example.test>" or c@example.test`)
+	}
+	a, err := netmail.ParseAddress(trimmed)
+	if err != nil {
+		reason := strings.TrimPrefix(err.Error(), "mail: ")
+		if strings.Contains(reason, "single address") {
+			return nil, fmt.Errorf("address %q holds more than one address: give exactly one here", s)
+		}
+		return nil, fmt.Errorf("address %q is not valid (%s): write it like \"Cee <c@example.test>\" or c@example.test", s, reason)
+	}
+	// net/mail decodes =?utf-8?q?...?= display names, so check what came out too.
+	if r, bad := firstForbidden(a.Name + a.Address); bad {
+		return nil, fmt.Errorf("address %q decodes to the control character %U: remove it", s, r)
+	}
+	if !utf8.ValidString(a.Name) {
+		return nil, fmt.Errorf("address %q has a display name that is not valid UTF-8: retype it", s)
+	}
+	return a, nil
+}
+
+// ParseAddressList splits a comma-separated list such as the --to value and
+// parses each entry with ParseAddress. Commas inside quoted display names,
+// angle brackets and comments do not split. Blank entries (a trailing comma)
+// are ignored; an empty list and an address listed twice are errors.
+func ParseAddressList(s string) ([]*netmail.Address, error) {
+	var out []*netmail.Address
+	seen := map[string]bool{}
+	for _, item := range splitAddressList(s) {
+		if strings.TrimSpace(item) == "" && !strings.ContainsFunc(item, isForbidden) {
+			continue
+		}
+		a, err := ParseAddress(item)
+		if err != nil {
+			return nil, err
+		}
+		key := strings.ToLower(a.Address)
+		if seen[key] {
+			return nil, fmt.Errorf("address %q is listed twice: give each recipient once", a.Address)
+		}
+		seen[key] = true
+		out = append(out, a)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no address in %q: give at least one, e.g. \"Cee <c@example.test>, d@example.test\"", s)
+	}
+	return out, nil
+}
+
+// splitAddressList splits at commas that are outside "quoted strings",
+// <angle brackets> and (comments). Backslash escapes a character inside quotes
+// and comments, as in RFC 5322.
+func splitAddressList(s string) []string {
+	var (
+		items   []string
+		start   int
+		quoted  bool
+		escaped bool
+		angle   int
+		comment int
+	)
+	for i, r := range s {
+		switch {
+		case escaped:
+			escaped = false
+		case r == '\\' && (quoted || comment > 0):
+			escaped = true
+		case quoted:
+			if r == '"' {
+				quoted = false
+			}
+		case r == '"':
+			quoted = true
+		case r == '(':
+			comment++
+		case r == ')' && comment > 0:
+			comment--
+		case comment > 0:
+		case r == '<':
+			angle++
+		case r == '>' && angle > 0:
+			angle--
+		case r == ',' && angle == 0:
+			items = append(items, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(items, s[start:])
+}
+
+// isForbidden reports characters that never belong in a header: C0 and C1
+// controls (CR, LF, NUL, TAB...), DEL, the Unicode line and paragraph
+// separators and the bidi overrides that can make an address read as another.
+func isForbidden(r rune) bool {
+	switch {
+	case unicode.IsControl(r):
+		return true
+	case r == '\u2028' || r == '\u2029':
+		return true
+	case r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069':
+		return true
+	}
+	return false
+}
+
+func firstForbidden(s string) (rune, bool) {
+	for _, r := range s {
+		if isForbidden(r) {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
+// cleanHeaderText turns anything forbidden in a header into a space and
+// collapses runs of white space, so text from the quotes file or the config
+// can never start a new header line.
+func cleanHeaderText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if isForbidden(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// Subject is the subject line: the brand and the date, short so phones show
+// all of it, and distinct per day so days never thread into one conversation.
+// A digest names its date range and how many cats it carries.
+func Subject(m Message) string {
+	if len(m.Days) == 0 {
+		return brand
+	}
+	newest := m.Days[0].Date
+	if len(m.Days) == 1 {
+		return brand + ": " + newest.Format("Mon 2 Jan 2006")
+	}
+	oldest := m.Days[len(m.Days)-1].Date
+	return fmt.Sprintf("%s: %s (%d cats)", brand, dateRange(oldest, newest), len(m.Days))
+}
+
+// dateRange writes "9–12 Mar 2025", "28 Feb – 2 Mar 2025" or
+// "30 Dec 2024 – 2 Jan 2025", naming each part only once.
+func dateRange(from, to time.Time) string {
+	switch {
+	case from.Year() != to.Year():
+		return from.Format("2 Jan 2006") + " – " + to.Format("2 Jan 2006")
+	case from.Month() != to.Month():
+		return from.Format("2 Jan") + " – " + to.Format("2 Jan 2006")
+	default:
+		return from.Format("2") + "–" + to.Format("2 Jan 2006")
+	}
+}
+
+// MessageID returns the Message-ID, angle brackets included, as it appears
+// in the header. It depends only on the days' dates and the recipient's
+// address, so a resend of the same day to the same person carries the same
+// ID and clients can recognise it. The recipient is hashed, not spelled out,
+// because Message-IDs travel in References headers of forwarded mail.
+func MessageID(m Message) string {
+	rcpt := strings.ToLower(strings.TrimSpace(m.To))
+	if a, err := ParseAddress(m.To); err == nil {
+		rcpt = strings.ToLower(a.Address)
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "cotd message-id v1\n%s\n", rcpt)
+	for _, d := range m.Days {
+		fmt.Fprintf(h, "%s\n", d.Date.Format(time.DateOnly))
+	}
+	sum := hex.EncodeToString(h.Sum(nil))[:24]
+
+	var dates string
+	switch n := len(m.Days); n {
+	case 0:
+		dates = "none"
+	case 1:
+		dates = m.Days[0].Date.Format("20060102")
+	default:
+		dates = m.Days[n-1].Date.Format("20060102") + "-" + m.Days[0].Date.Format("20060102")
+	}
+	return "<cotd." + dates + "." + sum + "@" + senderDomain(m.From) + ">"
+}
+
+// senderDomain is the domain of From, the right-hand side of Message-IDs and
+// Content-IDs; a From that does not parse (Compose refuses it anyway) gives
+// a reserved name rather than a panic.
+func senderDomain(from string) string {
+	a, err := ParseAddress(from)
+	if err != nil {
+		return "cotd.invalid"
+	}
+	at := strings.LastIndexByte(a.Address, '@')
+	domain := strings.ToLower(a.Address[at+1:])
+	if domain == "" || strings.ContainsAny(domain, "<>\"\\ ") {
+		return "cotd.invalid"
+	}
+	return domain
+}
+
+// Compose builds the message one recipient gets: one day, or a catch-up
+// digest when m.Days holds several (newest first).
+//
+// The MIME structure is what mail clients expect from a photo newsletter:
+//
+//	multipart/alternative
+//	├── text/plain                  (quoted-printable, reads well alone)
+//	└── multipart/related
+//	    ├── text/html               (references each cat as cid:...)
+//	    └── image/jpeg ...          (one per day, inline, own Content-ID)
+//
+// Boundaries are derived from the Message-ID, so composing the same message
+// twice gives the same bytes.
+func Compose(m Message) (*gomail.Msg, error) {
+	if err := validate(m); err != nil {
+		return nil, err
+	}
+	from, err := ParseAddress(m.From)
+	if err != nil {
+		return nil, fmt.Errorf("from: %w", err)
+	}
+	to, err := ParseAddress(m.To)
+	if err != nil {
+		return nil, fmt.Errorf("to: %w", err)
+	}
+	owner := from
+	if strings.TrimSpace(m.Owner) != "" {
+		if owner, err = ParseAddress(m.Owner); err != nil {
+			return nil, fmt.Errorf("owner: %w", err)
+		}
+	}
+
+	id := MessageID(m)
+	domain := senderDomain(m.From)
+	cids := make([]string, len(m.Days))
+	srcs := make([]string, len(m.Days))
+	for i, d := range m.Days {
+		cids[i] = "cat-" + d.Date.Format(time.DateOnly) + "@" + domain
+		srcs[i] = "cid:" + cids[i]
+	}
+	v, err := newView(m, owner, srcs)
+	if err != nil {
+		return nil, err
+	}
+	htmlBody, err := renderHTML(v)
+	if err != nil {
+		return nil, err
+	}
+	textBody, err := renderText(v)
+	if err != nil {
+		return nil, err
+	}
+
+	seed := sha256.Sum256([]byte(id))
+	tag := hex.EncodeToString(seed[:12])
+	relBoundary := "cotd_rel_" + tag
+	related, err := buildRelated(htmlBody, m.Days, cids, relBoundary)
+	if err != nil {
+		return nil, err
+	}
+
+	msg := gomail.NewMsg(
+		gomail.WithBoundary("cotd_alt_"+tag),
+		gomail.WithNoDefaultUserAgent(),
+	)
+	msg.FromMailAddress(from)
+	msg.ToMailAddress(to)
+	msg.Subject(cleanHeaderText(Subject(m)))
+	msg.SetDateWithValue(sentAt(m))
+	msg.SetMessageIDWithValue(strings.TrimSuffix(strings.TrimPrefix(id, "<"), ">"))
+	msg.SetListUnsubscribe(unsubscribeURL(owner.Address))
+	// RFC 3834: this is machine-sent mail; holiday auto-replies should not
+	// answer it, and Exchange honours its own header for the same thing.
+	msg.SetGenHeader(gomail.Header("Auto-Submitted"), "auto-generated")
+	msg.SetGenHeader(gomail.HeaderXAutoResponseSuppress, "All")
+	msg.SetUserAgent("cotd")
+
+	msg.SetBodyString(gomail.TypeTextPlain, textBody)
+	relatedType := gomail.ContentType(`multipart/related; boundary="` + relBoundary + `"; type="text/html"`)
+	msg.AddAlternativeWriter(relatedType, func(w io.Writer) (int64, error) {
+		n, err := w.Write(related)
+		return int64(n), err
+	}, gomail.WithPartEncoding(gomail.NoEncoding))
+	return msg, nil
+}
+
+// WriteEML writes msg as RFC 5322 bytes with CRLF line endings: what an
+// SMTP server would receive, and what the outbox and `cotd preview` store.
+func WriteEML(w io.Writer, msg *gomail.Msg) error {
+	if _, err := msg.WriteTo(w); err != nil {
+		return fmt.Errorf("write message: %w", err)
+	}
+	return nil
+}
+
+func validate(m Message) error {
+	if len(m.Days) == 0 {
+		return errors.New("compose: the message holds no day")
+	}
+	for i, d := range m.Days {
+		if len(d.Photo) == 0 {
+			return fmt.Errorf("compose: day %s has no photo", d.Date.Format(time.DateOnly))
+		}
+		if i > 0 && !d.Date.Before(m.Days[i-1].Date) {
+			return fmt.Errorf("compose: days must be newest first and distinct, got %s after %s",
+				d.Date.Format(time.DateOnly), m.Days[i-1].Date.Format(time.DateOnly))
+		}
+	}
+	return nil
+}
+
+func sentAt(m Message) time.Time {
+	if !m.SentAt.IsZero() {
+		return m.SentAt
+	}
+	return m.Days[0].Date
+}
+
+// unsubscribeURL is the mailto: URI of List-Unsubscribe and of the footer's
+// link. Characters outside a conservative set are percent-encoded so an odd
+// but valid local part cannot break the URI.
+func unsubscribeURL(addr string) string {
+	var b strings.Builder
+	b.WriteString("mailto:")
+	for _, c := range []byte(addr) {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			strings.IndexByte("@.-_+!$'*=~", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	b.WriteString("?subject=unsubscribe")
+	return b.String()
+}
+
+// buildRelated writes the multipart/related body: the HTML first (the root
+// part), then each day's JPEG, inline, addressed by its Content-ID.
+func buildRelated(htmlBody []byte, days []Day, cids []string, boundary string) ([]byte, error) {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	if err := w.SetBoundary(boundary); err != nil {
+		return nil, fmt.Errorf("compose: boundary: %w", err)
+	}
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Type", "text/html; charset=UTF-8")
+	h.Set("Content-Transfer-Encoding", "quoted-printable")
+	pw, err := w.CreatePart(h)
+	if err != nil {
+		return nil, fmt.Errorf("compose: html part: %w", err)
+	}
+	qp := quotedprintable.NewWriter(pw)
+	if _, err := qp.Write(htmlBody); err != nil {
+		return nil, fmt.Errorf("compose: html part: %w", err)
+	}
+	if err := qp.Close(); err != nil {
+		return nil, fmt.Errorf("compose: html part: %w", err)
+	}
+	for i, d := range days {
+		name := "cat-" + d.Date.Format(time.DateOnly) + ".jpg"
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Type", `image/jpeg; name="`+name+`"`)
+		h.Set("Content-Transfer-Encoding", "base64")
+		h.Set("Content-Disposition", `inline; filename="`+name+`"`)
+		h.Set("Content-Id", "<"+cids[i]+">")
+		pw, err := w.CreatePart(h)
+		if err != nil {
+			return nil, fmt.Errorf("compose: image part %s: %w", name, err)
+		}
+		if err := writeBase64Lines(pw, d.Photo); err != nil {
+			return nil, fmt.Errorf("compose: image part %s: %w", name, err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("compose: close related part: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// writeBase64Lines writes data as base64 in 76-character lines (RFC 2045).
+func writeBase64Lines(w io.Writer, data []byte) error {
+	enc := base64.StdEncoding.EncodeToString(data)
+	for len(enc) > 0 {
+		n := min(76, len(enc))
+		if _, err := io.WriteString(w, enc[:n]+"\r\n"); err != nil {
+			return err
+		}
+		enc = enc[n:]
+	}
+	return nil
+}

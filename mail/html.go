@@ -1,0 +1,249 @@
+package mail
+
+import (
+	"bytes"
+	"embed"
+	"encoding/base64"
+	"fmt"
+	htmltemplate "html/template"
+	"image/jpeg"
+	netmail "net/mail"
+	"strconv"
+	"strings"
+	texttemplate "text/template"
+	"time"
+)
+
+//go:embed templates/mail.html.tmpl templates/mail.txt.tmpl
+var templateFS embed.FS
+
+var (
+	htmlTmpl = htmltemplate.Must(htmltemplate.New("mail.html.tmpl").ParseFS(templateFS, "templates/mail.html.tmpl"))
+	textTmpl = texttemplate.Must(texttemplate.New("mail.txt.tmpl").ParseFS(templateFS, "templates/mail.txt.tmpl"))
+)
+
+// contentWidth is the width of the mail's single column in CSS pixels: the
+// cat fills it, phones shrink it to the screen.
+const contentWidth = 600
+
+// HTML renders m as one standalone HTML page for `cotd preview` and the
+// browser test: the markup the mail carries, with each cid: image replaced
+// by a data: URI so the file opens anywhere without its message.
+func HTML(m Message) ([]byte, error) {
+	if err := validate(m); err != nil {
+		return nil, err
+	}
+	from, err := ParseAddress(m.From)
+	if err != nil {
+		return nil, fmt.Errorf("from: %w", err)
+	}
+	if m.To != "" {
+		if _, err := ParseAddress(m.To); err != nil {
+			return nil, fmt.Errorf("to: %w", err)
+		}
+	}
+	owner := from
+	if strings.TrimSpace(m.Owner) != "" {
+		if owner, err = ParseAddress(m.Owner); err != nil {
+			return nil, fmt.Errorf("owner: %w", err)
+		}
+	}
+	srcs := make([]string, len(m.Days))
+	for i, d := range m.Days {
+		srcs[i] = "data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(d.Photo)
+	}
+	v, err := newView(m, owner, srcs)
+	if err != nil {
+		return nil, err
+	}
+	return renderHTML(v)
+}
+
+// view is what both templates see. Every string in it is plain text; the
+// HTML template escapes it, so a quote holding <script> stays words.
+type view struct {
+	Subject   string
+	Preheader string
+	Digest    bool
+	// Intro opens a digest ("While cotd was away: ...") or a late single day.
+	Intro     string
+	Days      []dayView
+	CatNote   string // the text part's pointer to the pictures
+	From      string // who sends it, as people know them
+	OwnerAddr string
+	Unsub     htmltemplate.URL
+	// MSO wraps the column in a fixed-width table for Outlook on Windows,
+	// which ignores max-width. html/template drops comments from templates,
+	// so these conditional comments come in as trusted constants.
+	MSOOpen, MSOClose htmltemplate.HTML
+}
+
+type dayView struct {
+	Heading string // "Today, Wednesday 12 March" in a digest
+	Date    string // "Wednesday, 12 March 2025"
+	Quote   string
+	Author  string
+	Src     htmltemplate.URL
+	Alt     string
+	Width   int
+	Height  int
+}
+
+const (
+	msoOpen  = `<!--[if mso]><table role="presentation" width="600" align="center" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->`
+	msoClose = `<!--[if mso]></td></tr></table><![endif]-->`
+)
+
+func newView(m Message, owner *netmail.Address, srcs []string) (view, error) {
+	v := view{
+		Subject:   cleanHeaderText(Subject(m)),
+		Digest:    len(m.Days) > 1,
+		OwnerAddr: owner.Address,
+		Unsub:     htmltemplate.URL(unsubscribeURL(owner.Address)),
+		MSOOpen:   msoOpen,
+		MSOClose:  msoClose,
+	}
+	v.From = cleanText(owner.Name)
+	if v.From == "" {
+		v.From = owner.Address
+	}
+
+	ref := sentAt(m)
+	for i, d := range m.Days {
+		w, h := d.PhotoWidth, d.PhotoHeight
+		if w <= 0 || h <= 0 {
+			cfg, err := jpeg.DecodeConfig(bytes.NewReader(d.Photo))
+			if err != nil {
+				return view{}, fmt.Errorf("compose: photo of %s is not a JPEG: %w", d.Date.Format(time.DateOnly), err)
+			}
+			w, h = cfg.Width, cfg.Height
+		}
+		dv := dayView{
+			Date:   d.Date.Format("Monday, 2 January 2006"),
+			Quote:  cleanText(d.Quote),
+			Author: cleanText(d.Author),
+			Src:    htmltemplate.URL(srcs[i]),
+			Alt:    "Cat of the Day for " + d.Date.Format("Monday 2 January 2006"),
+			Width:  contentWidth,
+			Height: (contentWidth*h + w/2) / w,
+		}
+		if v.Digest {
+			dv.Heading = dayHeading(d.Date, ref)
+		}
+		v.Days = append(v.Days, dv)
+	}
+
+	first := v.Days[0]
+	v.Preheader = "“" + first.Quote + "”"
+	if first.Author != "" {
+		v.Preheader += " — " + first.Author
+	}
+
+	today := sameDate(m.Days[0].Date, ref)
+	switch {
+	case v.Digest:
+		missed := len(m.Days)
+		if today {
+			missed--
+		}
+		v.Intro = fmt.Sprintf("While cotd was away: %s went by without a cat. Here they all are, newest first.",
+			countNoun(missed, "morning", "mornings"))
+		if missed == 0 { // only possible if the caller sends several future days
+			v.Intro = "Here are your cats, newest first."
+		}
+		v.Intro += skippedNote(m.Skipped)
+		v.CatNote = "(Each day's cat is in the HTML version of this mail.)"
+	case today:
+		v.CatNote = "(Today's cat is in the HTML version of this mail.)"
+	default:
+		v.Intro = "A late one: cotd was away that morning, so this cat comes now." + skippedNote(m.Skipped)
+		v.CatNote = "(This day's cat is in the HTML version of this mail.)"
+	}
+	return v, nil
+}
+
+func renderHTML(v view) ([]byte, error) {
+	var b bytes.Buffer
+	if err := htmlTmpl.Execute(&b, v); err != nil {
+		return nil, fmt.Errorf("compose: render html: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+func renderText(v view) (string, error) {
+	var b strings.Builder
+	if err := textTmpl.Execute(&b, v); err != nil {
+		return "", fmt.Errorf("compose: render text: %w", err)
+	}
+	return b.String(), nil
+}
+
+// cleanText makes a quote or a name safe to lay out: control characters
+// (CR, LF, tabs) become spaces and runs of spaces collapse, since a quote is
+// one paragraph however the file wrote it.
+func cleanText(s string) string { return cleanHeaderText(s) }
+
+func sameDate(a, b time.Time) bool {
+	b = b.In(a.Location())
+	ay, am, ad := a.Date()
+	by, bm, bd := b.Date()
+	return ay == by && am == bm && ad == bd
+}
+
+// dayHeading names a day the way a person would in a story: "Today, ...",
+// "Yesterday, ...", then the plain date.
+func dayHeading(day, ref time.Time) string {
+	date := day.Format("Monday 2 January")
+	switch {
+	case sameDate(day, ref):
+		return "Today, " + date
+	case sameDate(day.AddDate(0, 0, 1), ref):
+		return "Yesterday, " + date
+	}
+	return date
+}
+
+func skippedNote(skipped []time.Time) string {
+	if len(skipped) == 0 {
+		return ""
+	}
+	oldest, newest := skipped[0], skipped[0]
+	for _, d := range skipped {
+		if d.Before(oldest) {
+			oldest = d
+		}
+		if d.After(newest) {
+			newest = d
+		}
+	}
+	when := oldest.Format("2 January")
+	if !sameDate(oldest, newest) {
+		when = dateRange(oldest, newest)
+	}
+	verb := "was"
+	if len(skipped) > 1 {
+		verb = "were"
+	}
+	return fmt.Sprintf(" %s before that %s skipped (%s).",
+		upperFirst(countNoun(len(skipped), "morning", "mornings")), verb, when)
+}
+
+var numberWords = []string{"no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"}
+
+func countNoun(n int, one, many string) string {
+	word := strconv.Itoa(n)
+	if n >= 0 && n < len(numberWords) {
+		word = numberWords[n]
+	}
+	if n == 1 {
+		return word + " " + one
+	}
+	return word + " " + many
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
