@@ -1,0 +1,686 @@
+package mail
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/textproto"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
+)
+
+// TLSMode says how the SMTP connection is encrypted.
+type TLSMode string
+
+const (
+	// TLSStartTLS upgrades a plain connection (usually port 587) with
+	// STARTTLS and refuses to go on when the server does not offer it.
+	TLSStartTLS TLSMode = "starttls"
+	// TLSImplicit speaks TLS from the first byte (usually port 465).
+	TLSImplicit TLSMode = "tls"
+	// TLSNone sends in the clear; allowed only to loopback hosts.
+	TLSNone TLSMode = "none"
+)
+
+// DefaultTimeout bounds each network operation when SMTPConfig.Timeout is 0.
+const DefaultTimeout = 30 * time.Second
+
+// ParseTLSMode parses a --smtp-tls value; empty means starttls.
+func ParseTLSMode(s string) (TLSMode, error) {
+	switch m := TLSMode(strings.ToLower(strings.TrimSpace(s))); m {
+	case "":
+		return TLSStartTLS, nil
+	case TLSStartTLS, TLSImplicit, TLSNone:
+		return m, nil
+	}
+	return "", fmt.Errorf("unknown smtp tls mode %q: use starttls (port 587), tls (port 465) or none (loopback only)", s)
+}
+
+// SMTPConfig says where and how to deliver.
+type SMTPConfig struct {
+	Host     string
+	Port     int
+	User     string
+	Password string // never printed
+	TLS      TLSMode
+	// RootCAs are the trusted roots: the system roots plus the owner's
+	// --smtp-ca-file. Nil means the system roots. Verification is never
+	// disabled.
+	RootCAs *x509.CertPool
+	// Timeout bounds each network operation (dial, TLS handshake, each
+	// SMTP command); 0 means DefaultTimeout.
+	Timeout time.Duration
+	// Now is the clock used to describe certificate dates in errors;
+	// nil means time.Now.
+	Now func() time.Time
+}
+
+// Validate reports a configuration that cotd must refuse, with the fix.
+func (c SMTPConfig) Validate() error {
+	if c.Host == "" {
+		return errors.New("smtp host is empty: set --smtp-host, or leave it unset to write an outbox")
+	}
+	if strings.ContainsAny(c.Host, " \t\r\n/") {
+		return fmt.Errorf("smtp host %q is not a host name: set --smtp-host to a name or address only", c.Host)
+	}
+	if c.Port < 1 || c.Port > 65535 {
+		return fmt.Errorf("smtp port %d is out of range: set --smtp-port to 587 (starttls) or 465 (tls)", c.Port)
+	}
+	if _, err := ParseTLSMode(string(c.TLS)); err != nil {
+		return err
+	}
+	if c.TLS == TLSNone && !isLoopbackHost(c.Host) {
+		if c.Password != "" {
+			return fmt.Errorf("--smtp-tls=none would send the password for %s to %s unencrypted: use --smtp-tls=starttls (port 587) or tls (port 465)", c.User, c.Host)
+		}
+		return fmt.Errorf("--smtp-tls=none is allowed only to this machine (127.0.0.1, ::1, localhost), not %s: use --smtp-tls=starttls (port 587) or tls (port 465)", c.Host)
+	}
+	if c.User != "" && c.Password == "" {
+		return fmt.Errorf("smtp user %s has no password: set --smtp-password-file", c.User)
+	}
+	if c.User == "" && c.Password != "" {
+		return errors.New("smtp password given without a user: set --smtp-user")
+	}
+	if strings.ContainsAny(c.User, "\r\n\x00") {
+		return errors.New("smtp user contains a line break or NUL: check --smtp-user")
+	}
+	if c.Timeout < 0 {
+		return fmt.Errorf("smtp timeout %s is negative", c.Timeout)
+	}
+	return nil
+}
+
+// isLoopbackHost reports whether host names this machine without a DNS
+// lookup: 127.0.0.0/8, ::1 or localhost.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// SMTP delivers messages to one SMTP server.
+type SMTP struct {
+	cfg SMTPConfig
+
+	mu       sync.Mutex
+	certOK   bool
+	notAfter time.Time
+	chain    []*x509.Certificate
+}
+
+// NewSMTP returns a sender for c. It does not connect; call Validate
+// first to report configuration errors early (Send and Check do too).
+func NewSMTP(c SMTPConfig) *SMTP {
+	if c.TLS == "" {
+		c.TLS = TLSStartTLS
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return &SMTP{cfg: c}
+}
+
+func (s *SMTP) addr() string {
+	return net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.cfg.Port))
+}
+
+// Cert returns the earliest NotAfter of the server's verified certificate
+// chain on the last connection, and that chain (leaf first). ok is false
+// when the last connection was not encrypted or never got that far.
+func (s *SMTP) Cert() (notAfter time.Time, chain []*x509.Certificate, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.notAfter, slices.Clone(s.chain), s.certOK
+}
+
+// Check connects, negotiates TLS, logs in and says goodbye without
+// sending anything.
+func (s *SMTP) Check(ctx context.Context) error {
+	sess, client, err := s.dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer sess.close()
+	if err := client.Quit(); err != nil {
+		return sess.describe(ctx, fmt.Errorf("QUIT: %w", err))
+	}
+	return nil
+}
+
+// Send delivers msgs over one connection, one message after the other;
+// results[i] belongs to msgs[i]. A refused recipient fails only its own
+// message. err is non-nil only when nothing could be attempted (config,
+// connect, TLS, login); then every result carries that error.
+func (s *SMTP) Send(ctx context.Context, msgs []*gomail.Msg) ([]Result, error) {
+	results := make([]Result, len(msgs))
+	failAll := func(err error) ([]Result, error) {
+		for i := range results {
+			results[i] = Result{Err: err, Temporary: isTemporary(err)}
+		}
+		return results, err
+	}
+	if len(msgs) == 0 {
+		return results, nil
+	}
+	sess, client, err := s.dial(ctx)
+	if err != nil {
+		return failAll(err)
+	}
+	defer sess.close()
+
+	var broken error // set once the connection is unusable
+	for i, m := range msgs {
+		switch {
+		case m == nil:
+			results[i] = Result{Err: errors.New("no message")}
+			continue
+		case broken != nil:
+			results[i] = Result{Err: sess.newUserError(fmt.Sprintf("smtp %s: delivery to %s not attempted: the connection was lost",
+				s.addr(), strings.Join(m.GetToString(), ", ")), broken)}
+			continue
+		case ctx.Err() != nil:
+			results[i] = Result{Err: fmt.Errorf("smtp %s: not attempted: %w", s.addr(), context.Cause(ctx))}
+			continue
+		}
+		sendErr := sess.gm.SendWithSMTPClient(client, m)
+		if m.IsDelivered() {
+			// An error after the server accepted DATA (at RSET) does not
+			// undo the delivery, but the next message will find out
+			// whether the connection survived.
+			results[i] = Result{Delivered: true}
+			continue
+		}
+		if sendErr == nil {
+			sendErr = m.SendError()
+		}
+		if sendErr == nil {
+			sendErr = errors.New("not delivered, no reason given")
+		}
+		err := sess.describeSend(ctx, m, sendErr)
+		results[i] = Result{Err: err, Temporary: isTemporary(err)}
+		if connectionBroken(sendErr) {
+			broken = err
+		}
+	}
+	// QUIT errors do not change any result: every message already has its
+	// answer.
+	_ = client.Quit()
+	return results, nil
+}
+
+// IsPermanent reports whether err carries a 5xx answer from the server,
+// i.e. resending the same message will fail the same way.
+func IsPermanent(err error) bool {
+	code := replyCode(err)
+	return code >= 500 && code < 600
+}
+
+// isTemporary reports whether the server answered 4xx.
+func isTemporary(err error) bool {
+	code := replyCode(err)
+	return code >= 400 && code < 500
+}
+
+func replyCode(err error) int {
+	var se *gomail.SendError
+	if errors.As(err, &se) && se.ErrorCode() != 0 {
+		return se.ErrorCode()
+	}
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return te.Code
+	}
+	return 0
+}
+
+// connectionBroken reports whether a per-message failure means the
+// connection is gone (no SMTP reply at all), so later messages would only
+// wait for timeouts.
+func connectionBroken(err error) bool {
+	var se *gomail.SendError
+	if !errors.As(err, &se) {
+		return true
+	}
+	switch se.Reason {
+	case gomail.ErrGetSender, gomail.ErrGetRcpts, gomail.ErrNoUnencoded:
+		return false // a problem of this message only
+	}
+	return se.ErrorCode() == 0
+}
+
+// session is the state of one connection.
+type session struct {
+	s    *SMTP
+	ctx  context.Context // the caller's; go-mail dials with a shorter-lived one
+	gm   *gomail.Client
+	auth *loginAuth
+
+	mu      sync.Mutex
+	conn    *watchConn
+	stopCtx func() bool
+}
+
+func (sess *session) close() {
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	if sess.stopCtx != nil {
+		sess.stopCtx()
+	}
+	if sess.conn != nil {
+		sess.conn.Close()
+	}
+}
+
+// ioErr returns the first read or write error on the connection.
+func (sess *session) ioErr() error {
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	if sess.conn == nil {
+		return nil
+	}
+	return sess.conn.err()
+}
+
+// dial connects, negotiates TLS and logs in.
+func (s *SMTP) dial(ctx context.Context) (*session, *smtp.Client, error) {
+	if err := s.cfg.Validate(); err != nil {
+		return nil, nil, err
+	}
+	s.mu.Lock()
+	s.certOK, s.notAfter, s.chain = false, time.Time{}, nil
+	s.mu.Unlock()
+
+	sess := &session{s: s, ctx: ctx}
+	tlsConfig := &tls.Config{
+		ServerName: strings.Trim(s.cfg.Host, "[]"),
+		RootCAs:    s.cfg.RootCAs,
+		MinVersion: tls.VersionTLS12,
+		// Runs after the normal chain and host name verification (which
+		// stays on), so only verified chains are recorded.
+		VerifyConnection: s.recordCert,
+	}
+	opts := []gomail.Option{
+		gomail.WithTimeout(s.cfg.Timeout),
+		gomail.WithTLSConfig(tlsConfig),
+		gomail.WithDialContextFunc(sess.dialFunc(tlsConfig)),
+		gomail.WithPort(s.cfg.Port),
+	}
+	switch s.cfg.TLS {
+	case TLSImplicit:
+		// The dial function does the TLS handshake; WithSSL only tells
+		// go-mail not to try STARTTLS on top.
+		opts = append(opts, gomail.WithSSL())
+	case TLSNone:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
+	default:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	}
+	if s.cfg.User != "" {
+		sess.auth = &loginAuth{
+			user: s.cfg.User, pass: s.cfg.Password, host: s.cfg.Host,
+			allowPlain: s.cfg.TLS == TLSNone && isLoopbackHost(s.cfg.Host),
+		}
+		opts = append(opts, gomail.WithSMTPAuthCustom(sess.auth))
+	}
+	gm, err := gomail.NewClient(s.cfg.Host, opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("smtp %s: %w", s.addr(), err)
+	}
+	sess.gm = gm
+	client, err := gm.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		err = sess.describe(ctx, err)
+		sess.close()
+		return nil, nil, err
+	}
+	return sess, client, nil
+}
+
+// dialFunc connects, remembers the connection (to read its I/O errors and
+// to cut it when ctx ends) and does the handshake for implicit TLS.
+func (sess *session) dialFunc(tlsConfig *tls.Config) gomail.DialContextFunc {
+	s := sess.s
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		d := net.Dialer{Timeout: s.cfg.Timeout}
+		raw, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		if s.cfg.TLS == TLSNone {
+			if ta, ok := raw.RemoteAddr().(*net.TCPAddr); !ok || !ta.IP.IsLoopback() {
+				raw.Close()
+				return nil, fmt.Errorf("%w: %s resolved to %s", errNotLoopback, s.cfg.Host, raw.RemoteAddr())
+			}
+		}
+		conn := &watchConn{Conn: raw}
+		sess.mu.Lock()
+		sess.conn = conn
+		// Cancelling ctx (SIGTERM from systemd) cuts the connection, so
+		// no read waits for its full timeout.
+		sess.stopCtx = context.AfterFunc(sess.ctx, func() { conn.Close() })
+		sess.mu.Unlock()
+		if s.cfg.TLS != TLSImplicit {
+			return conn, nil
+		}
+		tc := tls.Client(conn, tlsConfig)
+		hctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+		defer cancel()
+		if err := tc.HandshakeContext(hctx); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		return tc, nil
+	}
+}
+
+var errNotLoopback = errors.New("--smtp-tls=none is allowed only to this machine")
+
+// recordCert keeps the verified chain whose earliest expiry is latest:
+// that is the chain the connection actually depends on.
+func (s *SMTP) recordCert(cs tls.ConnectionState) error {
+	var best []*x509.Certificate
+	var bestNotAfter time.Time
+	for _, chain := range cs.VerifiedChains {
+		var earliest time.Time
+		for _, c := range chain {
+			if earliest.IsZero() || c.NotAfter.Before(earliest) {
+				earliest = c.NotAfter
+			}
+		}
+		if best == nil || earliest.After(bestNotAfter) {
+			best, bestNotAfter = chain, earliest
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	s.mu.Lock()
+	s.certOK, s.notAfter, s.chain = true, bestNotAfter, best
+	s.mu.Unlock()
+	return nil
+}
+
+// watchConn remembers the first I/O error, which go-mail's errors do not
+// always carry (a failed NOOP becomes "no active connection").
+type watchConn struct {
+	net.Conn
+	mu    sync.Mutex
+	first error
+}
+
+func (c *watchConn) note(err error) {
+	if err == nil {
+		return
+	}
+	c.mu.Lock()
+	if c.first == nil {
+		c.first = err
+	}
+	c.mu.Unlock()
+}
+
+func (c *watchConn) err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.first
+}
+
+func (c *watchConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	c.note(err)
+	return n, err
+}
+
+func (c *watchConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	c.note(err)
+	return n, err
+}
+
+// loginAuth logs in with PLAIN or LOGIN, whichever the server offers, and
+// refuses to send the password over a connection that is not encrypted
+// (unless cotd was told --smtp-tls=none to a loopback host).
+type loginAuth struct {
+	user, pass, host string
+	allowPlain       bool
+
+	started bool     // the password was about to go out
+	offered []string // mechanisms the server offered
+	login   smtp.Auth
+}
+
+var (
+	errAuthUnencrypted = errors.New("refusing to send the password over an unencrypted connection")
+	errAuthNoMechanism = errors.New("server offers no PLAIN or LOGIN login")
+)
+
+func (a *loginAuth) Start(si *smtp.ServerInfo) (string, []byte, error) {
+	a.offered = si.Auth
+	if !si.TLS && !a.allowPlain {
+		return "", nil, errAuthUnencrypted
+	}
+	switch {
+	case slices.Contains(si.Auth, "PLAIN"):
+		a.started = true
+		return "PLAIN", []byte("\x00" + a.user + "\x00" + a.pass), nil
+	case slices.Contains(si.Auth, "LOGIN"):
+		a.started = true
+		// Encryption was checked above.
+		a.login = smtp.LoginAuth(a.user, a.pass, si.Name, true)
+		return a.login.Start(si)
+	}
+	return "", nil, errAuthNoMechanism
+}
+
+func (a *loginAuth) Next(fromServer []byte, more bool) ([]byte, error) {
+	if a.login != nil {
+		return a.login.Next(fromServer, more)
+	}
+	if more {
+		return nil, errors.New("unexpected server challenge after AUTH PLAIN")
+	}
+	return nil, nil
+}
+
+// userError is an error whose text is written for the owner, while the
+// causes stay reachable with errors.Is and errors.As.
+type userError struct {
+	msg    string
+	causes []error
+}
+
+func (e *userError) Error() string   { return e.msg }
+func (e *userError) Unwrap() []error { return e.causes }
+
+// newUserError builds the message and scrubs the password from it, in
+// case a server or library ever echoes it.
+func (sess *session) newUserError(msg string, causes ...error) error {
+	if p := sess.s.cfg.Password; p != "" {
+		msg = strings.ReplaceAll(msg, p, "***")
+	}
+	var cs []error
+	for _, c := range causes {
+		if c != nil {
+			cs = append(cs, c)
+		}
+	}
+	return &userError{msg: msg, causes: cs}
+}
+
+// describe turns an error from connecting, TLS or login into one that
+// says what happened and what to do.
+func (sess *session) describe(ctx context.Context, err error) error {
+	s := sess.s
+	addr := s.addr()
+	ioe := sess.ioErr()
+	if ioe != nil && errors.Is(err, ioe) {
+		ioe = nil // already in the chain
+	}
+	mk := func(format string, args ...any) error {
+		return sess.newUserError(fmt.Sprintf(format, args...), err, ioe)
+	}
+	both := errors.Join(err, ioe)
+
+	var (
+		dnsErr      *net.DNSError
+		unknownCA   x509.UnknownAuthorityError
+		hostErr     x509.HostnameError
+		invalidErr  x509.CertificateInvalidError
+		recordErr   tls.RecordHeaderError
+		textErr     *textproto.Error
+		loginFailed = sess.auth != nil && sess.auth.started
+	)
+	switch {
+	case ctx.Err() != nil:
+		return mk("smtp %s: stopped: %v", addr, context.Cause(ctx))
+	case errors.Is(both, errNotLoopback):
+		return mk("smtp %s: %v; use --smtp-tls=starttls or tls for other hosts", addr, err)
+	case errors.As(both, &dnsErr):
+		return mk("smtp host %s cannot be resolved (%v); check --smtp-host and this machine's DNS", s.cfg.Host, dnsErr)
+	case errors.Is(both, syscall.ECONNREFUSED):
+		return mk("smtp %s: connection refused; is the server running and the port right (--smtp-port)?", addr)
+	case errors.Is(both, syscall.EHOSTUNREACH), errors.Is(both, syscall.ENETUNREACH):
+		return mk("smtp %s: host unreachable; check --smtp-host and this machine's network", addr)
+	case errors.As(both, &unknownCA):
+		issuer := "unknown"
+		if unknownCA.Cert != nil {
+			issuer = fmt.Sprintf("%q", unknownCA.Cert.Issuer.String())
+		}
+		return mk("smtp %s: the server's certificate is signed by an unknown authority (issuer %s); if the server uses a private CA, pass its certificate with --smtp-ca-file",
+			addr, issuer)
+	case errors.As(both, &hostErr):
+		return mk("smtp %s: the server's certificate is not valid for %s (it names %s); set --smtp-host to a name the certificate holds, or fix the certificate",
+			addr, hostErr.Host, certNames(hostErr.Certificate))
+	case errors.As(both, &invalidErr):
+		// crypto/x509 returns the value type; also offer a pointer so
+		// errors.As finds it with either target.
+		return sess.newUserError(fmt.Sprintf("smtp %s: %s", addr, sess.describeInvalidCert(invalidErr)), err, ioe, &invalidErr)
+	case errors.As(both, &recordErr) && s.cfg.TLS == TLSImplicit:
+		return mk("smtp %s does not speak TLS from the start; for port 587 use --smtp-tls=starttls", addr)
+	case isTimeout(both):
+		hint := ""
+		if s.cfg.TLS == TLSStartTLS && s.cfg.Port == 465 {
+			hint = "; port 465 usually needs --smtp-tls=tls"
+		}
+		return mk("smtp %s timed out after %s; is the server overloaded or the port wrong?%s", addr, s.cfg.Timeout, hint)
+	case strings.Contains(err.Error(), "does not support STARTTLS"):
+		return mk("smtp %s does not offer STARTTLS; cotd never sends a password unencrypted (use --smtp-tls=tls for port 465)", addr)
+	case errors.Is(both, errAuthUnencrypted):
+		return mk("smtp %s: %v; use --smtp-tls=starttls or tls", addr, errAuthUnencrypted)
+	case errors.Is(both, errAuthNoMechanism):
+		if len(sess.auth.offered) == 0 {
+			return mk("smtp %s does not offer a login (AUTH); remove --smtp-user if the server needs none, or check the port", addr)
+		}
+		return mk("smtp %s offers no login cotd supports (it offers %s; cotd speaks PLAIN and LOGIN)", addr, strings.Join(sess.auth.offered, " "))
+	case loginFailed && errors.As(both, &textErr):
+		what := "check the user and the password file"
+		if textErr.Code >= 400 && textErr.Code < 500 {
+			what = "the server says to try again later"
+		}
+		return mk("smtp login as %s at %s failed: %d %s; %s", s.cfg.User, s.cfg.Host, textErr.Code, textErr.Msg, what)
+	case loginFailed:
+		return mk("smtp login as %s at %s failed: %v", s.cfg.User, s.cfg.Host, err)
+	case errors.As(both, &textErr):
+		return mk("smtp %s refused the session: %d %s", addr, textErr.Code, textErr.Msg)
+	}
+	return mk("smtp %s: %v", addr, err)
+}
+
+func (sess *session) describeInvalidCert(e x509.CertificateInvalidError) string {
+	now := sess.s.cfg.Now()
+	c := e.Cert
+	if e.Reason == x509.Expired && c != nil {
+		if now.Before(c.NotBefore) {
+			return fmt.Sprintf("certificate %s is not valid until %s (this machine's clock says %s); check the clock, or the certificate's dates",
+				certName(c), c.NotBefore.UTC().Format(time.DateTime+" MST"), now.UTC().Format(time.DateTime+" MST"))
+		}
+		return fmt.Sprintf("certificate %s expired on %s (%s ago); the server's certificate must be renewed",
+			certName(c), c.NotAfter.UTC().Format(time.DateTime+" MST"), ago(now.Sub(c.NotAfter)))
+	}
+	return fmt.Sprintf("certificate %s is not acceptable: %v", certName(c), e)
+}
+
+func ago(d time.Duration) string {
+	if d >= 48*time.Hour {
+		return fmt.Sprintf("%d days", int(d/(24*time.Hour)))
+	}
+	return d.Round(time.Minute).String()
+}
+
+func certName(c *x509.Certificate) string {
+	if c == nil {
+		return "(none)"
+	}
+	if c.Subject.CommonName != "" {
+		return fmt.Sprintf("%q", c.Subject.CommonName)
+	}
+	return fmt.Sprintf("%q", c.Subject.String())
+}
+
+func certNames(c *x509.Certificate) string {
+	if c == nil {
+		return "nothing"
+	}
+	var names []string
+	names = append(names, c.DNSNames...)
+	for _, ip := range c.IPAddresses {
+		names = append(names, ip.String())
+	}
+	if len(names) == 0 {
+		return "no host names"
+	}
+	return strings.Join(names, ", ")
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout())
+}
+
+// describeSend explains why one message was not delivered.
+func (sess *session) describeSend(ctx context.Context, m *gomail.Msg, err error) error {
+	addr := sess.s.addr()
+	to := strings.Join(m.GetToString(), ", ")
+	ioe := sess.ioErr()
+	var se *gomail.SendError
+	if !errors.As(err, &se) {
+		return sess.describe(ctx, err)
+	}
+	code := se.ErrorCode()
+	switch {
+	case ctx.Err() != nil:
+		return sess.newUserError(fmt.Sprintf("smtp %s: delivery to %s stopped: %v", addr, to, context.Cause(ctx)), err, ioe)
+	case code == 0 && ioe != nil && isTimeout(ioe):
+		return sess.newUserError(fmt.Sprintf("smtp %s: delivery to %s timed out after %s", addr, to, sess.s.cfg.Timeout), err, ioe)
+	case code == 0 && ioe != nil:
+		return sess.newUserError(fmt.Sprintf("smtp %s: connection lost during delivery to %s: %v", addr, to, ioe), err, ioe)
+	}
+	hint := ""
+	switch {
+	case code >= 400 && code < 500:
+		hint = "; temporary, it will be retried"
+	case code >= 500:
+		hint = "; permanent, check the address"
+		if se.Reason == gomail.ErrSMTPMailFrom {
+			hint = "; permanent, check --from"
+		}
+	}
+	return sess.newUserError(fmt.Sprintf("smtp %s: delivery to %s failed: %v%s", addr, to, se, hint), err, ioe)
+}
