@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/pflag"
+
+	"cotd/job"
+	"cotd/schedule"
+	"cotd/store"
+)
+
+// Exit codes, documented in the usage text and the README.
+const (
+	exitOK      = 0
+	exitFailed  = 1 // something due was not delivered; it will be retried
+	exitUsage   = 2 // usage or configuration error
+	exitRefused = 3 // refused to act on the state
+)
+
+// env is the process's outside world, passed in so tests can run cli().
+type env struct {
+	stdout, stderr io.Writer
+	lookup         func(string) (string, bool)
+}
+
+// usageError is a configuration problem: exit 2, with a hint.
+type usageError struct {
+	msg, hint string
+}
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(hint, format string, a ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, a...), hint: hint}
+}
+
+// hinted carries a fix for an error that is not a usage error.
+type hinted struct {
+	err  error
+	hint string
+}
+
+func (e *hinted) Error() string { return e.err.Error() }
+func (e *hinted) Unwrap() error { return e.err }
+
+func cli(args []string, e env) int {
+	if len(args) == 0 {
+		fmt.Fprint(e.stdout, usageText)
+		return exitOK
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "run":
+		err = cmdRun(rest, e)
+	case "version", "--version":
+		fmt.Fprintf(e.stdout, "cotd %s\n", versionString())
+		return exitOK
+	case "help", "-h", "--help":
+		return cmdHelp(rest, e)
+	default:
+		err = usagef("run 'cotd help' to see the commands", "unknown command %q", cmd)
+	}
+	return report(err, e.stderr)
+}
+
+// report prints err in the one CLI convention and returns its exit code.
+func report(err error, w io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, pflag.ErrHelp) {
+		return exitOK
+	}
+	code, hint := classify(err)
+	fmt.Fprintf(w, "cotd: error: %s\n", oneLine(err.Error()))
+	if hint != "" {
+		fmt.Fprintf(w, "cotd: hint: %s\n", hint)
+	}
+	return code
+}
+
+func classify(err error) (int, string) {
+	var ue *usageError
+	var h *hinted
+	hint := ""
+	if errors.As(err, &h) {
+		hint = h.hint
+	}
+	switch {
+	case errors.As(err, &ue):
+		return exitUsage, ue.hint
+	case errors.Is(err, store.ErrLocked):
+		return exitRefused, "wait for the other run to finish (the timer, or a manual run) and try again"
+	case errors.Is(err, store.ErrNewerSchema):
+		return exitRefused, "install the newer cotd again; this one must not change that database"
+	case errors.Is(err, store.ErrNotDatabase):
+		return exitRefused, "point --db at cotd's database; cotd never overwrites a file it does not recognise (move it away to start afresh)"
+	case errors.Is(err, schedule.ErrClockBackwards):
+		return exitRefused, "check the system clock (timedatectl); cotd runs again once the clock is past the last run"
+	case errors.Is(err, job.ErrNoPhotos):
+		return exitFailed, hint
+	}
+	return exitFailed, hint
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
+func versionString() string {
+	v, c := version, commit
+	if info, ok := debug.ReadBuildInfo(); ok && c == "" {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				c = s.Value
+			}
+		}
+	}
+	if c == "" {
+		c = "unknown"
+	}
+	if len(c) > 12 {
+		c = c[:12]
+	}
+	return fmt.Sprintf("%s (commit %s, %s, %s/%s)", v, c, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// newLogger logs to stderr without timestamps: the journal adds them.
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+}
+
+// signalContext stops the run politely on SIGTERM (systemd stop) or ^C:
+// the message in flight finishes or fails, and is recorded either way.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}

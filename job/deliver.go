@@ -1,0 +1,209 @@
+package job
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+
+	cmail "cotd/mail"
+	"cotd/schedule"
+	"cotd/store"
+)
+
+// outgoing is one composed message and what it covers.
+type outgoing struct {
+	to   *mail.Address
+	days []schedule.Day
+	id   string
+	msg  *gomail.Msg
+}
+
+// deliver sends every recipient the open days they have not had, within
+// the catch-up window, and records each delivery the moment it lands.
+func (j *Job) deliver(ctx context.Context, today schedule.Day, sum *Summary) error {
+	window := schedule.Window(today, j.Schedule.MaxDays)
+	var open []store.Day
+	photos := map[schedule.Day][]byte{}
+	pending := map[string][]store.Day{} // address -> days, oldest first
+	err := j.Store.View(func(tx *store.Tx) error {
+		err := tx.EachDay(window, func(d store.Day) error {
+			if d.Status != store.StatusOpen {
+				return nil
+			}
+			open = append(open, d)
+			for _, to := range j.To {
+				_, done, err := tx.Delivery(d.Day, key(to))
+				if err != nil {
+					return err
+				}
+				if done {
+					continue
+				}
+				f, failed, err := tx.Failure(key(to))
+				if err != nil {
+					return err
+				}
+				if failed && f.Permanent && schedule.DayOf(f.Last, j.Schedule.Loc) == today {
+					// A refused address is tried again tomorrow, not every hour.
+					continue
+				}
+				pending[key(to)] = append(pending[key(to)], d)
+				if photos[d.Day] == nil {
+					photos[d.Day] = tx.DayPhoto(d.Day)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+
+	var out []outgoing
+	for _, to := range j.To {
+		days := pending[key(to)]
+		if len(days) == 0 {
+			continue
+		}
+		groups := [][]store.Day{days}
+		if j.Schedule.CatchUp == schedule.Each {
+			groups = nil
+			for _, d := range days {
+				groups = append(groups, []store.Day{d})
+			}
+		}
+		for _, g := range groups {
+			o, err := j.compose(to, g, photos, sum.Plan.Skipped)
+			if err != nil {
+				return err
+			}
+			out = append(out, o)
+		}
+	}
+	sum.Pending = len(out)
+	if len(out) > 0 {
+		msgs := make([]*gomail.Msg, len(out))
+		for i, o := range out {
+			msgs[i] = o.msg
+		}
+		var recordErr error
+		sendErr := j.Sender.Send(ctx, msgs, func(i int, r cmail.Result) {
+			if err := j.record(out[i], r, sum); err != nil && recordErr == nil {
+				recordErr = err
+			}
+		})
+		if recordErr != nil {
+			return recordErr
+		}
+		if sendErr != nil && len(sum.Failures) == 0 {
+			for _, o := range out {
+				sum.Failures = append(sum.Failures, Failure{To: o.to.String(), Days: o.days, Err: sendErr})
+			}
+		}
+	}
+	return j.tidy(window, open, sum)
+}
+
+func key(a *mail.Address) string { return strings.ToLower(a.Address) }
+
+// compose builds one message holding days (oldest first in g).
+func (j *Job) compose(to *mail.Address, g []store.Day, photos map[schedule.Day][]byte, skipped []schedule.Day) (outgoing, error) {
+	loc := j.Schedule.Loc
+	m := cmail.Message{From: j.From, To: to.String(), Owner: j.Owner}
+	var days []schedule.Day
+	for i := len(g) - 1; i >= 0; i-- { // newest first
+		d := g[i]
+		m.Days = append(m.Days, cmail.Day{
+			Date: d.Day.Midnight(loc), Quote: d.Text, Author: d.Author,
+			Photo: photos[d.Day], PhotoWidth: d.PhotoWidth, PhotoHeight: d.PhotoHeight,
+		})
+		days = append(days, d.Day)
+	}
+	m.SentAt = g[len(g)-1].Day.At(j.Schedule.At, loc)
+	if len(g) > 1 {
+		for _, d := range skipped {
+			m.Skipped = append(m.Skipped, d.Midnight(loc))
+		}
+	}
+	msg, err := cmail.Compose(m)
+	if err != nil {
+		return outgoing{}, fmt.Errorf("compose mail to %s: %w", to, err)
+	}
+	return outgoing{to: to, days: days, id: cmail.MessageID(m), msg: msg}, nil
+}
+
+// record writes one message's outcome. One commit per message keeps the
+// window for a duplicate after a power cut at a single message.
+func (j *Job) record(o outgoing, r cmail.Result, sum *Summary) error {
+	now := j.now()
+	addr := key(o.to)
+	if r.Delivered {
+		sum.Sent++
+		sum.Messages = append(sum.Messages, o.id)
+		return j.Store.Update(func(tx *store.Tx) error {
+			for _, d := range o.days {
+				if err := tx.PutDelivery(d, addr, store.Delivery{At: now, MessageID: o.id}); err != nil {
+					return err
+				}
+			}
+			return tx.DeleteFailure(addr)
+		})
+	}
+	sum.Failures = append(sum.Failures, Failure{To: o.to.String(), Days: o.days, Err: r.Err, Temporary: r.Temporary})
+	return j.Store.Update(func(tx *store.Tx) error {
+		f, ok, err := tx.Failure(addr)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			f.Since = now
+		}
+		f.Last = now
+		f.Attempts++
+		f.Error = fmt.Sprint(r.Err)
+		f.Permanent = !r.Temporary && cmail.IsPermanent(r.Err)
+		return tx.PutFailure(addr, f)
+	})
+}
+
+// tidy drops the kept JPEG of days every recipient has, and gives up on
+// days that fell out of the window, naming who never got them.
+func (j *Job) tidy(window schedule.Day, open []store.Day, sum *Summary) error {
+	return j.Store.Update(func(tx *store.Tx) error {
+		var kept []schedule.Day
+		if err := tx.EachDayPhoto(func(d schedule.Day) error { kept = append(kept, d); return nil }); err != nil {
+			return err
+		}
+		for _, d := range kept {
+			var missing []string
+			for _, to := range j.To {
+				if _, ok, err := tx.Delivery(d, key(to)); err != nil {
+					return err
+				} else if !ok {
+					missing = append(missing, to.Address)
+				}
+			}
+			switch {
+			case len(missing) == 0:
+			case d.Before(window):
+				sum.GaveUp = append(sum.GaveUp, fmt.Sprintf("%s to %s", d, strings.Join(missing, ", ")))
+			default:
+				continue
+			}
+			if err := tx.DeleteDayPhoto(d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+var _ = time.Now

@@ -1,0 +1,229 @@
+// Package job is one cotd run: index the photos and quotes, decide which
+// days are due, give each new day its cat and quote, deliver to every
+// recipient what they have not had, and record each delivery as it lands.
+//
+// It owns the order of those steps and the bookkeeping between them; the
+// decisions themselves live in schedule, the bytes in images and mail, and
+// the state in store.
+package job
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"strings"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"cotd/images"
+	cmail "cotd/mail"
+	"cotd/quotes"
+	"cotd/schedule"
+	"cotd/store"
+)
+
+// Sender delivers composed messages, reporting each outcome as soon as it
+// is known so the delivery can be recorded before the next message goes.
+type Sender interface {
+	Send(ctx context.Context, msgs []*gomail.Msg, done func(i int, r cmail.Result)) error
+}
+
+// Config is what the owner configured.
+type Config struct {
+	// Photos is the photo folder; empty means the built-in Sample.
+	Photos string
+	Sample []byte
+	// Quotes is the quotes file; empty means DefaultQuotes.
+	Quotes        string
+	DefaultQuotes []byte
+	From          string
+	Owner         string
+	To            []*mail.Address
+	Schedule      schedule.Settings
+	// CacheDir holds the rendered photos.
+	CacheDir string
+	Render   images.Options
+}
+
+// Job runs cotd once. Now is the only clock it reads.
+type Job struct {
+	Config
+	Store    *store.Store
+	Sender   Sender
+	Now      func() time.Time
+	Log      *slog.Logger
+	Progress func(done, total int) // optional, during indexing
+}
+
+// ErrUndelivered means something due was not delivered; it will be retried.
+var ErrUndelivered = errors.New("not delivered")
+
+// ErrNoPhotos means there is no usable photo to send.
+var ErrNoPhotos = errors.New("no usable photo")
+
+func (j *Job) now() time.Time { return j.Now() }
+
+func (j *Job) log() *slog.Logger {
+	if j.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return j.Log
+}
+
+// Failure is a recipient that did not get its mail this run.
+type Failure struct {
+	To        string
+	Days      []schedule.Day
+	Err       error
+	Temporary bool
+}
+
+// Summary is what one run did.
+type Summary struct {
+	Now                      time.Time
+	Plan                     schedule.Plan
+	Index                    IndexStats
+	Problems                 []string // quotes problems and other things the owner should fix
+	Sent                     int
+	Messages                 []string // Message-IDs delivered
+	Failures                 []Failure
+	GaveUp                   []string // "2026-03-02 to x@example.test" left undelivered for good
+	Pending                  int      // messages that were due this run
+	PhotosLeft, QuotesLeft   int
+	PhotosTotal, QuotesTotal int
+}
+
+// Run does one run.
+func (j *Job) Run(ctx context.Context) (Summary, error) {
+	now := j.now()
+	sum := Summary{Now: now}
+	var st schedule.State
+	if err := j.Store.View(func(tx *store.Tx) (err error) { st, err = tx.State(); return }); err != nil {
+		return sum, err
+	}
+	plan, err := schedule.Decide(st, now, j.Schedule)
+	if err != nil {
+		return sum, err
+	}
+	sum.Plan = plan
+
+	idx, err := j.Index()
+	sum.Index = idx
+	if err != nil {
+		return sum, err
+	}
+	qs, problems, err := j.indexQuotes()
+	if err != nil {
+		return sum, err
+	}
+	sum.Problems = append(sum.Problems, problems...)
+
+	if err := j.openDays(plan, qs, &sum); err != nil {
+		return sum, err
+	}
+	if err := j.deliver(ctx, plan.Today, &sum); err != nil {
+		return sum, err
+	}
+	if len(sum.Failures) > 0 {
+		var names []string
+		for _, f := range sum.Failures {
+			names = append(names, f.To)
+		}
+		return sum, fmt.Errorf("%w to %s", ErrUndelivered, strings.Join(names, ", "))
+	}
+	return sum, nil
+}
+
+// openDays records the run, the skipped days, and gives each newly due day
+// its own cat and quote, all in one commit.
+func (j *Job) openDays(plan schedule.Plan, current []quotes.Quote, sum *Summary) error {
+	now := sum.Now
+	return j.Store.Update(func(tx *store.Tx) error {
+		var photos []store.Photo
+		var quotes []store.Quote
+		if err := tx.EachPhoto(func(p store.Photo) error { photos = append(photos, p); return nil }); err != nil {
+			return err
+		}
+		live, err := liveQuotes(tx, current)
+		if err != nil {
+			return err
+		}
+		quotes = live
+		if len(plan.Open) > 0 && len(photos) == 0 {
+			where := "the photo folder " + j.Photos
+			return fmt.Errorf("%w in %s; add JPEG or PNG photos there", ErrNoPhotos, where)
+		}
+		if err := tx.RecordRun(now); err != nil {
+			return err
+		}
+		for _, d := range plan.Skipped {
+			if err := tx.PutDay(store.Day{Day: d, Status: store.StatusSkipped, Decided: now, Why: "missed while cotd was not running"}); err != nil {
+				return err
+			}
+		}
+		for _, d := range plan.Open {
+			pi := schedule.Pick(photoCandidates(photos))
+			qi := schedule.Pick(quoteCandidates(quotes))
+			p, q := &photos[pi], &quotes[qi]
+			jpeg, err := j.loadRendition(*p)
+			if err != nil {
+				return fmt.Errorf("photo for %s: %w", d, err)
+			}
+			p.Sent++
+			p.Last = d
+			q.Sent++
+			q.Last = d
+			if err := tx.PutPhoto(*p); err != nil {
+				return err
+			}
+			if err := tx.PutQuote(*q); err != nil {
+				return err
+			}
+			if err := tx.PutDayPhoto(d, jpeg); err != nil {
+				return err
+			}
+			err = tx.PutDay(store.Day{Day: d, Status: store.StatusOpen, Photo: p.Hash, PhotoWidth: p.Width, PhotoHeight: p.Height,
+				Quote: q.ID, Text: q.Text, Author: q.Author, Decided: now})
+			if err != nil {
+				return err
+			}
+		}
+		sum.PhotosTotal, sum.PhotosLeft = len(photos), schedule.Left(photoCandidates(photos))
+		sum.QuotesTotal, sum.QuotesLeft = len(quotes), schedule.Left(quoteCandidates(quotes))
+		return nil
+	})
+}
+
+// liveQuotes returns the stored records of the quotes in the current file.
+func liveQuotes(tx *store.Tx, qs []quotes.Quote) ([]store.Quote, error) {
+	var out []store.Quote
+	for _, q := range qs {
+		sq, ok, err := tx.Quote(q.ID())
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, sq)
+		}
+	}
+	return out, nil
+}
+
+func photoCandidates(ps []store.Photo) []schedule.Candidate {
+	cs := make([]schedule.Candidate, len(ps))
+	for i, p := range ps {
+		cs[i] = schedule.Candidate{ID: p.Hash, Added: p.Added, Sent: p.Sent, Last: p.Last}
+	}
+	return cs
+}
+
+func quoteCandidates(qs []store.Quote) []schedule.Candidate {
+	cs := make([]schedule.Candidate, len(qs))
+	for i, q := range qs {
+		cs[i] = schedule.Candidate{ID: q.ID, Added: q.Added, Sent: q.Sent, Last: q.Last}
+	}
+	return cs
+}

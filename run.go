@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"cotd/job"
+	"cotd/mail"
+	"cotd/schedule"
+	"cotd/store"
+)
+
+// lockWait is how long a run waits for another run to release the database.
+const lockWait = 5 * time.Second
+
+func cmdRun(args []string, e env) error {
+	s := newSettings("run")
+	if err := s.parse(args, e.lookup); err != nil {
+		return err
+	}
+	if s.fs.NArg() > 0 {
+		return usagef("run 'cotd help run'", "cotd run takes no arguments, got %q", strings.Join(s.fs.Args(), " "))
+	}
+	c, err := s.load(e.lookup)
+	if err != nil {
+		return err
+	}
+	log := newLogger(e.stderr)
+	st, err := store.Open(c.db, lockWait)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	j := c.newJob(st, log)
+	ctx, stop := signalContext()
+	defer stop()
+	sum, runErr := j.Run(ctx)
+	logSummary(log, c, sum, runErr)
+	return runErr
+}
+
+func (c *config) newJob(st *store.Store, log *slog.Logger) *job.Job {
+	var sender job.Sender
+	if c.smtp != nil {
+		sender = batchSender{mail.NewSMTP(*c.smtp)}
+	} else {
+		sender = batchSender{mail.Outbox{Dir: c.outbox}}
+	}
+	return &job.Job{
+		Config: job.Config{
+			Photos: c.job.photos, Sample: sampleCat,
+			Quotes: c.job.quotes, DefaultQuotes: defaultQuotes,
+			From: c.job.from, Owner: c.job.owner, To: c.job.to,
+			Schedule: c.job.sched, CacheDir: c.job.cache, Render: c.job.render,
+		},
+		Store: st, Sender: sender, Now: c.now, Log: log,
+	}
+}
+
+// batchSender adapts a sender that reports at the end.
+type batchSender struct {
+	s interface {
+		Send(context.Context, []*gomail.Msg) ([]mail.Result, error)
+	}
+}
+
+func (b batchSender) Send(ctx context.Context, msgs []*gomail.Msg, done func(int, mail.Result)) error {
+	rs, err := b.s.Send(ctx, msgs)
+	for i, r := range rs {
+		done(i, r)
+	}
+	return err
+}
+
+// logSummary writes the run's one summary line, after one line per
+// problem, so `journalctl -u cotd` reads at a glance.
+func logSummary(log *slog.Logger, c *config, sum job.Summary, runErr error) {
+	for _, r := range sum.Index.Reports {
+		log.Warn(r)
+	}
+	for _, p := range sum.Problems {
+		log.Warn(p)
+	}
+	for _, f := range sum.Failures {
+		log.Error("not delivered", "to", f.To, "days", daysString(f.Days), "err", f.Err)
+	}
+	for _, g := range sum.GaveUp {
+		log.Error("gave up: " + g + " (older than --catch-up-max-days)")
+	}
+	if errors.Is(runErr, schedule.ErrClockBackwards) || sum.Plan.Today.IsZero() {
+		return
+	}
+	var parts []string
+	where := "sent"
+	if c.smtp == nil {
+		where = "wrote"
+	}
+	switch {
+	case sum.Pending == 0 && len(sum.Plan.Open) == 0:
+		parts = append(parts, "nothing due")
+	default:
+		n := fmt.Sprintf("%s %d of %d messages", where, sum.Sent, sum.Pending)
+		if c.smtp == nil && sum.Sent > 0 {
+			abs, _ := filepath.Abs(c.outbox)
+			n += " to " + abs
+		}
+		parts = append(parts, n)
+	}
+	if len(sum.Plan.Open) > 0 {
+		parts = append(parts, "days "+daysString(sum.Plan.Open))
+	}
+	if len(sum.Plan.Skipped) > 0 {
+		parts = append(parts, fmt.Sprintf("skipped %d missed days (%s)", len(sum.Plan.Skipped), span(sum.Plan.Skipped)))
+	}
+	if len(sum.Failures) > 0 {
+		parts = append(parts, fmt.Sprintf("%d failed", len(sum.Failures)))
+	}
+	if sum.Index.Unusable > 0 {
+		parts = append(parts, fmt.Sprintf("%d unusable photo files", sum.Index.Unusable))
+	}
+	parts = append(parts, "next "+sum.Plan.Next.Format("2006-01-02 15:04 MST"))
+	level := slog.LevelInfo
+	if runErr != nil {
+		level = slog.LevelError
+	}
+	log.Log(context.Background(), level, strings.Join(parts, "; "),
+		"sent", sum.Sent, "failed", len(sum.Failures), "skipped_photos", sum.Index.Unusable)
+}
+
+func daysString(ds []schedule.Day) string {
+	var s []string
+	for _, d := range ds {
+		s = append(s, d.String())
+	}
+	return strings.Join(s, ",")
+}
+
+func span(ds []schedule.Day) string {
+	if len(ds) == 1 {
+		return ds[0].String()
+	}
+	return ds[0].String() + " to " + ds[len(ds)-1].String()
+}
