@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -369,4 +370,22 @@ func TestWatchUnreachable(t *testing.T) {
 			t.Errorf("errors = %v", errs)
 		}
 	})
+}
+
+// TestFileErrorMessages covers the hints the unreadable-file test cannot
+// provoke when the suite runs as root.
+func TestFileErrorMessages(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{&fs.PathError{Op: "open", Path: "/k3s/ca.crt", Err: fs.ErrPermission}, "watch /k3s/ca.crt: permission denied; let the user cotd runs as read it"},
+		{&fs.PathError{Op: "open", Path: "/k3s/ca.crt", Err: fs.ErrNotExist}, "watch /k3s/ca.crt: no such file; check the path in --watch-certs"},
+		{&fs.PathError{Op: "read", Path: "/k3s/ca.crt", Err: errors.New("i/o error")}, "watch /k3s/ca.crt: read /k3s/ca.crt: i/o error"},
+	}
+	for _, tt := range tests {
+		if got := fileError("/k3s/ca.crt", tt.err).Error(); !strings.HasPrefix(got, tt.want) {
+			t.Errorf("fileError = %q, want prefix %q", got, tt.want)
+		}
+	}
 }
