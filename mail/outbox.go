@@ -44,29 +44,36 @@ type outFile interface {
 // carries it.
 func (o Outbox) Send(ctx context.Context, msgs []*gomail.Msg) ([]Result, error) {
 	results := make([]Result, len(msgs))
+	err := o.SendEach(ctx, msgs, func(i int, r Result) { results[i] = r })
+	return results, err
+}
+
+// SendEach is Send reporting each result through done as soon as its
+// file is safely on disk; done is called once per message, in order.
+func (o Outbox) SendEach(ctx context.Context, msgs []*gomail.Msg, done func(i int, r Result)) error {
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		err = fmt.Errorf("create outbox %s: %w; check --outbox and its permissions", o.Dir, hintSpace(err))
-		for i := range results {
-			results[i] = Result{Err: err}
+		for i := range msgs {
+			done(i, Result{Err: err})
 		}
-		return results, err
+		return err
 	}
 	for i, m := range msgs {
 		if err := ctx.Err(); err != nil {
-			results[i] = Result{Err: fmt.Errorf("outbox %s: not written: %w", o.Dir, context.Cause(ctx))}
+			done(i, Result{Err: fmt.Errorf("outbox %s: not written: %w", o.Dir, context.Cause(ctx))})
 			continue
 		}
 		if m == nil {
-			results[i] = Result{Err: errors.New("no message")}
+			done(i, Result{Err: errors.New("no message")})
 			continue
 		}
 		if err := o.write(m); err != nil {
-			results[i] = Result{Err: err}
+			done(i, Result{Err: err})
 			continue
 		}
-		results[i] = Result{Delivered: true}
+		done(i, Result{Delivered: true})
 	}
-	return results, nil
+	return nil
 }
 
 func (o Outbox) write(m *gomail.Msg) error {

@@ -242,3 +242,20 @@ func TestOutboxCancelled(t *testing.T) {
 		t.Errorf("outbox holds %q after cancellation", got)
 	}
 }
+
+func TestOutboxSendEachReportsBeforeTheNextMessage(t *testing.T) {
+	dir := t.TempDir()
+	var order []int
+	err := Outbox{Dir: dir}.SendEach(context.Background(), testMsgs(t, "ann@example.test", "bob@example.test"), func(i int, r Result) {
+		order = append(order, i)
+		if !r.Delivered {
+			t.Errorf("result %d: %+v, want delivered", i, r)
+		}
+		if n := len(listDir(t, dir)); n != i+1 {
+			t.Errorf("when message %d was reported the outbox held %d files, want %d", i, n, i+1)
+		}
+	})
+	if err != nil || !slices.Equal(order, []int{0, 1}) {
+		t.Fatalf("SendEach: %v, done called for %v", err, order)
+	}
+}

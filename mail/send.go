@@ -169,18 +169,25 @@ func (s *SMTP) Check(ctx context.Context) error {
 // connect, TLS, login); then every result carries that error.
 func (s *SMTP) Send(ctx context.Context, msgs []*gomail.Msg) ([]Result, error) {
 	results := make([]Result, len(msgs))
-	failAll := func(err error) ([]Result, error) {
-		for i := range results {
-			results[i] = Result{Err: err, Temporary: isTemporary(err)}
-		}
-		return results, err
-	}
+	err := s.SendEach(ctx, msgs, func(i int, r Result) { results[i] = r })
+	return results, err
+}
+
+// SendEach is Send reporting each result through done as soon as it is
+// known (before the next message goes out), so the caller can record a
+// delivery at once and a crash mid-batch costs at most one duplicate.
+// done is called exactly once per message, in order, on the calling
+// goroutine.
+func (s *SMTP) SendEach(ctx context.Context, msgs []*gomail.Msg, done func(i int, r Result)) error {
 	if len(msgs) == 0 {
-		return results, nil
+		return nil
 	}
 	sess, client, err := s.dial(ctx)
 	if err != nil {
-		return failAll(err)
+		for i := range msgs {
+			done(i, Result{Err: err, Temporary: isTemporary(err)})
+		}
+		return err
 	}
 	defer sess.close()
 
@@ -188,22 +195,23 @@ func (s *SMTP) Send(ctx context.Context, msgs []*gomail.Msg) ([]Result, error) {
 	for i, m := range msgs {
 		switch {
 		case m == nil:
-			results[i] = Result{Err: errors.New("no message")}
+			done(i, Result{Err: errors.New("no message")})
 			continue
 		case broken != nil:
-			results[i] = Result{Err: sess.newUserError(fmt.Sprintf("smtp %s: delivery to %s not attempted: the connection was lost",
-				s.addr(), strings.Join(m.GetToString(), ", ")), broken)}
+			done(i, Result{Err: sess.newUserError(fmt.Sprintf("smtp %s: delivery to %s not attempted: the connection was lost",
+				s.addr(), strings.Join(m.GetToString(), ", ")), broken)})
 			continue
 		case ctx.Err() != nil:
-			results[i] = Result{Err: fmt.Errorf("smtp %s: not attempted: %w", s.addr(), context.Cause(ctx))}
+			done(i, Result{Err: fmt.Errorf("smtp %s: delivery to %s not attempted: %w",
+				s.addr(), strings.Join(m.GetToString(), ", "), context.Cause(ctx))})
 			continue
 		}
 		sendErr := sess.gm.SendWithSMTPClient(client, m)
 		if m.IsDelivered() {
 			// An error after the server accepted DATA (at RSET) does not
-			// undo the delivery, but the next message will find out
-			// whether the connection survived.
-			results[i] = Result{Delivered: true}
+			// undo the delivery; the next message will find out whether
+			// the connection survived.
+			done(i, Result{Delivered: true})
 			continue
 		}
 		if sendErr == nil {
@@ -213,7 +221,7 @@ func (s *SMTP) Send(ctx context.Context, msgs []*gomail.Msg) ([]Result, error) {
 			sendErr = errors.New("not delivered, no reason given")
 		}
 		err := sess.describeSend(ctx, m, sendErr)
-		results[i] = Result{Err: err, Temporary: isTemporary(err)}
+		done(i, Result{Err: err, Temporary: isTemporary(err)})
 		if connectionBroken(sendErr) {
 			broken = err
 		}
@@ -221,7 +229,7 @@ func (s *SMTP) Send(ctx context.Context, msgs []*gomail.Msg) ([]Result, error) {
 	// QUIT errors do not change any result: every message already has its
 	// answer.
 	_ = client.Quit()
-	return results, nil
+	return nil
 }
 
 // IsPermanent reports whether err carries a 5xx answer from the server,

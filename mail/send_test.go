@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/textproto"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -605,5 +606,27 @@ func TestParseTLSMode(t *testing.T) {
 		if got != tt.want || (err != nil) != tt.err {
 			t.Errorf("ParseTLSMode(%q) = %q, %v; want %q, error %v", tt.in, got, err, tt.want, tt.err)
 		}
+	}
+}
+
+func TestSendEachReportsBeforeTheNextMessage(t *testing.T) {
+	srv := mailpit.Start(t, mailpit.Options{StartTLS: true, Auth: true})
+	tos := []string{"ann@example.test", "bob@example.test", "cee@example.test"}
+	var order []int
+	err := NewSMTP(configFor(srv, TLSStartTLS)).SendEach(context.Background(), testMsgs(t, tos...), func(i int, r Result) {
+		order = append(order, i)
+		if !r.Delivered {
+			t.Errorf("result %d: %+v, want delivered", i, r)
+		}
+		// The server holds this message and none after it yet.
+		if n := len(srv.Messages(t)); n != i+1 {
+			t.Errorf("when message %d was reported, mailpit held %d messages, want %d", i, n, i+1)
+		}
+	})
+	if err != nil {
+		t.Fatalf("SendEach: %v", err)
+	}
+	if !slices.Equal(order, []int{0, 1, 2}) {
+		t.Errorf("done called for %v, want 0, 1, 2", order)
 	}
 }
