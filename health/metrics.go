@@ -28,7 +28,8 @@ type Metrics struct {
 
 	// CertExpiry becomes cotd_cert_expiry_timestamp_seconds{source="..."};
 	// for a source listed twice the earlier expiry is kept, since
-	// Prometheus rejects duplicate series.
+	// Prometheus rejects duplicate series. Entries with a zero NotAfter (no
+	// certificate seen) are left out.
 	CertExpiry []certs.Expiry
 }
 
@@ -52,6 +53,9 @@ func Format(m Metrics) []byte {
 
 	earliest := map[string]time.Time{}
 	for _, e := range m.CertExpiry {
+		if e.NotAfter.IsZero() {
+			continue // no certificate seen: 0 would read as expired in 1970
+		}
 		if t, ok := earliest[e.Source]; !ok || e.NotAfter.Before(t) {
 			earliest[e.Source] = e.NotAfter
 		}

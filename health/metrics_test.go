@@ -57,7 +57,7 @@ func TestFormatDetails(t *testing.T) {
 		t.Error("duplicate source written twice")
 	}
 
-	empty := string(Format(Metrics{}))
+	empty := string(Format(Metrics{CertExpiry: []certs.Expiry{{Source: "smtp down.example.test:587"}}}))
 	if !strings.Contains(empty, "cotd_last_success_timestamp_seconds 0\n") {
 		t.Error("a never-successful run should write 0")
 	}
