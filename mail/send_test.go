@@ -630,3 +630,49 @@ func TestSendEachReportsBeforeTheNextMessage(t *testing.T) {
 		t.Errorf("done called for %v, want 0, 1, 2", order)
 	}
 }
+
+func TestSendLoginProblems(t *testing.T) {
+	tests := []struct {
+		name     string
+		opts     mailpit.Options
+		chaos    string
+		password string
+		want     []string
+		temp     bool
+	}{
+		{
+			name:     "server offers no login",
+			opts:     mailpit.Options{StartTLS: true},
+			password: "pw-123",
+			want:     []string{"does not offer a login (AUTH)", "remove --smtp-user"},
+		},
+		{
+			name:  "temporary login failure",
+			opts:  mailpit.Options{StartTLS: true, Auth: true, Chaos: true},
+			chaos: `{"Authentication":{"ErrorCode":454,"Probability":100}}`,
+			want:  []string{"smtp login as cotd at 127.0.0.1 failed: 454", "try again later"},
+			temp:  true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := mailpit.Start(t, tt.opts)
+			if tt.chaos != "" {
+				srv.SetChaos(t, tt.chaos)
+			}
+			cfg := configFor(srv, TLSStartTLS)
+			if tt.password != "" {
+				cfg.User, cfg.Password = "cotd", tt.password
+			}
+			results, err := NewSMTP(cfg).Send(context.Background(), testMsgs(t, "ann@example.test"))
+			checkErr(t, err, cfg.Password, tt.want...)
+			assertNoneDelivered(t, results, 1)
+			if results[0].Temporary != tt.temp {
+				t.Errorf("Temporary = %v, want %v", results[0].Temporary, tt.temp)
+			}
+			if n := len(srv.Messages(t)); n != 0 {
+				t.Errorf("mailpit holds %d messages, want 0", n)
+			}
+		})
+	}
+}
