@@ -418,10 +418,13 @@ make_dir() {
 }
 
 ensure_user() {
-	if [[ -z $root ]] && getent passwd "$service_user" >/dev/null; then
-		return 0
+	local group=(--user-group)
+	if [[ -z $root ]]; then
+		getent passwd "$service_user" >/dev/null && return 0
+		# A group left behind by an earlier user of that name is reused.
+		! getent group "$service_user" >/dev/null || group=(--gid "$service_user")
 	fi
-	act useradd --system --user-group --no-create-home --home-dir "$state_dir" \
+	act useradd --system "${group[@]}" --no-create-home --home-dir "$state_dir" \
 		--shell /usr/sbin/nologin --comment "Cat of the Day" "$service_user"
 }
 
