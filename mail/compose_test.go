@@ -371,6 +371,63 @@ func TestComposeDeterministic(t *testing.T) {
 	}
 }
 
+// TestComposeSingleDayNotes: a day sent late (catch-up=each) and a day
+// after skipped ones (catch-up=skip) each say so, in both parts.
+func TestComposeSingleDayNotes(t *testing.T) {
+	loc := berlin(t)
+	for _, tc := range []struct {
+		name   string
+		change func(*Message)
+		want   string
+		note   string
+	}{
+		{"on time", func(*Message) {}, "", "(Today's cat is in the HTML version of this mail.)"},
+		{"late", func(m *Message) { m.SentAt = m.SentAt.AddDate(0, 0, 2) }, "A late one: cotd was away that morning", "(This day's cat"},
+		{"after skipped days", func(m *Message) {
+			m.Skipped = []time.Time{day(loc, 2025, 3, 11), day(loc, 2025, 3, 9), day(loc, 2025, 3, 10)}
+		}, "While cotd was away, three mornings went by without a cat (9–11 Mar 2025). Here is today's.", "(Today's cat"},
+		{"one skipped day", func(m *Message) { m.Skipped = []time.Time{day(loc, 2025, 3, 11)} },
+			"one morning went by without a cat (11 Mar 2025)", "(Today's cat"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := singleMessage(t)
+			tc.change(&m)
+			p := parseMail(t, eml(t, m))
+			if !strings.Contains(p.text, tc.note) {
+				t.Errorf("text part lacks %q:\n%s", tc.note, p.text)
+			}
+			for _, part := range []string{p.text, html.UnescapeString(p.html)} {
+				if tc.want == "" && (strings.Contains(part, "cotd was away") || strings.Contains(part, "late one")) {
+					t.Errorf("an on-time mail talks about being away:\n%s", part)
+				}
+				if tc.want != "" && !strings.Contains(part, tc.want) {
+					t.Errorf("part lacks %q:\n%s", tc.want, part)
+				}
+			}
+		})
+	}
+}
+
+// TestWriteEMLTwice: the outbox copy and the SMTP send write the same Msg;
+// both must be the whole message.
+func TestWriteEMLTwice(t *testing.T) {
+	msg, err := Compose(digestMessage(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b bytes.Buffer
+	if err := WriteEML(&a, msg); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteEML(&b, msg); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Fatal("writing the same message twice gave different bytes")
+	}
+	parseMail(t, b.Bytes())
+}
+
 func TestComposeHostileText(t *testing.T) {
 	m := singleMessage(t)
 	m.Days[0].Quote = "<script>alert('meow')</script>\r\nBcc: evil@example.test\r\n\r\nX-Injected: 1 & \"more\""
@@ -415,8 +472,6 @@ func TestComposeNonASCIISubject(t *testing.T) {
 			}
 		}
 	}
-	rawTo := p.header.Get("To")
-	_ = rawTo
 	single := parseMail(t, eml(t, singleMessage(t)))
 	to, _ := single.header.AddressList("To")
 	if len(to) != 1 || to[0].Name != "Zoë Müller" {

@@ -154,6 +154,10 @@ func newView(m Message, owner *netmail.Address, srcs []string) (view, error) {
 		v.Intro += skippedNote(m.Skipped)
 		v.CatNote = "(Each day's cat is in the HTML version of this mail.)"
 	case today:
+		if len(m.Skipped) > 0 { // catch-up=skip: say why yesterday had no cat
+			v.Intro = fmt.Sprintf("While cotd was away, %s went by without a cat (%s). Here is today's.",
+				countNoun(len(m.Skipped), "morning", "mornings"), spanOf(m.Skipped))
+		}
 		v.CatNote = "(Today's cat is in the HTML version of this mail.)"
 	default:
 		v.Intro = "A late one: cotd was away that morning, so this cat comes now." + skippedNote(m.Skipped)
@@ -207,8 +211,18 @@ func skippedNote(skipped []time.Time) string {
 	if len(skipped) == 0 {
 		return ""
 	}
-	oldest, newest := skipped[0], skipped[0]
-	for _, d := range skipped {
+	verb := "was"
+	if len(skipped) > 1 {
+		verb = "were"
+	}
+	return fmt.Sprintf(" %s before that %s skipped (%s).",
+		upperFirst(countNoun(len(skipped), "morning", "mornings")), verb, spanOf(skipped))
+}
+
+// spanOf names the dates from the oldest to the newest of days.
+func spanOf(days []time.Time) string {
+	oldest, newest := days[0], days[0]
+	for _, d := range days {
 		if d.Before(oldest) {
 			oldest = d
 		}
@@ -216,16 +230,10 @@ func skippedNote(skipped []time.Time) string {
 			newest = d
 		}
 	}
-	when := oldest.Format("2 January")
-	if !sameDate(oldest, newest) {
-		when = dateRange(oldest, newest)
+	if sameDate(oldest, newest) {
+		return oldest.Format("2 Jan 2006")
 	}
-	verb := "was"
-	if len(skipped) > 1 {
-		verb = "were"
-	}
-	return fmt.Sprintf(" %s before that %s skipped (%s).",
-		upperFirst(countNoun(len(skipped), "morning", "mornings")), verb, when)
+	return dateRange(oldest, newest)
 }
 
 var numberWords = []string{"no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"}
