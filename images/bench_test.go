@@ -1,0 +1,106 @@
+package images
+
+import (
+	"bytes"
+	"image"
+	"image/jpeg"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// benchPhotos are the four phone photos of issue 7.
+var benchPhotos = []string{
+	"jpg_mobile_HMD_Nokia_8.3_5G.jpg",
+	"jpg_mobile_jolla.jpg",
+	"jpg_hdr_iphone_hdr_YES.jpg",
+	"jpg_tests_42_IndexError.jpg",
+}
+
+func loadBenchPhotos(b *testing.B) map[string][]byte {
+	b.Helper()
+	dir := realworldDir(b)
+	out := map[string][]byte{}
+	for _, name := range benchPhotos {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			b.Fatalf("read bench photo: %v", err)
+		}
+		out[name] = data
+	}
+	return out
+}
+
+// BenchmarkDecode is image/jpeg at full resolution: the floor of the pipeline.
+func BenchmarkDecode(b *testing.B) {
+	for _, name := range benchPhotos {
+		data := loadBenchPhotos(b)[name]
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if _, err := jpeg.Decode(bytes.NewReader(data)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkResize is the box shrink plus Lanczos on the decoded planes.
+func BenchmarkResize(b *testing.B) {
+	for _, name := range benchPhotos {
+		src := decodeForBench(b, loadBenchPhotos(b)[name])
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				process(src, 1, Default.MaxSide)
+			}
+		})
+	}
+}
+
+// BenchmarkOrient turns a 1280×960 rendition for Orientation=6.
+func BenchmarkOrient(b *testing.B) {
+	p := newPlane(1280, 960)
+	for b.Loop() {
+		orient(p, 6)
+	}
+}
+
+// BenchmarkEncode writes a 1280 px rendition at quality 85.
+func BenchmarkEncode(b *testing.B) {
+	for _, name := range benchPhotos {
+		img := process(decodeForBench(b, loadBenchPhotos(b)[name]), 1, Default.MaxSide)
+		b.Run(name, func(b *testing.B) {
+			var buf bytes.Buffer
+			for b.Loop() {
+				buf.Reset()
+				if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: Default.Quality}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRender is the whole pipeline, as cotd runs it.
+func BenchmarkRender(b *testing.B) {
+	for _, name := range benchPhotos {
+		data := loadBenchPhotos(b)[name]
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Render(bytes.NewReader(data), Default); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func decodeForBench(b *testing.B, data []byte) source {
+	b.Helper()
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return toSource(img)
+}

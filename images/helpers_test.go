@@ -1,0 +1,20 @@
+package images
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// realworldDir is ../shared/realworld-photos relative to the repository
+// root; tests that need it skip when it is absent.
+func realworldDir(tb testing.TB) string {
+	tb.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "shared", "realworld-photos")
+	if _, err := os.Stat(dir); err != nil {
+		tb.Skipf("no real-world photos at %s (the ../shared folder is absent)", dir)
+	}
+	return dir
+}

@@ -1,0 +1,289 @@
+package images
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
+	"math"
+	"strings"
+
+	// Decoders for the formats cotd indexes.
+	_ "image/gif"
+	_ "image/png"
+
+	_ "golang.org/x/image/bmp"
+	_ "golang.org/x/image/tiff"
+	_ "golang.org/x/image/webp"
+)
+
+// boxResidual is the smallest factor left for the Lanczos pass after the box
+// shrink: 2 keeps the result within a hair of a full-resolution Lanczos.
+var boxResidual = 1.5
+
+// source is a decoded photo as planes: y alone for grayscale, or y with cb and
+// cr at their stored resolution (cw×ch spans the whole picture).
+type source struct {
+	y, cb, cr  plane
+	w, h       int     // luma size
+	cgw, cgh   float64 // chroma planes' extent in chroma pixels
+	hasChroma  bool
+	formatName string
+}
+
+func render(data []byte, o Options) (Result, error) {
+	format, err := sniff(data)
+	if err != nil {
+		return Result{}, err
+	}
+	cfg, err := decodeConfig(data, format)
+	if err != nil {
+		return Result{}, err
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return Result{}, corrupt("%s header says the image is %d×%d; re-export the photo", formatLabel(format), cfg.Width, cfg.Height)
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); px > MaxPixels {
+		return Result{}, tooLarge("image is %d×%d (%d MP), larger than the %d MP limit; shrink it first",
+			cfg.Width, cfg.Height, px/1_000_000, MaxPixels/1_000_000)
+	}
+	orientation := orientation(data, format)
+
+	src, err := decode(data, format)
+	if err != nil {
+		return Result{}, err
+	}
+	data = nil //nolint:ineffassign // let the caller's copy be the only one
+
+	img := process(src, orientation, o.MaxSide)
+	src = source{} // the full-size planes are garbage from here on
+
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: o.Quality}); err != nil {
+		return Result{}, fmt.Errorf("encode jpeg: %w", err)
+	}
+	b := img.Bounds()
+	return Result{
+		JPEG:         buf.Bytes(),
+		Width:        b.Dx(),
+		Height:       b.Dy(),
+		SourceWidth:  cfg.Width,
+		SourceHeight: cfg.Height,
+		Format:       format,
+	}, nil
+}
+
+func formatLabel(format string) string {
+	switch format {
+	case "jpeg", "png", "gif", "bmp":
+		return strings.ToUpper(format)
+	case "webp":
+		return "WebP"
+	case "tiff":
+		return "TIFF"
+	}
+	return format
+}
+
+// decodeConfig reads only the header; decoders that panic on hostile input
+// are reported as corrupt, never crash the run.
+func decodeConfig(data []byte, format string) (cfg image.Config, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = corrupt("corrupt %s header (decoder failed: %v); re-export the photo", formatLabel(format), r)
+		}
+	}()
+	cfg, _, err = image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return cfg, decodeError(format, err)
+	}
+	return cfg, nil
+}
+
+func decodeError(format string, err error) error {
+	label := formatLabel(format)
+	var ue jpeg.UnsupportedError
+	switch {
+	case errors.As(err, &ue):
+		return unsupported("JPEG uses a feature cotd cannot read (%s); re-save it as a standard JPEG", string(ue))
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return corrupt("truncated or corrupt %s: unexpected EOF; re-export the photo", label)
+	case strings.Contains(err.Error(), "unsupported"):
+		return unsupported("%s uses a feature cotd cannot read (%v); re-save it as JPEG", label, err)
+	}
+	return corrupt("truncated or corrupt %s: %v; re-export the photo", label, err)
+}
+
+func decode(data []byte, format string) (src source, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			src, err = source{}, corrupt("corrupt %s (decoder failed: %v); re-export the photo", formatLabel(format), r)
+		}
+	}()
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return source{}, decodeError(format, err)
+	}
+	return toSource(img), nil
+}
+
+// toSource views a decoded image as planes. JPEG's YCbCr and Gray are used
+// in place; other formats are converted once, flattened onto white.
+func toSource(img image.Image) source {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	switch m := img.(type) {
+	case *image.YCbCr:
+		cw, ch := chromaSize(m.SubsampleRatio, w, h)
+		sx, sy := chromaFactor(m.SubsampleRatio)
+		ci := m.COffset(b.Min.X, b.Min.Y)
+		return source{
+			y:  plane{w: w, h: h, stride: m.YStride, pix: m.Y[m.YOffset(b.Min.X, b.Min.Y):]},
+			cb: plane{w: cw, h: ch, stride: m.CStride, pix: m.Cb[ci:]},
+			cr: plane{w: cw, h: ch, stride: m.CStride, pix: m.Cr[ci:]},
+			w:  w, h: h,
+			cgw: float64(w) / float64(sx), cgh: float64(h) / float64(sy),
+			hasChroma: true,
+		}
+	case *image.Gray:
+		return source{y: plane{w: w, h: h, stride: m.Stride, pix: m.Pix[m.PixOffset(b.Min.X, b.Min.Y):]}, w: w, h: h}
+	}
+	if isGray(img.ColorModel()) {
+		y := newPlane(w, h)
+		for yy := range h {
+			r := y.row(yy)
+			for x := range r {
+				r[x] = color.GrayModel.Convert(img.At(b.Min.X+x, b.Min.Y+yy)).(color.Gray).Y
+			}
+		}
+		return source{y: y, w: w, h: h}
+	}
+	yp, cb, cr := newPlane(w, h), newPlane(w, h), newPlane(w, h)
+	put := func(i int, r, g, bl uint8) {
+		yp.pix[i], cb.pix[i], cr.pix[i] = color.RGBToYCbCr(r, g, bl)
+	}
+	switch m := img.(type) {
+	case *image.NRGBA:
+		for yy := range h {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+yy):]
+			for x := range w {
+				p := row[4*x : 4*x+4]
+				a := uint32(p[3])
+				f := func(c uint8) uint8 { return uint8((uint32(c)*a + 255*(255-a) + 127) / 255) }
+				put(yy*w+x, f(p[0]), f(p[1]), f(p[2]))
+			}
+		}
+	case *image.CMYK:
+		for yy := range h {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+yy):]
+			for x := range w {
+				p := row[4*x : 4*x+4]
+				r, g, bl := color.CMYKToRGB(p[0], p[1], p[2], p[3])
+				put(yy*w+x, r, g, bl)
+			}
+		}
+	default:
+		// Premultiplied 16-bit: adding the uncovered part of white flattens it.
+		for yy := range h {
+			for x := range w {
+				r, g, bl, a := img.At(b.Min.X+x, b.Min.Y+yy).RGBA()
+				r, g, bl = r+0xffff-a, g+0xffff-a, bl+0xffff-a
+				put(yy*w+x, uint8(r>>8), uint8(g>>8), uint8(bl>>8))
+			}
+		}
+	}
+	return source{y: yp, cb: cb, cr: cr, w: w, h: h, cgw: float64(w), cgh: float64(h), hasChroma: true}
+}
+
+func isGray(m color.Model) bool { return m == color.GrayModel || m == color.Gray16Model }
+
+func chromaFactor(r image.YCbCrSubsampleRatio) (int, int) {
+	switch r {
+	case image.YCbCrSubsampleRatio422:
+		return 2, 1
+	case image.YCbCrSubsampleRatio420:
+		return 2, 2
+	case image.YCbCrSubsampleRatio440:
+		return 1, 2
+	case image.YCbCrSubsampleRatio411:
+		return 4, 1
+	case image.YCbCrSubsampleRatio410:
+		return 4, 2
+	}
+	return 1, 1
+}
+
+func chromaSize(r image.YCbCrSubsampleRatio, w, h int) (int, int) {
+	sx, sy := chromaFactor(r)
+	return (w + sx - 1) / sx, (h + sy - 1) / sy
+}
+
+// fit returns the size of a w×h picture fitted within side×side, never larger.
+func fit(w, h, side int) (int, int) {
+	if w <= side && h <= side {
+		return w, h
+	}
+	if w >= h {
+		return side, max(1, int(math.Round(float64(h)*float64(side)/float64(w))))
+	}
+	return max(1, int(math.Round(float64(w)*float64(side)/float64(h)))), side
+}
+
+// scalePlane shrinks p (spanning gw×gh of its pixels) to dw×dh pixels spanning
+// dgw×dgh: an exact box shrink by an integer factor while at least boxResidual
+// remains, then Lanczos-3 for the rest.
+func scalePlane(p plane, gw, gh float64, dw, dh int, dgw, dgh float64) plane {
+	if p.w == dw && p.h == dh && gw == dgw && gh == dgh {
+		return p
+	}
+	// Each axis on its own: 4:2:2 chroma is already halved across, not down.
+	kx, ky := max(1, int(gw/dgw/boxResidual)), max(1, int(gh/dgh/boxResidual))
+	if kx > 1 || ky > 1 {
+		p = boxShrink(p, kx, ky)
+		gw, gh = gw/float64(kx), gh/float64(ky)
+	}
+	return resize(p, gw, gh, dw, dh, dgw, dgh)
+}
+
+// process fits the source within side×side after orientation o, and returns
+// the upright picture: YCbCr 4:2:0 (what the JPEG encoder writes without any
+// conversion) or Gray.
+func process(src source, o, side int) image.Image {
+	uw, uh := src.w, src.h // upright size
+	if o >= 5 {
+		uw, uh = uh, uw
+	}
+	tw, th := fit(uw, uh, side)
+	if o >= 5 {
+		tw, th = th, tw // resize in stored orientation, turn afterwards
+	}
+	y := orient(scalePlane(src.y, float64(src.w), float64(src.h), tw, th, float64(tw), float64(th)), o)
+	if !src.hasChroma {
+		return &image.Gray{Pix: y.pix, Stride: y.stride, Rect: image.Rect(0, 0, y.w, y.h)}
+	}
+	cw, ch := (tw+1)/2, (th+1)/2
+	cgw, cgh := float64(tw)/2, float64(th)/2
+	cb := orient(scalePlane(src.cb, src.cgw, src.cgh, cw, ch, cgw, cgh), o)
+	cr := orient(scalePlane(src.cr, src.cgw, src.cgh, cw, ch, cgw, cgh), o)
+	return &image.YCbCr{
+		Y: compact(y), Cb: compact(cb), Cr: compact(cr),
+		YStride: y.w, CStride: cb.w,
+		SubsampleRatio: image.YCbCrSubsampleRatio420,
+		Rect:           image.Rect(0, 0, y.w, y.h),
+	}
+}
+
+// compact returns the plane's pixels with stride == width.
+func compact(p plane) []byte {
+	if p.stride == p.w {
+		return p.pix[:p.w*p.h]
+	}
+	out := newPlane(p.w, p.h)
+	for y := range p.h {
+		copy(out.row(y), p.row(y))
+	}
+	return out.pix
+}
