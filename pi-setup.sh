@@ -357,10 +357,14 @@ COTD_CATCH_UP=digest
 #COTD_PING_URL=https://hc-ping.com/your-uuid
 #COTD_NOTIFY_URL=https://ntfy.sh/your-topic
 #COTD_CERT_WARN_DAYS=21
+# Other certificates to watch: host:port endpoints, or PEM files the cotd user
+# may read (root-only files such as k3s's are not readable by the service).
 #COTD_WATCH_CERTS=example.com:443
-# A Prometheus textfile: the service may only write below $state_dir, so
-# either keep it there or allow the folder: sudo systemctl edit cotd.service
-# and add [Service] ReadWritePaths=/var/lib/prometheus/node-exporter
+# A Prometheus textfile for node_exporter. The service may write only below
+# $state_dir; to write into node_exporter's folder instead, let group cotd
+# write there and add it with: sudo systemctl edit cotd.service
+#   [Service]
+#   ReadWritePaths=/var/lib/prometheus/node-exporter
 #COTD_METRICS_FILE=$state_dir/cotd.prom
 
 # Where things are. Copy photos in with: scp *.jpg PI:$photos_dir/
