@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -38,40 +37,44 @@ func TestMain(m *testing.M) {
 //
 // and these variables: SMTP_PORT, SMTP_USER, PASSWORD_FILE, CA_FILE.
 func TestScripts(t *testing.T) {
-	var mu sync.Mutex
-	servers := map[string]*mailpit.Server{}
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: false,
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("COTD_TZ", "Europe/Berlin")
-			conf, err := os.ReadFile(filepath.Join(e.WorkDir, "mailpit.conf"))
-			if os.IsNotExist(err) {
-				return nil
+			e.Setenv("SHARED", sharedDir())
+			for i, name := range []string{"mailpit.conf", "mailpit2.conf"} {
+				conf, err := os.ReadFile(filepath.Join(e.WorkDir, name))
+				if os.IsNotExist(err) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				o, err := parseMailpitConf(string(conf))
+				if err != nil {
+					return err
+				}
+				s := mailpit.Start(t, o)
+				suffix := ""
+				if i > 0 {
+					suffix = strconv.Itoa(i + 1)
+				}
+				e.Values["mailpit"+suffix] = s
+				e.Setenv("SMTP_PORT"+suffix, strconv.Itoa(s.Port))
+				e.Setenv("SMTP_USER"+suffix, s.User)
+				e.Setenv("PASSWORD_FILE"+suffix, s.PasswordFile)
+				e.Setenv("CA_FILE"+suffix, s.CAFile)
 			}
-			if err != nil {
-				return err
-			}
-			o, err := parseMailpitConf(string(conf))
-			if err != nil {
-				return err
-			}
-			s := mailpit.Start(t, o)
-			mu.Lock()
-			servers[e.WorkDir] = s
-			mu.Unlock()
-			e.Values["mailpit"] = s
-			e.Setenv("SMTP_PORT", strconv.Itoa(s.Port))
-			e.Setenv("SMTP_USER", s.User)
-			e.Setenv("PASSWORD_FILE", s.PasswordFile)
-			e.Setenv("CA_FILE", s.CAFile)
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"mails":     cmdMails,
 			"mailcheck": cmdMailcheck,
 			"mkphoto":   cmdMkphoto,
-			"smtpdown":  func(ts *testscript.TestScript, neg bool, args []string) { server(ts).Stop() },
+			"smtpdown":  func(ts *testscript.TestScript, neg bool, args []string) { server(ts, &args).Stop() },
+			"mailclear": func(ts *testscript.TestScript, neg bool, args []string) { server(ts, &args).DeleteAll(tsTB{ts: ts}) },
+			"corpus":    cmdCorpus,
 		},
 	})
 }
@@ -104,12 +107,54 @@ func parseMailpitConf(conf string) (mailpit.Options, error) {
 	return o, nil
 }
 
-func server(ts *testscript.TestScript) *mailpit.Server {
-	s, _ := ts.Value("mailpit").(*mailpit.Server)
+// server returns the script's Mailpit, or the second one when args start
+// with -2 (which is then removed from args).
+func server(ts *testscript.TestScript, args *[]string) *mailpit.Server {
+	key := "mailpit"
+	if len(*args) > 0 && (*args)[0] == "-2" {
+		key, *args = "mailpit2", (*args)[1:]
+	}
+	s, _ := ts.Value(key).(*mailpit.Server)
 	if s == nil {
-		ts.Fatalf("this script has no mailpit.conf")
+		ts.Fatalf("this script has no %s.conf", key)
 	}
 	return s
+}
+
+// sharedDir is ../shared beside the repository, or "" when absent.
+func sharedDir() string {
+	dir, _ := filepath.Abs(filepath.Join("..", "shared", "realworld-photos"))
+	if _, err := os.Stat(dir); err != nil {
+		return ""
+	}
+	return dir
+}
+
+// corpus DIR: copies ../shared/realworld-photos into DIR (the script must
+// [!exists] skip when $SHARED is empty).
+func cmdCorpus(ts *testscript.TestScript, neg bool, args []string) {
+	src := sharedDir()
+	if src == "" {
+		ts.Fatalf("../shared/realworld-photos is absent")
+	}
+	dst := ts.MkAbs(args[0])
+	os.MkdirAll(dst, 0o755)
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		ts.Fatalf("%v", err)
+	}
+	for _, e := range ents {
+		if e.Name() == "README.md" {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			ts.Fatalf("%v", err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
+			ts.Fatalf("%v", err)
+		}
+	}
 }
 
 // tsTB lets the Mailpit helper's API calls report through the script.
@@ -128,11 +173,11 @@ func (t tsTB) Skipf(f string, a ...any)  { t.ts.Fatalf(f, a...) }
 
 // mails N [QUERY]: Mailpit holds exactly N messages (matching QUERY).
 func cmdMails(ts *testscript.TestScript, neg bool, args []string) {
+	s := server(ts, &args)
 	if len(args) < 1 {
 		ts.Fatalf("usage: mails N [QUERY]")
 	}
 	want, _ := strconv.Atoi(args[0])
-	s := server(ts)
 	var got []mailpit.Summary
 	if len(args) > 1 {
 		got = s.Search(tsTB{ts: ts}, strings.Join(args[1:], " "))
@@ -153,6 +198,7 @@ func cmdMails(ts *testscript.TestScript, neg bool, args []string) {
 // HTML alternatives; the HTML's cats inline by Content-ID; each cat a JPEG
 // no larger than 1280 px with no metadata; the quote in both parts.
 func cmdMailcheck(ts *testscript.TestScript, neg bool, args []string) {
+	s := server(ts, &args)
 	landscape, cats := false, 1
 	for i := 0; i < len(args); i++ {
 		switch args[i] {
@@ -165,7 +211,6 @@ func cmdMailcheck(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("mailcheck: unknown flag %s", args[i])
 		}
 	}
-	s := server(ts)
 	msgs := s.Messages(tsTB{ts: ts})
 	if len(msgs) == 0 {
 		ts.Fatalf("mailcheck: no messages")

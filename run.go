@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	gomail "github.com/wneessen/go-mail"
-
 	"cotd/job"
 	"cotd/mail"
 	"cotd/schedule"
@@ -50,9 +48,9 @@ func cmdRun(args []string, e env) error {
 func (c *config) newJob(st *store.Store, log *slog.Logger) *job.Job {
 	var sender job.Sender
 	if c.smtp != nil {
-		sender = batchSender{mail.NewSMTP(*c.smtp)}
+		sender = mail.NewSMTP(*c.smtp)
 	} else {
-		sender = batchSender{mail.Outbox{Dir: c.outbox}}
+		sender = mail.Outbox{Dir: c.outbox, Now: c.now}
 	}
 	return &job.Job{
 		Config: job.Config{
@@ -65,21 +63,6 @@ func (c *config) newJob(st *store.Store, log *slog.Logger) *job.Job {
 	}
 }
 
-// batchSender adapts a sender that reports at the end.
-type batchSender struct {
-	s interface {
-		Send(context.Context, []*gomail.Msg) ([]mail.Result, error)
-	}
-}
-
-func (b batchSender) Send(ctx context.Context, msgs []*gomail.Msg, done func(int, mail.Result)) error {
-	rs, err := b.s.Send(ctx, msgs)
-	for i, r := range rs {
-		done(i, r)
-	}
-	return err
-}
-
 // logSummary writes the run's one summary line, after one line per
 // problem, so `journalctl -u cotd` reads at a glance.
 func logSummary(log *slog.Logger, c *config, sum job.Summary, runErr error) {
@@ -90,6 +73,9 @@ func logSummary(log *slog.Logger, c *config, sum job.Summary, runErr error) {
 		log.Warn(p)
 	}
 	for _, f := range sum.Failures {
+		if sum.ConnErr != nil && errors.Is(f.Err, sum.ConnErr) {
+			continue // said once, as the run's error
+		}
 		log.Error("not delivered", "to", f.To, "days", daysString(f.Days), "err", f.Err)
 	}
 	for _, g := range sum.GaveUp {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
-	"time"
 
 	gomail "github.com/wneessen/go-mail"
 
@@ -29,6 +28,8 @@ func (j *Job) deliver(ctx context.Context, today schedule.Day, sum *Summary) err
 	var open []store.Day
 	photos := map[schedule.Day][]byte{}
 	pending := map[string][]store.Day{} // address -> days, oldest first
+	deferred := map[string][]schedule.Day{}
+	deferredErr := map[string]error{}
 	err := j.Store.View(func(tx *store.Tx) error {
 		err := tx.EachDay(window, func(d store.Day) error {
 			if d.Status != store.StatusOpen {
@@ -49,6 +50,8 @@ func (j *Job) deliver(ctx context.Context, today schedule.Day, sum *Summary) err
 				}
 				if failed && f.Permanent && schedule.DayOf(f.Last, j.Schedule.Loc) == today {
 					// A refused address is tried again tomorrow, not every hour.
+					deferred[key(to)] = append(deferred[key(to)], d.Day)
+					deferredErr[key(to)] = fmt.Errorf("refused at %s, next try tomorrow: %s", f.Last.In(j.Schedule.Loc).Format("15:04"), f.Error)
 					continue
 				}
 				pending[key(to)] = append(pending[key(to)], d)
@@ -69,6 +72,10 @@ func (j *Job) deliver(ctx context.Context, today schedule.Day, sum *Summary) err
 
 	var out []outgoing
 	for _, to := range j.To {
+		if ds := deferred[key(to)]; len(ds) > 0 {
+			sum.Failures = append(sum.Failures, Failure{To: to.String(), Days: ds, Err: deferredErr[key(to)]})
+			sum.Pending++
+		}
 		days := pending[key(to)]
 		if len(days) == 0 {
 			continue
@@ -88,14 +95,14 @@ func (j *Job) deliver(ctx context.Context, today schedule.Day, sum *Summary) err
 			out = append(out, o)
 		}
 	}
-	sum.Pending = len(out)
+	sum.Pending += len(out)
 	if len(out) > 0 {
 		msgs := make([]*gomail.Msg, len(out))
 		for i, o := range out {
 			msgs[i] = o.msg
 		}
 		var recordErr error
-		sendErr := j.Sender.Send(ctx, msgs, func(i int, r cmail.Result) {
+		sendErr := j.Sender.SendEach(ctx, msgs, func(i int, r cmail.Result) {
 			if err := j.record(out[i], r, sum); err != nil && recordErr == nil {
 				recordErr = err
 			}
@@ -103,11 +110,7 @@ func (j *Job) deliver(ctx context.Context, today schedule.Day, sum *Summary) err
 		if recordErr != nil {
 			return recordErr
 		}
-		if sendErr != nil && len(sum.Failures) == 0 {
-			for _, o := range out {
-				sum.Failures = append(sum.Failures, Failure{To: o.to.String(), Days: o.days, Err: sendErr})
-			}
-		}
+		sum.ConnErr = sendErr
 	}
 	return j.tidy(window, open, sum)
 }
@@ -205,5 +208,3 @@ func (j *Job) tidy(window schedule.Day, open []store.Day, sum *Summary) error {
 		return nil
 	})
 }
-
-var _ = time.Now

@@ -28,7 +28,7 @@ import (
 // Sender delivers composed messages, reporting each outcome as soon as it
 // is known so the delivery can be recorded before the next message goes.
 type Sender interface {
-	Send(ctx context.Context, msgs []*gomail.Msg, done func(i int, r cmail.Result)) error
+	SendEach(ctx context.Context, msgs []*gomail.Msg, done func(i int, r cmail.Result)) error
 }
 
 // Config is what the owner configured.
@@ -83,13 +83,15 @@ type Failure struct {
 
 // Summary is what one run did.
 type Summary struct {
-	Now                      time.Time
-	Plan                     schedule.Plan
-	Index                    IndexStats
-	Problems                 []string // quotes problems and other things the owner should fix
-	Sent                     int
-	Messages                 []string // Message-IDs delivered
-	Failures                 []Failure
+	Now      time.Time
+	Plan     schedule.Plan
+	Index    IndexStats
+	Problems []string // quotes problems and other things the owner should fix
+	Sent     int
+	Messages []string // Message-IDs delivered
+	Failures []Failure
+	// ConnErr is set when no message could be attempted (connect, TLS, login).
+	ConnErr                  error
 	GaveUp                   []string // "2026-03-02 to x@example.test" left undelivered for good
 	Pending                  int      // messages that were due this run
 	PhotosLeft, QuotesLeft   int
@@ -126,6 +128,9 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 	}
 	if err := j.deliver(ctx, plan.Today, &sum); err != nil {
 		return sum, err
+	}
+	if sum.ConnErr != nil {
+		return sum, fmt.Errorf("%w: %w", ErrUndelivered, sum.ConnErr)
 	}
 	if len(sum.Failures) > 0 {
 		var names []string
