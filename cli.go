@@ -64,6 +64,16 @@ func cli(args []string, e env) int {
 	switch cmd {
 	case "run":
 		err = cmdRun(rest, e)
+	case "status":
+		err = cmdStatus(rest, e)
+	case "check":
+		err = cmdCheck(rest, e)
+	case "send-test":
+		err = cmdSendTest(rest, e)
+	case "preview":
+		err = cmdPreview(rest, e)
+	case "render":
+		err = cmdRender(rest, e)
 	case "version", "--version":
 		fmt.Fprintf(e.stdout, "cotd %s\n", versionString())
 		return exitOK

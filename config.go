@@ -43,6 +43,12 @@ var options = []option{
 	{"now", "COTD_NOW", "", "act as if it were this RFC 3339 time (tests, dry runs)"},
 	{"catch-up", "COTD_CATCH_UP", "digest", "after downtime: digest (one mail with every missed day), each (one mail per day) or skip"},
 	{"catch-up-max-days", "COTD_CATCH_UP_MAX_DAYS", "7", "deliver at most this many missed days; older ones are skipped"},
+	{"alert-to", "COTD_ALERT_TO", "", "the owner's address: told by mail when something went wrong (once per problem per day)"},
+	{"notify-url", "COTD_NOTIFY_URL", "", "ntfy or Gotify URL for a push notification when mail itself is broken"},
+	{"ping-url", "COTD_PING_URL", "", "healthchecks.io-style URL pinged at start, success and failure (a dead man's switch)"},
+	{"metrics-file", "COTD_METRICS_FILE", "", "Prometheus textfile for node_exporter, rewritten atomically after each run"},
+	{"cert-warn-days", "COTD_CERT_WARN_DAYS", "21", "warn this many days before a certificate expires"},
+	{"watch-certs", "COTD_WATCH_CERTS", "", "more certificates to watch: PEM files, globs and host:port endpoints, comma-separated"},
 }
 
 // settings holds parsed option values and which of them the user set.
@@ -115,6 +121,7 @@ type config struct {
 	smtp       *mail.SMTPConfig // nil: outbox mode
 	now        func() time.Time
 	passwordAt string // where the password came from, for messages
+	mon        monitorConfig
 }
 
 type jobConfig struct {
@@ -210,6 +217,9 @@ func (s *settings) load(lookup func(string) (string, bool)) (*config, error) {
 	}
 	c.job.from = fromAddr.String()
 	c.job.owner = fromAddr.Address
+	if err := s.loadMonitor(c); err != nil {
+		return nil, err
+	}
 
 	if host == "" {
 		return c, nil

@@ -40,15 +40,18 @@ func cmdRun(args []string, e env) error {
 	j := c.newJob(st, log)
 	ctx, stop := signalContext()
 	defer stop()
+	mon := newMonitor(c, st, log)
+	mon.start(ctx)
 	sum, runErr := j.Run(ctx)
 	logSummary(log, c, sum, runErr)
+	mon.finish(ctx, j, sum, runErr)
 	return runErr
 }
 
 func (c *config) newJob(st *store.Store, log *slog.Logger) *job.Job {
 	var sender job.Sender
 	if c.smtp != nil {
-		sender = mail.NewSMTP(*c.smtp)
+		sender = mail.NewSMTP(*c.smtp) // the monitor reads its certificate after the run
 	} else {
 		sender = mail.Outbox{Dir: c.outbox, Now: c.now}
 	}

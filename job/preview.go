@@ -1,0 +1,72 @@
+package job
+
+import (
+	"fmt"
+
+	cmail "cotd/mail"
+	"cotd/schedule"
+	"cotd/store"
+)
+
+// Preview returns the message each recipient would get for day d, without
+// opening the day or recording anything: a day already decided shows its
+// own cat and quote, a future day the ones the rotation would pick next.
+// It refreshes the photo index (a cache), which is all it writes.
+func (j *Job) Preview(d schedule.Day) ([]cmail.Message, error) {
+	if _, err := j.Index(); err != nil {
+		return nil, err
+	}
+	qs, _, err := j.indexQuotes()
+	if err != nil {
+		return nil, err
+	}
+	var day cmail.Day
+	err = j.Store.View(func(tx *store.Tx) error {
+		rec, ok, err := tx.Day(d)
+		if err != nil {
+			return err
+		}
+		if ok && rec.Status == store.StatusOpen {
+			day = cmail.Day{Quote: rec.Text, Author: rec.Author, Photo: tx.DayPhoto(d), PhotoWidth: rec.PhotoWidth, PhotoHeight: rec.PhotoHeight}
+			if day.Photo == nil {
+				p, _, err := tx.Photo(rec.Photo)
+				if err != nil {
+					return err
+				}
+				if day.Photo, err = j.loadRendition(p); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		var photos []store.Photo
+		if err := tx.EachPhoto(func(p store.Photo) error { photos = append(photos, p); return nil }); err != nil {
+			return err
+		}
+		quotes, err := liveQuotes(tx, qs)
+		if err != nil {
+			return err
+		}
+		if len(photos) == 0 {
+			return fmt.Errorf("%w in the photo folder %s; add JPEG or PNG photos there", ErrNoPhotos, j.Photos)
+		}
+		p := photos[schedule.Pick(photoCandidates(photos))]
+		q := quotes[schedule.Pick(quoteCandidates(quotes))]
+		jpeg, err := j.loadRendition(p)
+		if err != nil {
+			return err
+		}
+		day = cmail.Day{Quote: q.Text, Author: q.Author, Photo: jpeg, PhotoWidth: p.Width, PhotoHeight: p.Height}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	day.Date = d.Midnight(j.Schedule.Loc)
+	var out []cmail.Message
+	for _, to := range j.To {
+		out = append(out, cmail.Message{From: j.From, To: to.String(), Owner: j.Owner,
+			Days: []cmail.Day{day}, SentAt: d.At(j.Schedule.At, j.Schedule.Loc)})
+	}
+	return out, nil
+}
