@@ -37,12 +37,28 @@ func TestMain(m *testing.M) {
 //
 // and these variables: SMTP_PORT, SMTP_USER, PASSWORD_FILE, CA_FILE.
 func TestScripts(t *testing.T) {
+	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"mails":     cmdMails,
+		"mailcheck": cmdMailcheck,
+		"mkphoto":   cmdMkphoto,
+		"smtpdown":  func(ts *testscript.TestScript, neg bool, args []string) { server(ts, &args).Stop() },
+		"mailclear": func(ts *testscript.TestScript, neg bool, args []string) { server(ts, &args).DeleteAll(tsTB{ts: ts}) },
+		"corpus":    cmdCorpus,
+	}
+	for name, fn := range extraCmds {
+		cmds[name] = fn
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: false,
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("COTD_TZ", "Europe/Berlin")
 			e.Setenv("SHARED", sharedDir())
+			for _, setup := range extraSetups {
+				if err := setup(t, e); err != nil {
+					return err
+				}
+			}
 			for i, name := range []string{"mailpit.conf", "mailpit2.conf"} {
 				conf, err := os.ReadFile(filepath.Join(e.WorkDir, name))
 				if os.IsNotExist(err) {
@@ -68,16 +84,16 @@ func TestScripts(t *testing.T) {
 			}
 			return nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"mails":     cmdMails,
-			"mailcheck": cmdMailcheck,
-			"mkphoto":   cmdMkphoto,
-			"smtpdown":  func(ts *testscript.TestScript, neg bool, args []string) { server(ts, &args).Stop() },
-			"mailclear": func(ts *testscript.TestScript, neg bool, args []string) { server(ts, &args).DeleteAll(tsTB{ts: ts}) },
-			"corpus":    cmdCorpus,
-		},
+		Cmds: cmds,
 	})
 }
+
+// Other test files add script commands and per-script setup here (in
+// init), so each feature keeps its test helpers beside its tests.
+var (
+	extraCmds   = map[string]func(ts *testscript.TestScript, neg bool, args []string){}
+	extraSetups []func(t *testing.T, e *testscript.Env) error
+)
 
 func parseMailpitConf(conf string) (mailpit.Options, error) {
 	var o mailpit.Options
