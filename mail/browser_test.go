@@ -21,7 +21,10 @@ import (
 	"time"
 )
 
-var updateScreenshots = flag.Bool("screenshots", false, "copy the browser test's screenshots to docs/")
+var (
+	updateScreenshots = flag.Bool("screenshots", false, "copy the browser test's screenshots to docs/")
+	browserOut        = flag.String("browser-out", "", "keep every page and screenshot of the browser test in this directory")
+)
 
 // needTool finds an external program the browser test cannot do without.
 // Missing on a developer's machine it skips, naming what to install; in CI
@@ -145,15 +148,28 @@ func TestBrowserRendering(t *testing.T) {
 	for i := range digest.Days {
 		digest.Days[i].Photo, digest.Days[i].PhotoWidth, digest.Days[i].PhotoHeight = photos[i], 0, 0
 	}
-	msgs := map[string]Message{"single": single, "digest": digest}
+	// hostile: a quote with a live-looking script and a word longer than a
+	// phone is wide, and a long owner address in the footer.
+	hostile := singleMessage(t)
+	hostile.Days[0].Photo, hostile.Days[0].PhotoWidth, hostile.Days[0].PhotoHeight = photos[2], 0, 0
+	hostile.Days[0].Quote = "<script>document.title='pwned'</script> Meowmeowmeowmeowmeowmeowmeowmeowmeowmeowmeowmeowmeowmeowmeowmeow!"
+	hostile.Days[0].Author = "Dr. Archibald Whiskerton-Fluffington-Purrington III"
+	hostile.Owner = "the.owner.with.a.remarkably.long.mailbox.name@subdomain.example.test"
+	msgs := map[string]Message{"single": single, "digest": digest, "hostile": hostile}
 
 	dir := t.TempDir()
+	if *browserOut != "" {
+		dir, _ = filepath.Abs(*browserOut)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	type pageCfg struct {
 		Name string `json:"name"`
 		File string `json:"file"`
 	}
 	var pages []pageCfg
-	for _, name := range []string{"single", "digest"} {
+	for _, name := range []string{"single", "digest", "hostile"} {
 		page, err := HTML(msgs[name])
 		if err != nil {
 			t.Fatalf("HTML(%s): %v", name, err)
@@ -193,8 +209,8 @@ func TestBrowserRendering(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &results); err != nil {
 		t.Fatalf("check.mjs printed no JSON: %v\n%s\n%s", err, stdout.String(), stderr.String())
 	}
-	if len(results) != 2*2*2 {
-		t.Fatalf("got %d renderings, want 8 (2 pages x 2 widths x 2 schemes)", len(results))
+	if len(results) != len(pages)*2*2 {
+		t.Fatalf("got %d renderings, want %d (%d pages x 2 widths x 2 schemes)", len(results), len(pages)*4, len(pages))
 	}
 
 	for _, r := range results {

@@ -133,10 +133,14 @@ func newView(m Message, owner *netmail.Address, srcs []string) (view, error) {
 		v.Days = append(v.Days, dv)
 	}
 
+	// The preheader is the line inbox lists show under the subject.
 	first := v.Days[0]
-	v.Preheader = "“" + first.Quote + "”"
-	if first.Author != "" {
-		v.Preheader += " — " + first.Author
+	v.Preheader = v.Subject
+	if first.Quote != "" {
+		v.Preheader = "“" + first.Quote + "”"
+		if first.Author != "" {
+			v.Preheader += " — " + first.Author
+		}
 	}
 
 	today := sameDate(m.Days[0].Date, ref)
