@@ -8,6 +8,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"cotd/internal/crash"
 	cmail "cotd/mail"
 	"cotd/schedule"
 	"cotd/store"
@@ -103,9 +104,11 @@ func (j *Job) deliver(ctx context.Context, today schedule.Day, sum *Summary) err
 		}
 		var recordErr error
 		sendErr := j.Sender.SendEach(ctx, msgs, func(i int, r cmail.Result) {
+			crash.Point("delivered") // accepted by the server, not yet recorded
 			if err := j.record(out[i], r, sum); err != nil && recordErr == nil {
 				recordErr = err
 			}
+			crash.Point("recorded")
 		})
 		if recordErr != nil {
 			return recordErr

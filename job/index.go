@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"cotd/images"
+	"cotd/internal/crash"
 	"cotd/quotes"
 	"cotd/store"
 )
@@ -117,6 +118,7 @@ func (j *Job) Index() (IndexStats, error) {
 			return nil
 		})
 		batch = batch[:0]
+		crash.Point("index-commit")
 		return err
 	}
 	for i, e := range todo {
@@ -142,6 +144,7 @@ func (j *Job) Index() (IndexStats, error) {
 		}
 		st.New++
 		batch = append(batch, pending{e, f, img})
+		crash.Point("index-file")
 		if len(batch) >= indexBatch {
 			if err := flush(); err != nil {
 				return st, err

@@ -19,6 +19,7 @@ import (
 	gomail "github.com/wneessen/go-mail"
 
 	"cotd/images"
+	"cotd/internal/crash"
 	cmail "cotd/mail"
 	"cotd/quotes"
 	"cotd/schedule"
@@ -126,6 +127,7 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 	if err := j.openDays(plan, qs, &sum); err != nil {
 		return sum, err
 	}
+	crash.Point("opened")
 	if err := j.deliver(ctx, plan.Today, &sum); err != nil {
 		return sum, err
 	}

@@ -26,7 +26,7 @@ const SchemaVersion = 1
 // Errors that callers map to exit code 3 (refuse to act on the state).
 var (
 	// ErrLocked means another process holds the database.
-	ErrLocked = errors.New("another cotd run is using the database")
+	ErrLocked = errors.New("another cotd run is using")
 	// ErrNotDatabase means the file is not a cotd database (or is damaged).
 	ErrNotDatabase = errors.New("not a cotd database, or damaged")
 	// ErrNewerSchema means a newer cotd wrote the database.
@@ -74,7 +74,7 @@ func Open(path string, timeout time.Duration) (*Store, error) {
 	if err != nil {
 		switch {
 		case errors.Is(err, berrors.ErrTimeout):
-			return nil, fmt.Errorf("database %s: %w (waited %s)", path, ErrLocked, timeout)
+			return nil, fmt.Errorf("%w %s (waited %s)", ErrLocked, path, timeout)
 		case existed:
 			return nil, fmt.Errorf("database %s: %w: %v", path, ErrNotDatabase, err)
 		}
