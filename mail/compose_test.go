@@ -831,3 +831,22 @@ func mailpitJSON(t *testing.T, url string, out any) {
 		t.Fatalf("mailpit api %s: %v", url, err)
 	}
 }
+
+// TestComposeEmptyQuote: with no quote at all (the caller found none) the
+// mail still carries the cat and the date, without an empty pair of quotes.
+func TestComposeEmptyQuote(t *testing.T) {
+	m := singleMessage(t)
+	m.Days[0].Quote, m.Days[0].Author = " \r\n ", ""
+	p := parseMail(t, eml(t, m))
+	for _, part := range []string{p.text, p.html} {
+		if strings.Contains(part, "“”") || strings.Contains(part, `class="ink quote"`) || strings.Contains(part, "— ") {
+			t.Errorf("empty quote still rendered:\n%s", part)
+		}
+		if !strings.Contains(part, "Wednesday, 12 March 2025") {
+			t.Errorf("date missing:\n%s", part)
+		}
+	}
+	if len(p.images) != 1 {
+		t.Errorf("%d images, want the cat", len(p.images))
+	}
+}
