@@ -7,5 +7,3 @@ var errNotYet = errors.New("not implemented yet")
 func cmdStatus(args []string, e env) error   { return errNotYet }
 func cmdCheck(args []string, e env) error    { return errNotYet }
 func cmdSendTest(args []string, e env) error { return errNotYet }
-func cmdPreview(args []string, e env) error  { return errNotYet }
-func cmdRender(args []string, e env) error   { return errNotYet }

@@ -38,6 +38,7 @@ func cmdRun(args []string, e env) error {
 	defer st.Close()
 
 	j := c.newJob(st, log)
+	j.Progress = newProgress(e.stderr, log).update
 	ctx, stop := signalContext()
 	defer stop()
 	mon := newMonitor(c, st, log)

@@ -121,6 +121,9 @@ func (j *Job) Index() (IndexStats, error) {
 		crash.Point("index-commit")
 		return err
 	}
+	if j.Progress != nil && len(todo) > 0 {
+		j.Progress(0, len(todo))
+	}
 	for i, e := range todo {
 		f := store.File{Size: e.size, ModTime: e.mod}
 		var img *rendered

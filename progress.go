@@ -1,0 +1,70 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+)
+
+// progress reports a long first index: a redrawn bar on a terminal, and
+// otherwise a plain line every few seconds, which reads well in journald.
+type progress struct {
+	w       io.Writer
+	tty     bool
+	log     *slog.Logger
+	clock   func() time.Time // a stopwatch; never the schedule's clock
+	start   time.Time
+	last    time.Time
+	every   time.Duration
+	started bool
+}
+
+func newProgress(w io.Writer, log *slog.Logger) *progress {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	return &progress{w: w, tty: tty, log: log, clock: time.Now, every: 10 * time.Second}
+}
+
+// update is the job's Progress callback.
+func (p *progress) update(done, total int) {
+	now := p.clock()
+	if !p.started {
+		p.start, p.last, p.started = now, now, true
+	}
+	elapsed := now.Sub(p.start)
+	rate := 0.0
+	if elapsed > 0 {
+		rate = float64(done) / elapsed.Seconds()
+	}
+	finished := done == total
+	if p.tty {
+		if now.Sub(p.last) < 100*time.Millisecond && !finished && done > 1 {
+			return
+		}
+		p.last = now
+		fmt.Fprintf(p.w, "\rindexing photos %s %d/%d  %.1f/s ", bar(done, total, 24), done, total, rate)
+		if finished {
+			fmt.Fprintln(p.w)
+		}
+		return
+	}
+	if (now.Sub(p.last) >= p.every && !finished) || (finished && elapsed >= p.every) {
+		p.last = now
+		p.log.Info(fmt.Sprintf("indexing photos: %d of %d, %.1f per second", done, total, rate))
+	}
+}
+
+func bar(done, total, width int) string {
+	if total <= 0 {
+		return "[" + strings.Repeat(" ", width) + "]"
+	}
+	n := done * width / total
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
+}

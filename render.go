@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"cotd/images"
+	"cotd/mail"
+	"cotd/schedule"
+	"cotd/store"
+)
+
+func init() {
+	commandHelp["render"] = `Usage: cotd render PHOTO OUT.jpg
+
+Example:
+    cotd render photos/IMG_1234.jpg /tmp/check.jpg
+
+Writes the mailed version of one photo: turned upright by its EXIF
+orientation, fitted within 1280x1280 px, JPEG quality 85, with no metadata
+(no EXIF, no GPS position). It is exactly what 'cotd run' mails.
+`
+	commandHelp["preview"] = `Usage: cotd preview [--date YYYY-MM-DD] [--out DIR] [flags]
+
+Example:
+    cotd preview --out /tmp/preview && chromium /tmp/preview/*.html
+
+Writes the message each recipient would get for that date (default today),
+as .eml and as a standalone .html with the cat embedded, and prints the
+paths. It sends nothing and records no delivery. Takes the same flags as
+'cotd run' (see 'cotd help run').
+`
+}
+
+func cmdRender(args []string, e env) error {
+	if len(args) != 2 || strings.HasPrefix(args[0], "-") {
+		return usagef("example: cotd render photos/IMG_1234.jpg /tmp/check.jpg", "cotd render takes a photo and an output file")
+	}
+	in, out := args[0], args[1]
+	res, err := images.RenderFile(in, images.Default)
+	if err != nil {
+		return &hinted{fmt.Errorf("render %s: %w", in, err), "cotd skips such a file in the photo folder; convert it to JPEG or PNG"}
+	}
+	if err := os.WriteFile(out, res.JPEG, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", out, err)
+	}
+	fmt.Fprintf(e.stdout, "wrote %s: %dx%d px, %d KB (from %dx%d %s)\n", out, res.Width, res.Height,
+		(len(res.JPEG)+1023)/1024, res.SourceWidth, res.SourceHeight, res.Format)
+	return nil
+}
+
+func cmdPreview(args []string, e env) error {
+	s := newSettings("preview")
+	date := s.fs.String("date", "", "the date to preview, YYYY-MM-DD (default today)")
+	outDir := s.fs.String("out", "./preview", "folder for the .eml and .html files")
+	if err := s.parse(args, e.lookup); err != nil {
+		return err
+	}
+	c, err := s.load(e.lookup)
+	if err != nil {
+		return err
+	}
+	day := schedule.DayOf(c.now(), c.job.sched.Loc)
+	if *date != "" {
+		if day, err = schedule.ParseDay(*date); err != nil {
+			return usagef("example: cotd preview --date 2026-12-24", "%v", err)
+		}
+	}
+	st, err := store.Open(c.db, lockWait)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	j := c.newJob(st, newLogger(e.stderr))
+	msgs, err := j.Preview(day)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*outDir, 0o755); err != nil {
+		return fmt.Errorf("preview folder %s: %w", *outDir, err)
+	}
+	for _, m := range msgs {
+		base := filepath.Join(*outDir, day.String()+"-"+fileSafe(m.To))
+		msg, err := mail.Compose(m)
+		if err != nil {
+			return err
+		}
+		var eml bytes.Buffer
+		if err := mail.WriteEML(&eml, msg); err != nil {
+			return err
+		}
+		html, err := mail.HTML(m)
+		if err != nil {
+			return err
+		}
+		for ext, data := range map[string][]byte{".eml": eml.Bytes(), ".html": html} {
+			if err := os.WriteFile(base+ext, data, 0o644); err != nil {
+				return fmt.Errorf("write %s: %w", base+ext, err)
+			}
+		}
+		fmt.Fprintf(e.stdout, "%s.eml\n%s.html\n", base, base)
+	}
+	return nil
+}
+
+// fileSafe turns an address into a file name part.
+func fileSafe(addr string) string {
+	if a, err := mail.ParseAddress(addr); err == nil {
+		addr = a.Address
+	}
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@._+-", r) {
+			return r
+		}
+		return '_'
+	}, strings.ToLower(addr))
+}
