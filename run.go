@@ -63,7 +63,7 @@ func (c *config) newJob(st *store.Store, log *slog.Logger) *job.Job {
 			From: c.job.from, Owner: c.job.owner, To: c.job.to,
 			Schedule: c.job.sched, CacheDir: c.job.cache, Render: c.job.render,
 		},
-		Store: st, Sender: sender, Now: c.now, Log: log,
+		Store: st, Sender: sender, Now: c.now, Log: log, Stopwatch: time.Now,
 	}
 }
 

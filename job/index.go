@@ -38,6 +38,9 @@ type IndexStats struct {
 	Removed   int      // photos gone from the folder
 	Elapsed   time.Duration
 	RateFiles float64 // new files per second
+	// Read counts photo files whose contents were read: zero on a rescan
+	// of an unchanged folder, which only stats.
+	Read int
 }
 
 type entry struct {
@@ -52,7 +55,11 @@ type entry struct {
 // modification time are unchanged is not read again; a new or changed file
 // is hashed and, if its contents are new, rendered into the cache once.
 func (j *Job) Index() (IndexStats, error) {
-	start := j.now()
+	watch := j.Stopwatch
+	if watch == nil {
+		watch = j.Now
+	}
+	start := watch()
 	var st IndexStats
 	entries, err := j.walk()
 	if err != nil {
@@ -131,6 +138,7 @@ func (j *Job) Index() (IndexStats, error) {
 			f.Err = e.err
 		} else {
 			hash, data, err := j.hashFile(e)
+			st.Read++
 			switch {
 			case err != nil:
 				f.Err = err.Error()
@@ -205,7 +213,7 @@ func (j *Job) Index() (IndexStats, error) {
 		}
 		return nil
 	})
-	st.Elapsed = j.now().Sub(start)
+	st.Elapsed = watch().Sub(start)
 	if secs := st.Elapsed.Seconds(); secs > 0 {
 		st.RateFiles = float64(st.New) / secs
 	}

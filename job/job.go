@@ -57,6 +57,8 @@ type Job struct {
 	Now      func() time.Time
 	Log      *slog.Logger
 	Progress func(done, total int) // optional, during indexing
+	// Stopwatch measures durations (index rate); Now may be a fixed time.
+	Stopwatch func() time.Time
 }
 
 // ErrUndelivered means something due was not delivered; it will be retried.
