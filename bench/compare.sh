@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Compares cotd's photo rendering with vipsthumbnail and ImageMagick on the
+# same photos, interleaved in one run and pinned to one core, and prints a
+# Markdown table: median wall and CPU ms, peak RSS, output bytes, ratio to
+# vips, and quality (luma PSNR/SSIM against imaging's full-resolution Lanczos).
+#
+# Usage (from the repository root):
+#   bench/compare.sh                      # 7 repetitions, core 1
+#   REPS=15 CORE=0 bench/compare.sh
+#   COTD_BIN=./cotd bench/compare.sh      # time `cotd render PHOTO OUT.jpg` instead of bench/render
+#
+# Needs the photos in ../shared/realworld-photos (or PHOTOS=dir), and installs
+# libvips-tools, imagemagick, time and libimage-exiftool-perl with apt-get when
+# they are missing.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+PHOTOS=${PHOTOS:-../shared/realworld-photos}
+REPS=${REPS:-7}
+CORE=${CORE:-1}
+
+need=()
+command -v vipsthumbnail >/dev/null || need+=(libvips-tools)
+command -v convert >/dev/null || need+=(imagemagick)
+[ -x /usr/bin/time ] || need+=(time)
+command -v exiftool >/dev/null || need+=(libimage-exiftool-perl)
+command -v taskset >/dev/null || need+=(util-linux)
+if [ ${#need[@]} -gt 0 ]; then
+	sudo=()
+	[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+	"${sudo[@]}" apt-get update -qq
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+fi
+if [ ! -d "$PHOTOS" ]; then
+	echo "compare.sh: error: no photos at $PHOTOS; set PHOTOS=dir" >&2
+	exit 2
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+go build -o "$work/render" ./bench/render
+go build -o "$work/quality" ./bench/quality
+
+# The four phone photos of issue 7, plus the 12 MP one turned by EXIF
+# Orientation=6 (counted in the geometric mean), plus a 48 MP upscale of it
+# (reported for memory, not in the mean).
+names=(jpg_mobile_HMD_Nokia_8.3_5G jpg_mobile_jolla jpg_hdr_iphone_hdr_YES jpg_tests_42_IndexError)
+for n in "${names[@]}"; do cp "$PHOTOS/$n.jpg" "$work/$n.jpg"; done
+cp "$PHOTOS/jpg_tests_42_IndexError.jpg" "$work/rotated6_12MP.jpg"
+chmod u+w "$work"/*.jpg
+exiftool -q -overwrite_original -Orientation=6 -n "$work/rotated6_12MP.jpg"
+convert "$PHOTOS/jpg_tests_42_IndexError.jpg" -resize 200% -quality 92 "$work/big_48MP.jpg"
+photos=("${names[@]}" rotated6_12MP big_48MP)
+
+# tool_cmd TOOL PHOTO OUT sets cmd to the command line that renders PHOTO.
+tool_cmd() {
+	case $1 in
+	cotd)
+		if [ -n "${COTD_BIN:-}" ]; then
+			cmd=("$COTD_BIN" render "$work/$2.jpg" "$3")
+		else
+			cmd=("$work/render" "$work/$2.jpg" "$3")
+		fi
+		;;
+	vips) cmd=(vipsthumbnail "$work/$2.jpg" -s 1280 -o "$3[Q=85,strip]") ;;
+	magick) cmd=(convert "$work/$2.jpg" -auto-orient -resize 1280x1280 -strip -quality 85 "$3") ;;
+	esac
+}
+
+tools=(cotd vips magick)
+: >"$work/times"
+for ((rep = 1; rep <= REPS; rep++)); do
+	for p in "${photos[@]}"; do
+		for t in "${tools[@]}"; do
+			out="$work/out-$t-$p.jpg"
+			tool_cmd "$t" "$p" "$out"
+			# wall s, user s, sys s, max RSS KiB
+			if ! /usr/bin/time -o "$work/m" -f '%e %U %S %M' taskset -c "$CORE" "${cmd[@]}" >/dev/null 2>"$work/err"; then
+				echo "compare.sh: error: $t failed on $p: $(cat "$work/err")" >&2
+				exit 1
+			fi
+			echo "$p $t $(cat "$work/m") $(stat -c %s "$out")" >>"$work/times"
+		done
+	done
+done
+
+for p in "${photos[@]}"; do
+	for t in "${tools[@]}"; do
+		read -r psnr ssim < <("$work/quality" "$work/$p.jpg" "$work/out-$t-$p.jpg" | awk '{print $2, $3}')
+		echo "$p $t $psnr $ssim"
+	done
+done >"$work/quality.txt"
+
+echo "| photo | tool | median wall ms | median CPU ms | peak RSS MiB | output bytes | wall / vips | PSNR dB | SSIM |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+awk -v reps="$REPS" '
+function median(arr, n,    i, j, tmp) {
+	for (i = 2; i <= n; i++) { tmp = arr[i]; for (j = i - 1; j >= 1 && arr[j] > tmp; j--) arr[j+1] = arr[j]; arr[j+1] = tmp }
+	return (n % 2) ? arr[(n+1)/2] : (arr[n/2] + arr[n/2+1]) / 2
+}
+FNR == NR { q[$1 " " $2] = $3 " | " $4; next }
+{
+	k = $1 " " $2; n[k]++
+	wall[k, n[k]] = $3 * 1000; cpu[k, n[k]] = ($4 + $5) * 1000
+	if ($6 > rss[k]) rss[k] = $6
+	bytes[k] = $7
+	if (!(k in seen)) { seen[k] = 1; order[++cnt] = k }
+}
+END {
+	for (i = 1; i <= cnt; i++) {
+		k = order[i]
+		for (j = 1; j <= n[k]; j++) { w[j] = wall[k, j]; c[j] = cpu[k, j] }
+		mw[k] = median(w, n[k]); mc[k] = median(c, n[k])
+	}
+	for (i = 1; i <= cnt; i++) {
+		k = order[i]; split(k, pt, " ")
+		ratio = mw[k] / mw[pt[1] " vips"]
+		printf "| %s | %s | %.0f | %.0f | %.1f | %d | %.2f | %s |\n", pt[1], pt[2], mw[k], mc[k], rss[k] / 1024, bytes[k], ratio, q[k]
+		if (pt[1] != "big_48MP") { lw[pt[2]] += log(ratio); lc[pt[2]] += log(mc[k] / mc[pt[1] " vips"]); np[pt[2]]++ }
+	}
+	printf "\nGeometric mean over the four photos and the rotated copy (%d repetitions, interleaved):\n", reps
+	for (t in np) printf "- %s / vips: wall %.2f×, CPU %.2f×\n", t, exp(lw[t] / np[t]), exp(lc[t] / np[t])
+}' "$work/quality.txt" "$work/times"
