@@ -80,6 +80,12 @@ func Open(path string, timeout time.Duration) (*Store, error) {
 		}
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
+	if existed {
+		if err := checkSize(db, path); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	s := &Store{db: db, path: path}
 	if err := s.init(); err != nil {
 		db.Close()
@@ -102,6 +108,24 @@ func sniff(path string) error {
 	// page header (16 bytes) then meta: magic uint32 0xED0CDAED, little endian.
 	if head[16] != 0xED || head[17] != 0xDA || head[18] != 0x0C || head[19] != 0xED {
 		return fmt.Errorf("database %s: %w (no bbolt header)", path, ErrNotDatabase)
+	}
+	return nil
+}
+
+// checkSize refuses a file shorter than the pages its meta page claims (a
+// truncated copy): bbolt would read past its end, panic, and before that
+// init would already have written to it.
+func checkSize(db *bolt.DB, path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("database %s: %w", path, err)
+	}
+	var need int64
+	if err := db.View(func(tx *bolt.Tx) error { need = tx.Size(); return nil }); err != nil {
+		return fmt.Errorf("database %s: %w: %v", path, ErrNotDatabase, err)
+	}
+	if fi.Size() < need {
+		return fmt.Errorf("database %s: %w: truncated to %d bytes, its pages need %d", path, ErrNotDatabase, fi.Size(), need)
 	}
 	return nil
 }
