@@ -350,10 +350,8 @@ func (j *Job) removeRendition(hash string) {
 // ensureRendition renders the photo into the cache unless it is there.
 func (j *Job) ensureRendition(hash string, data []byte, path string) (*rendered, error) {
 	out := j.renditionPath(hash)
-	if f, err := os.Open(out); err == nil {
-		cfg, err := jpeg.DecodeConfig(f) // the header only: sizes of a rendition we made
-		f.Close()
-		if err == nil {
+	if b, err := os.ReadFile(out); err == nil && wholeJPEG(b) {
+		if cfg, err := jpeg.DecodeConfig(bytes.NewReader(b)); err == nil {
 			return &rendered{j.Render.Key(), cfg.Width, cfg.Height}, nil
 		}
 	}
@@ -361,7 +359,11 @@ func (j *Job) ensureRendition(hash string, data []byte, path string) (*rendered,
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(out, res.JPEG); err != nil {
+	// Not synced: the cache can always be rebuilt, and loadRendition
+	// checks a rendition is whole before mailing it, so a power cut costs
+	// a re-render, never a broken cat (and an SD card is spared an fsync
+	// per photo during a first index of thousands).
+	if err := writeFile(out, res.JPEG, false); err != nil {
 		return nil, fmt.Errorf("cache %s: %w", out, err)
 	}
 	return &rendered{j.Render.Key(), res.Width, res.Height}, nil
@@ -371,7 +373,7 @@ func (j *Job) ensureRendition(hash string, data []byte, path string) (*rendered,
 // the cache lost it.
 func (j *Job) loadRendition(p store.Photo) ([]byte, error) {
 	b, err := os.ReadFile(j.renditionPath(p.Hash))
-	if err == nil {
+	if err == nil && wholeJPEG(b) {
 		return b, nil
 	}
 	var data []byte
@@ -389,9 +391,20 @@ func (j *Job) loadRendition(p store.Photo) ([]byte, error) {
 	return os.ReadFile(j.renditionPath(p.Hash))
 }
 
-// writeFileAtomic writes via a synced temp file and a rename, so a power
-// cut leaves either the old file or the new one, never half of one.
-func writeFileAtomic(path string, data []byte) error {
+// wholeJPEG reports whether b looks like a complete JPEG: a readable header
+// and the end-of-image marker.
+func wholeJPEG(b []byte) bool {
+	if len(b) < 4 || b[len(b)-2] != 0xFF || b[len(b)-1] != 0xD9 {
+		return false
+	}
+	_, err := jpeg.DecodeConfig(bytes.NewReader(b))
+	return err == nil
+}
+
+// writeFile writes via a temp file and a rename, so readers see the old
+// file or the new one, never half of one; durable also syncs the file and
+// its folder, so a power cut cannot undo it.
+func writeFile(path string, data []byte, durable bool) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -406,15 +419,20 @@ func writeFileAtomic(path string, data []byte) error {
 		f.Close()
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
+	if durable {
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return err
+		}
 	}
 	if err := f.Close(); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return err
+	}
+	if !durable {
+		return nil
 	}
 	d, err := os.Open(dir)
 	if err != nil {

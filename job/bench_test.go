@@ -1,0 +1,160 @@
+package job
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"cotd/images"
+	cmail "cotd/mail"
+	"cotd/schedule"
+	"cotd/store"
+)
+
+// benchFolder writes n small distinct JPEGs (a phone folder's worth of
+// files, without a phone folder's worth of decoding) and returns the path.
+func benchFolder(b testing.TB, n int) string {
+	return benchFolderSized(b, n, 96, 64)
+}
+
+func benchFolderSized(b testing.TB, n, w, h int) string {
+	dir := b.TempDir()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ { // a photo-like gradient, so renditions have real sizes
+		for x := 0; x < w; x++ {
+			img.Set(x, y, color.RGBA{uint8(x * 255 / w), uint8(y * 255 / h), uint8((x ^ y) & 255), 255})
+		}
+	}
+	for i := 0; i < n; i++ {
+		for bit := 0; bit < 16; bit++ { // i in 8x8 blocks: distinct after JPEG
+			c := color.RGBA{20, 20, 20, 255}
+			if i>>bit&1 == 1 {
+				c = color.RGBA{240, 240, 240, 255}
+			}
+			for y := 0; y < 8; y++ {
+				for x := 0; x < 8; x++ {
+					img.Set(bit%12*8+x, bit/12*8+y, c)
+				}
+			}
+		}
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, img, nil); err != nil {
+			b.Fatal(err)
+		}
+		sub := filepath.Join(dir, fmt.Sprintf("%03d", i/500))
+		os.MkdirAll(sub, 0o755)
+		if err := os.WriteFile(filepath.Join(sub, fmt.Sprintf("cat%05d.jpg", i)), buf.Bytes(), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func benchJob(b testing.TB, photos string, to []*mail.Address, sender Sender) *Job {
+	dir := b.TempDir()
+	st, err := store.Open(filepath.Join(dir, "cotd.db"), time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	now := time.Date(2026, 3, 2, 8, 0, 0, 0, berlin)
+	return &Job{
+		Config: Config{
+			Photos: photos, DefaultQuotes: []byte("Be kind. — Anon\nStay curious. — Someone\n"),
+			From: "cotd@example.test", Owner: "cotd@example.test", To: to,
+			Schedule: schedule.Settings{At: schedule.Clock{Hour: 7}, Loc: berlin, CatchUp: schedule.Digest, MaxDays: 7},
+			CacheDir: filepath.Join(dir, "cache"), Render: images.Default,
+		},
+		Store: st, Sender: sender, Now: func() time.Time { return now }, Stopwatch: time.Now,
+	}
+}
+
+// BenchmarkIndex10k is the first index of a 10,000-photo folder (read,
+// hash, render, cache) and then a rescan with nothing changed, which must
+// only stat. Run: go test -run XXX -bench Index10k -benchtime 1x ./job
+func BenchmarkIndex10k(b *testing.B) {
+	const n = 10000
+	photos := benchFolder(b, n)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		j := benchJob(b, photos, nil, nil)
+		b.StartTimer()
+		first, err := j.Index()
+		if err != nil {
+			b.Fatal(err)
+		}
+		t0 := time.Now()
+		again, err := j.Index()
+		rescan := time.Since(t0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if first.Photos != n || first.Read != n || again.Read != 0 || again.Photos != n {
+			b.Fatalf("first index %d photos, %d read; rescan %d photos, %d read", first.Photos, first.Read, again.Photos, again.Read)
+		}
+		b.ReportMetric(float64(n)/first.Elapsed.Seconds(), "photos/s-first")
+		b.ReportMetric(float64(rescan.Milliseconds()), "ms-rescan")
+	}
+}
+
+// TestRescanReadsNothing: an unchanged folder is stat-ed, not read; a
+// touched file is read again, and only that one.
+func TestRescanReadsNothing(t *testing.T) {
+	photos := benchFolder(t, 30)
+	j := benchJob(t, photos, nil, nil)
+	if st, err := j.Index(); err != nil || st.Read != 30 || st.Photos != 30 {
+		t.Fatalf("first index: %+v, %v", st, err)
+	}
+	if st, err := j.Index(); err != nil || st.Read != 0 || st.Photos != 30 {
+		t.Fatalf("rescan: %+v, %v", st, err)
+	}
+	f := filepath.Join(photos, "000", "cat00007.jpg")
+	later := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := os.Chtimes(f, later, later); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := j.Index(); err != nil || st.Read != 1 || st.Photos != 30 {
+		t.Fatalf("after touching one file: %+v, %v", st, err)
+	}
+}
+
+// BenchmarkMorningRun10 is a warm morning in outbox mode: 50 photos of
+// 1280x960 already indexed and rendered, today is due, ten recipients get
+// their message (composed, written and synced as .eml, recorded one commit
+// each).
+func BenchmarkMorningRun10(b *testing.B) {
+	photos := benchFolderSized(b, 50, 1280, 960)
+	var to []*mail.Address
+	for i := 0; i < 10; i++ {
+		to = append(to, &mail.Address{Address: fmt.Sprintf("r%d@example.test", i)})
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		outbox := cmail.Outbox{Dir: b.TempDir()}
+		j := benchJob(b, photos, to, outbox)
+		if _, err := j.Index(); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		sum, err := j.Run(context.Background())
+		if err != nil || sum.Sent != 10 {
+			b.Fatalf("sent %d, %v", sum.Sent, err)
+		}
+		b.StopTimer()
+		if ents, _ := os.ReadDir(outbox.Dir); len(ents) != 10 {
+			b.Fatalf("%d files in the outbox", len(ents))
+		}
+		b.StartTimer()
+	}
+}
