@@ -145,6 +145,14 @@ func (j *Job) Index() (IndexStats, error) {
 			default:
 				f.Hash = hash
 				img, err = j.ensureRendition(hash, data, e.abs)
+				if errors.Is(err, errCache) {
+					// The disk's problem, not the photo's: stop, keep
+					// what is done, and read this file again next run.
+					if ferr := flush(); ferr != nil {
+						return st, ferr
+					}
+					return st, err
+				}
 				if err != nil {
 					f.Hash, f.Err = "", err.Error()
 				}
@@ -347,6 +355,10 @@ func (j *Job) removeRendition(hash string) {
 	}
 }
 
+// errCache marks a failure to write the rendition cache (disk full,
+// permissions): it must not mark the photo unusable for good.
+var errCache = errors.New("rendition cache")
+
 // ensureRendition renders the photo into the cache unless it is there.
 func (j *Job) ensureRendition(hash string, data []byte, path string) (*rendered, error) {
 	out := j.renditionPath(hash)
@@ -364,7 +376,7 @@ func (j *Job) ensureRendition(hash string, data []byte, path string) (*rendered,
 	// a re-render, never a broken cat (and an SD card is spared an fsync
 	// per photo during a first index of thousands).
 	if err := writeFile(out, res.JPEG, false); err != nil {
-		return nil, fmt.Errorf("cache %s: %w", out, err)
+		return nil, fmt.Errorf("%w %s: %w", errCache, out, err)
 	}
 	return &rendered{j.Render.Key(), res.Width, res.Height}, nil
 }

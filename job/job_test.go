@@ -1,0 +1,388 @@
+package job
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"net"
+	"net/mail"
+	"net/textproto"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"cotd/images"
+	cmail "cotd/mail"
+	"cotd/schedule"
+	"cotd/store"
+)
+
+// fakeSender answers each message with what answer says for its
+// recipient, and remembers who was tried.
+type fakeSender struct {
+	mu     sync.Mutex
+	answer func(to string) cmail.Result
+	tried  []string
+}
+
+func (f *fakeSender) SendEach(ctx context.Context, msgs []*gomail.Msg, done func(int, cmail.Result)) error {
+	for i, m := range msgs {
+		to := m.GetToString()[0]
+		if a, err := mail.ParseAddress(to); err == nil {
+			to = a.Address
+		}
+		f.mu.Lock()
+		f.tried = append(f.tried, to)
+		f.mu.Unlock()
+		r := cmail.Result{Delivered: true}
+		if f.answer != nil {
+			r = f.answer(to)
+		}
+		done(i, r)
+	}
+	return nil
+}
+
+func (f *fakeSender) take() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := f.tried
+	f.tried = nil
+	return t
+}
+
+// smtpErr is a server's reply as an error.
+func smtpErr(code int, text string) error {
+	return fmt.Errorf("smtp: RCPT TO: %w", &textproto.Error{Code: code, Msg: text})
+}
+
+// clock is the injected time; tests move it.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+var berlin, _ = time.LoadLocation("Europe/Berlin")
+
+func at(day, hour int) time.Time { return time.Date(2026, 3, day, hour, 0, 0, 0, berlin) }
+
+func photo(t *testing.T, seed int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 160, 120))
+	for y := range 120 {
+		for x := range 160 {
+			img.Set(x, y, color.RGBA{uint8(seed * 53), uint8(x), uint8(y), 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// newTestJob is a job over n photos in a fresh folder, with its own
+// database and cache.
+func newTestJob(t *testing.T, n int, to string, s Sender) (*Job, *clock) {
+	t.Helper()
+	dir := t.TempDir()
+	photos := filepath.Join(dir, "photos")
+	os.MkdirAll(photos, 0o755)
+	for i := range n {
+		if err := os.WriteFile(filepath.Join(photos, fmt.Sprintf("cat%d.jpg", i)), photo(t, i+1), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := store.Open(filepath.Join(dir, "cotd.db"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	addrs, err := cmail.ParseAddressList(to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &clock{at(2, 8)}
+	return &Job{
+		Config: Config{
+			Photos: photos, DefaultQuotes: []byte("Built in. — Cotd\n"),
+			From: "cotd@example.test", Owner: "cotd@example.test", To: addrs,
+			Schedule: schedule.Settings{At: schedule.Clock{Hour: 7}, Loc: berlin, CatchUp: schedule.Digest, MaxDays: 2},
+			CacheDir: filepath.Join(dir, "cache"), Render: images.Default,
+		},
+		Store: st, Sender: s, Now: c.now,
+	}, c
+}
+
+func equal(a, b []string) bool { return strings.Join(a, ",") == strings.Join(b, ",") }
+
+// A 451 for one recipient: only that recipient is tried again next run,
+// and once it lands nothing more goes out that day.
+func TestTemporaryFailureRetriedAlone(t *testing.T) {
+	fs := &fakeSender{}
+	fs.answer = func(to string) cmail.Result {
+		if to == "b@example.test" {
+			return cmail.Result{Err: smtpErr(451, "4.3.0 try later"), Temporary: true}
+		}
+		return cmail.Result{Delivered: true}
+	}
+	j, c := newTestJob(t, 2, "a@example.test, b@example.test, c@example.test", fs)
+	sum, err := j.Run(context.Background())
+	if !errors.Is(err, ErrUndelivered) || !strings.Contains(err.Error(), "b@example.test") {
+		t.Fatalf("first run: %v, want ErrUndelivered naming b", err)
+	}
+	if sum.Sent != 2 || len(sum.Failures) != 1 || !sum.Failures[0].Temporary {
+		t.Errorf("first run: sent %d, failures %+v", sum.Sent, sum.Failures)
+	}
+	fs.take()
+	c.t = at(2, 9)
+	fs.answer = nil
+	if _, err := j.Run(context.Background()); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	if got := fs.take(); !equal(got, []string{"b@example.test"}) {
+		t.Errorf("retry tried %v, want only b", got)
+	}
+	c.t = at(2, 10)
+	if _, err := j.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := fs.take(); len(got) != 0 {
+		t.Errorf("third run tried %v, want nobody", got)
+	}
+}
+
+// A 550 for one recipient: reported, tried once a day (not every run),
+// then given up and named when the day leaves the catch-up window.
+func TestPermanentFailureGivenUp(t *testing.T) {
+	fs := &fakeSender{}
+	fs.answer = func(to string) cmail.Result {
+		if to == "c@example.test" {
+			return cmail.Result{Err: smtpErr(550, "5.1.1 no such user")}
+		}
+		return cmail.Result{Delivered: true}
+	}
+	j, c := newTestJob(t, 3, "a@example.test, c@example.test", fs)
+	triesForDay1 := 0
+	var gaveUp []string
+	for day := 2; day <= 7; day++ {
+		for _, hour := range []int{8, 12} {
+			c.t = at(day, hour)
+			sum, err := j.Run(context.Background())
+			if !errors.Is(err, ErrUndelivered) {
+				t.Fatalf("%v: %v, want ErrUndelivered", c.t, err)
+			}
+			for _, to := range fs.take() {
+				if to == "c@example.test" {
+					if hour == 12 {
+						t.Errorf("%v: the refused address was tried again the same day", c.t)
+					}
+					triesForDay1++
+				}
+			}
+			gaveUp = append(gaveUp, sum.GaveUp...)
+		}
+	}
+	// Day 2 is in the window on days 2, 3 and 4 (MaxDays 2).
+	if want := 6; triesForDay1 != want {
+		t.Errorf("c tried %d times over six days, want %d (once a day)", triesForDay1, want)
+	}
+	if len(gaveUp) == 0 || gaveUp[0] != "2026-03-02 to c@example.test" {
+		t.Fatalf("gave up %q, want 2026-03-02 to c@example.test first", gaveUp)
+	}
+	seen := map[string]bool{}
+	for _, g := range gaveUp {
+		if seen[g] {
+			t.Errorf("gave up on %q twice", g)
+		}
+		seen[g] = true
+	}
+	err := j.Store.View(func(tx *store.Tx) error {
+		f, ok, err := tx.Failure("c@example.test")
+		if err != nil || !ok || !f.Permanent || !strings.Contains(f.Error, "550") {
+			return fmt.Errorf("failure record %+v %v %v, want a permanent 550", f, ok, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
+}
+
+// silentServer accepts connections and never answers.
+func silentServer(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// A server that accepts and never answers: the run ends with a timeout
+// error, records nothing, and the next run (server back) delivers.
+func TestSlowServerTimesOut(t *testing.T) {
+	port := silentServer(t)
+	smtp := cmail.NewSMTP(cmail.SMTPConfig{Host: "127.0.0.1", Port: port, TLS: cmail.TLSNone, Timeout: 300 * time.Millisecond})
+	j, c := newTestJob(t, 1, "a@example.test, b@example.test", smtp)
+	start := time.Now()
+	sum, err := j.Run(context.Background())
+	took := time.Since(start)
+	if !errors.Is(err, ErrUndelivered) || !strings.Contains(err.Error(), "timed out after 300ms") {
+		t.Fatalf("run against a silent server: %v, want a timeout", err)
+	}
+	if took > 5*time.Second {
+		t.Errorf("the run took %s, want it bounded by the timeout", took)
+	}
+	if sum.Sent != 0 || sum.ConnErr == nil {
+		t.Errorf("sent %d, ConnErr %v", sum.Sent, sum.ConnErr)
+	}
+	fs := &fakeSender{}
+	j.Sender = fs
+	c.t = at(2, 9)
+	if _, err := j.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := fs.take(); !equal(got, []string{"a@example.test", "b@example.test"}) {
+		t.Errorf("after the timeout the next run tried %v, want both", got)
+	}
+}
+
+// Quotes files as editors and accidents leave them: the cat always goes
+// out, with the file's quote when there is one and a built-in one (and a
+// line saying so) when there is not.
+func TestBadQuotesFiles(t *testing.T) {
+	tests := []struct {
+		name     string
+		content  []byte // nil: the file is missing
+		want     string // the quote mailed
+		problems []string
+	}{
+		{"BOM", []byte("\xef\xbb\xbfCats rule. — Me\n"), "Cats rule.", nil},
+		{"CRLF", []byte("# mine\r\nCats rule. — Me\r\n"), "Cats rule.", nil},
+		{"invalid UTF-8", []byte("Caf\xe9 cats. — Me\nCats rule. — Me\n"), "Cats rule.", []string{":1: not valid UTF-8"}},
+		{"10 MB line", append(bytes.Repeat([]byte("x"), 10<<20), "\nCats rule. — Me\n"...), "Cats rule.", []string{":1: line is longer than"}},
+		{"only comments", []byte("# one\n# two\n\n"), "Built in.", []string{"has no usable quote; using the built-in quotes"}},
+		{"empty", []byte{}, "Built in.", []string{"has no usable quote; using the built-in quotes"}},
+		{"missing", nil, "Built in.", []string{"it vanished or is a broken link; using the built-in quotes until it is fixed"}},
+		{"only bad lines", []byte("\xff\xfe\n"), "Built in.", []string{":1: not valid UTF-8", "has no usable quote"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := &fakeSender{}
+			j, _ := newTestJob(t, 1, "a@example.test", fs)
+			j.Quotes = filepath.Join(t.TempDir(), "quotes.txt")
+			if tt.content != nil {
+				os.WriteFile(j.Quotes, tt.content, 0o644)
+			}
+			sum, err := j.Run(context.Background())
+			if err != nil {
+				t.Fatalf("run: %v", err)
+			}
+			if sum.Sent != 1 {
+				t.Fatalf("sent %d, want the cat to go out", sum.Sent)
+			}
+			var d store.Day
+			j.Store.View(func(tx *store.Tx) error { d, _, _ = tx.Day(schedule.Day{Year: 2026, Month: 3, Day: 2}); return nil })
+			if d.Text != tt.want {
+				t.Errorf("mailed quote %q, want %q", d.Text, tt.want)
+			}
+			all := strings.Join(sum.Problems, "\n")
+			for _, p := range tt.problems {
+				if !strings.Contains(all, p) {
+					t.Errorf("problems %q lack %q", sum.Problems, p)
+				}
+			}
+			if len(tt.problems) == 0 && len(sum.Problems) > 0 {
+				t.Errorf("unexpected problems %q", sum.Problems)
+			}
+		})
+	}
+}
+
+// mountTiny mounts a tmpfs of size at dir (root only) and unmounts it at
+// the end of the test.
+func mountTiny(t *testing.T, dir, size string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI runs this test as root: mounting a tmpfs needs root")
+		}
+		t.Skip("mounting a small tmpfs needs root")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs here: %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", dir, err, out)
+		}
+	})
+}
+
+// A full disk under the rendition cache is the machine's problem, not the
+// photos': the run fails with a clear error, no photo is marked unusable,
+// and once there is room the same photos are used.
+func TestCacheDiskFull(t *testing.T) {
+	fs := &fakeSender{}
+	j, c := newTestJob(t, 2, "a@example.test", fs)
+	mountTiny(t, j.CacheDir, "8k")
+	filler := filepath.Join(j.CacheDir, "filler")
+	if err := os.WriteFile(filler, make([]byte, 64<<10), 0o600); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("filling the 8k tmpfs: %v, want ENOSPC", err)
+	}
+	_, err := j.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "no space left on device") || !strings.Contains(err.Error(), j.CacheDir) {
+		t.Fatalf("run with a full cache disk: %v, want a no-space error naming the cache", err)
+	}
+	err = j.Store.View(func(tx *store.Tx) error {
+		return tx.EachFile(func(path string, f store.File) error {
+			if f.Err != "" {
+				return fmt.Errorf("%s marked unusable because the cache disk was full: %s", path, f.Err)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Error(err)
+	}
+	os.Remove(filler)
+	c.t = at(2, 9)
+	sum, err := j.Run(context.Background())
+	if err != nil || sum.Sent != 1 || sum.Index.Photos != 2 {
+		t.Errorf("run with room again: %v, sent %d, %d photos; want the cat out and both photos usable", err, sum.Sent, sum.Index.Photos)
+	}
+}
