@@ -316,12 +316,19 @@ func (j *Job) display(rel string) string {
 	return filepath.Join(j.Photos, rel)
 }
 
+// testHookBeforeRead lets a test change a file between the scan and the
+// read (a file that vanishes mid-run).
+var testHookBeforeRead func(path string)
+
 func (j *Job) hashFile(e entry) (string, []byte, error) {
 	var data []byte
 	var err error
 	if j.Photos == "" {
 		data = j.Sample
 	} else {
+		if testHookBeforeRead != nil {
+			testHookBeforeRead(e.abs)
+		}
 		data, err = os.ReadFile(e.abs)
 		if err != nil {
 			return "", nil, errors.New("cannot read: " + reason(err))

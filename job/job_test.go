@@ -386,3 +386,30 @@ func TestCacheDiskFull(t *testing.T) {
 		t.Errorf("run with room again: %v, sent %d, %d photos; want the cat out and both photos usable", err, sum.Sent, sum.Index.Photos)
 	}
 }
+
+// A file that vanishes between the scan and the read is skipped with one
+// line, the run still mails a cat, and the file is forgotten once gone.
+func TestPhotoVanishesMidRun(t *testing.T) {
+	fs := &fakeSender{}
+	j, c := newTestJob(t, 2, "a@example.test", fs)
+	gone := filepath.Join(j.Photos, "cat0.jpg")
+	testHookBeforeRead = func(path string) {
+		if path == gone {
+			os.Remove(path)
+		}
+	}
+	t.Cleanup(func() { testHookBeforeRead = nil })
+	sum, err := j.Run(context.Background())
+	if err != nil || sum.Sent != 1 {
+		t.Fatalf("run: %v, sent %d", err, sum.Sent)
+	}
+	want := "skipped " + gone + ": cannot read: it vanished or is a broken link"
+	if len(sum.Index.Reports) != 1 || sum.Index.Reports[0] != want {
+		t.Errorf("reports %q, want [%q]", sum.Index.Reports, want)
+	}
+	c.t = at(3, 8)
+	sum, err = j.Run(context.Background())
+	if err != nil || sum.Sent != 1 || len(sum.Index.Reports) != 0 || sum.Index.Unusable != 0 {
+		t.Errorf("next run: %v, sent %d, reports %q, unusable %d; want the vanished file forgotten", err, sum.Sent, sum.Index.Reports, sum.Index.Unusable)
+	}
+}
