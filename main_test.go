@@ -209,15 +209,18 @@ func cmdMails(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// mailcheck [-landscape] [-cats N] [-each]: every message Mailpit holds is
+// mailcheck [-landscape] [-cats N] [-to ADDR]: every message Mailpit holds (to ADDR) is
 // well formed, parsed the way a mail client does: one recipient; text and
 // HTML alternatives; the HTML's cats inline by Content-ID; each cat a JPEG
 // no larger than 1280 px with no metadata; the quote in both parts.
 func cmdMailcheck(ts *testscript.TestScript, neg bool, args []string) {
 	s := server(ts, &args)
-	landscape, cats := false, 1
+	landscape, cats, only := false, 1, ""
 	for i := 0; i < len(args); i++ {
 		switch args[i] {
+		case "-to":
+			i++
+			only = args[i]
 		case "-landscape":
 			landscape = true
 		case "-cats":
@@ -230,6 +233,12 @@ func cmdMailcheck(ts *testscript.TestScript, neg bool, args []string) {
 	msgs := s.Messages(tsTB{ts: ts})
 	if len(msgs) == 0 {
 		ts.Fatalf("mailcheck: no messages")
+	}
+	if only != "" {
+		msgs = s.Search(tsTB{ts: ts}, "to:"+only)
+		if len(msgs) == 0 {
+			ts.Fatalf("mailcheck: no messages to %s", only)
+		}
 	}
 	ids := map[string]string{}
 	for _, sum := range msgs {

@@ -31,13 +31,20 @@ func (j *Job) deliver(ctx context.Context, today schedule.Day, sum *Summary) err
 	pending := map[string][]store.Day{} // address -> days, oldest first
 	deferred := map[string][]schedule.Day{}
 	deferredErr := map[string]error{}
-	err := j.Store.View(func(tx *store.Tx) error {
+	joined, err := j.recipientsJoined(today)
+	if err != nil {
+		return err
+	}
+	err = j.Store.View(func(tx *store.Tx) error {
 		err := tx.EachDay(window, func(d store.Day) error {
 			if d.Status != store.StatusOpen {
 				return nil
 			}
 			open = append(open, d)
 			for _, to := range j.To {
+				if d.Day.Before(joined[key(to)]) {
+					continue // days from before this recipient was added
+				}
 				_, done, err := tx.Delivery(d.Day, key(to))
 				if err != nil {
 					return err
@@ -119,6 +126,32 @@ func (j *Job) deliver(ctx context.Context, today schedule.Day, sum *Summary) err
 }
 
 func key(a *mail.Address) string { return strings.ToLower(a.Address) }
+
+// recipientsJoined returns the day each recipient was first configured,
+// recording today for new ones: someone added to --to starts with today's
+// cat, not with a digest of the days before they joined.
+func (j *Job) recipientsJoined(today schedule.Day) (map[string]schedule.Day, error) {
+	joined := map[string]schedule.Day{}
+	err := j.Store.Update(func(tx *store.Tx) error {
+		for _, to := range j.To {
+			k := "joined:" + key(to)
+			if raw := tx.Meta(k); raw != nil {
+				d, err := schedule.ParseDay(string(raw))
+				if err != nil {
+					return err
+				}
+				joined[key(to)] = d
+				continue
+			}
+			joined[key(to)] = today
+			if err := tx.PutMeta(k, []byte(today.String())); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return joined, err
+}
 
 // compose builds one message holding days (oldest first in g).
 func (j *Job) compose(to *mail.Address, g []store.Day, photos map[schedule.Day][]byte, skipped []schedule.Day) (outgoing, error) {
