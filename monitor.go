@@ -404,8 +404,11 @@ func (m *monitor) problems(sum job.Summary, runErr error, rec runRecord, unusabl
 	}
 	if m.c.job.photos != "" && rec.PhotosTotal > 0 && rec.PhotosLeft < catsLowDays {
 		summary := fmt.Sprintf("only %s left before cats repeat", plural(rec.PhotosLeft, "unsent cat", "unsent cats"))
-		if rec.PhotosTotal < catsLowDays {
-			summary = fmt.Sprintf("only %s: the same cats come back every %d days", plural(rec.PhotosTotal, "photo", "photos"), rec.PhotosTotal)
+		switch {
+		case rec.PhotosTotal == 1:
+			summary = "only 1 photo: the same cat every day"
+		case rec.PhotosTotal < catsLowDays:
+			summary = fmt.Sprintf("only %d photos: the same cats come back every %d days", rec.PhotosTotal, rec.PhotosTotal)
 		}
 		add("cats-low", sevWarning, summary, fmt.Sprintf(
 			"%d of %d photos have not been sent in this round. Add new photos to %s; new photos go out first.",
@@ -512,7 +515,7 @@ func (m *monitor) alert(ctx context.Context, sum job.Summary, rec runRecord, boo
 			Priority: 5, Tags: []string{"rotating_light", "cat"}}
 	case len(resolved) > 0:
 		note = &health.Notification{Title: "cotd on " + hostName(m.host) + ": mail works again",
-			Message: fmt.Sprintf("Mail goes out again; it had failed since %s.", resolved[0].Since.In(loc).Format("2006-01-02 15:04 MST")),
+			Message:  fmt.Sprintf("Mail goes out again; it had failed since %s.", resolved[0].Since.In(loc).Format("2006-01-02 15:04 MST")),
 			Priority: 3, Tags: []string{"white_check_mark", "cat"}}
 	}
 	if note != nil {

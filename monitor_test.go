@@ -12,9 +12,9 @@ import (
 	"io"
 	"math/big"
 	"mime"
-	"net/mail"
 	"net/http"
 	"net/http/httptest"
+	"net/mail"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,11 +30,12 @@ import (
 
 // Script helpers for monitoring (issue 5):
 //
-//   - every script gets TODAY, TOMORROW (YYYY-MM-DD), TZOFF, TZOFF_TOMORROW
-//     (their UTC offsets in Europe/Berlin, like +01:00) and REAL_NOW (RFC
-//     3339) from the real clock, for scripts whose certificates are made
-//     relative to it (Mailpit's cert-days, mkcert): COTD_NOW must then be
-//     near the real time, e.g. COTD_NOW=${TODAY}T08:00:00$TZOFF;
+//   - every script gets times for COTD_NOW derived from the real clock, for
+//     scripts whose certificates are made relative to it (Mailpit's
+//     cert-days, mkcert; Mailpit's certificate is valid from an hour ago
+//     only): NOW0 is at or after the real time, 08:00 or later, and NOW1..
+//     NOW4 follow hourly on the same day (RFC 3339, Europe/Berlin); NEXTDAY
+//     is 08:00 the day after; TODAY and TOMORROW are those days (YYYY-MM-DD);
 //   - a script with a receiver.conf gets a loopback HTTP server that records
 //     every request, its URL in $RECEIVER; receiver.conf lines
 //     "fail PATH-REGEX CODE" make it answer CODE to matching paths;
@@ -53,13 +54,23 @@ func setupClock(t *testing.T, e *testscript.Env) error {
 		return err
 	}
 	now := time.Now().In(loc)
-	tomorrow := time.Date(now.Year(), now.Month(), now.Day()+1, 12, 0, 0, 0, loc)
-	today := time.Date(now.Year(), now.Month(), now.Day(), 12, 0, 0, 0, loc)
-	e.Setenv("REAL_NOW", now.Format(time.RFC3339))
-	e.Setenv("TODAY", today.Format(time.DateOnly))
-	e.Setenv("TZOFF", today.Format("-07:00"))
-	e.Setenv("TOMORROW", tomorrow.Format(time.DateOnly))
-	e.Setenv("TZOFF_TOMORROW", tomorrow.Format("-07:00"))
+	// The next full hour, moved to 08:00 when that is before the send time
+	// or too late for four more hours on the same day.
+	base := now.Truncate(time.Hour).Add(time.Hour)
+	if h := base.Hour(); h < 8 || h > 18 {
+		day := base
+		if h > 18 {
+			day = base.AddDate(0, 0, 1)
+		}
+		base = time.Date(day.Year(), day.Month(), day.Day(), 8, 0, 0, 0, loc)
+	}
+	for i := 0; i <= 4; i++ {
+		e.Setenv("NOW"+strconv.Itoa(i), base.Add(time.Duration(i)*time.Hour).Format(time.RFC3339))
+	}
+	next := time.Date(base.Year(), base.Month(), base.Day()+1, 8, 0, 0, 0, loc)
+	e.Setenv("NEXTDAY", next.Format(time.RFC3339))
+	e.Setenv("TODAY", base.Format(time.DateOnly))
+	e.Setenv("TOMORROW", next.Format(time.DateOnly))
 	return nil
 }
 
@@ -260,7 +271,7 @@ func cmdMailbody(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("%v", err)
 		}
 		subject, _ := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
-		text := "Subject: " + subject + "\n\n" + string(body)
+		text := "Subject: " + subject + "\n\n" + strings.ReplaceAll(string(body), "\r\n", "\n")
 		seen = append(seen, text)
 		if re.MatchString(text) {
 			if neg {
