@@ -119,6 +119,8 @@ func classify(err error) (int, string) {
 		return exitRefused, "point --db at cotd's database; cotd never overwrites a file it does not recognise (move it away to start afresh)"
 	case errors.Is(err, schedule.ErrClockBackwards):
 		return exitRefused, "check the system clock (timedatectl); cotd runs again once the clock is past the last run"
+	case errors.Is(err, job.ErrNoPhotos):
+		return exitFailed, "copy photos into the folder (JPEG, PNG, GIF, WebP, TIFF or BMP); the log above names the files cotd could not use"
 	case errors.Is(err, job.ErrUndelivered):
 		return exitFailed, "the next run retries it; the lines above say why each delivery failed"
 	}
