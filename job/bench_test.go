@@ -126,6 +126,22 @@ func TestRescanReadsNothing(t *testing.T) {
 	if st, err := j.Index(); err != nil || st.Read != 1 || st.Photos != 30 {
 		t.Fatalf("after touching one file: %+v, %v", st, err)
 	}
+	// A photo leaves, and a stray file from older settings lies around:
+	// the cache keeps exactly one rendition per photo.
+	if err := os.Remove(f); err != nil {
+		t.Fatal(err)
+	}
+	stray := filepath.Join(j.CacheDir, "renditions", "0123456789abcdef-old.jpg")
+	if err := os.WriteFile(stray, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := j.Index(); err != nil || st.Photos != 29 || st.Removed != 1 {
+		t.Fatalf("after removing one: %+v, %v", st, err)
+	}
+	ents, _ := os.ReadDir(filepath.Join(j.CacheDir, "renditions"))
+	if len(ents) != 29 {
+		t.Errorf("%d renditions cached for 29 photos", len(ents))
+	}
 }
 
 // BenchmarkMorningRun10 is a warm morning in outbox mode: 50 photos of

@@ -221,6 +221,9 @@ func (j *Job) Index() (IndexStats, error) {
 		}
 		return nil
 	})
+	if err == nil {
+		j.pruneRenditions()
+	}
 	st.Elapsed = watch().Sub(start)
 	if secs := st.Elapsed.Seconds(); secs > 0 {
 		st.RateFiles = float64(st.New) / secs
@@ -354,6 +357,31 @@ func (j *Job) renditionPath(hash string) string {
 func (j *Job) renditionExists(hash string) bool {
 	_, err := os.Stat(j.renditionPath(hash))
 	return err == nil
+}
+
+// pruneRenditions removes cached renditions no photo uses: those of
+// photos that left the folder while cotd was not looking and those made
+// with older render settings. The cache thus holds one file per photo.
+func (j *Job) pruneRenditions() {
+	dir := filepath.Join(j.CacheDir, "renditions")
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	live := map[string]bool{}
+	_ = j.Store.View(func(tx *store.Tx) error {
+		return tx.EachPhoto(func(p store.Photo) error {
+			live[filepath.Base(j.renditionPath(p.Hash))] = true
+			return nil
+		})
+	})
+	for _, e := range ents {
+		if !live[e.Name()] {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				j.log().Warn("remove cached rendition", "file", e.Name(), "err", err)
+			}
+		}
+	}
 }
 
 func (j *Job) removeRendition(hash string) {
