@@ -413,3 +413,39 @@ func TestPhotoVanishesMidRun(t *testing.T) {
 		t.Errorf("next run: %v, sent %d, reports %q, unusable %d; want the vanished file forgotten", err, sum.Sent, sum.Index.Reports, sum.Index.Unusable)
 	}
 }
+
+// loginFails fails the whole batch the way a wrong password does: every
+// message gets the same 535, and SendEach returns it.
+type loginFails struct{ tries int }
+
+func (l *loginFails) SendEach(ctx context.Context, msgs []*gomail.Msg, done func(int, cmail.Result)) error {
+	l.tries++
+	err := fmt.Errorf("smtp login as cotd at 127.0.0.1 failed: %w", &textproto.Error{Code: 535, Msg: "5.7.8 Authentication credentials invalid"})
+	for i := range msgs {
+		done(i, cmail.Result{Err: err})
+	}
+	return err
+}
+
+// A wrong password is one connection error, not every recipient refusing
+// their mail: once the owner fixes it, the next run the same day delivers.
+func TestWrongPasswordFixedSameDay(t *testing.T) {
+	lf := &loginFails{}
+	j, c := newTestJob(t, 1, "a@example.test, b@example.test", lf)
+	sum, err := j.Run(context.Background())
+	if !errors.Is(err, ErrUndelivered) || sum.ConnErr == nil || !strings.Contains(err.Error(), "535") {
+		t.Fatalf("run with a wrong password: %v (ConnErr %v)", err, sum.ConnErr)
+	}
+	if lf.tries != 1 {
+		t.Errorf("logged in %d times in one run, want 1", lf.tries)
+	}
+	fs := &fakeSender{}
+	j.Sender = fs
+	c.t = at(2, 9)
+	if _, err := j.Run(context.Background()); err != nil {
+		t.Fatalf("run after the password was fixed: %v", err)
+	}
+	if got := fs.take(); !equal(got, []string{"a@example.test", "b@example.test"}) {
+		t.Errorf("after the fix the same day, tried %v, want both", got)
+	}
+}
