@@ -4,6 +4,5 @@ import "errors"
 
 var errNotYet = errors.New("not implemented yet")
 
-func cmdStatus(args []string, e env) error   { return errNotYet }
 func cmdCheck(args []string, e env) error    { return errNotYet }
 func cmdSendTest(args []string, e env) error { return errNotYet }
