@@ -39,13 +39,14 @@ import (
 //   - a script with a receiver.conf gets a loopback HTTP server that records
 //     every request, its URL in $RECEIVER; receiver.conf lines
 //     "fail PATH-REGEX CODE" make it answer CODE to matching paths;
-//   - requests, promcheck, mkcert and mailbody commands (see below).
+//   - requests, promcheck, mkcert, mailbody and emlgrep commands (see below).
 func init() {
 	extraSetups = append(extraSetups, setupClock, setupReceiver)
 	extraCmds["requests"] = cmdRequests
 	extraCmds["promcheck"] = cmdPromcheck
 	extraCmds["mkcert"] = cmdMkcert
 	extraCmds["mailbody"] = cmdMailbody
+	extraCmds["emlgrep"] = cmdEmlgrep
 }
 
 func setupClock(t *testing.T, e *testscript.Env) error {
@@ -262,16 +263,10 @@ func cmdMailbody(ts *testscript.TestScript, neg bool, args []string) {
 	re := regexp.MustCompile(args[1])
 	var seen []string
 	for _, sum := range s.Search(tsTB{ts: ts}, args[0]) {
-		m, err := mail.ReadMessage(bytes.NewReader(s.Raw(tsTB{ts: ts}, sum.ID)))
+		text, err := decodedText(s.Raw(tsTB{ts: ts}, sum.ID))
 		if err != nil {
 			ts.Fatalf("%v", err)
 		}
-		body, err := decodeBody(m.Header.Get("Content-Transfer-Encoding"), m.Body)
-		if err != nil {
-			ts.Fatalf("%v", err)
-		}
-		subject, _ := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
-		text := "Subject: " + subject + "\n\n" + strings.ReplaceAll(string(body), "\r\n", "\n")
 		seen = append(seen, text)
 		if re.MatchString(text) {
 			if neg {
@@ -282,5 +277,39 @@ func cmdMailbody(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if !neg {
 		ts.Fatalf("no message matching %q has %q; saw:\n%s", args[0], args[1], strings.Join(seen, "\n-----\n"))
+	}
+}
+
+// decodedText is a single-part message as a person reads it: the decoded
+// subject, a blank line, the decoded body with LF line ends.
+func decodedText(raw []byte) (string, error) {
+	m, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		return "", err
+	}
+	body, err := decodeBody(m.Header.Get("Content-Transfer-Encoding"), m.Body)
+	if err != nil {
+		return "", err
+	}
+	subject, _ := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+	return "Subject: " + subject + "\n\n" + strings.ReplaceAll(string(body), "\r\n", "\n"), nil
+}
+
+// emlgrep FILE REGEX: the decoded subject and text of the .eml FILE match
+// REGEX; with !, they do not.
+func cmdEmlgrep(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: emlgrep FILE REGEX")
+	}
+	raw, err := os.ReadFile(ts.MkAbs(args[0]))
+	if err != nil {
+		ts.Fatalf("%v", err)
+	}
+	text, err := decodedText(raw)
+	if err != nil {
+		ts.Fatalf("%s: %v", args[0], err)
+	}
+	if regexp.MustCompile(args[1]).MatchString(text) == neg {
+		ts.Fatalf("%s: match of %q is %v, want %v; text:\n%s", args[0], args[1], neg, !neg, text)
 	}
 }
