@@ -19,7 +19,11 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"io/fs"
+	"mime"
+	"mime/multipart"
+	"net/mail"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,6 +51,7 @@ func init() {
 		}
 		s.SetChaos(tsTB{ts: ts}, args[0])
 	}
+	extraCmds["mailparts"] = cmdMailparts
 	// exitcode N CMD ARGS...: runs CMD like exec and asserts its exit
 	// code is exactly N (exec only knows zero and non-zero).
 	extraCmds["exitcode"] = func(ts *testscript.TestScript, neg bool, args []string) {
@@ -728,5 +733,59 @@ func testSecrets(t *testing.T, bin string) {
 	}
 	if checked < 6 {
 		t.Errorf("checked only %d paths; did the runs create the database, cache and outbox?", checked)
+	}
+}
+
+// mailparts [-2] QUERY [TYPE]: writes to stdout, for each message
+// matching QUERY, its header block exactly as received, then each text
+// part (or only those of TYPE, e.g. text/html) decoded after a "--- TYPE"
+// line, so a script can check both the encoded headers and the escaped
+// HTML.
+func cmdMailparts(ts *testscript.TestScript, neg bool, args []string) {
+	s := server(ts, &args)
+	if len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: mailparts [-2] QUERY [TYPE]")
+	}
+	only := ""
+	if len(args) == 2 {
+		only = args[1]
+	}
+	out := ts.Stdout()
+	for _, sum := range s.Search(tsTB{ts: ts}, args[0]) {
+		raw := s.Raw(tsTB{ts: ts}, sum.ID)
+		head, _, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
+		fmt.Fprintf(out, "%s\n", bytes.ReplaceAll(head, []byte("\r\n"), []byte("\n")))
+		m, err := mail.ReadMessage(bytes.NewReader(raw))
+		if err != nil {
+			ts.Fatalf("%v", err)
+		}
+		var walk func(h map[string][]string, body io.Reader)
+		walk = func(h map[string][]string, body io.Reader) {
+			mt, params, err := mime.ParseMediaType(textproto(h, "Content-Type"))
+			if err != nil {
+				ts.Fatalf("%v", err)
+			}
+			if strings.HasPrefix(mt, "multipart/") {
+				mr := multipart.NewReader(body, params["boundary"])
+				for {
+					p, err := mr.NextRawPart()
+					if err == io.EOF {
+						return
+					}
+					if err != nil {
+						ts.Fatalf("%v", err)
+					}
+					walk(p.Header, p)
+				}
+			}
+			if strings.HasPrefix(mt, "text/") && (only == "" || mt == only) {
+				b, err := decodeBody(textproto(h, "Content-Transfer-Encoding"), body)
+				if err != nil {
+					ts.Fatalf("%v", err)
+				}
+				fmt.Fprintf(out, "--- %s\n%s\n", mt, strings.ReplaceAll(string(b), "\r\n", "\n"))
+			}
+		}
+		walk(m.Header, m.Body)
 	}
 }
