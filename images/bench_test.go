@@ -52,7 +52,8 @@ func BenchmarkResize(b *testing.B) {
 		src := decodeForBench(b, loadBenchPhotos(b)[name])
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
-				process(src, 1, Default.MaxSide)
+				tw, th := target(src.w, src.h, 1, Default.MaxSide)
+				process(src, 1, tw, th)
 			}
 		})
 	}
@@ -69,7 +70,9 @@ func BenchmarkOrient(b *testing.B) {
 // BenchmarkEncode writes a 1280 px rendition at quality 85.
 func BenchmarkEncode(b *testing.B) {
 	for _, name := range benchPhotos {
-		img := process(decodeForBench(b, loadBenchPhotos(b)[name]), 1, Default.MaxSide)
+		src := decodeForBench(b, loadBenchPhotos(b)[name])
+		tw, th := target(src.w, src.h, 1, Default.MaxSide)
+		img := process(src, 1, tw, th)
 		b.Run(name, func(b *testing.B) {
 			var buf bytes.Buffer
 			for b.Loop() {

@@ -18,3 +18,13 @@ func realworldDir(tb testing.TB) string {
 	}
 	return dir
 }
+
+// realworldDirOrEmpty is realworldDir for tests that also run without it.
+func realworldDirOrEmpty() string {
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "shared", "realworld-photos")
+	if _, err := os.Stat(dir); err != nil {
+		return ""
+	}
+	return dir
+}

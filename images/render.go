@@ -28,8 +28,9 @@ var boxResidual = 1.5
 // cr at their stored resolution (cw×ch spans the whole picture).
 type source struct {
 	y, cb, cr  plane
-	w, h       int     // luma size
-	cgw, cgh   float64 // chroma planes' extent in chroma pixels
+	w, h       int     // the photo's size as stored
+	gw, gh     float64 // luma plane's extent in its pixels: w×h, or less when decoded scaled
+	cgw, cgh   float64 // chroma planes' extent in their pixels
 	hasChroma  bool
 	formatName string
 }
@@ -51,14 +52,15 @@ func render(data []byte, o Options) (Result, error) {
 			cfg.Width, cfg.Height, px/1_000_000, MaxPixels/1_000_000)
 	}
 	orientation := orientation(data, format)
+	tw, th := target(cfg.Width, cfg.Height, orientation, o.MaxSide)
 
-	src, err := decode(data, format)
+	src, err := decodeScaled(data, format, cfg.Width, cfg.Height, tw, th)
 	if err != nil {
 		return Result{}, err
 	}
 	data = nil //nolint:ineffassign // let the caller's copy be the only one
 
-	img := process(src, orientation, o.MaxSide)
+	img := process(src, orientation, tw, th)
 	src = source{} // the full-size planes are garbage from here on
 
 	var buf bytes.Buffer
@@ -117,6 +119,39 @@ func decodeError(format string, err error) error {
 	return corrupt("truncated or corrupt %s: %v; re-export the photo", label, err)
 }
 
+// shrinkOnLoadResidual is the smallest factor the scaled JPEG decode leaves
+// for the filters after it: the reduced IDCT is a good low-pass filter, but
+// Lanczos should still have some work to do so edges stay crisp.
+var shrinkOnLoadResidual = 1.25
+
+// decodeScaled decodes a JPEG at 1/2, 1/4 or 1/8 of its size when the
+// rendition (tw×th, stored orientation) is small enough, else in full.
+func decodeScaled(data []byte, format string, w, h, tw, th int) (source, error) {
+	if format == "jpeg" {
+		s := 8
+		for s > 1 && (float64(w)/float64(s) < shrinkOnLoadResidual*float64(tw) || float64(h)/float64(s) < shrinkOnLoadResidual*float64(th)) {
+			s /= 2
+		}
+		if s > 1 {
+			if src, err := decodeJPEGScaledSafe(data, s); err == nil {
+				return src, nil
+			}
+		}
+	}
+	return decode(data, format)
+}
+
+// decodeJPEGScaledSafe turns a panic in the scaled decoder into a fallback
+// to image/jpeg, which then gives the verdict on the file.
+func decodeJPEGScaledSafe(data []byte, s int) (src source, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			src, err = source{}, errFallback
+		}
+	}()
+	return decodeJPEGScaled(data, s)
+}
+
 func decode(data []byte, format string) (src source, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -144,12 +179,12 @@ func toSource(img image.Image) source {
 			y:  plane{w: w, h: h, stride: m.YStride, pix: m.Y[m.YOffset(b.Min.X, b.Min.Y):]},
 			cb: plane{w: cw, h: ch, stride: m.CStride, pix: m.Cb[ci:]},
 			cr: plane{w: cw, h: ch, stride: m.CStride, pix: m.Cr[ci:]},
-			w:  w, h: h,
+			w:  w, h: h, gw: float64(w), gh: float64(h),
 			cgw: float64(w) / float64(sx), cgh: float64(h) / float64(sy),
 			hasChroma: true,
 		}
 	case *image.Gray:
-		return source{y: plane{w: w, h: h, stride: m.Stride, pix: m.Pix[m.PixOffset(b.Min.X, b.Min.Y):]}, w: w, h: h}
+		return source{y: plane{w: w, h: h, stride: m.Stride, pix: m.Pix[m.PixOffset(b.Min.X, b.Min.Y):]}, w: w, h: h, gw: float64(w), gh: float64(h)}
 	}
 	if isGray(img.ColorModel()) {
 		y := newPlane(w, h)
@@ -159,7 +194,7 @@ func toSource(img image.Image) source {
 				r[x] = color.GrayModel.Convert(img.At(b.Min.X+x, b.Min.Y+yy)).(color.Gray).Y
 			}
 		}
-		return source{y: y, w: w, h: h}
+		return source{y: y, w: w, h: h, gw: float64(w), gh: float64(h)}
 	}
 	yp, cb, cr := newPlane(w, h), newPlane(w, h), newPlane(w, h)
 	put := func(i int, r, g, bl uint8) {
@@ -195,7 +230,7 @@ func toSource(img image.Image) source {
 			}
 		}
 	}
-	return source{y: yp, cb: cb, cr: cr, w: w, h: h, cgw: float64(w), cgh: float64(h), hasChroma: true}
+	return source{y: yp, cb: cb, cr: cr, w: w, h: h, gw: float64(w), gh: float64(h), cgw: float64(w), cgh: float64(h), hasChroma: true}
 }
 
 func isGray(m color.Model) bool { return m == color.GrayModel || m == color.Gray16Model }
@@ -248,19 +283,24 @@ func scalePlane(p plane, gw, gh float64, dw, dh int, dgw, dgh float64) plane {
 	return resize(p, gw, gh, dw, dh, dgw, dgh)
 }
 
-// process fits the source within side×side after orientation o, and returns
-// the upright picture: YCbCr 4:2:0 (what the JPEG encoder writes without any
-// conversion) or Gray.
-func process(src source, o, side int) image.Image {
-	uw, uh := src.w, src.h // upright size
+// target is the rendition's size in the photo's stored orientation: fitted
+// within side×side once turned upright by orientation o.
+func target(w, h, o, side int) (int, int) {
 	if o >= 5 {
-		uw, uh = uh, uw
+		w, h = h, w
 	}
-	tw, th := fit(uw, uh, side)
+	tw, th := fit(w, h, side)
 	if o >= 5 {
 		tw, th = th, tw // resize in stored orientation, turn afterwards
 	}
-	y := orient(scalePlane(src.y, float64(src.w), float64(src.h), tw, th, float64(tw), float64(th)), o)
+	return tw, th
+}
+
+// process scales the source to tw×th (stored orientation) and returns the
+// upright picture: YCbCr 4:2:0 (what the JPEG encoder writes without any
+// conversion) or Gray.
+func process(src source, o, tw, th int) image.Image {
+	y := orient(scalePlane(src.y, src.gw, src.gh, tw, th, float64(tw), float64(th)), o)
 	if !src.hasChroma {
 		return &image.Gray{Pix: y.pix, Stride: y.stride, Rect: image.Rect(0, 0, y.w, y.h)}
 	}

@@ -1,0 +1,501 @@
+package images
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+)
+
+// This file is a baseline JPEG decoder that reconstructs each 8×8 block at
+// 1/2, 1/4 or 1/8 of its size straight from its lowest DCT coefficients (the
+// "shrink-on-load" that makes libjpeg-turbo and vips fast). Huffman decoding
+// still visits every coefficient, but the inverse DCT, the largest cost of a
+// full decode, shrinks by 4–64× and the planes it writes are 4–64× smaller.
+// It handles what cameras and phones write: baseline sequential Huffman,
+// 8-bit, grey or three-component YCbCr, any sampling factors, restart
+// intervals. Everything else (progressive, arithmetic, CMYK, Adobe RGB, damaged
+// data) returns errFallback, and the caller decodes with image/jpeg instead,
+// so this decoder never decides whether a file is corrupt.
+
+var errFallback = errors.New("not handled by the scaled decoder")
+
+// unzig maps a zig-zag index to a natural (row-major) index in an 8×8 block.
+var unzig = [64]uint8{
+	0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5,
+	12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28,
+	35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
+	58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+}
+
+const lutBits = 9
+
+type huffman struct {
+	lut     [1 << lutBits]uint16 // (length<<8 | value) for codes up to lutBits long, 0 if longer
+	maxCode [18]int32            // largest code of each length, -1 if none
+	valPtr  [17]int32            // index into vals of the first code of each length, minus that code
+	vals    []byte
+	defined bool
+}
+
+func buildHuffman(counts [16]byte, vals []byte) (huffman, bool) {
+	h := huffman{vals: vals, defined: true}
+	code, k := int32(0), int32(0)
+	for l := 1; l <= 16; l++ {
+		n := int32(counts[l-1])
+		if code+n > 1<<l {
+			return h, false // more codes than this length can hold
+		}
+		h.valPtr[l] = k - code
+		if n == 0 {
+			h.maxCode[l] = -1
+		} else {
+			if l <= lutBits {
+				for i := int32(0); i < n; i++ {
+					c := code + i
+					shift := uint(lutBits - l)
+					for j := int32(0); j < 1<<shift; j++ {
+						h.lut[c<<shift|j] = uint16(l)<<8 | uint16(vals[k+i])
+					}
+				}
+			}
+			h.maxCode[l] = code + n - 1
+		}
+		code += n
+		k += n
+		code <<= 1
+	}
+	h.maxCode[17] = math.MaxInt32
+	return h, true
+}
+
+type bitReader struct {
+	data   []byte
+	pos    int
+	acc    uint64 // next bits, most significant first
+	n      uint   // valid bits in acc
+	marker bool   // stopped at a marker
+	eof    bool   // ran past the end of the data
+}
+
+func (r *bitReader) fill() {
+	for r.n <= 56 {
+		var b byte
+		switch {
+		case r.marker:
+		case r.pos >= len(r.data):
+			r.eof = true
+		default:
+			b = r.data[r.pos]
+			if b == 0xff {
+				if r.pos+1 < len(r.data) && r.data[r.pos+1] == 0x00 {
+					r.pos += 2
+				} else {
+					r.marker, b = true, 0
+				}
+			} else {
+				r.pos++
+			}
+		}
+		r.acc |= uint64(b) << (56 - r.n)
+		r.n += 8
+	}
+}
+
+func (r *bitReader) decode(h *huffman) (byte, bool) {
+	if r.n < 16 {
+		r.fill()
+	}
+	if e := h.lut[r.acc>>(64-lutBits)]; e != 0 {
+		l := uint(e >> 8)
+		r.acc <<= l
+		r.n -= l
+		return byte(e), true
+	}
+	for l := lutBits + 1; l <= 16; l++ {
+		code := int32(r.acc >> (64 - uint(l)))
+		if code <= h.maxCode[l] {
+			r.acc <<= uint(l)
+			r.n -= uint(l)
+			i := h.valPtr[l] + code
+			if i < 0 || int(i) >= len(h.vals) {
+				return 0, false
+			}
+			return h.vals[i], true
+		}
+	}
+	return 0, false
+}
+
+// receive reads s bits and sign-extends them as JPEG's EXTEND does.
+func (r *bitReader) receive(s uint) int32 {
+	if s == 0 {
+		return 0
+	}
+	if r.n < s {
+		r.fill()
+	}
+	v := int32(r.acc >> (64 - s))
+	r.acc <<= s
+	r.n -= s
+	if v < 1<<(s-1) {
+		v += -1<<s + 1
+	}
+	return v
+}
+
+// restart consumes an RSTn marker after the entropy-coded segment.
+func (r *bitReader) restart() bool {
+	r.acc, r.n = 0, 0
+	for r.pos+1 < len(r.data) && r.data[r.pos] == 0xff && r.data[r.pos+1] == 0xff {
+		r.pos++
+	}
+	if r.pos+1 >= len(r.data) || r.data[r.pos] != 0xff || r.data[r.pos+1] < 0xd0 || r.data[r.pos+1] > 0xd7 {
+		return false
+	}
+	r.pos += 2
+	r.marker = false
+	return true
+}
+
+type jcomp struct {
+	id, h, v, tq int
+	td, ta       int
+	pred         int32
+	out          plane
+}
+
+// idctBits is the fixed-point precision of idctTable.
+const idctBits = 12
+
+// idctTable[n] holds, for an n-point reduced IDCT, C(u)/2·cos((2x+1)uπ/2n)
+// in idctBits fixed point: the 8-point IDCT's basis sampled at the centres of
+// n cells, which is what the low n×n coefficients reconstruct at 1/(8/n)
+// scale (the same reduced transforms libjpeg uses for scaled decoding).
+var idctTable = func() map[int]*[16]int32 {
+	t := map[int]*[16]int32{}
+	for _, n := range []int{1, 2, 4} {
+		m := new([16]int32)
+		for x := range n {
+			for u := range n {
+				c := 1.0
+				if u == 0 {
+					c = 1 / math.Sqrt2
+				}
+				m[x*n+u] = int32(math.Round(c / 2 * math.Cos(float64(2*x+1)*float64(u)*math.Pi/float64(2*n)) * (1 << idctBits)))
+			}
+		}
+		t[n] = m
+	}
+	return t
+}()
+
+// idct writes the n×n samples of one block from its low coefficients.
+// Dequantized coefficients fit in 16 bits, so both passes stay in int32.
+func idct(cf, tab *[16]int32, n int, dst []byte, stride int) {
+	var tmp [16]int32
+	if n == 4 {
+		for w := 0; w < 16; w += 4 {
+			c0, c1, c2, c3 := cf[w], cf[w+1], cf[w+2], cf[w+3]
+			for x := range 4 {
+				t := tab[x*4 : x*4+4]
+				tmp[w+x] = (t[0]*c0 + t[1]*c1 + t[2]*c2 + t[3]*c3 + 1<<(idctBits-1)) >> idctBits
+			}
+		}
+		for y := range 4 {
+			t := tab[y*4 : y*4+4]
+			row := dst[y*stride:]
+			row = row[:4]
+			for x := range row {
+				s := (t[0]*tmp[x] + t[1]*tmp[4+x] + t[2]*tmp[8+x] + t[3]*tmp[12+x] + 1<<(idctBits-1)) >> idctBits
+				row[x] = uint8(min(max(s+128, 0), 255))
+			}
+		}
+		return
+	}
+	for w := range n {
+		for x := range n {
+			var s int32
+			for u := range n {
+				s += tab[x*n+u] * cf[w*n+u]
+			}
+			tmp[w*n+x] = (s + 1<<(idctBits-1)) >> idctBits
+		}
+	}
+	for y := range n {
+		row := dst[y*stride:]
+		for x := range n {
+			var s int32
+			for w := range n {
+				s += tab[y*n+w] * tmp[w*n+x]
+			}
+			row[x] = uint8(min(max((s+1<<(idctBits-1))>>idctBits+128, 0), 255))
+		}
+	}
+}
+
+// decodeJPEGScaled decodes a baseline JPEG at 1/scale of its size (scale 2,
+// 4 or 8) into planes. The planes' geometry is in source: luma spans
+// width/scale × height/scale, chroma its share of that.
+func decodeJPEGScaled(data []byte, scale int) (source, error) {
+	n := 8 / scale
+	var (
+		quant    [4][64]int32
+		qDefined [4]bool
+		dc, ac   [4]huffman
+		comps    []jcomp
+		width    int
+		height   int
+		restartN int
+	)
+	if len(data) < 4 || data[0] != 0xff || data[1] != 0xd8 {
+		return source{}, errFallback
+	}
+	i := 2
+	for {
+		for i+1 < len(data) && data[i] == 0xff && data[i+1] == 0xff {
+			i++
+		}
+		if i+4 > len(data) || data[i] != 0xff {
+			return source{}, errFallback
+		}
+		m := data[i+1]
+		if m == 0xd8 || (m >= 0xd0 && m <= 0xd7) || m == 0x01 {
+			i += 2
+			continue
+		}
+		segLen := int(binary.BigEndian.Uint16(data[i+2:]))
+		if segLen < 2 || i+2+segLen > len(data) {
+			return source{}, errFallback
+		}
+		seg := data[i+4 : i+2+segLen]
+		i += 2 + segLen
+		switch {
+		case m == 0xc0 || m == 0xc1:
+			if len(seg) < 6 || seg[0] != 8 || comps != nil {
+				return source{}, errFallback
+			}
+			height, width = int(binary.BigEndian.Uint16(seg[1:])), int(binary.BigEndian.Uint16(seg[3:]))
+			if int64(width)*int64(height) > MaxPixels {
+				return source{}, errFallback
+			}
+			nf := int(seg[5])
+			if (nf != 1 && nf != 3) || len(seg) < 6+3*nf || width == 0 || height == 0 {
+				return source{}, errFallback
+			}
+			for c := range nf {
+				p := seg[6+3*c:]
+				jc := jcomp{id: int(p[0]), h: int(p[1] >> 4), v: int(p[1] & 15), tq: int(p[2])}
+				if jc.h < 1 || jc.h > 4 || jc.v < 1 || jc.v > 4 || jc.tq > 3 {
+					return source{}, errFallback
+				}
+				if nf == 1 {
+					jc.h, jc.v = 1, 1 // a lone component's scan has one block per MCU
+				}
+				comps = append(comps, jc)
+			}
+			if nf == 3 && comps[0].id == 'R' && comps[1].id == 'G' && comps[2].id == 'B' {
+				return source{}, errFallback
+			}
+		case m >= 0xc2 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc:
+			return source{}, errFallback // progressive, lossless, arithmetic
+		case m == 0xc4:
+			for len(seg) > 0 {
+				if len(seg) < 17 {
+					return source{}, errFallback
+				}
+				tc, th := seg[0]>>4, seg[0]&15
+				var counts [16]byte
+				copy(counts[:], seg[1:17])
+				total := 0
+				for _, c := range counts {
+					total += int(c)
+				}
+				if tc > 1 || th > 3 || len(seg) < 17+total || total > 256 {
+					return source{}, errFallback
+				}
+				h, ok := buildHuffman(counts, append([]byte(nil), seg[17:17+total]...))
+				if !ok {
+					return source{}, errFallback
+				}
+				if tc == 0 {
+					dc[th] = h
+				} else {
+					ac[th] = h
+				}
+				seg = seg[17+total:]
+			}
+		case m == 0xdb:
+			for len(seg) > 0 {
+				pq, tq := seg[0]>>4, seg[0]&15
+				if tq > 3 || pq > 1 || len(seg) < 1+64*(int(pq)+1) {
+					return source{}, errFallback
+				}
+				for k := range 64 {
+					if pq == 0 {
+						quant[tq][k] = int32(seg[1+k])
+					} else {
+						quant[tq][k] = int32(binary.BigEndian.Uint16(seg[1+2*k:]))
+					}
+				}
+				qDefined[tq] = true
+				seg = seg[1+64*(int(pq)+1):]
+			}
+		case m == 0xdd:
+			if len(seg) < 2 {
+				return source{}, errFallback
+			}
+			restartN = int(binary.BigEndian.Uint16(seg))
+		case m == 0xee:
+			if len(seg) >= 5 && string(seg[:5]) == "Adobe" {
+				return source{}, errFallback // Adobe transforms (RGB, YCCK): leave to image/jpeg
+			}
+		case m == 0xda:
+			if comps == nil {
+				return source{}, errFallback
+			}
+			return decodeScan(data[i:], seg, comps, width, height, n, restartN, &quant, qDefined, &dc, &ac)
+		case m == 0xd9:
+			return source{}, errFallback
+		}
+	}
+}
+
+func decodeScan(entropy, sos []byte, comps []jcomp, width, height, n, restartN int,
+	quant *[4][64]int32, qDefined [4]bool, dc, ac *[4]huffman) (source, error) {
+	if len(sos) < 1 {
+		return source{}, errFallback
+	}
+	ns := int(sos[0])
+	if ns != len(comps) || len(sos) < 1+2*ns+3 {
+		return source{}, errFallback // non-interleaved multi-scan baseline
+	}
+	for s := range ns {
+		id, tables := int(sos[1+2*s]), sos[2+2*s]
+		if comps[s].id != id {
+			return source{}, errFallback
+		}
+		comps[s].td, comps[s].ta = int(tables>>4), int(tables&15)
+		if comps[s].td > 3 || comps[s].ta > 3 || !dc[comps[s].td].defined || !ac[comps[s].ta].defined || !qDefined[comps[s].tq] {
+			return source{}, errFallback
+		}
+	}
+	if p := sos[1+2*ns:]; p[0] != 0 || p[1] != 63 || p[2] != 0 {
+		return source{}, errFallback
+	}
+	hmax, vmax := 1, 1
+	for _, c := range comps {
+		hmax, vmax = max(hmax, c.h), max(vmax, c.v)
+	}
+	if comps[0].h != hmax || comps[0].v != vmax {
+		return source{}, errFallback // luma must be the full-resolution plane
+	}
+	mcusX := (width + 8*hmax - 1) / (8 * hmax)
+	mcusY := (height + 8*vmax - 1) / (8 * vmax)
+	for ci := range comps {
+		c := &comps[ci]
+		c.out = newPlane(mcusX*c.h*n, mcusY*c.v*n)
+	}
+
+	r := bitReader{data: entropy}
+	var cf [16]int32 // the low n×n dequantized coefficients, row-major
+	tab := idctTable[n]
+	block := func(c *jcomp, bx, by int) bool {
+		q := &quant[c.tq]
+		t, ok := r.decode(&dc[c.td])
+		if !ok || t > 16 {
+			return false
+		}
+		c.pred += r.receive(uint(t))
+		clear(cf[:n*n])
+		cf[0] = c.pred * q[0]
+		onlyDC := true
+		h := &ac[c.ta]
+		for k := 1; k < 64; k++ {
+			rs, ok := r.decode(h)
+			if !ok {
+				return false
+			}
+			run, size := int(rs>>4), uint(rs&15)
+			if size == 0 {
+				if run != 15 {
+					break
+				}
+				k += 15
+				continue
+			}
+			k += run
+			if k > 63 {
+				return false
+			}
+			v := r.receive(size)
+			z := unzig[k]
+			if u, w := int(z&7), int(z>>3); u < n && w < n {
+				cf[w*n+u] = v * q[k]
+				onlyDC = false
+			}
+		}
+		out := c.out
+		off := by*n*out.stride + bx*n
+		if onlyDC || n == 1 {
+			v := uint8(min(max((cf[0]+4)>>3+128, 0), 255))
+			for y := range n {
+				row := out.pix[off+y*out.stride:]
+				row = row[:n]
+				for x := range row {
+					row[x] = v
+				}
+			}
+			return true
+		}
+		idct(&cf, tab, n, out.pix[off:], out.stride)
+		return true
+	}
+
+	mcu := 0
+	for my := range mcusY {
+		for mx := range mcusX {
+			if restartN > 0 && mcu > 0 && mcu%restartN == 0 {
+				if !r.restart() {
+					return source{}, errFallback
+				}
+				for ci := range comps {
+					comps[ci].pred = 0
+				}
+			}
+			mcu++
+			for ci := range comps {
+				c := &comps[ci]
+				for v := range c.v {
+					for h := range c.h {
+						if !block(c, mx*c.h+h, my*c.v+v) {
+							return source{}, errFallback
+						}
+					}
+				}
+			}
+			if r.eof {
+				return source{}, errFallback // truncated: let image/jpeg say so
+			}
+		}
+	}
+
+	scale := float64(8 / n)
+	y := comps[0]
+	gw, gh := float64(width)/scale, float64(height)/scale
+	src := source{
+		y: plane{w: int(math.Ceil(gw)), h: int(math.Ceil(gh)), stride: y.out.stride, pix: y.out.pix},
+		w: width, h: height, gw: gw, gh: gh,
+	}
+	if len(comps) == 3 {
+		cgw := float64(width) * float64(comps[1].h) / float64(hmax) / scale
+		cgh := float64(height) * float64(comps[1].v) / float64(vmax) / scale
+		if comps[2].h != comps[1].h || comps[2].v != comps[1].v {
+			return source{}, errFallback
+		}
+		cw, ch := int(math.Ceil(cgw)), int(math.Ceil(cgh))
+		src.cb = plane{w: cw, h: ch, stride: comps[1].out.stride, pix: comps[1].out.pix}
+		src.cr = plane{w: cw, h: ch, stride: comps[2].out.stride, pix: comps[2].out.pix}
+		src.cgw, src.cgh, src.hasChroma = cgw, cgh, true
+	}
+	return src, nil
+}

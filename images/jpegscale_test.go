@@ -1,0 +1,124 @@
+package images
+
+import (
+	"bytes"
+	"errors"
+	"image"
+	"image/jpeg"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// planePSNR compares two planes over the smaller common area.
+func planePSNR(a, b plane) float64 {
+	w, h := min(a.w, b.w), min(a.h, b.h)
+	var se float64
+	for y := range h {
+		for x := range w {
+			d := float64(a.pix[y*a.stride+x]) - float64(b.pix[y*b.stride+x])
+			se += d * d
+		}
+	}
+	if se == 0 {
+		return math.Inf(1)
+	}
+	return 10 * math.Log10(255*255*float64(w*h)/se)
+}
+
+// TestScaledDecoderMatchesFullDecode holds the reduced-IDCT decoder to
+// image/jpeg: decoding at 1/s must look like a full decode shrunk by s×s
+// boxes, plane by plane, on real photos (4:2:0, 4:2:2, restart markers) and
+// on a made-up grey JPEG.
+func TestScaledDecoderMatchesFullDecode(t *testing.T) {
+	inputs := map[string][]byte{}
+	gray := image.NewGray(image.Rect(0, 0, 333, 211))
+	for y := range 211 {
+		for x := range 333 {
+			gray.Pix[y*gray.Stride+x] = uint8(128 + 60*math.Sin(float64(x)/9) + 50*math.Cos(float64(y)/13))
+		}
+	}
+	inputs["grey"] = plainJPEG(t, gray)
+	if dir := realworldDirOrEmpty(); dir != "" {
+		for _, name := range append(benchPhotos, "jpg_gps_DSCN0010.jpg", "jpg_orientation_portrait_6.jpg") {
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			inputs[name] = b
+		}
+	}
+	for name, data := range inputs {
+		full, err := jpeg.Decode(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := toSource(full)
+		for _, s := range []int{2, 4, 8} {
+			got, err := decodeJPEGScaled(data, s)
+			if err != nil {
+				t.Fatalf("%s at 1/%d: %v", name, s, err)
+			}
+			if wantW := (ref.w + s - 1) / s; got.y.w != wantW {
+				t.Errorf("%s at 1/%d: luma width %d, want %d", name, s, got.y.w, wantW)
+			}
+			planes := []struct {
+				what      string
+				got, want plane
+			}{{"Y", got.y, ref.y}}
+			if ref.hasChroma {
+				planes = append(planes, struct {
+					what      string
+					got, want plane
+				}{"Cb", got.cb, ref.cb}, struct {
+					what      string
+					got, want plane
+				}{"Cr", got.cr, ref.cr})
+			}
+			for _, p := range planes {
+				box := boxShrink(p.want, s, s)
+				if q := planePSNR(p.got, box); q < 30 {
+					t.Errorf("%s at 1/%d: %s plane PSNR %.1f dB against a box-shrunk full decode, want ≥ 30", name, s, p.what, q)
+				}
+			}
+		}
+	}
+}
+
+// TestScaledDecoderFallsBack checks that what it does not handle goes to
+// image/jpeg instead of coming out wrong.
+func TestScaledDecoderFallsBack(t *testing.T) {
+	prog, err := os.ReadFile(filepath.Join("testdata", "progressive.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmyk, err := os.ReadFile(filepath.Join("testdata", "cmyk.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := plainJPEG(t, image.NewGray(image.Rect(0, 0, 64, 64)))
+	for name, data := range map[string][]byte{
+		"progressive": prog, "cmyk": cmyk, "truncated": good[:len(good)-40], "empty": nil, "png": []byte("\x89PNG\r\n\x1a\n"),
+	} {
+		if _, err := decodeJPEGScaled(data, 2); !errors.Is(err, errFallback) {
+			t.Errorf("%s: err = %v, want errFallback", name, err)
+		}
+	}
+}
+
+// FuzzScaledDecoder: hostile JPEG data must never panic the scaled decoder
+// (Render would survive it, but only by falling back).
+func FuzzScaledDecoder(f *testing.F) {
+	f.Add(plainJPEG(&testing.T{}, image.NewGray(image.Rect(0, 0, 16, 16))))
+	f.Add(plainJPEG(&testing.T{}, image.NewYCbCr(image.Rect(0, 0, 24, 17), image.YCbCrSubsampleRatio420)))
+	f.Add(exifJPEG(&testing.T{}, image.NewGray(image.Rect(0, 0, 9, 9)), 6))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, s := range []int{2, 8} {
+			src, err := decodeJPEGScaled(b, s)
+			if err == nil && (src.y.w < 1 || len(src.y.pix) < src.y.h*src.y.stride) {
+				t.Fatalf("bad plane %dx%d stride %d len %d", src.y.w, src.y.h, src.y.stride, len(src.y.pix))
+			}
+		}
+	})
+}
