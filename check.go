@@ -1,0 +1,278 @@
+package main
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"cotd/certs"
+	"cotd/mail"
+	"cotd/store"
+)
+
+func init() {
+	commandHelp["check"] = `Usage: cotd check [flags]
+
+Example, right after pi-setup.sh:
+    sudo -u cotd cotd check
+
+A doctor: checks the settings, opens the database, reads the quotes, scans
+the photos, connects to the SMTP server with TLS and logs in without
+sending anything, and checks the certificates (the server's and
+--watch-certs). One line per check:
+
+    ok       it works
+    warn     it works, but needs care soon (photos skipped, certificate
+             within --cert-warn-days)
+    problem  it does not work; the next line says how to fix it
+
+Exit status 1 when any line says problem. It reads the same settings as
+'cotd run' (flags or COTD_* variables); ping and notification URLs are not
+contacted, so checking does not look like a run to Healthchecks.
+`
+}
+
+// checkTimeout bounds the SMTP check and each watched endpoint.
+const checkTimeout = 20 * time.Second
+
+type checker struct {
+	w        io.Writer
+	problems int
+}
+
+func (k *checker) line(status, what, msg, fix string) {
+	fmt.Fprintf(k.w, "%-8s %s: %s\n", status, what, msg)
+	if fix != "" {
+		fmt.Fprintf(k.w, "%-8s fix: %s\n", "", fix)
+	}
+	if status == "problem" {
+		k.problems++
+	}
+}
+
+func (k *checker) ok(what, msg string)           { k.line("ok", what, msg, "") }
+func (k *checker) warn(what, msg, fix string)    { k.line("warn", what, msg, fix) }
+func (k *checker) problem(what, msg, fix string) { k.line("problem", what, msg, fix) }
+
+func cmdCheck(args []string, e env) error {
+	s := newSettings("check")
+	if err := s.parse(args, e.lookup); err != nil {
+		return err
+	}
+	if s.fs.NArg() > 0 {
+		return usagef("run 'cotd help check'", "cotd check takes no arguments, got %q", strings.Join(s.fs.Args(), " "))
+	}
+	k := &checker{w: e.stdout}
+	c, err := s.load(e.lookup)
+	if err != nil {
+		var ue *usageError
+		hint := ""
+		if errors.As(err, &ue) {
+			hint = ue.hint
+		}
+		k.problem("config", oneLine(err.Error()), hint)
+		return &hinted{err: errors.New("the settings have a problem, and the other checks need them"), hint: "fix the line marked problem above and run 'cotd check' again"}
+	}
+	k.ok("config", describeConfig(c))
+	ctx, stop := signalContext()
+	defer stop()
+	now := c.now().In(c.job.sched.Loc)
+
+	// The database; a database that does not exist yet is not created here
+	// (check may run as another user than the service): the photos and
+	// quotes are then read into a throwaway one.
+	db, cache := c.db, c.job.cache
+	if _, err := os.Stat(c.db); errors.Is(err, fs.ErrNotExist) {
+		tmp, err := os.MkdirTemp("", "cotd-check-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		db, cache = filepath.Join(tmp, "cotd.db"), filepath.Join(tmp, "cotd-cache")
+		if err := checkWritable(filepath.Dir(c.db)); err != nil {
+			k.problem("database", fmt.Sprintf("%s does not exist and cannot be created: %v", c.db, err), "create the folder and let the user cotd runs as write to it, or point --db elsewhere")
+		} else {
+			k.ok("database", fmt.Sprintf("%s does not exist yet; the first run creates it", c.db))
+		}
+	}
+	st, err := store.Open(db, lockWait)
+	if err != nil {
+		code, hint := classify(err)
+		if code == exitFailed && hint == "" {
+			hint = "check the path and permissions of --db"
+		}
+		k.problem("database", oneLine(err.Error()), hint)
+	} else {
+		defer st.Close()
+		if db == c.db {
+			k.ok("database", c.db+" opens")
+		}
+		cc := *c
+		cc.job.cache = cache
+		j := cc.newJob(st, newLogger(io.Discard))
+
+		n, qproblems, err := j.CheckQuotes()
+		switch {
+		case err != nil:
+			k.problem("quotes", oneLine(err.Error()), "fix the quotes file or point --quotes at another one")
+		case len(qproblems) > 0:
+			k.problem("quotes", fmt.Sprintf("%d usable quotes, and %s: %s", n, plural(len(qproblems), "problem", "problems"), strings.Join(qproblems, "; ")), "fix or delete those lines (one quote per line, author after ' — ')")
+		default:
+			k.ok("quotes", fmt.Sprintf("%d quotes in %s", n, orDefault(c.job.quotes, "the built-in quotes")))
+		}
+
+		idx, err := j.Index()
+		where := orDefault(c.job.photos, "the built-in sample cat")
+		switch {
+		case err != nil:
+			k.problem("photos", oneLine(err.Error()), "check --photos and that the user cotd runs as can read it")
+		case idx.Photos == 0:
+			k.problem("photos", "no usable photo in "+where, "put JPEG or PNG photos in "+where)
+		case idx.Unusable > 0:
+			k.warn("photos", fmt.Sprintf("%d usable photos in %s; %s cannot be used", idx.Photos, where, plural(idx.Unusable, "file", "files")),
+				"'cotd status' and the alert mail list them; convert them to JPEG or remove them")
+		default:
+			k.ok("photos", fmt.Sprintf("%d usable photos in %s", idx.Photos, where))
+		}
+	}
+
+	// Sending.
+	var expiries []certs.Expiry
+	if c.smtp == nil {
+		if err := checkWritable(c.outbox); err != nil {
+			k.problem("outbox", fmt.Sprintf("cannot write .eml files into %s: %v", c.outbox, err), "fix --outbox or its permissions, or set --smtp-host to send for real")
+		} else {
+			k.ok("outbox", fmt.Sprintf("no --smtp-host: messages are written to %s, nothing is sent", c.outbox))
+		}
+	} else {
+		cfg := *c.smtp
+		cfg.Timeout = checkTimeout
+		sm := mail.NewSMTP(cfg)
+		if err := sm.Check(ctx); err != nil {
+			k.problem("smtp", scrubPassword(c, oneLine(err.Error())), "")
+			var invalid x509.CertificateInvalidError
+			if errors.As(err, &invalid) && invalid.Cert != nil {
+				expiries = append(expiries, certs.Earliest(smtpSource(c), []*x509.Certificate{invalid.Cert}))
+			}
+		} else {
+			how := map[mail.TLSMode]string{mail.TLSStartTLS: "STARTTLS", mail.TLSImplicit: "TLS", mail.TLSNone: "an unencrypted loopback connection"}[c.smtp.TLS]
+			login := ""
+			if c.smtp.User != "" {
+				login = " and the login of " + c.smtp.User
+			}
+			k.ok("smtp", fmt.Sprintf("%s accepted %s%s (nothing sent)", strings.TrimPrefix(smtpSource(c), "smtp "), how, login))
+			if _, chain, ok := sm.Cert(); ok {
+				expiries = append(expiries, certs.Earliest(smtpSource(c), chain))
+			}
+		}
+	}
+
+	// Certificates.
+	if c.mon.watch != "" {
+		var roots *x509.CertPool
+		if c.smtp != nil {
+			roots = c.smtp.RootCAs
+		}
+		es, errs := certs.Watch(ctx, c.mon.watch, roots, checkTimeout, now)
+		expiries = append(expiries, es...)
+		for _, err := range errs {
+			k.problem("certificate", oneLine(err.Error()), "")
+		}
+	}
+	for _, ex := range expiries {
+		v := certs.Classify(ex, now, c.mon.warnDays)
+		switch {
+		case v.Level == certs.OK:
+			k.ok("certificate", v.Message)
+		case v.Level == certs.Warn && v.DaysLeft > 3:
+			k.warn("certificate", v.Message, "")
+		default:
+			k.problem("certificate", v.Message, "")
+		}
+	}
+
+	// Monitoring: settings only; pinging from a check would look like a run.
+	if c.mon.metricsFile != "" {
+		dir := filepath.Dir(c.mon.metricsFile)
+		switch err := checkWritable(dir); {
+		case err != nil:
+			k.problem("metrics", fmt.Sprintf("cannot write %s: %v", c.mon.metricsFile, err), "create the folder node_exporter's --collector.textfile.directory points at, writable by the user cotd runs as")
+		case !strings.HasSuffix(c.mon.metricsFile, ".prom"):
+			k.warn("metrics", c.mon.metricsFile+" does not end in .prom, so node_exporter's textfile collector ignores it", "name it cotd.prom")
+		default:
+			k.ok("metrics", "written to "+c.mon.metricsFile+" after each run")
+		}
+	}
+	var mon []string
+	if c.mon.alertTo != "" {
+		mon = append(mon, "alert mail to "+c.mon.alertTo)
+	}
+	if c.mon.pingURL != "" {
+		mon = append(mon, "pings to "+redactURL(c.mon.pingURL))
+	}
+	if c.mon.notifyURL != "" {
+		mon = append(mon, "push notifications to "+redactURL(c.mon.notifyURL))
+	}
+	if len(mon) == 0 {
+		k.warn("monitoring", "nobody hears about a failed or missing run", "set --alert-to and --ping-url (see the README's monitoring section)")
+	} else {
+		k.ok("monitoring", strings.Join(mon, ", ")+" (not contacted by check)")
+	}
+
+	if k.problems > 0 {
+		return &hinted{err: fmt.Errorf("%s found", plural(k.problems, "problem", "problems")), hint: "fix the lines marked problem above and run 'cotd check' again"}
+	}
+	fmt.Fprintln(e.stdout, "all checks passed")
+	return nil
+}
+
+func describeConfig(c *config) string {
+	where := "outbox " + c.outbox
+	if c.smtp != nil {
+		where = fmt.Sprintf("smtp %s (%s)", strings.TrimPrefix(smtpSource(c), "smtp "), c.smtp.TLS)
+	}
+	return fmt.Sprintf("%s, %s, sending at %s %s", plural(len(c.job.to), "recipient", "recipients"), where, c.job.sched.At, c.job.sched.Loc)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// redactURL names a ping or notification URL by scheme and host only; the
+// rest is its secret.
+func redactURL(raw string) string {
+	if i := strings.Index(raw, "://"); i >= 0 {
+		rest := raw[i+3:]
+		if j := strings.IndexAny(rest, "/?#"); j >= 0 {
+			rest = rest[:j]
+		}
+		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+			rest = rest[at+1:]
+		}
+		return raw[:i+3] + rest + "/…"
+	}
+	return "(URL)"
+}
+
+// checkWritable creates dir if needed and writes and removes a file in it.
+func checkWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".cotd-check-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"cotd/mail"
+	"cotd/schedule"
+	"cotd/store"
+)
+
+func init() {
+	commandHelp["send-test"] = `Usage: cotd send-test --to ADDR [flags]
+
+Example, after 'cotd check' says ok:
+    sudo -u cotd cotd send-test --to me@example.test
+
+Mails ADDR one message now: today's cat and quote (or the ones the
+rotation would pick next, if today has none yet), through the configured
+SMTP server, or into the outbox without --smtp-host. Nothing is recorded:
+the recipients still get today's mail from the next 'cotd run'. --to here
+is the one test address, not the recipient list.
+`
+}
+
+func cmdSendTest(args []string, e env) error {
+	s := newSettings("send-test")
+	if err := s.parse(args, e.lookup); err != nil {
+		return err
+	}
+	if s.fs.NArg() > 0 {
+		return usagef("run 'cotd help send-test'", "cotd send-test takes no arguments, got %q", strings.Join(s.fs.Args(), " "))
+	}
+	// COTD_TO holds the recipient list; the test goes only where --to says.
+	if !s.fs.Changed("to") {
+		return usagef("e.g. cotd send-test --to me@example.test", "send-test needs --to ADDR, the one address to mail")
+	}
+	addr, err := mail.ParseAddress(s.get("to"))
+	if err != nil {
+		return usagef("give exactly one address, e.g. --to me@example.test", "send-test --to: %v", err)
+	}
+	c, err := s.load(e.lookup)
+	if err != nil {
+		return err
+	}
+	log := newLogger(e.stderr)
+	st, err := store.Open(c.db, lockWait)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	j := c.newJob(st, log)
+	ctx, stop := signalContext()
+	defer stop()
+
+	day := schedule.DayOf(c.now(), c.job.sched.Loc)
+	msgs, err := j.Preview(day)
+	if err != nil {
+		return err
+	}
+	if len(msgs) == 0 {
+		return fmt.Errorf("send-test: nothing to send for %s", day)
+	}
+	m := msgs[0]
+	m.To = addr.String()
+	msg, err := mail.Compose(m)
+	if err != nil {
+		return fmt.Errorf("compose test mail to %s: %w", addr, err)
+	}
+	var res mail.Result
+	if err := j.Sender.SendEach(ctx, []*gomail.Msg{msg}, func(_ int, r mail.Result) { res = r }); err != nil {
+		return err
+	}
+	if !res.Delivered {
+		return res.Err
+	}
+	where := "sent through " + strings.TrimPrefix(smtpSourceOr(c), "smtp ")
+	if c.smtp == nil {
+		where = "written to " + c.outbox
+	}
+	fmt.Fprintf(e.stdout, "test mail for %s %s to %s (nothing recorded; the next run mails the recipients as usual)\n", day, where, addr)
+	return nil
+}
+
+func smtpSourceOr(c *config) string {
+	if c.smtp == nil {
+		return ""
+	}
+	return smtpSource(c)
+}
