@@ -2,7 +2,6 @@ package images
 
 import (
 	"bytes"
-	"image"
 	"image/jpeg"
 	"os"
 	"path/filepath"
@@ -41,6 +40,19 @@ func BenchmarkDecode(b *testing.B) {
 				if _, err := jpeg.Decode(bytes.NewReader(data)); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkDecodeScaled is the shrink-on-load decode Render uses for them.
+func BenchmarkDecodeScaled(b *testing.B) {
+	for _, name := range benchPhotos {
+		data := loadBenchPhotos(b)[name]
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				decodeForBench(b, data)
 			}
 		})
 	}
@@ -99,11 +111,17 @@ func BenchmarkRender(b *testing.B) {
 	}
 }
 
+// decodeForBench decodes the way Render does: scaled when the photo is big.
 func decodeForBench(b *testing.B, data []byte) source {
 	b.Helper()
-	img, _, err := image.Decode(bytes.NewReader(data))
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		b.Fatal(err)
 	}
-	return toSource(img)
+	tw, th := target(cfg.Width, cfg.Height, 1, Default.MaxSide)
+	src, err := decodeScaled(data, "jpeg", cfg.Width, cfg.Height, tw, th)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return src
 }
