@@ -113,6 +113,9 @@ func checkURL(v string) error {
 	if err != nil {
 		return errors.New("is not a URL")
 	}
+	if u.Scheme == "" {
+		return errors.New("must start with https:// or http://")
+	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return fmt.Errorf("must start with https:// or http://, not %q", u.Scheme+":")
 	}
