@@ -123,6 +123,8 @@ func classify(err error) (int, string) {
 		return exitFailed, "copy photos into the folder (JPEG, PNG, GIF, WebP, TIFF or BMP); the log above names the files cotd could not use"
 	case errors.Is(err, job.ErrUndelivered):
 		return exitFailed, "the next run retries it; the lines above say why each delivery failed"
+	case errors.Is(err, syscall.ENOSPC):
+		return exitFailed, "free space on that disk (df -h, then delete or move files); what was recorded before is intact and the next run carries on"
 	}
 	return exitFailed, hint
 }
