@@ -135,10 +135,10 @@ func cmdCheck(args []string, e env) error {
 		case idx.Photos == 0:
 			k.problem("photos", "no usable photo in "+where, "put JPEG or PNG photos in "+where)
 		case idx.Unusable > 0:
-			k.warn("photos", fmt.Sprintf("%d usable photos in %s; %s cannot be used", idx.Photos, where, plural(idx.Unusable, "file", "files")),
+			k.warn("photos", fmt.Sprintf("%s in %s; %s cannot be used", plural(idx.Photos, "usable photo", "usable photos"), where, plural(idx.Unusable, "file", "files")),
 				"'cotd status' and the alert mail list them; convert them to JPEG or remove them")
 		default:
-			k.ok("photos", fmt.Sprintf("%d usable photos in %s", idx.Photos, where))
+			k.ok("photos", fmt.Sprintf("%s in %s", plural(idx.Photos, "usable photo", "usable photos"), where))
 		}
 	}
 

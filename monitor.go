@@ -45,6 +45,10 @@ const alertMailTimeout = 20 * time.Second
 // photos, a week ahead of the first repeat.
 const catsLowDays = 7
 
+// maxListed bounds the files an alert lists, so a folder of HEIC photos
+// makes a readable mail and a small database record.
+const maxListed = 30
+
 // metaRecord is the store's meta key of the last run's record.
 const metaRecord = "monitor"
 
@@ -397,6 +401,9 @@ func (m *monitor) problems(sum job.Summary, runErr error, rec runRecord, unusabl
 		list := unusable
 		if len(list) == 0 {
 			list = sum.Index.Reports
+		}
+		if len(list) > maxListed {
+			list = append(list[:maxListed:maxListed], fmt.Sprintf("… and %d more ('cotd check' counts them)", len(list)-maxListed))
 		}
 		detail := "Convert them to JPEG or PNG, or move them out of the photo folder:\n- " + strings.Join(list, "\n- ")
 		add("photos-skipped", sevWarning, plural(sum.Index.Unusable, "photo file", "photo files")+" cannot be used", detail)

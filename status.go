@@ -316,7 +316,11 @@ func (r *statusReport) print(e env, c *config) {
 	if last == "" {
 		last = "none yet"
 	} else {
-		last += fmt.Sprintf(" (to all %d recipients)", len(c.job.to))
+		if len(c.job.to) == 1 {
+			last += " (to the one recipient)"
+		} else {
+			last += fmt.Sprintf(" (to all %d recipients)", len(c.job.to))
+		}
 	}
 	row("last delivered:", last)
 	if len(r.DueNow) > 0 {
