@@ -94,6 +94,7 @@ func TestFaults(t *testing.T) {
 		{"DecompressionBomb", testDecompressionBomb},
 		{"BadPhotos", testBadPhotos},
 		{"Secrets", testSecrets},
+		{"DiskFull", testDiskFull},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, bin) })
 	}
@@ -787,5 +788,64 @@ func cmdMailparts(ts *testscript.TestScript, neg bool, args []string) {
 			}
 		}
 		walk(m.Header, m.Body)
+	}
+}
+
+// testDiskFull puts the database, cache and outbox on a 1 MiB tmpfs
+// (mounted by the test, as root), fills it after a good run, and runs the
+// next morning: exit 1 with the disk named and a hint; once there is room
+// the day goes out and the earlier day's records are all there.
+func testDiskFull(t *testing.T, bin string) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI runs this test as root: mounting a tmpfs needs root")
+		}
+		t.Skip("mounting a small tmpfs needs root")
+	}
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	os.Mkdir(state, 0o700)
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", state).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs here: %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", state).CombinedOutput(); err != nil {
+			t.Errorf("umount: %v: %s", err, out)
+		}
+	})
+	writeFile(t, filepath.Join(dir, "photos", "a.jpg"), testJPEG(t, 640, 480, 1))
+	writeFile(t, filepath.Join(dir, "photos", "b.jpg"), testJPEG(t, 640, 480, 2))
+	env := []string{"COTD_PHOTOS=photos", "COTD_DB=state/cotd.db", "COTD_OUTBOX=state/outbox"}
+	if r := runCotd(t, bin, dir, append(env, "COTD_NOW=2026-03-02T08:00:00+01:00"), "run"); r.code != 0 {
+		t.Fatalf("first run: %v", r)
+	}
+	filler := filepath.Join(state, "filler")
+	if err := os.WriteFile(filler, make([]byte, 2<<20), 0o600); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("filling the tmpfs: %v, want ENOSPC", err)
+	}
+	r := runCotd(t, bin, dir, append(env, "COTD_NOW=2026-03-03T08:00:00+01:00"), "run")
+	if r.code != 1 || !strings.Contains(r.stderr, "no space left on device") || !strings.Contains(r.stderr, "cotd: hint: ") {
+		t.Fatalf("run on a full disk: %v, want exit 1 naming the full disk, with a hint", r)
+	}
+	t.Logf("full disk:\n%s", r.stderr)
+	os.Remove(filler)
+	if r := runCotd(t, bin, dir, append(env, "COTD_NOW=2026-03-03T09:00:00+01:00"), "run"); r.code != 0 {
+		t.Fatalf("run with room again: %v", r)
+	}
+	st, err := store.Open(filepath.Join(state, "cotd.db"), time.Second)
+	if err != nil {
+		t.Fatalf("database after the full disk: %v", err)
+	}
+	defer st.Close()
+	st.View(func(tx *store.Tx) error {
+		for _, d := range []schedule.Day{{Year: 2026, Month: 3, Day: 2}, {Year: 2026, Month: 3, Day: 3}} {
+			if n := tx.DeliveryCount(d); n != 1 {
+				t.Errorf("%s: %d deliveries recorded, want 1", d, n)
+			}
+		}
+		return nil
+	})
+	if ents, _ := os.ReadDir(filepath.Join(state, "outbox")); len(ents) != 2 {
+		t.Errorf("outbox holds %d files, want 2 (no half-written ones)", len(ents))
 	}
 }
