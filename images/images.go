@@ -4,10 +4,12 @@
 // at all (no EXIF, GPS, XMP, ICC profile or comment), so a photo taken at home
 // never mails the home's coordinates.
 //
-// It is built for a Raspberry Pi: JPEGs stay in their native YCbCr planes from
-// decode to encode (no full-size RGBA copy), a cheap exact box reduction
-// brings the planes to about twice the target, a Lanczos-3 filter does the
-// rest, and orientation is applied to the small result. Pixel counts are
+// It is built for a Raspberry Pi. A big baseline JPEG is decoded straight
+// to a half, quarter or eighth of its size from its low DCT coefficients
+// (shrink-on-load, see jpegscale.go); other images go through the standard
+// decoders. Pixels stay in YCbCr planes from decode to encode (no full-size
+// RGBA copy), an exact box reduction and a Lanczos-3 filter bring them to the
+// target, and orientation is applied to the small result. Pixel counts are
 // checked from the header before anything is decoded.
 //
 // It is not a general image library: it does not cache renditions (the caller

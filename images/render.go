@@ -58,10 +58,8 @@ func render(data []byte, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	data = nil //nolint:ineffassign // let the caller's copy be the only one
-
 	img := process(src, orientation, tw, th)
-	src = source{} // the full-size planes are garbage from here on
+	src = source{} // the decoded planes are garbage from here on, while encoding
 
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: o.Quality}); err != nil {

@@ -11,6 +11,7 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -509,5 +510,20 @@ func TestKey(t *testing.T) {
 		if strings.ContainsAny(k, "/ \\") || len(k) > 32 {
 			t.Errorf("key %q is not short and file-name safe", k)
 		}
+	}
+}
+
+// TestDecoderPanicIsCorrupt registers a decoder that panics, as a decoder
+// bug on hostile input would, and checks that it becomes ErrCorrupt.
+func TestDecoderPanicIsCorrupt(t *testing.T) {
+	image.RegisterFormat("cotd-panicky", "PANICKY!",
+		func(io.Reader) (image.Image, error) { panic("index out of range") },
+		func(io.Reader) (image.Config, error) { panic("index out of range") })
+	data := []byte("PANICKY!rest")
+	if _, err := decodeConfig(data, "cotd-panicky"); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("decodeConfig: err = %v, want ErrCorrupt", err)
+	}
+	if _, err := decode(data, "cotd-panicky"); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "re-export") {
+		t.Errorf("decode: err = %v, want ErrCorrupt with advice", err)
 	}
 }
