@@ -16,10 +16,20 @@ Send for real:
         --from 'Cat of the Day <cotd@example.test>' \
         --to 'Cee <c@example.test>, d@example.test'
 
+Look before you send:
+    cotd preview --out /tmp/preview      # the mail as .eml and .html
+    cotd check                           # config, photos, quotes, SMTP login
+    cotd send-test --to you@example.test
+
 Commands:
-    run        mail what is due today (and days missed while cotd was off)
-    version    print the version
-    help CMD   show the flags of a command
+    run          mail what is due today (and days missed while cotd was off)
+    preview      write what would go out for a date; sends nothing
+    render       write the mailed version of one photo
+    status       last delivery, next due time, failures, cats left (--json)
+    check        check every setting and the SMTP login, one line each
+    send-test    mail one message now to one address
+    version      print the version
+    help CMD     show a command's examples and flags
 
 Every flag has an environment variable (COTD_...): the flag wins over the
 variable, the variable over the default. 'cotd help run' lists them.
@@ -53,8 +63,9 @@ func cmdHelp(args []string, e env) int {
 		return report(usagef("run 'cotd help' to see the commands", "no help for %q", args[0]), e.stderr)
 	}
 	fmt.Fprint(e.stdout, text)
-	if args[0] == "run" {
-		fmt.Fprint(e.stdout, "\nFlags:\n"+flagTable())
+	switch args[0] {
+	case "run", "preview", "status", "check", "send-test":
+		fmt.Fprint(e.stdout, "\nFlags (every one also read from its environment variable):\n"+flagTable())
 	}
 	return exitOK
 }

@@ -617,39 +617,6 @@ func scrubPassword(c *config, s string) string {
 	return strings.ReplaceAll(s, c.smtp.Password, "***")
 }
 
-// summaryLine is the run in one line, as the journal's summary says it.
-func summaryLine(c *config, sum job.Summary, runErr error) string {
-	if sum.Plan.Today.IsZero() {
-		if runErr != nil {
-			return "failed before deciding what is due"
-		}
-		return "nothing done"
-	}
-	var parts []string
-	if sum.Pending == 0 && len(sum.Plan.Open) == 0 {
-		parts = append(parts, "nothing due")
-	} else {
-		verb := "sent"
-		if c.smtp == nil {
-			verb = "wrote"
-		}
-		parts = append(parts, fmt.Sprintf("%s %d of %d messages", verb, sum.Sent, sum.Pending))
-	}
-	if len(sum.Plan.Open) > 0 {
-		parts = append(parts, "days "+daysString(sum.Plan.Open))
-	}
-	if len(sum.Plan.Skipped) > 0 {
-		parts = append(parts, fmt.Sprintf("skipped %d missed days", len(sum.Plan.Skipped)))
-	}
-	if len(sum.Failures) > 0 {
-		parts = append(parts, fmt.Sprintf("%d failed", len(sum.Failures)))
-	}
-	if !sum.Plan.Next.IsZero() {
-		parts = append(parts, "next "+sum.Plan.Next.Format("2006-01-02 15:04 MST"))
-	}
-	return strings.Join(parts, "; ")
-}
-
 // reportText is the ping body: the outcome, the summary, the error and
 // the problems, a few lines a person reads in the Healthchecks log.
 func reportText(host string, rec runRecord) string {

@@ -88,6 +88,23 @@ func logSummary(log *slog.Logger, c *config, sum job.Summary, runErr error) {
 	if errors.Is(runErr, schedule.ErrClockBackwards) || sum.Plan.Today.IsZero() {
 		return
 	}
+	level := slog.LevelInfo
+	if runErr != nil {
+		level = slog.LevelError
+	}
+	log.Log(context.Background(), level, summaryLine(c, sum, runErr),
+		"sent", sum.Sent, "failed", len(sum.Failures), "skipped_photos", sum.Index.Unusable)
+}
+
+// summaryLine is the run in one line: the journal's summary, and the
+// first line of what the pings and alerts report.
+func summaryLine(c *config, sum job.Summary, runErr error) string {
+	if sum.Plan.Today.IsZero() {
+		if runErr != nil {
+			return "failed before deciding what is due"
+		}
+		return "nothing done"
+	}
 	var parts []string
 	where := "sent"
 	if c.smtp == nil {
@@ -116,13 +133,10 @@ func logSummary(log *slog.Logger, c *config, sum job.Summary, runErr error) {
 	if sum.Index.Unusable > 0 {
 		parts = append(parts, fmt.Sprintf("%d unusable photo files", sum.Index.Unusable))
 	}
-	parts = append(parts, "next "+sum.Plan.Next.Format("2006-01-02 15:04 MST"))
-	level := slog.LevelInfo
-	if runErr != nil {
-		level = slog.LevelError
+	if !sum.Plan.Next.IsZero() {
+		parts = append(parts, "next "+sum.Plan.Next.Format("2006-01-02 15:04 MST"))
 	}
-	log.Log(context.Background(), level, strings.Join(parts, "; "),
-		"sent", sum.Sent, "failed", len(sum.Failures), "skipped_photos", sum.Index.Unusable)
+	return strings.Join(parts, "; ")
 }
 
 func daysString(ds []schedule.Day) string {
