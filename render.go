@@ -10,7 +10,6 @@ import (
 	"cotd/images"
 	"cotd/mail"
 	"cotd/schedule"
-	"cotd/store"
 )
 
 func init() {
@@ -69,12 +68,11 @@ func cmdPreview(args []string, e env) error {
 			return usagef("example: cotd preview --date 2026-12-24", "%v", err)
 		}
 	}
-	st, err := store.Open(c.db, lockWait)
+	j, _, err := c.openJob(e)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	j := c.newJob(st, newLogger(e.stderr))
+	defer j.Store.Close()
 	msgs, err := j.Preview(day)
 	if err != nil {
 		return err

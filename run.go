@@ -30,14 +30,12 @@ func cmdRun(args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(e.stderr)
-	st, err := store.Open(c.db, lockWait)
+	j, log, err := c.openJob(e)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-
-	j := c.newJob(st, log)
+	defer j.Store.Close()
+	st := j.Store
 	j.Progress = newProgress(e.stderr, log).update
 	ctx, stop := signalContext()
 	defer stop()
@@ -47,6 +45,17 @@ func cmdRun(args []string, e env) error {
 	logSummary(log, c, sum, runErr)
 	mon.finish(ctx, j, sum, runErr)
 	return runErr
+}
+
+// openJob opens the database and builds the job: the first steps of every
+// command that reads or changes the state. The caller closes j.Store.
+func (c *config) openJob(e env) (*job.Job, *slog.Logger, error) {
+	log := newLogger(e.stderr)
+	st, err := store.Open(c.db, lockWait)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.newJob(st, log), log, nil
 }
 
 func (c *config) newJob(st *store.Store, log *slog.Logger) *job.Job {

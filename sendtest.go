@@ -8,7 +8,6 @@ import (
 
 	"cotd/mail"
 	"cotd/schedule"
-	"cotd/store"
 )
 
 func init() {
@@ -45,13 +44,11 @@ func cmdSendTest(args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(e.stderr)
-	st, err := store.Open(c.db, lockWait)
+	j, _, err := c.openJob(e)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	j := c.newJob(st, log)
+	defer j.Store.Close()
 	ctx, stop := signalContext()
 	defer stop()
 
