@@ -224,6 +224,12 @@ func (s *SMTP) SendEach(ctx context.Context, msgs []*gomail.Msg, done func(i int
 		done(i, Result{Err: err, Temporary: isTemporary(err)})
 		if connectionBroken(sendErr) {
 			broken = err
+		} else if refusedAtData(sendErr) {
+			// go-mail resets after a refused MAIL or RCPT but not after a
+			// refused DATA, which leaves the transaction open: Postfix
+			// would answer the next MAIL with "503 nested MAIL command".
+			// A failed RSET shows up at the next message's NOOP.
+			_ = client.Reset()
 		}
 	}
 	// QUIT errors do not change any result: every message already has its
@@ -270,6 +276,13 @@ func connectionBroken(err error) bool {
 		return false // a problem of this message only
 	}
 	return se.ErrorCode() == 0
+}
+
+// refusedAtData reports whether the server refused the DATA command
+// itself (before any content was sent).
+func refusedAtData(err error) bool {
+	var se *gomail.SendError
+	return errors.As(err, &se) && se.Reason == gomail.ErrSMTPData
 }
 
 // session is the state of one connection.
@@ -516,9 +529,14 @@ type userError struct {
 func (e *userError) Error() string   { return e.msg }
 func (e *userError) Unwrap() []error { return e.causes }
 
+// oneLine joins the lines of a multi-line server reply, so an error is
+// one line in the journal.
+var oneLine = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
+
 // newUserError builds the message and scrubs the password from it, in
 // case a server or library ever echoes it.
 func (sess *session) newUserError(msg string, causes ...error) error {
+	msg = oneLine.Replace(msg)
 	if p := sess.s.cfg.Password; p != "" {
 		msg = strings.ReplaceAll(msg, p, "***")
 	}
@@ -686,8 +704,13 @@ func (sess *session) describeSend(ctx context.Context, m *gomail.Msg, err error)
 		hint = "; temporary, it will be retried"
 	case code >= 500:
 		hint = "; permanent, check the address"
-		if se.Reason == gomail.ErrSMTPMailFrom {
+		switch se.Reason {
+		case gomail.ErrSMTPMailFrom:
 			hint = "; permanent, check --from"
+		case gomail.ErrSMTPDataClose:
+			// Refused after the content was read: a size limit or a
+			// filter, not the address.
+			hint = "; permanent, the server refused the message itself"
 		}
 	}
 	return sess.newUserError(fmt.Sprintf("smtp %s: delivery to %s failed: %v%s", addr, to, se, hint), err, ioe)
