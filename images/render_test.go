@@ -527,3 +527,24 @@ func TestDecoderPanicIsCorrupt(t *testing.T) {
 		t.Errorf("decode: err = %v, want ErrCorrupt with advice", err)
 	}
 }
+
+// TestSampleCat checks the cat that ships in the binary (assets/cat.jpg,
+// drawn by assets/gen): small enough to embed, and mailable as it is.
+func TestSampleCat(t *testing.T) {
+	path := filepath.Join("..", "assets", "cat.jpg")
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Size() > 150<<10 {
+		t.Errorf("assets/cat.jpg is %d bytes, want under 150 KiB", st.Size())
+	}
+	res, err := RenderFile(path, Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Width != 1280 || res.Height != 960 {
+		t.Errorf("sample cat renders %d×%d, want 1280×960", res.Width, res.Height)
+	}
+	assertClean(t, res.JPEG)
+}
