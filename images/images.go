@@ -37,6 +37,13 @@ const pipeline = 1
 // decodes to about 96 MiB of planes.
 const MaxPixels = 64_000_000
 
+// MaxFullDecodePixels is the limit for images that must be decoded at full
+// size before they can be shrunk: every format but baseline JPEG (progressive
+// JPEG, PNG, GIF, WebP, TIFF, BMP). Their decoders hold 4–8 bytes per pixel
+// (a 48 MP progressive JPEG or PNG takes about 480 MiB), so the limit keeps
+// one render under about 200 MiB on a 512 MB Pi. Phones write baseline JPEG.
+const MaxFullDecodePixels = 16_000_000
+
 // maxFileBytes bounds how much of one file is read into memory.
 const maxFileBytes = 256 << 20
 

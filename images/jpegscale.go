@@ -233,6 +233,26 @@ func idct(cf, tab *[16]int32, n int, dst []byte, stride int) {
 	}
 }
 
+// isBaselineJPEG reports whether the first frame header is baseline or
+// extended sequential Huffman (SOF0/SOF1), which the scaled decoder reads.
+func isBaselineJPEG(data []byte) bool {
+	i := 2
+	for i+4 <= len(data) && data[i] == 0xff {
+		m := data[i+1]
+		switch {
+		case m == 0xff:
+			i++
+			continue
+		case m == 0xc0 || m == 0xc1:
+			return true
+		case m >= 0xc2 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc, m == 0xda, m == 0xd9:
+			return false
+		}
+		i += 2 + int(binary.BigEndian.Uint16(data[i+2:]))
+	}
+	return false
+}
+
 // decodeJPEGScaled decodes a baseline JPEG at 1/scale of its size (scale 2,
 // 4 or 8) into planes. The planes' geometry is in source: luma spans
 // width/scale × height/scale, chroma its share of that.

@@ -47,9 +47,18 @@ func render(data []byte, o Options) (Result, error) {
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return Result{}, corrupt("%s header says the image is %d×%d; re-export the photo", formatLabel(format), cfg.Width, cfg.Height)
 	}
-	if px := int64(cfg.Width) * int64(cfg.Height); px > MaxPixels {
+	px := int64(cfg.Width) * int64(cfg.Height)
+	if px > MaxPixels {
 		return Result{}, tooLarge("image is %d×%d (%d MP), larger than the %d MP limit; shrink it first",
 			cfg.Width, cfg.Height, px/1_000_000, MaxPixels/1_000_000)
+	}
+	if px > MaxFullDecodePixels && !(format == "jpeg" && isBaselineJPEG(data)) {
+		kind := formatLabel(format)
+		if format == "jpeg" {
+			kind = "progressive JPEG"
+		}
+		return Result{}, tooLarge("%s is %d×%d (%d MP), larger than the %d MP limit for %s files; shrink it or save it as a standard JPEG",
+			kind, cfg.Width, cfg.Height, px/1_000_000, MaxFullDecodePixels/1_000_000, kind)
 	}
 	orientation := orientation(data, format)
 	tw, th := target(cfg.Width, cfg.Height, orientation, o.MaxSide)

@@ -331,6 +331,7 @@ func TestMadeUpInputs(t *testing.T) {
 		{name: "renamed-heic.jpg", data: []byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic\x00\x00\x00\x00"), wantErr: ErrUnsupported, reason: "HEIC is not supported, convert it to JPEG"},
 		{name: "avif.jpg", data: []byte("\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf\x00\x00\x00\x00"), wantErr: ErrUnsupported, reason: "AVIF"},
 		{name: "bomb.png", data: pngWithHeader(100000, 100000), wantErr: ErrTooLarge, reason: "100000×100000 (10000 MP), larger than the 64 MP limit"},
+		{name: "big.png", data: pngWithHeader(5000, 4000), wantErr: ErrTooLarge, reason: "PNG is 5000×4000 (20 MP), larger than the 16 MP limit for PNG files"},
 		{name: "zero-size.png", data: pngWithHeader(0, 10), wantErr: ErrCorrupt},
 		{name: "rotated.jpg", data: exifJPEG(t, portrait, 6), check: func(t *testing.T, res Result, img image.Image) {
 			if res.Width != 1280 || res.Height != 853 {
