@@ -46,29 +46,40 @@ func ellipse(c vec, rx, ry float64) sdf {
 	}
 }
 
+func segDist(p, a, b vec) float64 {
+	pa, ba := p.sub(a), b.sub(a)
+	h := clamp(pa.dot(ba)/ba.dot(ba), 0, 1)
+	return pa.sub(ba.mul(h)).length()
+}
+
 func segment(a, b vec, r float64) sdf {
-	return func(p vec) float64 {
-		pa, ba := p.sub(a), b.sub(a)
-		h := clamp(pa.dot(ba)/ba.dot(ba), 0, 1)
-		return pa.sub(ba.mul(h)).length() - r
-	}
+	return func(p vec) float64 { return segDist(p, a, b) - r }
 }
 
 // bezier strokes a quadratic Bézier curve by sampling it into segments.
 func bezier(a, c, b vec, r float64) sdf {
 	const n = 24
 	var pts []vec
+	lo, hi := vec{math.Inf(1), math.Inf(1)}, vec{math.Inf(-1), math.Inf(-1)}
 	for i := 0; i <= n; i++ {
 		t := float64(i) / n
 		u := 1 - t
-		pts = append(pts, a.mul(u*u).add(c.mul(2*u*t)).add(b.mul(t*t)))
+		q := a.mul(u * u).add(c.mul(2 * u * t)).add(b.mul(t * t))
+		pts = append(pts, q)
+		lo, hi = vec{math.Min(lo.x, q.x), math.Min(lo.y, q.y)}, vec{math.Max(hi.x, q.x), math.Max(hi.y, q.y)}
 	}
 	return func(p vec) float64 {
+		// Far from the curve's box the distance to the box is a safe answer.
+		dx := math.Max(math.Max(lo.x-p.x, p.x-hi.x), 0)
+		dy := math.Max(math.Max(lo.y-p.y, p.y-hi.y), 0)
+		if d := math.Hypot(dx, dy); d > r+20 {
+			return d - r
+		}
 		best := math.Inf(1)
 		for i := 0; i+1 < len(pts); i++ {
-			best = math.Min(best, segment(pts[i], pts[i+1], r)(p))
+			best = math.Min(best, segDist(p, pts[i], pts[i+1]))
 		}
-		return best
+		return best - r
 	}
 }
 
@@ -254,7 +265,8 @@ func background(p vec) rgb {
 	c := mix(hex(0xbfe4f5), hex(0xfde7c8), t)
 	// A few soft polka dots on the wall.
 	gx, gy := math.Mod(p.x, 160)-80, math.Mod(p.y, 160)-80
-	if math.Hypot(gx, gy) < 14 {
+	cell := vec{math.Floor(p.x/160)*160 + 80, math.Floor(p.y/160)*160 + 80}
+	if math.Hypot(gx, gy) < 14 && cell.sub(vec{170, 150}).length() > 150 {
 		c = mix(c, hex(0xffffff), 0.45)
 	}
 	// A little sun in the top left.
