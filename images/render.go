@@ -27,12 +27,11 @@ var boxResidual = 1.5
 // source is a decoded photo as planes: y alone for grayscale, or y with cb and
 // cr at their stored resolution (cw×ch spans the whole picture).
 type source struct {
-	y, cb, cr  plane
-	w, h       int     // the photo's size as stored
-	gw, gh     float64 // luma plane's extent in its pixels: w×h, or less when decoded scaled
-	cgw, cgh   float64 // chroma planes' extent in their pixels
-	hasChroma  bool
-	formatName string
+	y, cb, cr plane
+	w, h      int     // the photo's size as stored
+	gw, gh    float64 // luma plane's extent in its pixels: w×h, or less when decoded scaled
+	cgw, cgh  float64 // chroma planes' extent in their pixels
+	hasChroma bool
 }
 
 func render(data []byte, o Options) (Result, error) {
@@ -68,7 +67,6 @@ func render(data []byte, o Options) (Result, error) {
 		return Result{}, err
 	}
 	img := process(src, orientation, tw, th)
-	src = source{} // the decoded planes are garbage from here on, while encoding
 
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: o.Quality}); err != nil {
