@@ -121,3 +121,62 @@ END {
 	printf "\nGeometric mean over the four photos and the rotated copy (%d repetitions, interleaved):\n", reps
 	for (t in np) if (t != "vips") printf "- %s / vips: wall %.2f×, CPU %.2f×\n", t, exp(lw[t] / np[t]), exp(lc[t] / np[t])
 }' "$work/quality.txt" "$work/times"
+
+# ---------------------------------------------------------------------------
+# The morning run, indexing at scale and the send rate, in the same run.
+#
+# Warm morning: the folder (the photos above) is indexed and rendered by a
+# first run; then each repetition is a new day at 07:30 in outbox mode for
+# ten recipients, timed with /usr/bin/time on the same core, interleaved
+# with vipsthumbnail on the 12 MP photo.
+go build -o "$work/cotd" .
+mkdir -p "$work/state/photos"
+for p in "${names[@]}" rotated6_12MP; do cp "$work/$p.jpg" "$work/state/photos/"; done
+to="r0@example.test"
+for i in 1 2 3 4 5 6 7 8 9; do to="$to, r$i@example.test"; done
+morning() { # morning DAY: one cotd run on that day, in the state folder
+	(cd "$work/state" && COTD_TZ=UTC COTD_TO="$to" COTD_PHOTOS=photos COTD_NOW="$1T07:30:00Z" \
+		/usr/bin/time -o "$work/m" -f '%e %U %S %M' taskset -c "$CORE" "$work/cotd" run 2>"$work/run.log")
+}
+morning 2026-01-01 # the first run indexes and renders; not timed below
+grep -q 'wrote 10 of 10 messages' "$work/run.log"
+: >"$work/morning"
+for ((rep = 1; rep <= REPS; rep++)); do
+	morning "2026-01-$(printf %02d $((rep + 1)))"
+	grep -q 'wrote 10 of 10 messages' "$work/run.log" || { cat "$work/run.log" >&2; exit 1; }
+	echo "cotd-morning $(cat "$work/m")" >>"$work/morning"
+	/usr/bin/time -o "$work/m" -f '%e %U %S %M' taskset -c "$CORE" \
+		vipsthumbnail "$work/rotated6_12MP.jpg" -s 1280 -o "$work/vips-morning.jpg[Q=85,strip]"
+	echo "vips-12MP $(cat "$work/m")" >>"$work/morning"
+done
+
+# Indexing 10,000 photos (first index and an unchanged rescan) and the send
+# rate to a real Mailpit, from the Go benchmarks, on the same core.
+go test -c -o "$work/job.test" ./job
+go test -c -o "$work/mail.test" ./mail
+(cd job && taskset -c "$CORE" "$work/job.test" -test.run '^$' -test.bench 'Index10k' -test.benchtime 1x) >"$work/index.txt"
+sendrate=""
+if command -v mailpit >/dev/null || [ -x "$(go env GOPATH)/bin/mailpit" ]; then
+	(cd mail && taskset -c "$CORE" "$work/mail.test" -test.run '^$' -test.bench 'SendMailpit' -test.benchtime 1x) >"$work/send.txt"
+	sendrate=yes
+fi
+
+echo
+echo "| measurement (one core) | median | peak RSS MiB | compared with |"
+echo "|---|---:|---:|---|"
+awk '
+function median(arr, n,    i, j, tmp) {
+	for (i = 2; i <= n; i++) { tmp = arr[i]; for (j = i - 1; j >= 1 && arr[j] > tmp; j--) arr[j+1] = arr[j]; arr[j+1] = tmp }
+	return (n % 2) ? arr[(n+1)/2] : (arr[n/2] + arr[n/2+1]) / 2
+}
+{ n[$1]++; w[$1, n[$1]] = $2 * 1000; if ($5 > rss[$1]) rss[$1] = $5 }
+END {
+	for (k in n) { for (j = 1; j <= n[k]; j++) a[j] = w[k, j]; m[k] = median(a, n[k]) }
+	printf "| warm morning run, 10 recipients, outbox (`cotd run`) | %.0f ms | %.1f | vipsthumbnail of the 12 MP photo: %.0f ms (%.2f×) |\n", m["cotd-morning"], rss["cotd-morning"] / 1024, m["vips-12MP"], m["cotd-morning"] / m["vips-12MP"]
+}' "$work/morning"
+awk '/BenchmarkIndex10k/ { for (i = 1; i <= NF; i++) { if ($(i+1) == "photos/s-first") f = $i; if ($(i+1) == "ms-rescan") r = $i }
+	printf "| first index of 10,000 small photos (read, hash, render, cache) | %s photos/s | | |\n| rescan of the same 10,000, nothing changed (stat only) | %s ms | | well under a second |\n", f, r }' "$work/index.txt"
+if [ -n "$sendrate" ]; then
+	awk '/BenchmarkSendMailpit/ { split($1, a, "="); sub(/-[0-9]+$/, "", a[2]); for (i = 1; i <= NF; i++) if ($(i+1) == "msgs/s") r = $i
+		printf "| send to Mailpit, %s recipients, one STARTTLS+AUTH connection | %s msgs/s | | |\n", a[2], r }' "$work/send.txt"
+fi
