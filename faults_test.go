@@ -95,6 +95,7 @@ func TestFaults(t *testing.T) {
 		{"BadPhotos", testBadPhotos},
 		{"Secrets", testSecrets},
 		{"DiskFull", testDiskFull},
+		{"UnreadablePasswordFile", testUnreadablePasswordFile},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, bin) })
 	}
@@ -847,5 +848,52 @@ func testDiskFull(t *testing.T, bin string) {
 	})
 	if ents, _ := os.ReadDir(filepath.Join(state, "outbox")); len(ents) != 2 {
 		t.Errorf("outbox holds %d files, want 2 (no half-written ones)", len(ents))
+	}
+}
+
+// testUnreadablePasswordFile: a password file the cotd user may not read
+// (mode 0600, someone else's) is a configuration error, exit 2, naming the
+// file and the fix, before anything is sent. Root reads every file, so the
+// run is made as nobody (uid 65534).
+func testUnreadablePasswordFile(t *testing.T, bin string) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run cotd as another user") // CI runs as root
+	}
+	dir := t.TempDir()
+	os.Chmod(filepath.Dir(dir), 0o755) // testing makes the parent 0700
+	os.Chmod(dir, 0o755)
+	binCopy := filepath.Join(dir, "cotd")
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, binCopy, b)
+	os.Chmod(binCopy, 0o755)
+	pw := filepath.Join(dir, "smtp-password")
+	writeFile(t, pw, []byte("s3cret-pw\n"))
+	os.Chmod(pw, 0o600) // root's
+	work := filepath.Join(dir, "work")
+	os.Mkdir(work, 0o755)
+	os.Chown(work, 65534, 65534)
+	cmd := exec.Command(binCopy, "run", "--smtp-host", "mail.example.test", "--smtp-user", "cotd",
+		"--smtp-password-file", pw, "--to", "a@example.test", "--from", "cotd@example.test")
+	cmd.Dir = work
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + work}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	r := finish(t, cmd, &stdout, &stderr)
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "cotd: error: smtp password file: open "+pw+": permission denied") ||
+		!strings.Contains(r.stderr, "cotd: hint: check the path and that the cotd user may read it") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	if strings.Contains(r.stderr, "s3cret-pw") {
+		t.Error("the password leaked into the error")
+	}
+	if ents, _ := os.ReadDir(work); len(ents) != 0 {
+		t.Errorf("a configuration error left files behind: %v", ents)
 	}
 }
