@@ -216,7 +216,7 @@ func (j *Job) record(o outgoing, r cmail.Result, sum *Summary) error {
 		f.Last = now
 		f.Attempts++
 		f.Error = fmt.Sprint(r.Err)
-		f.Permanent = !r.Temporary && cmail.IsPermanent(r.Err)
+		f.Permanent = cmail.RecipientRefused(r.Err)
 		return tx.PutFailure(addr, f)
 	})
 }

@@ -63,8 +63,9 @@ func (f *fakeSender) take() []string {
 }
 
 // smtpErr is a server's reply as an error.
+// smtpErr is a refusal at RCPT TO, shaped as go-mail reports one.
 func smtpErr(code int, text string) error {
-	return fmt.Errorf("smtp: RCPT TO: %w", &textproto.Error{Code: code, Msg: text})
+	return fmt.Errorf("smtp: RCPT TO: %w", errors.Join(&gomail.SendError{Reason: gomail.ErrSMTPRcptTo}, &textproto.Error{Code: code, Msg: text}))
 }
 
 // clock is the injected time; tests move it.

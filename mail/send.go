@@ -245,6 +245,15 @@ func IsPermanent(err error) bool {
 	return code >= 500 && code < 600
 }
 
+// RecipientRefused reports whether the server refused the recipient's
+// address for good (5xx at RCPT TO): worth trying again tomorrow, not every
+// few minutes. A 5xx at MAIL FROM or after DATA is about the sender or the
+// message, and tells nothing about the address.
+func RecipientRefused(err error) bool {
+	var se *gomail.SendError
+	return IsPermanent(err) && errors.As(err, &se) && se.Reason == gomail.ErrSMTPRcptTo
+}
+
 // isTemporary reports whether the server answered 4xx.
 func isTemporary(err error) bool {
 	code := replyCode(err)
