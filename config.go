@@ -40,7 +40,7 @@ var options = []option{
 	{"smtp-ca-file", "COTD_SMTP_CA_FILE", "", "extra trusted CA certificate (PEM) for a private SMTP server"},
 	{"at", "COTD_AT", "07:00", "morning send time, 24-hour HH:MM"},
 	{"tz", "COTD_TZ", "", "time zone, an IANA name such as Europe/Berlin (default: the machine's)"},
-	{"now", "COTD_NOW", "", "act as if it were this RFC 3339 time (tests, dry runs)"},
+	{"now", "COTD_NOW", "", "act as if it were this RFC 3339 time for the schedule (tests, dry runs); certificates are checked against the real clock"},
 	{"catch-up", "COTD_CATCH_UP", "digest", "after downtime: digest (one mail with every missed day), each (one mail per day) or skip"},
 	{"catch-up-max-days", "COTD_CATCH_UP_MAX_DAYS", "7", "deliver at most this many missed days; older ones are skipped"},
 	{"alert-to", "COTD_ALERT_TO", "", "the owner's address: told by mail when something went wrong (once per problem per day)"},
