@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"cotd/internal/hang"
 )
 
 // now is the fixed moment every test in this package is set at.
@@ -147,31 +149,8 @@ func serveTLS(t *testing.T, cert tls.Certificate) string {
 // silentListener accepts connections and never answers: the server that
 // hangs. It returns the address.
 func silentListener(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	var conns []net.Conn
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, c)
-		}
-	}()
-	return ln.Addr().String()
+	addr, _ := hang.Listen(t)
+	return addr
 }
 
 // closedPort returns a loopback address nobody listens on.

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"cotd/internal/hang"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -71,31 +73,8 @@ func (r *recorder) requests() []request {
 
 // silentServer accepts TCP connections and never answers: a hung service.
 func silentServer(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	var conns []net.Conn
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, c)
-		}
-	}()
-	return "http://" + ln.Addr().String()
+	addr, _ := hang.Listen(t)
+	return "http://" + addr
 }
 
 // closedURL is an http URL on a loopback port nobody listens on.

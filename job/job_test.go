@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -26,6 +27,8 @@ import (
 	cmail "cotd/mail"
 	"cotd/schedule"
 	"cotd/store"
+
+	"cotd/internal/hang"
 )
 
 // fakeSender answers each message with what answer says for its
@@ -220,34 +223,12 @@ func TestPermanentFailureGivenUp(t *testing.T) {
 	}
 }
 
-// silentServer accepts connections and never answers.
+// silentServer accepts connections and never answers; it returns the port.
 func silentServer(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	return l.Addr().(*net.TCPAddr).Port
+	addr, _ := hang.Listen(t)
+	_, port, _ := net.SplitHostPort(addr)
+	n, _ := strconv.Atoi(port)
+	return n
 }
 
 // A server that accepts and never answers: the run ends with a timeout

@@ -20,6 +20,8 @@ import (
 	gomail "github.com/wneessen/go-mail"
 
 	"cotd/internal/mailpit"
+
+	"cotd/internal/hang"
 )
 
 var testDay = time.Date(2026, 3, 4, 7, 0, 0, 0, time.FixedZone("CET", 3600))
@@ -475,40 +477,12 @@ func TestSendServerDown(t *testing.T) {
 }
 
 // silentServer accepts connections and never says a word; accepted
-// receives a value for each connection.
+// receives once per connection.
 func silentServer(t *testing.T) (port int, accepted <-chan struct{}) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	acc := make(chan struct{}, 16)
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			select {
-			case acc <- struct{}{}:
-			default:
-			}
-		}
-	}()
-	return l.Addr().(*net.TCPAddr).Port, acc
+	addr, acc := hang.Listen(t)
+	_, p, _ := net.SplitHostPort(addr)
+	port, _ = strconv.Atoi(p)
+	return port, acc
 }
 
 func TestSendSilentServerTimesOut(t *testing.T) {
