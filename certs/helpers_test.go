@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"cotd/internal/hang"
+	"cotd/internal/deadend"
 )
 
 // now is the fixed moment every test in this package is set at.
@@ -149,21 +149,12 @@ func serveTLS(t *testing.T, cert tls.Certificate) string {
 // silentListener accepts connections and never answers: the server that
 // hangs. It returns the address.
 func silentListener(t *testing.T) string {
-	addr, _ := hang.Listen(t)
+	addr, _ := deadend.Silent(t)
 	return addr
 }
 
 // closedPort returns a loopback address nobody listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
+func closedPort(t *testing.T) string { return deadend.Closed(t) }
 
 // verifyErr returns the error x509 gives for c at now against roots, as a
 // TLS client would for host.

@@ -3,7 +3,6 @@ package health
 import (
 	"flag"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"cotd/internal/hang"
+	"cotd/internal/deadend"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -73,21 +72,12 @@ func (r *recorder) requests() []request {
 
 // silentServer accepts TCP connections and never answers: a hung service.
 func silentServer(t *testing.T) string {
-	addr, _ := hang.Listen(t)
+	addr, _ := deadend.Silent(t)
 	return "http://" + addr
 }
 
 // closedURL is an http URL on a loopback port nobody listens on.
-func closedURL(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return "http://" + addr
-}
+func closedURL(t *testing.T) string { return "http://" + deadend.Closed(t) }
 
 // golden compares got with testdata/name, rewriting it under -update.
 func golden(t *testing.T, name string, got []byte) {

@@ -28,7 +28,7 @@ import (
 	"cotd/schedule"
 	"cotd/store"
 
-	"cotd/internal/hang"
+	"cotd/internal/deadend"
 )
 
 // fakeSender answers each message with what answer says for its
@@ -225,7 +225,7 @@ func TestPermanentFailureGivenUp(t *testing.T) {
 
 // silentServer accepts connections and never answers; it returns the port.
 func silentServer(t *testing.T) int {
-	addr, _ := hang.Listen(t)
+	addr, _ := deadend.Silent(t)
 	_, port, _ := net.SplitHostPort(addr)
 	n, _ := strconv.Atoi(port)
 	return n

@@ -21,7 +21,7 @@ import (
 
 	"cotd/internal/mailpit"
 
-	"cotd/internal/hang"
+	"cotd/internal/deadend"
 )
 
 var testDay = time.Date(2026, 3, 4, 7, 0, 0, 0, time.FixedZone("CET", 3600))
@@ -479,7 +479,7 @@ func TestSendServerDown(t *testing.T) {
 // silentServer accepts connections and never says a word; accepted
 // receives once per connection.
 func silentServer(t *testing.T) (port int, accepted <-chan struct{}) {
-	addr, acc := hang.Listen(t)
+	addr, acc := deadend.Silent(t)
 	_, p, _ := net.SplitHostPort(addr)
 	port, _ = strconv.Atoi(p)
 	return port, acc
