@@ -237,7 +237,11 @@ func describeConfig(c *config) string {
 	if c.smtp != nil {
 		where = fmt.Sprintf("smtp %s (%s)", strings.TrimPrefix(smtpSource(c), "smtp "), c.smtp.TLS)
 	}
-	return fmt.Sprintf("%s, %s, sending at %s %s", plural(len(c.job.to), "recipient", "recipients"), where, c.job.sched.At, c.job.sched.Loc)
+	zone := c.job.sched.Loc.String()
+	if zone == "Local" { // name the machine's zone, not Go's word for it
+		zone, _ = c.now().In(c.job.sched.Loc).Zone()
+	}
+	return fmt.Sprintf("%s, %s, sending at %s %s", plural(len(c.job.to), "recipient", "recipients"), where, c.job.sched.At, zone)
 }
 
 func orDefault(s, def string) string {

@@ -337,7 +337,11 @@ func (r *statusReport) print(e env, c *config) {
 	for _, f := range r.PendingFailures {
 		row("failing:", fmt.Sprintf("%s since %s, %s: %s", f.Recipient, stamp(f.Since, loc), plural(f.Attempts, "attempt", "attempts"), f.Error))
 	}
-	row("photos:", fmt.Sprintf("%d, %d unsent: cats run out in %s, then repeat", r.Photos.Total, r.Photos.Unsent, plural(r.CatsRunOutIn, "day", "days")))
+	if r.Photos.Total > 0 {
+		row("photos:", fmt.Sprintf("%d, %d unsent: cats run out in %s, then repeat", r.Photos.Total, r.Photos.Unsent, plural(r.CatsRunOutIn, "day", "days")))
+	} else {
+		row("photos:", "none indexed yet")
+	}
 	row("quotes:", fmt.Sprintf("%d, %d unsent", r.Quotes.Total, r.Quotes.Unsent))
 	for _, cr := range r.Certificates {
 		row("certificate:", cr.Message)
