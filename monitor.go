@@ -31,6 +31,7 @@ import (
 	"cotd/health"
 	"cotd/job"
 	"cotd/mail"
+	"cotd/schedule"
 	"cotd/store"
 )
 
@@ -241,9 +242,17 @@ func (m *monitor) finish(ctx context.Context, j *job.Job, sum job.Summary, runEr
 	}
 	rec.Problems = m.problems(sum, runErr, rec, unusable, now)
 
-	book = m.alert(ctx, sum, rec, book, now)
+	// A clock that went backwards changes nothing in the database and mails
+	// nobody (its alert bookkeeping would be dated in the past); the /fail
+	// ping and the metrics file still say why the run was refused.
+	refused := errors.Is(runErr, schedule.ErrClockBackwards)
+	if !refused {
+		book = m.alert(ctx, sum, rec, book, now)
+	}
 	m.writeMetrics(rec, sum)
-	m.save(rec, book)
+	if !refused {
+		m.save(rec, book)
+	}
 
 	body := m.scrub(reportText(m.host, rec))
 	var err error

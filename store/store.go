@@ -131,6 +131,23 @@ func checkSize(db *bolt.DB, path string) error {
 }
 
 func (s *Store) init() error {
+	// A current database is only read: opening it (for status, or for a run
+	// that then refuses a backwards clock) must not change a byte.
+	current := false
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bMeta)
+		if meta == nil || string(meta.Get([]byte("schema"))) != strconv.Itoa(SchemaVersion) {
+			return nil
+		}
+		current = true
+		for _, name := range allBuckets {
+			current = current && tx.Bucket(name) != nil
+		}
+		return nil
+	})
+	if current {
+		return nil
+	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bMeta)
 		if meta == nil {
