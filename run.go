@@ -123,7 +123,7 @@ func summaryLine(c *config, sum job.Summary, runErr error) string {
 	case sum.Pending == 0 && len(sum.Plan.Open) == 0:
 		parts = append(parts, "nothing due")
 	default:
-		n := fmt.Sprintf("%s %d of %d messages", where, sum.Sent, sum.Pending)
+		n := fmt.Sprintf("%s %d of %s", where, sum.Sent, plural(sum.Pending, "message", "messages"))
 		if c.smtp == nil && sum.Sent > 0 {
 			abs, _ := filepath.Abs(c.outbox)
 			n += " to " + abs
@@ -134,13 +134,13 @@ func summaryLine(c *config, sum job.Summary, runErr error) string {
 		parts = append(parts, "days "+daysString(sum.Plan.Open))
 	}
 	if len(sum.Plan.Skipped) > 0 {
-		parts = append(parts, fmt.Sprintf("skipped %d missed days (%s)", len(sum.Plan.Skipped), span(sum.Plan.Skipped)))
+		parts = append(parts, fmt.Sprintf("skipped %s (%s)", plural(len(sum.Plan.Skipped), "missed day", "missed days"), span(sum.Plan.Skipped)))
 	}
 	if len(sum.Failures) > 0 {
 		parts = append(parts, fmt.Sprintf("%d failed", len(sum.Failures)))
 	}
 	if sum.Index.Unusable > 0 {
-		parts = append(parts, fmt.Sprintf("%d unusable photo files", sum.Index.Unusable))
+		parts = append(parts, plural(sum.Index.Unusable, "unusable photo file", "unusable photo files"))
 	}
 	if !sum.Plan.Next.IsZero() {
 		parts = append(parts, "next "+sum.Plan.Next.Format("2006-01-02 15:04 MST"))
