@@ -21,6 +21,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"cotd/internal/mailpit"
+	"cotd/internal/photogen"
 )
 
 func TestMain(m *testing.M) {
@@ -534,22 +535,8 @@ func cmdMkphotos(ts *testscript.TestScript, neg bool, args []string) {
 	n, _ := strconv.Atoi(args[1])
 	dir := ts.MkAbs(args[0])
 	os.MkdirAll(dir, 0o755)
-	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
 	for i := 0; i < n; i++ {
-		for bit := 0; bit < 16; bit++ { // i in 8x8 blocks survives JPEG
-			c := color.RGBA{20, 20, 20, 255}
-			if i>>bit&1 == 1 {
-				c = color.RGBA{240, 240, 240, 255}
-			}
-			for y := 0; y < 8; y++ {
-				for x := 0; x < 8; x++ {
-					img.Set(bit%8*8+x, bit/8*8+y, c)
-				}
-			}
-		}
-		var buf bytes.Buffer
-		jpeg.Encode(&buf, img, nil)
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("cat%04d.jpg", i)), buf.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("cat%04d.jpg", i)), photogen.Distinct(i, 64, 48), 0o644); err != nil {
 			ts.Fatalf("%v", err)
 		}
 	}

@@ -1,12 +1,8 @@
 package job
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"image"
-	"image/color"
-	"image/jpeg"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -14,6 +10,7 @@ import (
 	"time"
 
 	"cotd/images"
+	"cotd/internal/photogen"
 	cmail "cotd/mail"
 	"cotd/schedule"
 	"cotd/store"
@@ -27,31 +24,10 @@ func benchFolder(b testing.TB, n int) string {
 
 func benchFolderSized(b testing.TB, n, w, h int) string {
 	dir := b.TempDir()
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	for y := 0; y < h; y++ { // a photo-like gradient, so renditions have real sizes
-		for x := 0; x < w; x++ {
-			img.Set(x, y, color.RGBA{uint8(x * 255 / w), uint8(y * 255 / h), uint8((x ^ y) & 255), 255})
-		}
-	}
 	for i := 0; i < n; i++ {
-		for bit := 0; bit < 16; bit++ { // i in 8x8 blocks: distinct after JPEG
-			c := color.RGBA{20, 20, 20, 255}
-			if i>>bit&1 == 1 {
-				c = color.RGBA{240, 240, 240, 255}
-			}
-			for y := 0; y < 8; y++ {
-				for x := 0; x < 8; x++ {
-					img.Set(bit%12*8+x, bit/12*8+y, c)
-				}
-			}
-		}
-		var buf bytes.Buffer
-		if err := jpeg.Encode(&buf, img, nil); err != nil {
-			b.Fatal(err)
-		}
 		sub := filepath.Join(dir, fmt.Sprintf("%03d", i/500))
 		os.MkdirAll(sub, 0o755)
-		if err := os.WriteFile(filepath.Join(sub, fmt.Sprintf("cat%05d.jpg", i)), buf.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(sub, fmt.Sprintf("cat%05d.jpg", i)), photogen.Distinct(i, w, h), 0o644); err != nil {
 			b.Fatal(err)
 		}
 	}

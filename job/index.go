@@ -30,14 +30,13 @@ const indexBatch = 64
 
 // IndexStats describes one photo scan.
 type IndexStats struct {
-	Files     int      // image files seen
-	New       int      // new or changed files read and rendered
-	Photos    int      // distinct usable photos
-	Unusable  int      // files that cannot be used (reported when first seen)
-	Reports   []string // "skipped photos/x.heic: reason" for files new or changed this run
-	Removed   int      // photos gone from the folder
-	Elapsed   time.Duration
-	RateFiles float64 // new files per second
+	Files    int      // image files seen
+	New      int      // new or changed files read and rendered
+	Photos   int      // distinct usable photos
+	Unusable int      // files that cannot be used (reported when first seen)
+	Reports  []string // "skipped photos/x.heic: reason" for files new or changed this run
+	Removed  int      // photos gone from the folder
+	Elapsed  time.Duration
 	// Read counts photo files whose contents were read: zero on a rescan
 	// of an unchanged folder, which only stats.
 	Read int
@@ -225,9 +224,6 @@ func (j *Job) Index() (IndexStats, error) {
 		j.pruneRenditions()
 	}
 	st.Elapsed = watch().Sub(start)
-	if secs := st.Elapsed.Seconds(); secs > 0 {
-		st.RateFiles = float64(st.New) / secs
-	}
 	return st, err
 }
 
