@@ -121,14 +121,6 @@ func (j *Job) deliver(ctx context.Context, today schedule.Day, sum *Summary) err
 			return recordErr
 		}
 		sum.ConnErr = sendErr
-		if sendErr != nil {
-			// Nothing reached a recipient: a wrong password (535) is
-			// not a refused address, so nobody waits for tomorrow once
-			// the owner has fixed it.
-			if err := j.notRefused(out); err != nil {
-				return err
-			}
-		}
 	}
 	return j.tidy(window, open, sum)
 }
@@ -218,27 +210,6 @@ func (j *Job) record(o outgoing, r cmail.Result, sum *Summary) error {
 		f.Error = fmt.Sprint(r.Err)
 		f.Permanent = cmail.RecipientRefused(r.Err)
 		return tx.PutFailure(addr, f)
-	})
-}
-
-// notRefused clears the "refused" mark that a connection-level failure
-// left on the recipients of out.
-func (j *Job) notRefused(out []outgoing) error {
-	return j.Store.Update(func(tx *store.Tx) error {
-		for _, o := range out {
-			f, ok, err := tx.Failure(key(o.to))
-			if err != nil || !ok || !f.Permanent {
-				if err != nil {
-					return err
-				}
-				continue
-			}
-			f.Permanent = false
-			if err := tx.PutFailure(key(o.to), f); err != nil {
-				return err
-			}
-		}
-		return nil
 	})
 }
 
