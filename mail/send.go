@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/textproto"
 	"os"
@@ -723,4 +724,59 @@ func (sess *session) describeSend(ctx context.Context, m *gomail.Msg, err error)
 		}
 	}
 	return sess.newUserError(fmt.Sprintf("smtp %s: delivery to %s failed: %v%s", addr, to, se, hint), err, ioe)
+}
+
+// ErrTooLarge means a message is larger than the server accepts: its EHLO
+// SIZE is smaller (cotd then does not send it at all), or it answered 552
+// or an enhanced x.3.4 code.
+var ErrTooLarge = errors.New("message too large for the server")
+
+// sizeError is a message cotd did not send because the server's SIZE is
+// smaller.
+type sizeError struct{ size, limit int64 }
+
+func (e *sizeError) Error() string {
+	return fmt.Sprintf("the message is %d bytes and the server accepts at most %d (EHLO SIZE)", e.size, e.limit)
+}
+func (e *sizeError) Unwrap() error { return ErrTooLarge }
+
+// TooLarge reports whether err says the message was too large for the
+// server, with the server's advertised limit when it gave one (else 0).
+func TooLarge(err error) (limit int64, ok bool) {
+	if err == nil {
+		return 0, false
+	}
+	var se *sizeError
+	if errors.As(err, &se) {
+		return se.limit, true
+	}
+	if errors.Is(err, ErrTooLarge) {
+		return 0, true
+	}
+	var ge *gomail.SendError
+	if errors.As(err, &ge) {
+		if strings.HasSuffix(ge.EnhancedStatusCode(), ".3.4") {
+			return 0, true
+		}
+		if ge.ErrorCode() == 552 && (ge.Reason == gomail.ErrSMTPDataClose || ge.Reason == gomail.ErrSMTPMailFrom) {
+			return 0, true
+		}
+	}
+	var te *textproto.Error
+	if errors.As(err, &te) && (strings.Contains(te.Msg, "5.3.4") || strings.Contains(te.Msg, "4.3.4")) {
+		return 0, true
+	}
+	return 0, false
+}
+
+// TimedOut reports whether err is a step that ran out of time.
+func TimedOut(err error) bool { return err != nil && isTimeout(err) }
+
+// Size is the number of bytes msg takes on the wire (before dot-stuffing).
+func Size(msg *gomail.Msg) int64 {
+	n, err := msg.WriteTo(io.Discard)
+	if err != nil {
+		return -1
+	}
+	return n
 }
