@@ -62,6 +62,7 @@ func cmdSendTest(args []string, e env) error {
 	}
 	m := msgs[0]
 	m.To = addr.String()
+	m.Date = c.now().In(c.job.sched.Loc) // sent now, whatever day it shows
 	msg, err := mail.Compose(m)
 	if err != nil {
 		return fmt.Errorf("compose test mail to %s: %w", addr, err)

@@ -168,10 +168,12 @@ func (j *Job) compose(to *mail.Address, g []store.Day, photos map[schedule.Day][
 		m.Days = append(m.Days, cmail.Day{
 			Date: d.Day.Midnight(loc), Quote: d.Text, Author: d.Author,
 			Photo: photos[d.Day], PhotoWidth: d.PhotoWidth, PhotoHeight: d.PhotoHeight,
+			Caption: d.Caption,
 		})
 		days = append(days, d.Day)
 	}
 	m.SentAt = g[len(g)-1].Day.At(j.Schedule.At, loc)
+	m.Date = j.now().In(loc) // composed just before sending: the time of submission
 	if len(g) > 1 {
 		for _, d := range skipped {
 			m.Skipped = append(m.Skipped, d.Midnight(loc))

@@ -197,7 +197,7 @@ func (j *Job) openDays(plan schedule.Plan, current []quotes.Quote, sum *Summary)
 			if err := tx.PutDayPhoto(d, jpeg); err != nil {
 				return err
 			}
-			err = tx.PutDay(store.Day{Day: d, Status: store.StatusOpen, Photo: p.Hash, PhotoWidth: p.Width, PhotoHeight: p.Height,
+			err = tx.PutDay(store.Day{Day: d, Status: store.StatusOpen, Photo: p.Hash, PhotoWidth: p.Width, PhotoHeight: p.Height, Caption: p.Caption,
 				Quote: q.ID, Text: q.Text, Author: q.Author, Decided: now})
 			if err != nil {
 				return err

@@ -305,7 +305,7 @@ func Compose(m Message) (*gomail.Msg, error) {
 	msg.FromMailAddress(from)
 	msg.ToMailAddress(to)
 	msg.Subject(cleanHeaderText(Subject(m)))
-	msg.SetDateWithValue(sentAt(m))
+	msg.SetDateWithValue(dateHeader(m))
 	msg.SetMessageIDWithValue(strings.TrimSuffix(strings.TrimPrefix(id, "<"), ">"))
 	msg.SetListUnsubscribe(unsubscribeURL(owner.Address))
 	// RFC 3834: this is machine-sent mail; holiday auto-replies should not
@@ -346,6 +346,15 @@ func validate(m Message) error {
 		}
 	}
 	return nil
+}
+
+// dateHeader is the Date header: the submission time when the caller gave
+// one, else the scheduled time (previews, which are never submitted).
+func dateHeader(m Message) time.Time {
+	if !m.Date.IsZero() {
+		return m.Date
+	}
+	return sentAt(m)
 }
 
 func sentAt(m Message) time.Time {

@@ -29,6 +29,10 @@ type Photo struct {
 	Width  int          `json:"w"`
 	Height int          `json:"h"`
 	Render string       `json:"render"` // rendition cache key the mailed JPEG is stored under
+	// Caption is who or what is in the picture, as the owner wrote it (a
+	// sidecar file, the photo's own title, or its file name), read when
+	// the photo is indexed; empty when there is none.
+	Caption string `json:"caption,omitempty"`
 }
 
 // Quote is one distinct quote.
@@ -55,6 +59,7 @@ type Day struct {
 	Photo       string       `json:"photo,omitempty"`
 	PhotoWidth  int          `json:"w,omitempty"`
 	PhotoHeight int          `json:"h,omitempty"`
+	Caption     string       `json:"caption,omitempty"` // the photo's caption when the day was decided
 	Quote       string       `json:"quote,omitempty"`
 	Text        string       `json:"text,omitempty"`
 	Author      string       `json:"author,omitempty"`
