@@ -380,7 +380,7 @@ type session struct {
 	gm   *gomail.Client
 	auth *loginAuth
 
-	st   *steps
+	st *steps
 
 	mu      sync.Mutex
 	conn    *watchConn
