@@ -29,6 +29,10 @@ type Photo struct {
 	Width  int          `json:"w"`
 	Height int          `json:"h"`
 	Render string       `json:"render"` // rendition cache key the mailed JPEG is stored under
+	// Digest is the SHA-256 (hex) of the cached rendition, recorded when
+	// it was made and checked before it is mailed: a damaged cache file
+	// is rendered again instead of going out broken.
+	Digest string `json:"digest,omitempty"`
 	// Caption is who or what is in the picture, as the owner wrote it (a
 	// sidecar file, the photo's own title, or its file name), read when
 	// the photo is indexed; empty when there is none.
