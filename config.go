@@ -31,7 +31,8 @@ var options = []option{
 	{"db", "COTD_DB", "./cotd.db", "state database"},
 	{"outbox", "COTD_OUTBOX", "./outbox", "folder for .eml files when no --smtp-host is set"},
 	{"to", "COTD_TO", "", "recipients, comma-separated: 'Cee <c@example.test>, d@example.test'"},
-	{"from", "COTD_FROM", "", "sender, e.g. 'Cat of the Day <cotd@example.test>'"},
+	{"from", "COTD_FROM", "", "sender, e.g. 'Ana Lima <ana@example.test>'; its display name is who the mail says it is from"},
+	{"owner", "COTD_OWNER", "", "the person behind a service --from, e.g. 'Ana Lima <ana@example.test>': named in the mail, gets replies and unsubscribe requests (default: --from)"},
 	{"smtp-host", "COTD_SMTP_HOST", "", "SMTP server; empty writes .eml files to --outbox instead"},
 	{"smtp-port", "COTD_SMTP_PORT", "587", "SMTP port"},
 	{"smtp-user", "COTD_SMTP_USER", "", "SMTP login"},
@@ -216,7 +217,14 @@ func (s *settings) load(lookup func(string) (string, bool)) (*config, error) {
 		return nil, usagef("fix --from/COTD_FROM, e.g. 'Cat of the Day <cotd@example.test>'", "sender: %v", err)
 	}
 	c.job.from = fromAddr.String()
-	c.job.owner = fromAddr.Address
+	c.job.owner = fromAddr.String()
+	if v := s.get("owner"); v != "" {
+		ownerAddr, err := mail.ParseAddress(v)
+		if err != nil {
+			return nil, usagef("fix --owner/COTD_OWNER, e.g. 'Ana Lima <ana@example.test>'", "owner: %v", err)
+		}
+		c.job.owner = ownerAddr.String()
+	}
 	if err := s.loadMonitor(c); err != nil {
 		return nil, err
 	}
