@@ -215,15 +215,13 @@ func (r *statusReport) fill(c *config, tx *store.Tx, now time.Time) error {
 				r.Skipped = append(r.Skipped, statusSkipped{Day: d.Day.String(), Why: d.Why})
 			}
 		case store.StatusOpen:
+			owed, err := job.Owed(tx, c.job.to, d)
+			if err != nil {
+				return err
+			}
 			var missing []string
-			for _, to := range c.job.to {
-				_, ok, err := tx.Delivery(d.Day, strings.ToLower(to.Address))
-				if err != nil {
-					return err
-				}
-				if !ok {
-					missing = append(missing, to.Address)
-				}
+			for _, to := range owed {
+				missing = append(missing, to.Address)
 			}
 			if len(missing) == 0 {
 				r.LastDelivered = d.Day.String()

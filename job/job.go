@@ -94,9 +94,12 @@ type Summary struct {
 	Messages []string // Message-IDs delivered
 	Failures []Failure
 	// ConnErr is set when no message could be attempted (connect, TLS, login).
-	ConnErr                  error
-	GaveUp                   []string // "2026-03-02 to x@example.test" left undelivered for good
-	Pending                  int      // messages that were due this run
+	ConnErr error
+	GaveUp  []string // "2026-03-02 to x@example.test" left undelivered for good
+	// Dropped are days given up inside the window, each with its reason
+	// ("2026-03-02 to x@example.test: …"); already logged by the job.
+	Dropped                  []string
+	Pending                  int // messages that were due this run
 	PhotosLeft, QuotesLeft   int
 	PhotosTotal, QuotesTotal int
 }
