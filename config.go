@@ -121,7 +121,14 @@ func (s *settings) load(lookup func(string) (string, bool)) (*config, error) {
 		return nil, usagef("fix --from/COTD_FROM, e.g. 'Cat of the Day <cotd@example.test>'", "sender: %v", err)
 	}
 	c.job.from = fromAddr.String()
-	c.job.owner = fromAddr.Address
+	c.job.owner = fromAddr.String()
+	if v := s.get("owner"); v != "" {
+		ownerAddr, err := mail.ParseAddress(v)
+		if err != nil {
+			return nil, usagef("fix --owner/COTD_OWNER, e.g. 'Ana Lima <ana@example.test>'", "owner: %v", err)
+		}
+		c.job.owner = ownerAddr.String()
+	}
 	if err := s.loadMonitor(c); err != nil {
 		return nil, err
 	}
