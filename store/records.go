@@ -132,7 +132,6 @@ func (t *Tx) RecordRun(now time.Time) error {
 	return meta.Put([]byte(metaLastRun), v)
 }
 
-
 func (t *Tx) File(path string) (File, bool, error) { return getJSON[File](t.tx, bFiles, path) }
 func (t *Tx) PutFile(path string, f File) error    { return putJSON(t.tx, bFiles, path, f) }
 func (t *Tx) DeleteFile(path string) error         { return del(t.tx, bFiles, path) }
@@ -202,7 +201,6 @@ func (t *Tx) Delivery(d schedule.Day, addr string) (Delivery, bool, error) {
 func (t *Tx) PutDelivery(d schedule.Day, addr string, v Delivery) error {
 	return putJSON(t.tx, bDeliveries, deliveryKey(d, addr), v)
 }
-
 
 // joinedPrefix keys the day each recipient's current membership of --to
 // began (free-form meta, as cotd before schema 2 wrote it).
@@ -275,4 +273,3 @@ func (t *Tx) DeleteFailure(addr string) error         { return del(t.tx, bFailur
 func (t *Tx) EachFailure(fn func(addr string, f Failure) error) error {
 	return eachJSON(t.tx, bFailures, fn)
 }
-
