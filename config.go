@@ -8,12 +8,14 @@ import (
 	netmail "net/mail"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"cotd/images"
+	"cotd/job"
 	"cotd/mail"
 	"cotd/schedule"
 )
@@ -47,6 +49,9 @@ var options = []option{
 	{"notify-url", "COTD_NOTIFY_URL", "", "ntfy or Gotify URL for a push notification when mail itself is broken"},
 	{"ping-url", "COTD_PING_URL", "", "healthchecks.io-style URL pinged at start, success and failure (a dead man's switch)"},
 	{"metrics-file", "COTD_METRICS_FILE", "", "Prometheus textfile for node_exporter, rewritten atomically after each run"},
+	{"index-budget", "COTD_INDEX_BUDGET", "8m", "most time a run spends rendering new photos before it mails from those indexed (at most 1m when a day is due); the next runs go on; 0 for no limit"},
+	{"index-workers", "COTD_INDEX_WORKERS", "0", "photos rendered at once; 0 means one per CPU core"},
+	{"follow-links", "COTD_FOLLOW_LINKS", "inside", "symbolic links in the photo folder: inside (only those to files in the folder) or all"},
 	{"cert-warn-days", "COTD_CERT_WARN_DAYS", "21", "warn this many days before a certificate expires"},
 	{"watch-certs", "COTD_WATCH_CERTS", "", "more certificates to watch: PEM files, globs and host:port endpoints, comma-separated"},
 }
@@ -131,6 +136,7 @@ type jobConfig struct {
 	sched          schedule.Settings
 	cache          string
 	render         images.Options
+	indexing       job.IndexOptions
 }
 
 // load validates the settings into a config. Every error says what to fix.
@@ -185,6 +191,9 @@ func (s *settings) load(lookup func(string) (string, bool)) (*config, error) {
 			return nil, usagef("create it and put JPEG or PNG photos in it, or fix --photos/COTD_PHOTOS", "photo folder %s %s", c.job.photos, what)
 		}
 		c.job.photos = ""
+	}
+	if err := s.loadIndexing(c); err != nil {
+		return nil, err
 	}
 	c.job.quotes = s.get("quotes")
 	if _, err := os.Stat(c.job.quotes); err != nil && !s.set["quotes"] {
@@ -261,6 +270,27 @@ func (s *settings) load(lookup func(string) (string, bool)) (*config, error) {
 	sc.Now = c.now
 	c.smtp = sc
 	return c, nil
+}
+
+// loadIndexing reads the settings of the photo index.
+func (s *settings) loadIndexing(c *config) error {
+	budget, err := time.ParseDuration(s.get("index-budget"))
+	if err != nil || budget < 0 {
+		return usagef("set --index-budget to a duration such as 8m or 90s (0 for no limit)", "--index-budget %q is not a duration", s.get("index-budget"))
+	}
+	workers, err := strconv.Atoi(s.get("index-workers"))
+	if err != nil || workers < 0 || workers > 256 {
+		return usagef("set --index-workers to a whole number of photos rendered at once, 0 for one per core", "--index-workers %q is not a number of workers", s.get("index-workers"))
+	}
+	links := s.get("follow-links")
+	if links != "inside" && links != "all" {
+		return usagef("set --follow-links to inside or all", "--follow-links %q is neither inside nor all", links)
+	}
+	c.job.indexing = job.IndexOptions{Budget: budget, DueBudget: min(budget, job.DueIndexBudget), Workers: workers, FollowLinks: links == "all"}
+	if budget == 0 {
+		c.job.indexing.DueBudget = 0
+	}
+	return nil
 }
 
 // readPassword reads the SMTP password from the named file, or from the
