@@ -849,17 +849,26 @@ func writeFile(path string, data []byte, durable bool) error {
 // indexQuotes reads the quotes and records new ones; it returns the usable
 // quotes and one line per problem.
 func (j *Job) indexQuotes() ([]quotes.Quote, []string, error) {
-	name, data := "built-in quotes", j.DefaultQuotes
+	name := "built-in quotes"
+	var src io.Reader = bytes.NewReader(j.DefaultQuotes)
 	var problems []string
 	if j.Quotes != "" {
-		b, err := os.ReadFile(j.Quotes)
+		// Streamed, never read whole: quotes.Parse bounds what a huge
+		// file costs.
+		f, err := os.Open(j.Quotes)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("quotes %s: %s; using the built-in quotes until it is fixed", j.Quotes, reason(err)))
 		} else {
-			name, data = j.Quotes, b
+			defer f.Close()
+			name, src = j.Quotes, f
 		}
 	}
-	qs, ps, err := quotes.Parse(bytes.NewReader(data))
+	qs, ps, err := quotes.Parse(src)
+	if err != nil && name != "built-in quotes" {
+		problems = append(problems, fmt.Sprintf("quotes %s: %s; using the built-in quotes until it is fixed", j.Quotes, reason(err)))
+		name = "built-in quotes"
+		qs, ps, err = quotes.Parse(bytes.NewReader(j.DefaultQuotes))
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s: %w", name, err)
 	}
