@@ -38,6 +38,7 @@ type Report struct {
 	Photos          ReportCount     `json:"photos"`
 	Quotes          ReportCount     `json:"quotes"`
 	CatsRunOutIn    int             `json:"cats_run_out_in_days"`
+	Indexing        *ReportIndexing `json:"indexing,omitempty"`
 	Certificates    []ReportCert    `json:"certificates"`
 }
 
@@ -71,6 +72,14 @@ type ReportFailure struct {
 	Attempts  int       `json:"attempts"`
 	Error     string    `json:"error"`
 	Permanent bool      `json:"permanent"`
+}
+
+// ReportIndexing is a photo folder not yet fully indexed.
+type ReportIndexing struct {
+	Files      int     `json:"files"`
+	Left       int     `json:"left"`
+	Rate       float64 `json:"rate_per_second"`
+	ETASeconds int     `json:"eta_seconds"`
 }
 
 type ReportCount struct {
@@ -217,6 +226,9 @@ func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
 		r.Quotes = ReportCount{inv.QuotesTotal, inv.QuotesLeft}
 	}
 	r.CatsRunOutIn = r.Photos.Unsent
+	if p, ok := job.ReadIndexProgress(tx); ok && p.Left > 0 {
+		r.Indexing = &ReportIndexing{Files: p.Files, Left: p.Left, Rate: p.Rate, ETASeconds: int(p.ETA().Seconds())}
+	}
 
 	// The last run's warnings, and certificates judged now.
 	for _, p := range rec.Problems {
