@@ -96,6 +96,9 @@ type Summary struct {
 	// ConnErr is set when no message could be attempted (connect, TLS, login).
 	ConnErr error
 	GaveUp  []string // "2026-03-02 to x@example.test" left undelivered for good
+	// ClockJump names a jump of the clock far beyond the catch-up window
+	// since the last run (likely a wrong clock), with the fix; "" if none.
+	ClockJump string
 	// Dropped are days given up inside the window, each with its reason
 	// ("2026-03-02 to x@example.test: …"); already logged by the job.
 	Dropped                  []string
@@ -117,6 +120,10 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 		return sum, err
 	}
 	sum.Plan = plan
+	if jump := clockJump(st, now, j.Schedule, len(plan.Skipped)); jump != "" {
+		sum.ClockJump = jump
+		j.log().Warn(jump)
+	}
 
 	idx, err := j.Index()
 	sum.Index = idx
