@@ -207,6 +207,12 @@ func MessageID(m Message) string {
 	for _, d := range m.Days {
 		fmt.Fprintf(h, "%s\n", d.Date.Format(time.DateOnly))
 	}
+	prefix := "<cotd."
+	if m.Test != "" {
+		// "cotd-test." never starts a real delivery's ID.
+		prefix = "<cotd-test."
+		fmt.Fprintf(h, "test %s\n", m.Test)
+	}
 	sum := hex.EncodeToString(h.Sum(nil))[:24]
 
 	var dates string
@@ -218,7 +224,7 @@ func MessageID(m Message) string {
 	default:
 		dates = m.Days[n-1].Date.Format("20060102") + "-" + m.Days[0].Date.Format("20060102")
 	}
-	return "<cotd." + dates + "." + sum + "@" + senderDomain(m.From) + ">"
+	return prefix + dates + "." + sum + "@" + senderDomain(m.From) + ">"
 }
 
 // senderDomain is the domain of From, the right-hand side of Message-IDs and
