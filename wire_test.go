@@ -3,6 +3,10 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"html"
+	"io"
+	"mime"
+	"mime/multipart"
 	"net/mail"
 	"os"
 	"os/exec"
@@ -27,6 +31,59 @@ func init() {
 	extraSetups = append(extraSetups, setupLate)
 	extraCmds["datecheck"] = cmdDatecheck
 	extraCmds["spamcheck"] = cmdSpamcheck
+	extraCmds["visible"] = cmdVisible
+}
+
+// visible QUERY: writes to stdout what a recipient can read of each
+// message matching QUERY: the decoded subject, the plain text, and the
+// HTML's text and alt attributes (not its markup, class names or cid:
+// addresses), so a script can check words never shown to recipients.
+func cmdVisible(ts *testscript.TestScript, neg bool, args []string) {
+	s := server(ts, &args)
+	if len(args) != 1 {
+		ts.Fatalf("usage: visible QUERY")
+	}
+	for _, sum := range s.Search(tsTB{ts: ts}, args[0]) {
+		m, err := mail.ReadMessage(bytes.NewReader(s.Raw(tsTB{ts: ts}, sum.ID)))
+		if err != nil {
+			ts.Fatalf("message to %v: %v", sum.To, err)
+		}
+		subject, _ := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+		fmt.Fprintf(ts.Stdout(), "subject: %s\n", subject)
+		var walk func(h map[string][]string, body io.Reader)
+		walk = func(h map[string][]string, body io.Reader) {
+			mt, params, err := mime.ParseMediaType(textproto(h, "Content-Type"))
+			if err != nil {
+				ts.Fatalf("content type: %v", err)
+			}
+			if strings.HasPrefix(mt, "multipart/") {
+				mr := multipart.NewReader(body, params["boundary"])
+				for {
+					p, err := mr.NextRawPart()
+					if err != nil {
+						return
+					}
+					walk(p.Header, p)
+				}
+			}
+			data, err := decodeBody(textproto(h, "Content-Transfer-Encoding"), body)
+			if err != nil {
+				ts.Fatalf("decode: %v", err)
+			}
+			switch mt {
+			case "text/plain":
+				fmt.Fprintf(ts.Stdout(), "%s\n", data)
+			case "text/html":
+				page := regexp.MustCompile(`(?s)<head>.*</head>`).ReplaceAllString(string(data), "")
+				for _, a := range regexp.MustCompile(`alt="([^"]*)"`).FindAllStringSubmatch(page, -1) {
+					fmt.Fprintf(ts.Stdout(), "alt: %s\n", html.UnescapeString(a[1]))
+				}
+				text := html.UnescapeString(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(page, " "))
+				fmt.Fprintf(ts.Stdout(), "html: %s\n", strings.Join(strings.Fields(text), " "))
+			}
+		}
+		walk(m.Header, m.Body)
+	}
 }
 
 func setupLate(t *testing.T, e *testscript.Env) error {

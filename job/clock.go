@@ -21,7 +21,7 @@ import (
 const ClockResetCommand = "cotd clock-reset"
 
 // ClockHint is the fix for schedule.ErrClockBackwards.
-const ClockHint = "check the clock (timedatectl); if it is right now, run '" + ClockResetCommand +
+const ClockHint = "check the system clock (timedatectl); if it is right now, run '" + ClockResetCommand +
 	"': it forgets what was recorded in the future and resends nothing already delivered"
 
 // ClockCheck reports a clock earlier than the last recorded run, the
