@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"cotd/schedule"
 )
 
 // Issue 11 item 15: a healthy database cotd may not write is never called
@@ -43,7 +45,7 @@ func makeDB(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Update(func(tx *Tx) error { return tx.PutMeta("k", []byte("v")) }); err != nil {
+	if err := s.Update(func(tx *Tx) error { return tx.PutJoined("a@example.test", schedule.Day{Year: 2026, Month: 3, Day: 2}) }); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

@@ -152,16 +152,6 @@ func (t *Tx) ResetRunTimes(now time.Time) error {
 	return nil
 }
 
-// Meta returns a free-form value stored by a caller (e.g. the last summary).
-func (t *Tx) Meta(key string) []byte {
-	return bytes.Clone(t.tx.Bucket(bMeta).Get([]byte("x:" + key)))
-}
-
-// PutMeta stores a free-form value.
-func (t *Tx) PutMeta(key string, v []byte) error {
-	return t.tx.Bucket(bMeta).Put([]byte("x:"+key), v)
-}
-
 func (t *Tx) File(path string) (File, bool, error) { return getJSON[File](t.tx, bFiles, path) }
 func (t *Tx) PutFile(path string, f File) error    { return putJSON(t.tx, bFiles, path, f) }
 func (t *Tx) DeleteFile(path string) error         { return del(t.tx, bFiles, path) }
@@ -261,7 +251,7 @@ func (t *Tx) DeliveryCount(d schedule.Day) int {
 }
 
 // joinedPrefix keys the day each recipient's current membership of --to
-// began (free-form meta, as cotd before schema 2 wrote it).
+// began (in the meta bucket, under the keys cotd has always used).
 const joinedPrefix = "x:joined:"
 
 // Joined returns the first day of addr's current membership of --to.
@@ -331,9 +321,3 @@ func (t *Tx) DeleteFailure(addr string) error         { return del(t.tx, bFailur
 func (t *Tx) EachFailure(fn func(addr string, f Failure) error) error {
 	return eachJSON(t.tx, bFailures, fn)
 }
-
-// Alerts returns the raw alert bookkeeping kept for the monitoring code.
-func (t *Tx) Alerts() []byte { return bytes.Clone(t.tx.Bucket(bAlerts).Get([]byte("state"))) }
-
-// PutAlerts stores the alert bookkeeping.
-func (t *Tx) PutAlerts(v []byte) error { return t.tx.Bucket(bAlerts).Put([]byte("state"), v) }
