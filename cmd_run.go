@@ -66,7 +66,7 @@ func logSummary(log *slog.Logger, c *config, sum job.Summary, runErr error) {
 		if sum.ConnErr != nil && errors.Is(f.Err, sum.ConnErr) {
 			continue // said once, as the run's error
 		}
-		log.Error("not delivered", "to", f.To, "days", monitor.DayList(f.Days), "err", f.Err)
+		log.Error("not delivered", "to", f.To, "days", schedule.List(f.Days), "err", f.Err)
 	}
 	for _, g := range sum.GaveUp {
 		log.Error("gave up: " + g + " (older than --catch-up-max-days)")

@@ -299,10 +299,10 @@ func SummaryLine(c Config, sum job.Summary, runErr error) string {
 		parts = append(parts, n)
 	}
 	if len(sum.Plan.Open) > 0 {
-		parts = append(parts, "days "+DayList(sum.Plan.Open))
+		parts = append(parts, "days "+schedule.List(sum.Plan.Open))
 	}
 	if len(sum.Plan.Skipped) > 0 {
-		parts = append(parts, fmt.Sprintf("skipped %s (%s)", text.Plural(len(sum.Plan.Skipped), "missed day", "missed days"), span(sum.Plan.Skipped)))
+		parts = append(parts, fmt.Sprintf("skipped %s (%s)", text.Plural(len(sum.Plan.Skipped), "missed day", "missed days"), schedule.Span(sum.Plan.Skipped)))
 	}
 	if len(sum.Failures) > 0 {
 		parts = append(parts, fmt.Sprintf("%d failed", len(sum.Failures)))
@@ -314,20 +314,4 @@ func SummaryLine(c Config, sum job.Summary, runErr error) string {
 		parts = append(parts, "next "+sum.Plan.Next.Format(text.Stamp))
 	}
 	return strings.Join(parts, "; ")
-}
-
-// DayList is days as the log and the alerts list them: 2026-03-01,2026-03-02.
-func DayList(ds []schedule.Day) string {
-	var s []string
-	for _, d := range ds {
-		s = append(s, d.String())
-	}
-	return strings.Join(s, ",")
-}
-
-func span(ds []schedule.Day) string {
-	if len(ds) == 1 {
-		return ds[0].String()
-	}
-	return ds[0].String() + " to " + ds[len(ds)-1].String()
 }

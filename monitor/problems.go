@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"cotd/schedule"
 	"fmt"
 	"strings"
 	"time"
@@ -20,6 +21,8 @@ const (
 	Undelivered   Key = "undelivered"    // due mail not delivered this run
 	RunFailed     Key = "run-failed"     // the run stopped before delivering
 	GaveUp        Key = "gave-up"        // days older than --catch-up-max-days, never delivered
+	Dropped       Key = "dropped"        // mail the server will never take, given up
+	ClockJump     Key = "clock"          // the clock jumped far beyond the catch-up window
 	PhotosSkipped Key = "photos-skipped" // files in the photo folder cotd cannot use
 	QuotesProblem Key = "quotes"         // lines of the quotes file skipped
 	CatsLow       Key = "cats-low"       // few unsent cats before they repeat
@@ -92,14 +95,14 @@ func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusabl
 		fmt.Fprintf(&b, "%s\n\n", text.OneLine(sum.ConnErr.Error()))
 		b.WriteString("Nothing was delivered and nothing was recorded as delivered.\n")
 		if len(sum.Plan.Open) > 0 {
-			fmt.Fprintf(&b, "Due: %s to %d recipients.\n", DayList(sum.Plan.Open), len(m.c.Recipients))
+			fmt.Fprintf(&b, "Due: %s to %d recipients.\n", schedule.List(sum.Plan.Open), len(m.c.Recipients))
 		}
 		b.WriteString(retry + "; `cotd check` tests the connection without sending.")
 		add(Undelivered, Error, "the cat mail could not be sent: the SMTP server refused or could not be reached", b.String())
 	case len(sum.Failures) > 0:
 		var b strings.Builder
 		for _, f := range sum.Failures {
-			fmt.Fprintf(&b, "- %s, %s: %s\n", f.To, DayList(f.Days), text.OneLine(fmt.Sprint(f.Err)))
+			fmt.Fprintf(&b, "- %s, %s: %s\n", f.To, schedule.List(f.Days), text.OneLine(fmt.Sprint(f.Err)))
 		}
 		b.WriteString("\n" + retry + "; a refused address is tried again the next day.")
 		add(Undelivered, Error, text.Plural(len(sum.Failures), "recipient did", "recipients did")+" not get the cat mail", b.String())
@@ -114,6 +117,13 @@ func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusabl
 	if len(sum.GaveUp) > 0 {
 		add(GaveUp, Error, "gave up on mail older than --catch-up-max-days",
 			"Never delivered:\n- "+strings.Join(sum.GaveUp, "\n- ")+"\n\nThese days are older than --catch-up-max-days and will not be sent.")
+	}
+	if len(sum.Dropped) > 0 {
+		add(Dropped, Error, "gave up on mail the server will not take",
+			"Never delivered:\n- "+strings.Join(sum.Dropped, "\n- ")+"\n\nThe other days and recipients were not held up by these.")
+	}
+	if sum.ClockJump != "" {
+		add(ClockJump, Error, "the clock jumped far ahead: a clock problem?", sum.ClockJump)
 	}
 	if sum.Index.Unusable > 0 {
 		list := unusable

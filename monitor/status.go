@@ -153,7 +153,7 @@ func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
 	plan, err := schedule.Decide(state, now, sched)
 	switch {
 	case errors.Is(err, schedule.ErrClockBackwards):
-		r.Problems = append(r.Problems, text.OneLine(err.Error())+"; check the clock (timedatectl)")
+		r.Problems = append(r.Problems, text.OneLine(err.Error())+"; "+job.ClockHint)
 	case err != nil:
 		return err
 	default:
