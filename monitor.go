@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -62,72 +61,6 @@ type monitorConfig struct {
 	warnDays    int
 	watch       string
 	timeout     time.Duration
-}
-
-// loadMonitor validates the monitoring settings into c.mon.
-func (s *settings) loadMonitor(c *config) error {
-	m := &c.mon
-	m.timeout = monitorTimeout
-	if v := s.get("alert-to"); v != "" {
-		a, err := mail.ParseAddress(v)
-		if err != nil {
-			return usagef("set --alert-to/COTD_ALERT_TO to the owner's address, e.g. 'Owner <me@example.test>'", "alert address: %v", err)
-		}
-		m.alertTo = a.String()
-	}
-	urls := []struct {
-		name    string
-		dst     *string
-		example string
-	}{
-		{"notify-url", &m.notifyURL, "https://ntfy.sh/YOUR-TOPIC or https://gotify.example/message?token=APPTOKEN"},
-		{"ping-url", &m.pingURL, "https://hc-ping.com/YOUR-CHECK-UUID"},
-	}
-	for _, u := range urls {
-		v := s.get(u.name)
-		if v == "" {
-			continue
-		}
-		if err := checkURL(v); err != nil {
-			return usagef("set --"+u.name+" to a URL such as "+u.example, "--%s %v", u.name, err)
-		}
-		*u.dst = v
-	}
-	m.metricsFile = s.get("metrics-file")
-	if m.metricsFile != "" {
-		if fi, err := os.Stat(m.metricsFile); err == nil && fi.IsDir() {
-			return usagef("name a file such as /var/lib/node_exporter/textfile_collector/cotd.prom", "--metrics-file %s is a folder", m.metricsFile)
-		}
-	}
-	n, err := strconv.Atoi(s.get("cert-warn-days"))
-	if err != nil || n < 0 || n > 365 {
-		return usagef("set --cert-warn-days to a whole number of days from 0 to 365, e.g. 21", "--cert-warn-days %q is not a number of days", s.get("cert-warn-days"))
-	}
-	m.warnDays = n
-	m.watch = s.get("watch-certs")
-	if _, errs := certs.ParseSpec(m.watch); len(errs) > 0 {
-		return usagef("--watch-certs takes PEM files, globs and host:port endpoints, comma-separated", "%v", errs[0])
-	}
-	return nil
-}
-
-// checkURL accepts absolute http and https URLs. Its errors name only the
-// scheme and host: the rest of a ping or topic URL is the secret.
-func checkURL(v string) error {
-	u, err := url.Parse(v)
-	if err != nil {
-		return errors.New("is not a URL")
-	}
-	if u.Scheme == "" {
-		return errors.New("must start with https:// or http://")
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("must start with https:// or http://, not %q", u.Scheme+":")
-	}
-	if u.Host == "" {
-		return errors.New("has no host name")
-	}
-	return nil
 }
 
 // runRecord is what the monitor keeps of the last run, for `cotd status`

@@ -16,8 +16,10 @@ import (
 	"cotd/store"
 )
 
-func init() {
-	commandHelp["status"] = `Usage: cotd status [--json] [flags]
+var statusCommand = command{
+	name:    "status",
+	summary: "last delivery, next due time, failures, cats left (--json)",
+	help: `Usage: cotd status [--json] [flags]
 
 Example, on the Pi:
     sudo -u cotd cotd status        # or: cotd status --json | jq .healthy
@@ -33,7 +35,9 @@ delivered, the last run failed, no run since a day became due, a
 certificate expired or expires within 3 days), so it works as a probe.
 Warnings (photos skipped, quotes problems, cats running low, a certificate
 within --cert-warn-days) are shown but keep the exit status 0.
-`
+`,
+	settings: true,
+	run:      cmdStatus,
 }
 
 // overdueGrace is how long after --at a day may stay undecided before
@@ -116,9 +120,6 @@ func cmdStatus(args []string, e env) error {
 	asJSON := s.fs.Bool("json", false, "print the status as JSON")
 	if err := s.parse(args, e.lookup); err != nil {
 		return err
-	}
-	if s.fs.NArg() > 0 {
-		return usagef("run 'cotd help status'", "cotd status takes no arguments, got %q", strings.Join(s.fs.Args(), " "))
 	}
 	c, err := s.load(e.lookup)
 	if err != nil {
