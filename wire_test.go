@@ -72,7 +72,7 @@ func cmdVisible(ts *testscript.TestScript, neg bool, args []string) {
 			}
 			switch mt {
 			case "text/plain":
-				fmt.Fprintf(ts.Stdout(), "%s\n", data)
+				fmt.Fprintf(ts.Stdout(), "%s\n", bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n")))
 			case "text/html":
 				page := regexp.MustCompile(`(?s)<head>.*</head>`).ReplaceAllString(string(data), "")
 				for _, a := range regexp.MustCompile(`alt="([^"]*)"`).FindAllStringSubmatch(page, -1) {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"cotd/caption"
 	"cotd/images"
 	"cotd/internal/crash"
 	"cotd/quotes"
@@ -89,9 +90,10 @@ func (j *Job) Index() (IndexStats, error) {
 	}
 
 	type pending struct {
-		e   entry
-		f   store.File
-		img *rendered
+		e       entry
+		f       store.File
+		img     *rendered
+		caption string
 	}
 	var batch []pending
 	flush := func() error {
@@ -114,6 +116,7 @@ func (j *Job) Index() (IndexStats, error) {
 					ph = store.Photo{Hash: p.f.Hash, Added: now}
 				}
 				ph.Path = p.e.rel
+				ph.Caption = p.caption
 				if p.img != nil {
 					ph.Width, ph.Height, ph.Render = p.img.w, p.img.h, p.img.key
 				}
@@ -133,6 +136,7 @@ func (j *Job) Index() (IndexStats, error) {
 	for i, e := range todo {
 		f := store.File{Size: e.size, ModTime: e.mod}
 		var img *rendered
+		var capt string
 		if e.err != "" {
 			f.Err = e.err
 		} else {
@@ -143,6 +147,9 @@ func (j *Job) Index() (IndexStats, error) {
 				f.Err = err.Error()
 			default:
 				f.Hash = hash
+				if j.Photos != "" {
+					capt = caption.Find(e.abs, data)
+				}
 				img, err = j.ensureRendition(hash, data, e.abs)
 				if errors.Is(err, errCache) {
 					// The disk's problem, not the photo's: stop, keep
@@ -161,7 +168,7 @@ func (j *Job) Index() (IndexStats, error) {
 			st.Reports = append(st.Reports, fmt.Sprintf("skipped %s: %s", j.display(e.rel), f.Err))
 		}
 		st.New++
-		batch = append(batch, pending{e, f, img})
+		batch = append(batch, pending{e, f, img, capt})
 		crash.Point("index-file")
 		if len(batch) >= indexBatch {
 			if err := flush(); err != nil {
