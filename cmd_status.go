@@ -271,7 +271,7 @@ func (r *statusReport) fill(c *config, tx *store.Tx, now time.Time) error {
 		}
 	}
 	for _, cr := range rec.Certs {
-		v := certs.Classify(cr.expiry(), now, c.mon.warnDays)
+		v := certs.Classify(expiryOf(cr), now, c.mon.warnDays)
 		r.Certificates = append(r.Certificates, statusCert{Source: cr.Source, Subject: cr.Subject, NotAfter: cr.NotAfter.In(loc),
 			DaysLeft: v.DaysLeft, Level: v.Level.String(), Message: v.Message, Seen: cr.Seen.In(loc)})
 		switch {

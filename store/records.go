@@ -132,16 +132,6 @@ func (t *Tx) RecordRun(now time.Time) error {
 	return meta.Put([]byte(metaLastRun), v)
 }
 
-// Meta returns a free-form value stored by a caller (e.g. the last summary).
-func (t *Tx) Meta(key string) []byte {
-	return bytes.Clone(t.tx.Bucket(bMeta).Get([]byte("x:" + key)))
-}
-
-// PutMeta stores a free-form value.
-func (t *Tx) PutMeta(key string, v []byte) error {
-	return t.tx.Bucket(bMeta).Put([]byte("x:"+key), v)
-}
-
 func (t *Tx) File(path string) (File, bool, error) { return getJSON[File](t.tx, bFiles, path) }
 func (t *Tx) PutFile(path string, f File) error    { return putJSON(t.tx, bFiles, path, f) }
 func (t *Tx) DeleteFile(path string) error         { return del(t.tx, bFiles, path) }
@@ -210,17 +200,6 @@ func (t *Tx) Delivery(d schedule.Day, addr string) (Delivery, bool, error) {
 }
 func (t *Tx) PutDelivery(d schedule.Day, addr string, v Delivery) error {
 	return putJSON(t.tx, bDeliveries, deliveryKey(d, addr), v)
-}
-
-// DeliveryCount counts deliveries recorded for day d.
-func (t *Tx) DeliveryCount(d schedule.Day) int {
-	n := 0
-	c := t.tx.Bucket(bDeliveries).Cursor()
-	prefix := []byte(d.String() + "\x00")
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		n++
-	}
-	return n
 }
 
 // joinedPrefix keys the day each recipient's current membership of --to
@@ -294,9 +273,3 @@ func (t *Tx) DeleteFailure(addr string) error         { return del(t.tx, bFailur
 func (t *Tx) EachFailure(fn func(addr string, f Failure) error) error {
 	return eachJSON(t.tx, bFailures, fn)
 }
-
-// Alerts returns the raw alert bookkeeping kept for the monitoring code.
-func (t *Tx) Alerts() []byte { return bytes.Clone(t.tx.Bucket(bAlerts).Get([]byte("state"))) }
-
-// PutAlerts stores the alert bookkeeping.
-func (t *Tx) PutAlerts(v []byte) error { return t.tx.Bucket(bAlerts).Put([]byte("state"), v) }
