@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"cotd/certs"
+	"cotd/job"
 	"cotd/mail"
 	"cotd/store"
 )
@@ -113,6 +114,9 @@ func cmdCheck(args []string, e env) error {
 		defer st.Close()
 		if db == c.db {
 			k.ok("database", c.db+" opens")
+		}
+		if err := st.View(func(tx *store.Tx) error { return job.ClockCheck(tx, now, c.job.sched.Loc) }); err != nil {
+			k.problem("clock", oneLine(err.Error()), job.ClockHint)
 		}
 		cc := *c
 		cc.job.cache = cache

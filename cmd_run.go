@@ -84,7 +84,7 @@ func (c *config) newJob(st *store.Store, log *slog.Logger) *job.Job {
 			Photos: c.job.photos, Sample: sampleCat,
 			Quotes: c.job.quotes, DefaultQuotes: defaultQuotes,
 			From: c.job.from, Owner: c.job.owner, To: c.job.to,
-			Schedule: c.job.sched, CacheDir: c.job.cache, Render: c.job.render,
+			Schedule: c.job.sched, CacheDir: c.job.cache, Render: c.job.render, Indexing: c.job.indexing,
 		},
 		Store: st, Sender: sender, Now: c.now, Log: log, Stopwatch: time.Now,
 	}

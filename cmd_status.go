@@ -62,6 +62,7 @@ type statusReport struct {
 	Photos          statusCount     `json:"photos"`
 	Quotes          statusCount     `json:"quotes"`
 	CatsRunOutIn    int             `json:"cats_run_out_in_days"`
+	Indexing        *statusIndexing `json:"indexing,omitempty"`
 	Certificates    []statusCert    `json:"certificates"`
 }
 
@@ -95,6 +96,14 @@ type statusFailure struct {
 	Attempts  int       `json:"attempts"`
 	Error     string    `json:"error"`
 	Permanent bool      `json:"permanent"`
+}
+
+// statusIndexing is a photo folder not yet fully indexed.
+type statusIndexing struct {
+	Files      int     `json:"files"`
+	Left       int     `json:"left"`
+	Rate       float64 `json:"rate_per_second"`
+	ETASeconds int     `json:"eta_seconds"`
 }
 
 type statusCount struct {
@@ -187,7 +196,7 @@ func (r *statusReport) fill(c *config, tx *store.Tx, now time.Time) error {
 	plan, err := schedule.Decide(state, now, sched)
 	switch {
 	case errors.Is(err, schedule.ErrClockBackwards):
-		r.Problems = append(r.Problems, oneLine(err.Error())+"; check the clock (timedatectl)")
+		r.Problems = append(r.Problems, oneLine(err.Error())+"; "+job.ClockHint)
 	case err != nil:
 		return err
 	default:
@@ -260,6 +269,9 @@ func (r *statusReport) fill(c *config, tx *store.Tx, now time.Time) error {
 		r.Quotes = statusCount{inv.QuotesTotal, inv.QuotesLeft}
 	}
 	r.CatsRunOutIn = r.Photos.Unsent
+	if p, ok := job.ReadIndexProgress(tx); ok && p.Left > 0 {
+		r.Indexing = &statusIndexing{Files: p.Files, Left: p.Left, Rate: p.Rate, ETASeconds: int(p.ETA().Seconds())}
+	}
 
 	// The last run's warnings, and certificates judged now.
 	for _, p := range rec.Problems {
@@ -340,6 +352,9 @@ func (r *statusReport) print(e env, c *config) {
 		row("photos:", fmt.Sprintf("%d, %d unsent: cats run out in %s, then repeat", r.Photos.Total, r.Photos.Unsent, plural(r.CatsRunOutIn, "day", "days")))
 	} else {
 		row("photos:", "none indexed yet")
+	}
+	if ix := r.Indexing; ix != nil {
+		row("indexing:", fmt.Sprintf("%d of %d photo files left, about %s more at %.1f a second; each run goes on", ix.Left, ix.Files, time.Duration(ix.ETASeconds)*time.Second, ix.Rate))
 	}
 	row("quotes:", fmt.Sprintf("%d, %d unsent", r.Quotes.Total, r.Quotes.Unsent))
 	for _, cr := range r.Certificates {

@@ -14,6 +14,7 @@ import (
 
 	"cotd/certs"
 	"cotd/images"
+	"cotd/job"
 	"cotd/mail"
 	"cotd/schedule"
 )
@@ -36,6 +37,7 @@ type jobConfig struct {
 	sched          schedule.Settings
 	cache          string
 	render         images.Options
+	indexing       job.IndexOptions
 }
 
 // load validates the settings into a config. Every error says what to fix.
@@ -90,6 +92,9 @@ func (s *settings) load(lookup func(string) (string, bool)) (*config, error) {
 			return nil, usagef("create it and put JPEG or PNG photos in it, or fix --photos/COTD_PHOTOS", "photo folder %s %s", c.job.photos, what)
 		}
 		c.job.photos = ""
+	}
+	if err := s.loadIndexing(c); err != nil {
+		return nil, err
 	}
 	c.job.quotes = s.get("quotes")
 	if _, err := os.Stat(c.job.quotes); err != nil && !s.set("quotes") {
@@ -260,6 +265,27 @@ func checkURL(v string) error {
 	}
 	if u.Host == "" {
 		return errors.New("has no host name")
+	}
+	return nil
+}
+
+// loadIndexing reads the settings of the photo index.
+func (s *settings) loadIndexing(c *config) error {
+	budget, err := time.ParseDuration(s.get("index-budget"))
+	if err != nil || budget < 0 {
+		return usagef("set --index-budget to a duration such as 8m or 90s (0 for no limit)", "--index-budget %q is not a duration", s.get("index-budget"))
+	}
+	workers, err := s.number("index-workers")
+	if err != nil {
+		return err
+	}
+	links := s.get("follow-links")
+	if links != "inside" && links != "all" {
+		return usagef("set --follow-links to inside or all", "--follow-links %q is neither inside nor all", links)
+	}
+	c.job.indexing = job.IndexOptions{Budget: budget, DueBudget: min(budget, job.DueIndexBudget), Workers: workers, FollowLinks: links == "all"}
+	if budget == 0 {
+		c.job.indexing.DueBudget = 0
 	}
 	return nil
 }
