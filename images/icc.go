@@ -533,3 +533,32 @@ func clamp8(v float64) uint8 {
 	}
 	return uint8(v + 0.5)
 }
+
+// convertAny converts any decoded picture (not just the renderer's
+// planes) by the photo's embedded profile, for references that must see
+// the same colours as a rendition; unchanged when there is nothing to do.
+func convertAny(img image.Image, data []byte, format string) image.Image {
+	prof, err := iccProfile(data, format)
+	if err != nil || prof == nil {
+		return img
+	}
+	p, err := parseICC(prof)
+	if err != nil {
+		return img
+	}
+	t := newTransform(p)
+	if t.identity() {
+		return img
+	}
+	b := img.Bounds()
+	out := image.NewNRGBA(b)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, a := img.At(x, y).RGBA()
+			nr, ng, nb := t.rgb(uint8(r>>8), uint8(g>>8), uint8(bl>>8))
+			i := out.PixOffset(x, y)
+			out.Pix[i], out.Pix[i+1], out.Pix[i+2], out.Pix[i+3] = nr, ng, nb, uint8(a>>8)
+		}
+	}
+	return out
+}
