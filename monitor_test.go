@@ -26,8 +26,6 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
-
-	cmail "cotd/mail"
 )
 
 // Script helpers for monitoring (issue 5):
@@ -313,63 +311,5 @@ func cmdEmlgrep(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if regexp.MustCompile(args[1]).MatchString(text) == neg {
 		ts.Fatalf("%s: match of %q is %v, want %v; text:\n%s", args[0], args[1], neg, !neg, text)
-	}
-}
-
-func TestCheckURL(t *testing.T) {
-	for _, tc := range []struct {
-		in, err string
-	}{
-		{"https://hc-ping.com/0f1e2d3c", ""},
-		{"http://127.0.0.1:8080/ping/x?create=1", ""},
-		{"https://user:pass@ntfy.example/topic", ""},
-		{"ftp://example.test/x", `must start with https:// or http://, not "ftp:"`},
-		{"hc-ping.com/uuid", "must start with https:// or http://"},
-		{"https:///path-only", "has no host name"},
-		{"https://exa mple.test/%zz", "is not a URL"},
-	} {
-		err := checkURL(tc.in)
-		got := ""
-		if err != nil {
-			got = err.Error()
-		}
-		if got != tc.err {
-			t.Errorf("checkURL(%q) = %q, want %q", tc.in, got, tc.err)
-		}
-		if strings.Contains(got, "uuid") || strings.Contains(got, "path-only") {
-			t.Errorf("checkURL(%q) error %q shows the secret part", tc.in, got)
-		}
-	}
-}
-
-func TestRedactURL(t *testing.T) {
-	for in, want := range map[string]string{
-		"https://hc-ping.com/0f1e2d3c":             "https://hc-ping.com/…",
-		"https://user:pass@ntfy.example/topic":     "https://ntfy.example/…",
-		"https://gotify.example/message?token=abc": "https://gotify.example/…",
-		"http://127.0.0.1:8080":                    "http://127.0.0.1:8080/…",
-		"no-scheme":                                "(URL)",
-	} {
-		if got := redactURL(in); got != want {
-			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-// The password is scrubbed from everything the monitor sends out, even if
-// a server echoed it into an error.
-func TestScrubPassword(t *testing.T) {
-	c := &config{smtp: &cmail.SMTPConfig{Password: "Sw0rdf1sh"}}
-	rec := runRecord{ExitCode: 1, Error: "smtp login failed: server said Sw0rdf1sh is wrong", Summary: "sent 0 of 1 messages"}
-	got := scrubPassword(c, reportText("pi", rec))
-	if strings.Contains(got, "Sw0rdf1sh") || !strings.Contains(got, "server said *** is wrong") {
-		t.Errorf("scrubbed report:\n%s", got)
-	}
-	if !strings.HasPrefix(got, "cotd on pi: FAILED (exit 1)\n") {
-		t.Errorf("report starts %q", got)
-	}
-	short := &config{smtp: &cmail.SMTPConfig{Password: "ab"}}
-	if got := scrubPassword(short, "about abc"); got != "about abc" {
-		t.Errorf("a 2-character password mangles text: %q", got)
 	}
 }
