@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 
+	"cotd/config"
 	"cotd/job"
 	"cotd/monitor"
 	"cotd/schedule"
@@ -28,15 +29,15 @@ the same day sends nothing.
 }
 
 func cmdRun(args []string, e env) error {
-	s := newSettings("run")
-	if err := s.parse(args, e.lookup); err != nil {
+	s := config.New("run")
+	if err := s.Parse(args, e.lookup); err != nil {
 		return err
 	}
-	c, err := s.load(e.lookup)
+	c, err := s.Load(e.lookup)
 	if err != nil {
 		return err
 	}
-	j, log, err := c.openJob(e)
+	j, log, err := openJob(c, e)
 	if err != nil {
 		return err
 	}
@@ -45,7 +46,7 @@ func cmdRun(args []string, e env) error {
 	j.Progress = newProgress(e.stderr, log).update
 	ctx, stop := signalContext()
 	defer stop()
-	mon := monitor.New(c.monitor(), st, log)
+	mon := monitor.New(monitorConfig(c), st, log)
 	mon.Start(ctx)
 	sum, runErr := j.Run(ctx)
 	logSummary(log, c, sum, runErr)
@@ -55,7 +56,7 @@ func cmdRun(args []string, e env) error {
 
 // logSummary writes the run's one summary line, after one line per
 // problem, so `journalctl -u cotd` reads at a glance.
-func logSummary(log *slog.Logger, c *config, sum job.Summary, runErr error) {
+func logSummary(log *slog.Logger, c *config.Config, sum job.Summary, runErr error) {
 	for _, r := range sum.Index.Reports {
 		log.Warn(r)
 	}
@@ -78,6 +79,6 @@ func logSummary(log *slog.Logger, c *config, sum job.Summary, runErr error) {
 	if runErr != nil {
 		level = slog.LevelError
 	}
-	log.Log(context.Background(), level, monitor.SummaryLine(c.monitor(), sum, runErr),
+	log.Log(context.Background(), level, monitor.SummaryLine(monitorConfig(c), sum, runErr),
 		"sent", sum.Sent, "failed", len(sum.Failures), "skipped_photos", sum.Index.Unusable)
 }
