@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"cotd/clocksync"
 	"cotd/certs"
 	"cotd/mail"
 	"cotd/store"
@@ -80,6 +81,11 @@ func cmdCheck(args []string, e env) error {
 		return &hinted{err: errors.New("the settings have a problem, and the other checks need them"), hint: "fix the line marked problem above and run 'cotd check' again"}
 	}
 	k.ok("config", describeConfig(c))
+	if l := clocksync.Describe(clocksync.Kernel{}, c.clockWait); l.OK {
+		k.ok("clock", l.Msg)
+	} else {
+		k.warn("clock", l.Msg, l.Hint)
+	}
 	ctx, stop := signalContext()
 	defer stop()
 	now := c.now().In(c.job.sched.Loc)

@@ -40,6 +40,7 @@ var options = []option{
 	{"smtp-ca-file", "COTD_SMTP_CA_FILE", "", "extra trusted CA certificate (PEM) for a private SMTP server"},
 	{"at", "COTD_AT", "07:00", "morning send time, 24-hour HH:MM"},
 	{"tz", "COTD_TZ", "", "time zone, an IANA name such as Europe/Berlin (default: the machine's)"},
+	{"clock-sync-wait", "COTD_CLOCK_SYNC_WAIT", "0s", "before a run, wait up to this long for NTP to synchronise the clock, then go on and say so (pi-setup.sh's service: 3m)"},
 	{"now", "COTD_NOW", "", "act as if it were this RFC 3339 time for the schedule (tests, dry runs); certificates are checked against the real clock"},
 	{"catch-up", "COTD_CATCH_UP", "digest", "after downtime: digest (one mail with every missed day), each (one mail per day) or skip"},
 	{"catch-up-max-days", "COTD_CATCH_UP_MAX_DAYS", "7", "deliver at most this many missed days; older ones are skipped"},
@@ -120,7 +121,8 @@ type config struct {
 	outbox     string
 	smtp       *mail.SMTPConfig // nil: outbox mode
 	now        func() time.Time
-	passwordAt string // where the password came from, for messages
+	passwordAt string        // where the password came from, for messages
+	clockWait  time.Duration // how long a run waits for NTP; 0 with --now
 	mon        monitorConfig
 }
 
@@ -147,6 +149,15 @@ func (s *settings) load(lookup func(string) (string, bool)) (*config, error) {
 			return nil, usagef("use RFC 3339, e.g. --now 2026-03-02T08:00:00+01:00", "--now %q is not an RFC 3339 time", v)
 		}
 		c.now = func() time.Time { return t }
+	}
+	if v := s.get("clock-sync-wait"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return nil, usagef("use a duration such as 3m or 90s; 0 does not wait", "--clock-sync-wait %q is not a duration", v)
+		}
+		if s.get("now") == "" { // a given --now needs no real clock
+			c.clockWait = d
+		}
 	}
 
 	// The schedule.
@@ -197,6 +208,15 @@ func (s *settings) load(lookup func(string) (string, bool)) (*config, error) {
 	if to == "" {
 		if host != "" {
 			return nil, usagef("set --to or COTD_TO to the recipients, e.g. --to 'Cee <c@example.test>, d@example.test'", "no recipients")
+		}
+		// An installed service (systemd hands it the SMTP password as a
+		// credential: cotd.service and cotd-service) is never the
+		// fresh-clone demo: its settings are still pi-setup.sh's template,
+		// and writing "today's" mail for the demo address would mark today
+		// delivered before the owner has set the real recipients.
+		if dir, ok := lookup("CREDENTIALS_DIRECTORY"); ok && dir != "" {
+			return nil, usagef("set COTD_TO, COTD_FROM and COTD_SMTP_HOST in the service's settings (pi-setup.sh: sudo nano /etc/cotd/cotd.env), then run: sudo cotd-service check",
+				"no recipients: the settings are still the template's (COTD_TO is not set), so this service mails nobody")
 		}
 		to = "you@example.invalid"
 	}
@@ -281,7 +301,12 @@ func readPassword(file string, lookup func(string) (string, bool)) (pw, where st
 	}
 	pw = strings.TrimRight(string(b), "\r\n")
 	if pw == "" {
-		return "", "", usagef("write the SMTP password into "+file, "smtp password file %s is empty", file)
+		hint := "write the SMTP password into " + file
+		if dir, ok := lookup("CREDENTIALS_DIRECTORY"); ok && dir != "" && filepath.Dir(file) == filepath.Clean(dir) {
+			// systemd's read-only per-run copy; the owner edits the source.
+			hint = "write the SMTP password into the file the service's LoadCredential= names (pi-setup.sh: sudo nano /etc/cotd/smtp-password)"
+		}
+		return "", "", usagef(hint, "smtp password file %s is empty", file)
 	}
 	return pw, file, nil
 }

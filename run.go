@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"cotd/clocksync"
 	"cotd/job"
 	"cotd/mail"
 	"cotd/schedule"
@@ -30,6 +31,14 @@ func cmdRun(args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	ctx, stop := signalContext()
+	defer stop()
+	// Before the database is opened, so that waiting holds no lock.
+	if c.clockWait > 0 {
+		if r := clocksync.Wait(ctx, clocksync.Kernel{}, c.clockWait, clocksync.Interval, clocksync.Sleep); !r.Synced {
+			newLogger(e.stderr).Warn(clocksync.Unsynced(r))
+		}
+	}
 	j, log, err := c.openJob(e)
 	if err != nil {
 		return err
@@ -37,8 +46,6 @@ func cmdRun(args []string, e env) error {
 	defer j.Store.Close()
 	st := j.Store
 	j.Progress = newProgress(e.stderr, log).update
-	ctx, stop := signalContext()
-	defer stop()
 	mon := newMonitor(c, st, log)
 	mon.start(ctx)
 	sum, runErr := j.Run(ctx)
@@ -120,6 +127,10 @@ func summaryLine(c *config, sum job.Summary, runErr error) string {
 		where = "wrote"
 	}
 	switch {
+	case runErr != nil && sum.Sent == 0 && sum.Pending == 0:
+		// Not "nothing due" or "wrote 0 of 0": it stopped before it could
+		// tell what to send.
+		parts = append(parts, "failed before sending anything")
 	case sum.Pending == 0 && len(sum.Plan.Open) == 0:
 		parts = append(parts, "nothing due")
 	default:

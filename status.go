@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"cotd/clocksync"
 	"cotd/certs"
 	"cotd/job"
 	"cotd/schedule"
@@ -59,6 +60,7 @@ type statusReport struct {
 	Quotes          statusCount     `json:"quotes"`
 	CatsRunOutIn    int             `json:"cats_run_out_in_days"`
 	Certificates    []statusCert    `json:"certificates"`
+	ClockSynced     *bool           `json:"clock_synchronised"` // null: cannot tell
 }
 
 type statusRun struct {
@@ -141,6 +143,13 @@ func cmdStatus(args []string, e env) error {
 			return fmt.Errorf("read %s: %w", c.db, err)
 		}
 	}
+	// Last, so that it never pushes the state's own warnings down.
+	if ok, err := (clocksync.Kernel{}).Synced(); err == nil {
+		rep.ClockSynced = &ok
+	}
+	if l := clocksync.Describe(clocksync.Kernel{}, c.clockWait); !l.OK {
+		rep.Warnings = append(rep.Warnings, "the clock is "+l.Msg)
+	}
 	rep.Healthy = len(rep.Problems) == 0
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
@@ -166,7 +175,8 @@ func (r *statusReport) fill(c *config, tx *store.Tx, now time.Time) error {
 		return err
 	}
 	rec, haveRec := readRecord(tx)
-	if state.LastRun.IsZero() {
+	if state.LastRun.IsZero() && !haveRec {
+		// A first run that failed did run: its record says how below.
 		r.Problems = append(r.Problems, "cotd has never run with this database")
 	}
 	if haveRec {
