@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime"
-	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -56,31 +54,16 @@ func (e *hinted) Unwrap() error { return e.err }
 
 func cli(args []string, e env) int {
 	if len(args) == 0 {
-		fmt.Fprint(e.stdout, usageText)
+		fmt.Fprint(e.stdout, usageText())
 		return exitOK
 	}
-	cmd, rest := args[0], args[1:]
-	var err error
-	switch cmd {
-	case "run":
-		err = cmdRun(rest, e)
-	case "status":
-		err = cmdStatus(rest, e)
-	case "check":
-		err = cmdCheck(rest, e)
-	case "send-test":
-		err = cmdSendTest(rest, e)
-	case "preview":
-		err = cmdPreview(rest, e)
-	case "render":
-		err = cmdRender(rest, e)
-	case "version", "--version":
-		fmt.Fprintf(e.stdout, "cotd %s\n", versionString())
-		return exitOK
-	case "help", "-h", "--help":
-		return cmdHelp(rest, e)
-	default:
-		err = usagef("run 'cotd help' to see the commands", "unknown command %q", cmd)
+	c := lookupCommand(args[0])
+	if c == nil {
+		return report(usagef("run 'cotd help' to see the commands", "unknown command %q", args[0]), e.stderr)
+	}
+	err := c.run(args[1:], e)
+	if errors.Is(err, pflag.ErrHelp) { // cotd run --help
+		err = runHelp([]string{c.name}, e)
 	}
 	return report(err, e.stderr)
 }
@@ -131,24 +114,6 @@ func classify(err error) (int, string) {
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
-}
-
-func versionString() string {
-	v, c := version, commit
-	if info, ok := debug.ReadBuildInfo(); ok && c == "" {
-		for _, s := range info.Settings {
-			if s.Key == "vcs.revision" {
-				c = s.Value
-			}
-		}
-	}
-	if c == "" {
-		c = "unknown"
-	}
-	if len(c) > 12 {
-		c = c[:12]
-	}
-	return fmt.Sprintf("%s (commit %s, %s, %s/%s)", v, c, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
 // newLogger logs to stderr without timestamps: the journal adds them.

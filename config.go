@@ -6,113 +6,18 @@ import (
 	"fmt"
 	"io/fs"
 	netmail "net/mail"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/spf13/pflag"
-
+	"cotd/certs"
 	"cotd/images"
+	"cotd/job"
 	"cotd/mail"
 	"cotd/schedule"
 )
-
-// option is one setting: a flag with its environment fallback.
-type option struct {
-	name, env, def, help string
-}
-
-// options lists every setting once; the usage text and the README's
-// configuration table are written from the same names.
-var options = []option{
-	{"photos", "COTD_PHOTOS", "./photos", "photo folder, scanned recursively (the built-in sample cat when the default folder is absent)"},
-	{"quotes", "COTD_QUOTES", "./quotes.txt", "quotes file, one per line (the built-in quotes when the default file is absent)"},
-	{"db", "COTD_DB", "./cotd.db", "state database"},
-	{"outbox", "COTD_OUTBOX", "./outbox", "folder for .eml files when no --smtp-host is set"},
-	{"to", "COTD_TO", "", "recipients, comma-separated: 'Cee <c@example.test>, d@example.test'"},
-	{"from", "COTD_FROM", "", "sender, e.g. 'Cat of the Day <cotd@example.test>'"},
-	{"smtp-host", "COTD_SMTP_HOST", "", "SMTP server; empty writes .eml files to --outbox instead"},
-	{"smtp-port", "COTD_SMTP_PORT", "587", "SMTP port"},
-	{"smtp-user", "COTD_SMTP_USER", "", "SMTP login"},
-	{"smtp-password-file", "COTD_SMTP_PASSWORD_FILE", "", "file holding the SMTP password (also read from $CREDENTIALS_DIRECTORY/smtp-password)"},
-	{"smtp-tls", "COTD_SMTP_TLS", "starttls", "starttls (mandatory), tls (implicit, port 465) or none (loopback only)"},
-	{"smtp-ca-file", "COTD_SMTP_CA_FILE", "", "extra trusted CA certificate (PEM) for a private SMTP server"},
-	{"at", "COTD_AT", "07:00", "morning send time, 24-hour HH:MM"},
-	{"tz", "COTD_TZ", "", "time zone, an IANA name such as Europe/Berlin (default: the machine's)"},
-	{"clock-sync-wait", "COTD_CLOCK_SYNC_WAIT", "0s", "before a run, wait up to this long for NTP to synchronise the clock, then go on and say so (pi-setup.sh's service: 3m)"},
-	{"now", "COTD_NOW", "", "act as if it were this RFC 3339 time for the schedule (tests, dry runs); certificates are checked against the real clock"},
-	{"catch-up", "COTD_CATCH_UP", "digest", "after downtime: digest (one mail with every missed day), each (one mail per day) or skip"},
-	{"catch-up-max-days", "COTD_CATCH_UP_MAX_DAYS", "7", "deliver at most this many missed days; older ones are skipped"},
-	{"alert-to", "COTD_ALERT_TO", "", "the owner's address: told by mail when something went wrong (once per problem per day)"},
-	{"notify-url", "COTD_NOTIFY_URL", "", "ntfy or Gotify URL for a push notification when mail itself is broken"},
-	{"ping-url", "COTD_PING_URL", "", "healthchecks.io-style URL pinged at start, success and failure (a dead man's switch)"},
-	{"metrics-file", "COTD_METRICS_FILE", "", "Prometheus textfile for node_exporter, rewritten atomically after each run"},
-	{"cert-warn-days", "COTD_CERT_WARN_DAYS", "21", "warn this many days before a certificate expires"},
-	{"watch-certs", "COTD_WATCH_CERTS", "", "more certificates to watch: PEM files, globs and host:port endpoints, comma-separated"},
-}
-
-// settings holds parsed option values and which of them the user set.
-type settings struct {
-	fs     *pflag.FlagSet
-	values map[string]*string
-	set    map[string]bool
-}
-
-func newSettings(cmd string, names ...string) *settings {
-	s := &settings{fs: pflag.NewFlagSet("cotd "+cmd, pflag.ContinueOnError), values: map[string]*string{}, set: map[string]bool{}}
-	s.fs.SortFlags = false
-	s.fs.Usage = func() {}
-	for _, o := range options {
-		if len(names) > 0 && !contains(names, o.name) {
-			continue
-		}
-		s.values[o.name] = s.fs.String(o.name, o.def, o.help+" ["+o.env+"]")
-	}
-	return s
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
-// parse reads flags, then fills what no flag set from the environment:
-// flag wins over env, env over default.
-func (s *settings) parse(args []string, lookup func(string) (string, bool)) error {
-	s.fs.SetOutput(discard{})
-	if err := s.fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return err
-		}
-		return usagef("run 'cotd help "+strings.TrimPrefix(s.fs.Name(), "cotd ")+"' for the flags", "%v", err)
-	}
-	for _, o := range options {
-		v, ok := s.values[o.name]
-		if !ok {
-			continue
-		}
-		if s.fs.Changed(o.name) {
-			s.set[o.name] = true
-			continue
-		}
-		if ev, ok := lookup(o.env); ok && ev != "" {
-			*v = ev
-			s.set[o.name] = true
-		}
-	}
-	return nil
-}
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
-
-func (s *settings) get(name string) string { return strings.TrimSpace(*s.values[name]) }
 
 // config is everything a run needs, validated.
 type config struct {
@@ -133,6 +38,7 @@ type jobConfig struct {
 	sched          schedule.Settings
 	cache          string
 	render         images.Options
+	indexing       job.IndexOptions
 }
 
 // load validates the settings into a config. Every error says what to fix.
@@ -176,9 +82,9 @@ func (s *settings) load(lookup func(string) (string, bool)) (*config, error) {
 	if err != nil {
 		return nil, usagef("set --catch-up to digest, each or skip", "%v", err)
 	}
-	var maxDays int
-	if _, err := fmt.Sscanf(s.get("catch-up-max-days"), "%d", &maxDays); err != nil || maxDays < 0 || maxDays > 366 {
-		return nil, usagef("set --catch-up-max-days to a whole number from 0 to 366", "--catch-up-max-days %q is not a number of days", s.get("catch-up-max-days"))
+	maxDays, err := s.number("catch-up-max-days")
+	if err != nil {
+		return nil, err
 	}
 	c.job.sched = schedule.Settings{At: at, Loc: loc, CatchUp: mode, MaxDays: maxDays}
 
@@ -186,7 +92,7 @@ func (s *settings) load(lookup func(string) (string, bool)) (*config, error) {
 	// folder the user named must exist.
 	c.job.photos = s.get("photos")
 	if fi, err := os.Stat(c.job.photos); err != nil || !fi.IsDir() {
-		if s.set["photos"] {
+		if s.set("photos") {
 			what := "does not exist"
 			if err == nil {
 				what = "is not a folder"
@@ -197,8 +103,11 @@ func (s *settings) load(lookup func(string) (string, bool)) (*config, error) {
 		}
 		c.job.photos = ""
 	}
+	if err := s.loadIndexing(c); err != nil {
+		return nil, err
+	}
 	c.job.quotes = s.get("quotes")
-	if _, err := os.Stat(c.job.quotes); err != nil && !s.set["quotes"] {
+	if _, err := os.Stat(c.job.quotes); err != nil && !s.set("quotes") {
 		c.job.quotes = ""
 	}
 
@@ -236,7 +145,14 @@ func (s *settings) load(lookup func(string) (string, bool)) (*config, error) {
 		return nil, usagef("fix --from/COTD_FROM, e.g. 'Cat of the Day <cotd@example.test>'", "sender: %v", err)
 	}
 	c.job.from = fromAddr.String()
-	c.job.owner = fromAddr.Address
+	c.job.owner = fromAddr.String()
+	if v := s.get("owner"); v != "" {
+		ownerAddr, err := mail.ParseAddress(v)
+		if err != nil {
+			return nil, usagef("fix --owner/COTD_OWNER, e.g. 'Ana Lima <ana@example.test>'", "owner: %v", err)
+		}
+		c.job.owner = ownerAddr.String()
+	}
 	if err := s.loadMonitor(c); err != nil {
 		return nil, err
 	}
@@ -245,9 +161,9 @@ func (s *settings) load(lookup func(string) (string, bool)) (*config, error) {
 		return c, nil
 	}
 	// SMTP.
-	var port int
-	if _, err := fmt.Sscanf(s.get("smtp-port"), "%d", &port); err != nil || port < 1 || port > 65535 {
-		return nil, usagef("set --smtp-port to the server's port: 587 (STARTTLS) or 465 (TLS)", "--smtp-port %q is not a port number", s.get("smtp-port"))
+	port, err := s.number("smtp-port")
+	if err != nil {
+		return nil, err
 	}
 	tlsMode, err := mail.ParseTLSMode(s.get("smtp-tls"))
 	if err != nil {
@@ -309,4 +225,91 @@ func readPassword(file string, lookup func(string) (string, bool)) (pw, where st
 		return "", "", usagef(hint, "smtp password file %s is empty", file)
 	}
 	return pw, file, nil
+}
+
+// loadMonitor validates the monitoring settings into c.mon.
+func (s *settings) loadMonitor(c *config) error {
+	m := &c.mon
+	m.timeout = monitorTimeout
+	if v := s.get("alert-to"); v != "" {
+		a, err := mail.ParseAddress(v)
+		if err != nil {
+			return usagef("set --alert-to/COTD_ALERT_TO to the owner's address, e.g. 'Owner <me@example.test>'", "alert address: %v", err)
+		}
+		m.alertTo = a.String()
+	}
+	urls := []struct {
+		name    string
+		dst     *string
+		example string
+	}{
+		{"notify-url", &m.notifyURL, "https://ntfy.sh/YOUR-TOPIC or https://gotify.example/message?token=APPTOKEN"},
+		{"ping-url", &m.pingURL, "https://hc-ping.com/YOUR-CHECK-UUID"},
+	}
+	for _, u := range urls {
+		v := s.get(u.name)
+		if v == "" {
+			continue
+		}
+		if err := checkURL(v); err != nil {
+			return usagef("set --"+u.name+" to a URL such as "+u.example, "--%s %v", u.name, err)
+		}
+		*u.dst = v
+	}
+	m.metricsFile = s.get("metrics-file")
+	if m.metricsFile != "" {
+		if fi, err := os.Stat(m.metricsFile); err == nil && fi.IsDir() {
+			return usagef("name a file such as /var/lib/node_exporter/textfile_collector/cotd.prom", "--metrics-file %s is a folder", m.metricsFile)
+		}
+	}
+	n, err := s.number("cert-warn-days")
+	if err != nil {
+		return err
+	}
+	m.warnDays = n
+	m.watch = s.get("watch-certs")
+	if _, errs := certs.ParseSpec(m.watch); len(errs) > 0 {
+		return usagef("--watch-certs takes PEM files, globs and host:port endpoints, comma-separated", "%v", errs[0])
+	}
+	return nil
+}
+
+// checkURL accepts absolute http and https URLs. Its errors name only the
+// scheme and host: the rest of a ping or topic URL is the secret.
+func checkURL(v string) error {
+	u, err := url.Parse(v)
+	if err != nil {
+		return errors.New("is not a URL")
+	}
+	if u.Scheme == "" {
+		return errors.New("must start with https:// or http://")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("must start with https:// or http://, not %q", u.Scheme+":")
+	}
+	if u.Host == "" {
+		return errors.New("has no host name")
+	}
+	return nil
+}
+
+// loadIndexing reads the settings of the photo index.
+func (s *settings) loadIndexing(c *config) error {
+	budget, err := time.ParseDuration(s.get("index-budget"))
+	if err != nil || budget < 0 {
+		return usagef("set --index-budget to a duration such as 8m or 90s (0 for no limit)", "--index-budget %q is not a duration", s.get("index-budget"))
+	}
+	workers, err := s.number("index-workers")
+	if err != nil {
+		return err
+	}
+	links := s.get("follow-links")
+	if links != "inside" && links != "all" {
+		return usagef("set --follow-links to inside or all", "--follow-links %q is neither inside nor all", links)
+	}
+	c.job.indexing = job.IndexOptions{Budget: budget, DueBudget: min(budget, job.DueIndexBudget), Workers: workers, FollowLinks: links == "all"}
+	if budget == 0 {
+		c.job.indexing.DueBudget = 0
+	}
+	return nil
 }

@@ -14,12 +14,10 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -64,103 +62,13 @@ type monitorConfig struct {
 	timeout     time.Duration
 }
 
-// loadMonitor validates the monitoring settings into c.mon.
-func (s *settings) loadMonitor(c *config) error {
-	m := &c.mon
-	m.timeout = monitorTimeout
-	if v := s.get("alert-to"); v != "" {
-		a, err := mail.ParseAddress(v)
-		if err != nil {
-			return usagef("set --alert-to/COTD_ALERT_TO to the owner's address, e.g. 'Owner <me@example.test>'", "alert address: %v", err)
-		}
-		m.alertTo = a.String()
-	}
-	urls := []struct {
-		name    string
-		dst     *string
-		example string
-	}{
-		{"notify-url", &m.notifyURL, "https://ntfy.sh/YOUR-TOPIC or https://gotify.example/message?token=APPTOKEN"},
-		{"ping-url", &m.pingURL, "https://hc-ping.com/YOUR-CHECK-UUID"},
-	}
-	for _, u := range urls {
-		v := s.get(u.name)
-		if v == "" {
-			continue
-		}
-		if err := checkURL(v); err != nil {
-			return usagef("set --"+u.name+" to a URL such as "+u.example, "--%s %v", u.name, err)
-		}
-		*u.dst = v
-	}
-	m.metricsFile = s.get("metrics-file")
-	if m.metricsFile != "" {
-		if fi, err := os.Stat(m.metricsFile); err == nil && fi.IsDir() {
-			return usagef("name a file such as /var/lib/node_exporter/textfile_collector/cotd.prom", "--metrics-file %s is a folder", m.metricsFile)
-		}
-	}
-	n, err := strconv.Atoi(s.get("cert-warn-days"))
-	if err != nil || n < 0 || n > 365 {
-		return usagef("set --cert-warn-days to a whole number of days from 0 to 365, e.g. 21", "--cert-warn-days %q is not a number of days", s.get("cert-warn-days"))
-	}
-	m.warnDays = n
-	m.watch = s.get("watch-certs")
-	if _, errs := certs.ParseSpec(m.watch); len(errs) > 0 {
-		return usagef("--watch-certs takes PEM files, globs and host:port endpoints, comma-separated", "%v", errs[0])
-	}
-	return nil
-}
+// The monitor's records are typed in the store, under its schema version.
+type (
+	runRecord  = store.Run
+	certRecord = store.Cert
+)
 
-// checkURL accepts absolute http and https URLs. Its errors name only the
-// scheme and host: the rest of a ping or topic URL is the secret.
-func checkURL(v string) error {
-	u, err := url.Parse(v)
-	if err != nil {
-		return errors.New("is not a URL")
-	}
-	if u.Scheme == "" {
-		return errors.New("must start with https:// or http://")
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("must start with https:// or http://, not %q", u.Scheme+":")
-	}
-	if u.Host == "" {
-		return errors.New("has no host name")
-	}
-	return nil
-}
-
-// runRecord is what the monitor keeps of the last run, for `cotd status`
-// and for the next run (last success, certificates not seen this time).
-type runRecord struct {
-	At          time.Time      `json:"at"`
-	OK          bool           `json:"ok"`
-	ExitCode    int            `json:"exit_code"`
-	Error       string         `json:"error,omitempty"`
-	Summary     string         `json:"summary"`
-	Sent        int            `json:"sent"`
-	Pending     int            `json:"pending"`
-	Failed      int            `json:"failed"`
-	LastSuccess time.Time      `json:"last_success,omitzero"`
-	PhotosTotal int            `json:"photos_total"`
-	PhotosLeft  int            `json:"photos_left"`
-	QuotesTotal int            `json:"quotes_total"`
-	QuotesLeft  int            `json:"quotes_left"`
-	Certs       []certRecord   `json:"certs,omitempty"`
-	WatchErrors []string       `json:"watch_errors,omitempty"`
-	Problems    []problemEntry `json:"problems,omitempty"`
-}
-
-// certRecord is one certificate cotd depends on or watches.
-type certRecord struct {
-	Source    string    `json:"source"`
-	Subject   string    `json:"subject,omitempty"`
-	NotBefore time.Time `json:"not_before"`
-	NotAfter  time.Time `json:"not_after"`
-	Seen      time.Time `json:"seen"` // when cotd last read it
-}
-
-func (c certRecord) expiry() certs.Expiry {
+func expiryOf(c certRecord) certs.Expiry {
 	return certs.Expiry{Source: c.Source, Subject: c.Subject, NotBefore: c.NotBefore, NotAfter: c.NotAfter}
 }
 
@@ -171,19 +79,7 @@ const (
 	sevWarning = "warning"
 )
 
-type problemEntry struct {
-	Key      string `json:"key"`
-	Severity string `json:"severity"`
-	Summary  string `json:"summary"`
-	Detail   string `json:"detail,omitempty"`
-}
-
-// alertBook is the alert bookkeeping kept in the store: one list per
-// channel, so a push that failed is retried without re-mailing.
-type alertBook struct {
-	Mail []health.AlertState `json:"mail,omitempty"`
-	Push []health.AlertState `json:"push,omitempty"`
-}
+type problemEntry = store.Problem
 
 // monitor tells the owner how runs go: pings, alerts, metrics.
 type monitor struct {
@@ -268,39 +164,30 @@ func (m *monitor) finish(ctx context.Context, j *job.Job, sum job.Summary, runEr
 
 // load reads the last run's record and the alert bookkeeping. A damaged
 // record is ignored: monitoring starts afresh rather than stopping runs.
-func (m *monitor) load() (runRecord, alertBook) {
+func (m *monitor) load() (runRecord, store.AlertBook) {
 	var rec runRecord
-	var book alertBook
+	var book store.AlertBook
 	_ = m.st.View(func(tx *store.Tx) error {
-		if raw := tx.Meta(metaRecord); raw != nil {
-			if err := json.Unmarshal(raw, &rec); err != nil {
-				m.log.Warn("ignoring the damaged monitor record", "err", err)
-				rec = runRecord{}
-			}
+		var err error
+		if rec, _, err = tx.LastRun(); err != nil {
+			m.log.Warn("ignoring the damaged monitor record", "err", err)
+			rec = runRecord{}
 		}
-		if raw := tx.Alerts(); raw != nil {
-			if err := json.Unmarshal(raw, &book); err != nil {
-				m.log.Warn("ignoring the damaged alert bookkeeping", "err", err)
-				book = alertBook{}
-			}
+		if book, _, err = tx.AlertBook(); err != nil {
+			m.log.Warn("ignoring the damaged alert bookkeeping", "err", err)
+			book = store.AlertBook{}
 		}
 		return nil
 	})
 	return rec, book
 }
 
-func (m *monitor) save(rec runRecord, book alertBook) {
-	r, err1 := json.Marshal(rec)
-	b, err2 := json.Marshal(book)
-	if err := errors.Join(err1, err2); err != nil {
-		m.log.Warn("cannot encode the monitor record", "err", err)
-		return
-	}
+func (m *monitor) save(rec runRecord, book store.AlertBook) {
 	err := m.st.Update(func(tx *store.Tx) error {
-		if err := tx.PutMeta(metaRecord, r); err != nil {
+		if err := tx.PutLastRun(rec); err != nil {
 			return err
 		}
-		return tx.PutAlerts(b)
+		return tx.PutAlertBook(book)
 	})
 	if err != nil {
 		m.log.Warn("cannot store the monitor record; `cotd status` shows the run before", "err", err)
@@ -309,12 +196,11 @@ func (m *monitor) save(rec runRecord, book alertBook) {
 
 // readRecord returns the last run's record, if any.
 func readRecord(tx *store.Tx) (runRecord, bool) {
-	var rec runRecord
-	raw := tx.Meta(metaRecord)
-	if raw == nil || json.Unmarshal(raw, &rec) != nil {
+	rec, ok, err := tx.LastRun()
+	if err != nil {
 		return runRecord{}, false
 	}
-	return rec, true
+	return rec, ok
 }
 
 // smtpSource names the SMTP server's certificate in alerts and metrics.
@@ -434,7 +320,7 @@ func (m *monitor) problems(sum job.Summary, runErr error, rec runRecord, unusabl
 			rec.PhotosLeft, rec.PhotosTotal, m.c.job.photos))
 	}
 	for _, c := range rec.Certs {
-		st := certs.Classify(c.expiry(), now.In(m.c.job.sched.Loc), m.c.mon.warnDays)
+		st := certs.Classify(expiryOf(c), now.In(m.c.job.sched.Loc), m.c.mon.warnDays)
 		if st.Level == certs.OK {
 			continue
 		}
@@ -470,7 +356,7 @@ func (m *monitor) problems(sum job.Summary, runErr error, rec runRecord, unusabl
 // notification when mail itself is broken. It returns the bookkeeping to
 // store: a channel that failed keeps its old state so the next run tries
 // again.
-func (m *monitor) alert(ctx context.Context, sum job.Summary, rec runRecord, book alertBook, now time.Time) alertBook {
+func (m *monitor) alert(ctx context.Context, sum job.Summary, rec runRecord, book store.AlertBook, now time.Time) store.AlertBook {
 	loc := m.c.job.sched.Loc
 	now = now.In(loc)
 	var current []health.Problem
@@ -481,7 +367,7 @@ func (m *monitor) alert(ctx context.Context, sum job.Summary, rec runRecord, boo
 	var mailErr error
 	var subject, body string
 	if m.c.mon.alertTo != "" {
-		alert, resolved, next := health.Reconcile(book.Mail, current, now, loc)
+		alert, resolved, next := reconcile(book.Mail, current, now, loc)
 		if len(alert)+len(resolved) > 0 {
 			subject, body = health.AlertText(alert, resolved, next, m.host, now)
 			subject, body = m.scrub(subject), m.scrub(body)
@@ -493,7 +379,7 @@ func (m *monitor) alert(ctx context.Context, sum job.Summary, rec runRecord, boo
 			}
 		}
 		if mailErr == nil {
-			book.Mail = next
+			book.Mail = stored(next)
 			if subject != "" {
 				m.log.Info("alert mail sent", "to", m.c.mon.alertTo, "subject", subject)
 			}
@@ -526,7 +412,7 @@ func (m *monitor) alert(ctx context.Context, sum job.Summary, rec runRecord, boo
 	if m.c.mon.notifyURL == "" {
 		return book
 	}
-	alert, resolved, next := health.Reconcile(book.Push, broken, now, loc)
+	alert, resolved, next := reconcile(book.Push, broken, now, loc)
 	var note *health.Notification
 	switch {
 	case len(alert) > 0:
@@ -544,7 +430,7 @@ func (m *monitor) alert(ctx context.Context, sum job.Summary, rec runRecord, boo
 		}
 		m.log.Info("push notification sent", "title", note.Title)
 	}
-	book.Push = next
+	book.Push = stored(next)
 	return book
 }
 
@@ -608,7 +494,7 @@ func (m *monitor) writeMetrics(rec runRecord, sum job.Summary) {
 		QuotesTotal: rec.QuotesTotal, QuotesUnsent: rec.QuotesLeft,
 	}
 	for _, c := range rec.Certs {
-		met.CertExpiry = append(met.CertExpiry, c.expiry())
+		met.CertExpiry = append(met.CertExpiry, expiryOf(c))
 	}
 	if err := health.WriteMetrics(m.c.mon.metricsFile, met); err != nil {
 		m.log.Warn("metrics not written", "err", err)
@@ -649,4 +535,21 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// reconcile is health.Reconcile over the stored alert states.
+func reconcile(prev []store.Alert, current []health.Problem, now time.Time, loc *time.Location) ([]health.Problem, []health.AlertState, []health.AlertState) {
+	var states []health.AlertState
+	for _, a := range prev {
+		states = append(states, health.AlertState(a))
+	}
+	return health.Reconcile(states, current, now, loc)
+}
+
+func stored(states []health.AlertState) []store.Alert {
+	var out []store.Alert
+	for _, s := range states {
+		out = append(out, store.Alert(s))
+	}
+	return out
 }

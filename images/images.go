@@ -44,8 +44,13 @@ const MaxPixels = 64_000_000
 // one render under about 200 MiB on a 512 MB Pi. Phones write baseline JPEG.
 const MaxFullDecodePixels = 16_000_000
 
-// maxFileBytes bounds how much of one file is read into memory.
-const maxFileBytes = 256 << 20
+// MaxFileBytes bounds how much of one file is read into memory: callers
+// refuse a larger file by its size before reading it (a 3 GB video renamed
+// .jpg, a link to a disk image). 64 MiB is far above any phone photo or a
+// 64 MP camera JPEG, and keeps a render within the index's memory budget.
+const MaxFileBytes = 64 << 20
+
+const maxFileBytes = MaxFileBytes
 
 // Options are the render settings.
 type Options struct {

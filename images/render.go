@@ -133,11 +133,7 @@ var shrinkOnLoadResidual = 1.25
 // rendition (tw×th, stored orientation) is small enough, else in full.
 func decodeScaled(data []byte, format string, w, h, tw, th int) (source, error) {
 	if format == "jpeg" {
-		s := 8
-		for s > 1 && (float64(w)/float64(s) < shrinkOnLoadResidual*float64(tw) || float64(h)/float64(s) < shrinkOnLoadResidual*float64(th)) {
-			s /= 2
-		}
-		if s > 1 {
+		if s := jpegScale(w, h, tw, th); s > 1 {
 			if src, err := decodeJPEGScaledSafe(data, s); err == nil {
 				return src, nil
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 
 	gomail "github.com/wneessen/go-mail"
@@ -17,13 +18,22 @@ import (
 // outgoing is one composed message and what it covers.
 type outgoing struct {
 	to   *mail.Address
-	days []schedule.Day
+	days []schedule.Day // newest first
 	id   string
 	msg  *gomail.Msg
 }
 
-// deliver sends every recipient the open days they have not had, within
-// the catch-up window, and records each delivery the moment it lands.
+// owedWork is what one recipient is owed this run, oldest first.
+type owedWork struct {
+	to   *mail.Address
+	days []store.Day
+}
+
+// deliver sends every recipient the open days they are owed (see owed.go)
+// within the catch-up window, and records each delivery the moment it
+// lands. Trouble with one recipient (a refusal, a message too large, a
+// photo no longer kept) stays that recipient's: the others still get
+// their morning.
 func (j *Job) deliver(ctx context.Context, today schedule.Day, sum *Summary) error {
 	window := schedule.Window(today, j.Schedule.MaxDays)
 	var open []store.Day
@@ -31,30 +41,39 @@ func (j *Job) deliver(ctx context.Context, today schedule.Day, sum *Summary) err
 	pending := map[string][]store.Day{} // address -> days, oldest first
 	deferred := map[string][]schedule.Day{}
 	deferredErr := map[string]error{}
-	joined, err := j.recipientsJoined(today)
+	split := map[string]bool{}
+	var noPhoto []store.Day
+	err := j.Store.Update(func(tx *store.Tx) error {
+		_, err := recordMembership(tx, j.To, today)
+		return err
+	})
 	if err != nil {
 		return err
 	}
 	err = j.Store.View(func(tx *store.Tx) error {
-		err := tx.EachDay(window, func(d store.Day) error {
+		return tx.EachDay(window, func(d store.Day) error {
 			if d.Status != store.StatusOpen {
 				return nil
 			}
 			open = append(open, d)
-			for _, to := range j.To {
-				if d.Day.Before(joined[key(to)]) {
-					continue // days from before this recipient was added
-				}
-				_, done, err := tx.Delivery(d.Day, key(to))
-				if err != nil {
-					return err
-				}
-				if done {
-					continue
-				}
+			owed, err := Owed(tx, j.To, d)
+			if err != nil || len(owed) == 0 {
+				return err
+			}
+			if photos[d.Day] == nil {
+				photos[d.Day] = j.dayPhoto(tx, d)
+			}
+			if photos[d.Day] == nil {
+				noPhoto = append(noPhoto, d)
+				return nil
+			}
+			for _, to := range owed {
 				f, failed, err := tx.Failure(key(to))
 				if err != nil {
 					return err
+				}
+				if tx.Split(key(to)) {
+					split[key(to)] = true
 				}
 				if failed && f.Permanent && schedule.DayOf(f.Last, j.Schedule.Loc) == today {
 					// A refused address is tried again tomorrow, not every hour.
@@ -63,94 +82,80 @@ func (j *Job) deliver(ctx context.Context, today schedule.Day, sum *Summary) err
 					continue
 				}
 				pending[key(to)] = append(pending[key(to)], d)
-				if photos[d.Day] == nil {
-					photos[d.Day] = tx.DayPhoto(d.Day)
-				}
 			}
 			return nil
 		})
-		if err != nil {
-			return err
-		}
-		return nil
 	})
 	if err != nil {
 		return err
 	}
+	for _, d := range noPhoto {
+		if err := j.giveUpDay(d.Day, j.To, "its photo is no longer kept or in the folder", sum); err != nil {
+			return err
+		}
+	}
 
-	var out []outgoing
+	var work []owedWork
 	for _, to := range j.To {
 		if ds := deferred[key(to)]; len(ds) > 0 {
 			sum.Failures = append(sum.Failures, Failure{To: to.String(), Days: ds, Err: deferredErr[key(to)]})
 			sum.Pending++
 		}
-		days := pending[key(to)]
-		if len(days) == 0 {
-			continue
-		}
-		groups := [][]store.Day{days}
-		if j.Schedule.CatchUp == schedule.Each {
-			groups = nil
-			for _, d := range days {
-				groups = append(groups, []store.Day{d})
-			}
-		}
-		for _, g := range groups {
-			o, err := j.compose(to, g, photos, sum.Plan.Skipped)
-			if err != nil {
-				return err
-			}
-			out = append(out, o)
+		if days := pending[key(to)]; len(days) > 0 {
+			work = append(work, owedWork{to: to, days: days})
 		}
 	}
-	sum.Pending += len(out)
-	if len(out) > 0 {
-		msgs := make([]*gomail.Msg, len(out))
-		for i, o := range out {
-			msgs[i] = o.msg
-		}
-		var recordErr error
-		sendErr := j.Sender.SendEach(ctx, msgs, func(i int, r cmail.Result) {
-			crash.Point("delivered") // accepted by the server, not yet recorded
-			if err := j.record(out[i], r, sum); err != nil && recordErr == nil {
-				recordErr = err
-			}
-			crash.Point("recorded")
-		})
-		if recordErr != nil {
-			return recordErr
-		}
-		sum.ConnErr = sendErr
+	if err := j.send(ctx, work, photos, split, sum); err != nil {
+		return err
 	}
 	return j.tidy(window, open, sum)
 }
 
-func key(a *mail.Address) string { return strings.ToLower(a.Address) }
+// dayPhoto is the JPEG mailed for day d: the copy kept with the day, or,
+// if that is gone, the photo's rendition when the photo is still indexed.
+func (j *Job) dayPhoto(tx *store.Tx, d store.Day) []byte {
+	if b := tx.DayPhoto(d.Day); b != nil {
+		return b
+	}
+	p, ok, err := tx.Photo(d.Photo)
+	if err != nil || !ok {
+		return nil
+	}
+	b, err := j.loadRendition(p)
+	if err != nil {
+		return nil
+	}
+	return b
+}
 
-// recipientsJoined returns the day each recipient was first configured,
-// recording today for new ones: someone added to --to starts with today's
-// cat, not with a digest of the days before they joined.
-func (j *Job) recipientsJoined(today schedule.Day) (map[string]schedule.Day, error) {
-	joined := map[string]schedule.Day{}
+// giveUpDay settles day d for the recipients in to that are still owed it,
+// without a delivery, and names them and why in the summary.
+func (j *Job) giveUpDay(d schedule.Day, to []*mail.Address, why string, sum *Summary) error {
+	now := j.now()
+	var names []string
 	err := j.Store.Update(func(tx *store.Tx) error {
-		for _, to := range j.To {
-			k := "joined:" + key(to)
-			if raw := tx.Meta(k); raw != nil {
-				d, err := schedule.ParseDay(string(raw))
-				if err != nil {
-					return err
-				}
-				joined[key(to)] = d
-				continue
-			}
-			joined[key(to)] = today
-			if err := tx.PutMeta(k, []byte(today.String())); err != nil {
+		rec, ok, err := tx.Day(d)
+		if err != nil || !ok {
+			return err
+		}
+		owed, err := Owed(tx, to, rec)
+		if err != nil {
+			return err
+		}
+		for _, a := range owed {
+			if err := tx.PutDelivery(d, key(a), store.Delivery{At: now, GaveUp: why}); err != nil {
 				return err
 			}
+			names = append(names, a.Address)
 		}
 		return nil
 	})
-	return joined, err
+	if err == nil && len(names) > 0 {
+		note := fmt.Sprintf("%s to %s: %s", d, strings.Join(names, ", "), why)
+		sum.Dropped = append(sum.Dropped, note)
+		j.log().Error("gave up: " + note)
+	}
+	return err
 }
 
 // compose builds one message holding days (oldest first in g).
@@ -163,10 +168,12 @@ func (j *Job) compose(to *mail.Address, g []store.Day, photos map[schedule.Day][
 		m.Days = append(m.Days, cmail.Day{
 			Date: d.Day.Midnight(loc), Quote: d.Text, Author: d.Author,
 			Photo: photos[d.Day], PhotoWidth: d.PhotoWidth, PhotoHeight: d.PhotoHeight,
+			Caption: d.Caption,
 		})
 		days = append(days, d.Day)
 	}
 	m.SentAt = g[len(g)-1].Day.At(j.Schedule.At, loc)
+	m.Date = j.now().In(loc) // composed just before sending: the time of submission
 	if len(g) > 1 {
 		for _, d := range skipped {
 			m.Skipped = append(m.Skipped, d.Midnight(loc))
@@ -180,8 +187,11 @@ func (j *Job) compose(to *mail.Address, g []store.Day, photos map[schedule.Day][
 }
 
 // record writes one message's outcome. One commit per message keeps the
-// window for a duplicate after a power cut at a single message.
-func (j *Job) record(o outgoing, r cmail.Result, sum *Summary) error {
+// window for a duplicate after a power cut at a single message. retry
+// marks a digest that will be sent again in pieces this run: it is not
+// reported as a failure, but the recipient's mail goes in pieces from now
+// until their backlog is through.
+func (j *Job) record(o outgoing, r cmail.Result, retry bool, sum *Summary) error {
 	now := j.now()
 	addr := key(o.to)
 	if r.Delivered {
@@ -196,7 +206,9 @@ func (j *Job) record(o outgoing, r cmail.Result, sum *Summary) error {
 			return tx.DeleteFailure(addr)
 		})
 	}
-	sum.Failures = append(sum.Failures, Failure{To: o.to.String(), Days: o.days, Err: r.Err, Temporary: r.Temporary})
+	if !retry {
+		sum.Failures = append(sum.Failures, Failure{To: o.to.String(), Days: o.days, Err: r.Err, Temporary: r.Temporary})
+	}
 	return j.Store.Update(func(tx *store.Tx) error {
 		f, ok, err := tx.Failure(addr)
 		if err != nil {
@@ -209,31 +221,49 @@ func (j *Job) record(o outgoing, r cmail.Result, sum *Summary) error {
 		f.Attempts++
 		f.Error = fmt.Sprint(r.Err)
 		f.Permanent = cmail.RecipientRefused(r.Err)
+		if retry {
+			if err := tx.PutSplit(addr, true); err != nil {
+				return err
+			}
+		}
 		return tx.PutFailure(addr, f)
 	})
 }
 
-// tidy drops the kept JPEG of days every recipient has, and gives up on
-// days that fell out of the window, naming who never got them.
+// tidy drops the kept JPEG of days nobody is owed any more, and gives up on
+// days that fell out of the window, naming who never got them. A day
+// someone is still owed inside the window keeps its photo.
 func (j *Job) tidy(window schedule.Day, open []store.Day, sum *Summary) error {
 	return j.Store.Update(func(tx *store.Tx) error {
 		var kept []schedule.Day
 		if err := tx.EachDayPhoto(func(d schedule.Day) error { kept = append(kept, d); return nil }); err != nil {
 			return err
 		}
+		stillOwed := map[string]bool{}
 		for _, d := range kept {
-			var missing []string
-			for _, to := range j.To {
-				if _, ok, err := tx.Delivery(d, key(to)); err != nil {
+			rec, ok, err := tx.Day(d)
+			if err != nil {
+				return err
+			}
+			var owed []*mail.Address
+			if ok {
+				if owed, err = Owed(tx, j.To, rec); err != nil {
 					return err
-				} else if !ok {
-					missing = append(missing, to.Address)
+				}
+			}
+			if !d.Before(window) {
+				for _, a := range owed {
+					stillOwed[key(a)] = true
 				}
 			}
 			switch {
-			case len(missing) == 0:
+			case len(owed) == 0:
 			case d.Before(window):
-				sum.GaveUp = append(sum.GaveUp, fmt.Sprintf("%s to %s", d, strings.Join(missing, ", ")))
+				var names []string
+				for _, a := range owed {
+					names = append(names, a.Address)
+				}
+				sum.GaveUp = append(sum.GaveUp, fmt.Sprintf("%s to %s", d, strings.Join(names, ", ")))
 			default:
 				continue
 			}
@@ -241,6 +271,140 @@ func (j *Job) tidy(window schedule.Day, open []store.Day, sum *Summary) error {
 				return err
 			}
 		}
+		for _, a := range j.To {
+			if tx.Split(key(a)) && !stillOwed[key(a)] {
+				if err := tx.PutSplit(key(a), false); err != nil {
+					return err
+				}
+			}
+		}
 		return nil
 	})
+}
+
+// send delivers what work says is owed. A digest the server refuses as too
+// large, or that cannot be sent in time, is not allowed to hold today's
+// cat hostage: that recipient gets today's cat on its own at once, then the
+// backlog in pieces that fit the server's SIZE (one day each when the limit
+// is unknown), and a day too large even alone is given up with a note.
+func (j *Job) send(ctx context.Context, work []owedWork, photos map[schedule.Day][]byte, split map[string]bool, sum *Summary) error {
+	var out []outgoing
+	for _, w := range work {
+		out = append(out, j.pieces(w, photos, split[key(w.to)], 0, sum)...)
+	}
+	// Single days first: a slow digest must not eat the time of someone
+	// else's morning.
+	slices.SortStableFunc(out, func(a, b outgoing) int { return len(a.days) - len(b.days) })
+	sum.Pending += len(out)
+	again, err := j.sendBatch(ctx, out, sum)
+	if err != nil || len(again) == 0 || sum.ConnErr != nil || ctx.Err() != nil {
+		return err
+	}
+	var second []outgoing
+	for _, a := range again {
+		for _, w := range work {
+			if key(w.to) == key(a.o.to) {
+				second = append(second, j.pieces(w, photos, true, a.limit, sum)...)
+			}
+		}
+	}
+	slices.SortStableFunc(second, func(a, b outgoing) int { return len(a.days) - len(b.days) })
+	sum.Pending += len(second) - len(again)
+	_, err = j.sendBatch(ctx, second, sum)
+	return err
+}
+
+// resend is a multi-day message to send again in pieces.
+type resend struct {
+	o     outgoing
+	limit int64 // the server's SIZE, 0 if unknown
+}
+
+// sendBatch sends out and records each outcome as it lands. It returns the
+// multi-day messages that failed for their size or their slowness: those
+// are not failures yet, but a reason to send in pieces.
+func (j *Job) sendBatch(ctx context.Context, out []outgoing, sum *Summary) ([]resend, error) {
+	if len(out) == 0 {
+		return nil, nil
+	}
+	msgs := make([]*gomail.Msg, len(out))
+	for i, o := range out {
+		msgs[i] = o.msg
+	}
+	var again []resend
+	var recordErr error
+	sendErr := j.Sender.SendEach(ctx, msgs, func(i int, r cmail.Result) {
+		crash.Point("delivered") // accepted by the server, not yet recorded
+		o := out[i]
+		limit, tooLarge := cmail.TooLarge(r.Err)
+		piece := !r.Delivered && len(o.days) > 1 && (tooLarge || cmail.TimedOut(r.Err))
+		var err error
+		switch {
+		case !r.Delivered && len(o.days) == 1 && tooLarge:
+			why := fmt.Sprintf("its message is too large for the server even on its own (%s)", r.Err)
+			err = j.giveUpDay(o.days[0], []*mail.Address{o.to}, why, sum)
+		default:
+			err = j.record(o, r, piece, sum)
+		}
+		if piece {
+			again = append(again, resend{o: o, limit: limit})
+		}
+		if err != nil && recordErr == nil {
+			recordErr = err
+		}
+		crash.Point("recorded")
+	})
+	if recordErr != nil {
+		return nil, recordErr
+	}
+	sum.ConnErr = sendErr
+	return again, nil
+}
+
+// pieces composes what w owes: one digest (or one message per day with
+// --catch-up each); split sends today's (the newest) day alone and the
+// older days in messages that fit limit, one day each without a limit.
+// A message that cannot be composed is that recipient's failure only.
+func (j *Job) pieces(w owedWork, photos map[schedule.Day][]byte, split bool, limit int64, sum *Summary) []outgoing {
+	var groups [][]store.Day
+	switch {
+	case j.Schedule.CatchUp == schedule.Each || (split && limit <= 0):
+		for i := len(w.days) - 1; i >= 0; i-- {
+			groups = append(groups, []store.Day{w.days[i]})
+		}
+	case split:
+		newest := len(w.days) - 1
+		groups = append(groups, []store.Day{w.days[newest]})
+		var cur []store.Day // oldest first, as compose wants
+		for i := newest - 1; i >= 0; i-- {
+			try := append([]store.Day{w.days[i]}, cur...)
+			if len(cur) > 0 {
+				if o, err := j.compose(w.to, try, photos, sum.Plan.Skipped); err == nil && cmail.Size(o.msg) > limit {
+					groups = append(groups, cur)
+					try = []store.Day{w.days[i]}
+				}
+			}
+			cur = try
+		}
+		if len(cur) > 0 {
+			groups = append(groups, cur)
+		}
+	default:
+		groups = [][]store.Day{w.days}
+	}
+	var out []outgoing
+	for _, g := range groups {
+		o, err := j.compose(w.to, g, photos, sum.Plan.Skipped)
+		if err != nil {
+			var days []schedule.Day
+			for _, d := range g {
+				days = append(days, d.Day)
+			}
+			sum.Failures = append(sum.Failures, Failure{To: w.to.String(), Days: days, Err: err})
+			sum.Pending++
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
 }

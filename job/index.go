@@ -2,21 +2,28 @@ package job
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image/jpeg"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"cotd/images"
 	"cotd/internal/crash"
 	"cotd/quotes"
+	"cotd/schedule"
 	"cotd/store"
 )
 
@@ -25,8 +32,46 @@ const SamplePath = "(built-in sample cat)"
 
 // indexBatch bounds how much indexing work a power cut can undo: every
 // batch is one commit (and one fsync), so a 10,000-photo first index does
-// not pay 10,000 fsyncs on an SD card.
+// not pay 10,000 fsyncs on an SD card. A SIGKILL loses at most the batch
+// in flight; its files are simply read again by the next run.
 const indexBatch = 64
+
+// DueIndexBudget is the index's time budget in a run with a day due (a
+// shorter Budget wins): the first morning of a big folder mails its cat
+// after about a minute of indexing, well inside systemd's 15 minutes.
+const DueIndexBudget = time.Minute
+
+// DefaultIndexMemory is the peak memory the index keeps the whole process
+// under when IndexOptions.Memory is not set: a Pi Zero 2 W has 512 MB.
+const DefaultIndexMemory = 256 << 20
+
+// indexReserve is the part of the memory budget that is not for renders:
+// the runtime, the binary, bbolt's pages and the garbage collector's slack.
+const indexReserve = 72 << 20
+
+// IndexOptions are how one run indexes the photo folder.
+type IndexOptions struct {
+	// Budget is the most time a run spends reading and rendering new
+	// photos before it goes on to deliver from those already indexed; the
+	// next runs index the rest. 0 means no limit. The budget only counts
+	// once at least one usable photo is indexed, so even the first run of
+	// a huge folder has a cat to mail.
+	Budget time.Duration
+	// DueBudget, when set, replaces a longer Budget in a run that has a
+	// day due: the first morning's cat goes out within about a minute and
+	// the timer's later runs render the rest with the full Budget.
+	DueBudget time.Duration
+	// Workers is how many photos are rendered at once; 0 means GOMAXPROCS.
+	Workers int
+	// Memory is the peak memory, in bytes, the index aims to keep the
+	// whole process under (0: DefaultIndexMemory). Renders are admitted by
+	// an estimate of their cost (images.Cost), so several small JPEGs run
+	// side by side and one 16 MP PNG runs alone.
+	Memory int64
+	// FollowLinks follows symbolic links to files outside the photo folder.
+	// Off by default: a link to a private photo elsewhere is not mailed.
+	FollowLinks bool
+}
 
 // IndexStats describes one photo scan.
 type IndexStats struct {
@@ -40,7 +85,46 @@ type IndexStats struct {
 	// Read counts photo files whose contents were read: zero on a rescan
 	// of an unchanged folder, which only stats.
 	Read int
+	// Left counts new or changed files not indexed yet because the time
+	// budget ran out; the next runs index them.
+	Left int
+	// Rate is new files indexed per second this run (0 when none).
+	Rate float64
 }
+
+// IndexProgress is what the last run left of the index, kept for
+// `cotd status`.
+type IndexProgress struct {
+	At    time.Time `json:"at"`    // the run's schedule time
+	Files int       `json:"files"` // image files in the folder
+	Left  int       `json:"left"`  // files still to index
+	Rate  float64   `json:"rate"`  // files per second the last run indexed
+}
+
+// ETA is how much indexing time the files left should take at the last
+// run's rate (0 when unknown).
+func (p IndexProgress) ETA() time.Duration {
+	if p.Left == 0 || p.Rate <= 0 {
+		return 0
+	}
+	return time.Duration(float64(p.Left) / p.Rate * float64(time.Second))
+}
+
+const metaIndex = "index"
+
+// ReadIndexProgress returns what the last run recorded of the index; ok is
+// false before the first run.
+func ReadIndexProgress(tx *store.Tx) (p IndexProgress, ok bool) {
+	raw := tx.Meta(metaIndex)
+	if raw == nil || json.Unmarshal(raw, &p) != nil {
+		return IndexProgress{}, false
+	}
+	return p, true
+}
+
+// ErrIndexStopped means a signal (systemd's SIGTERM) stopped the index;
+// what was indexed is committed and the next run goes on from there.
+var ErrIndexStopped = errors.New("indexing stopped")
 
 type entry struct {
 	rel  string
@@ -50,10 +134,19 @@ type entry struct {
 	err  string // a reason the file cannot be used, known without reading it
 }
 
-// Index scans the photo folder incrementally: a file whose size and
-// modification time are unchanged is not read again; a new or changed file
-// is hashed and, if its contents are new, rendered into the cache once.
+// Index scans the whole photo folder with no time budget; see IndexWithin.
 func (j *Job) Index() (IndexStats, error) {
+	return j.IndexWithin(context.Background(), 0)
+}
+
+// IndexWithin scans the photo folder incrementally: a file whose size and
+// modification time are unchanged is not read again; a new or changed file
+// is hashed and, if its contents are new, rendered into the cache once, on
+// Workers goroutines under the memory budget, newest files first. It stops
+// taking new files when budget is spent (once a photo is usable) or ctx is
+// done, commits what the renders in flight finish, and leaves the rest to
+// the next run. A stop by ctx returns an error wrapping ErrIndexStopped.
+func (j *Job) IndexWithin(ctx context.Context, budget time.Duration) (IndexStats, error) {
 	watch := j.Stopwatch
 	if watch == nil {
 		watch = j.Now
@@ -69,6 +162,7 @@ func (j *Job) Index() (IndexStats, error) {
 
 	// Which entries need reading: compare with what the last scan saw.
 	var todo []entry
+	usable := 0
 	seen := map[string]bool{}
 	err = j.Store.View(func(tx *store.Tx) error {
 		for _, e := range entries {
@@ -78,6 +172,9 @@ func (j *Job) Index() (IndexStats, error) {
 				return err
 			}
 			if ok && f.Size == e.size && f.ModTime == e.mod && (f.Hash == "" || j.renditionExists(f.Hash)) {
+				if f.Hash != "" {
+					usable++
+				}
 				continue
 			}
 			todo = append(todo, e)
@@ -87,13 +184,11 @@ func (j *Job) Index() (IndexStats, error) {
 	if err != nil {
 		return st, err
 	}
+	// Newest first: when the budget cuts a first index short, the cats
+	// mailed first are the owner's recent photos.
+	sort.SliceStable(todo, func(a, b int) bool { return todo[a].mod > todo[b].mod })
 
-	type pending struct {
-		e   entry
-		f   store.File
-		img *rendered
-	}
-	var batch []pending
+	var batch []indexed
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -115,7 +210,7 @@ func (j *Job) Index() (IndexStats, error) {
 				}
 				ph.Path = p.e.rel
 				if p.img != nil {
-					ph.Width, ph.Height, ph.Render = p.img.w, p.img.h, p.img.key
+					ph.Width, ph.Height, ph.Render, ph.Digest = p.img.w, p.img.h, p.img.key, p.img.digest
 				}
 				if err := tx.PutPhoto(ph); err != nil {
 					return err
@@ -130,38 +225,54 @@ func (j *Job) Index() (IndexStats, error) {
 	if j.Progress != nil && len(todo) > 0 {
 		j.Progress(0, len(todo))
 	}
-	for i, e := range todo {
-		f := store.File{Size: e.size, ModTime: e.mod}
-		var img *rendered
-		if e.err != "" {
-			f.Err = e.err
-		} else {
-			hash, data, err := j.hashFile(e)
-			st.Read++
-			switch {
-			case err != nil:
-				f.Err = err.Error()
-			default:
-				f.Hash = hash
-				img, err = j.ensureRendition(hash, data, e.abs)
-				if errors.Is(err, errCache) {
-					// The disk's problem, not the photo's: stop, keep
-					// what is done, and read this file again next run.
-					if ferr := flush(); ferr != nil {
-						return st, ferr
-					}
-					return st, err
-				}
-				if err != nil {
-					f.Hash, f.Err = "", err.Error()
-				}
+
+	workers := j.Indexing.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	mem := newMemBudget(j.Indexing.Memory)
+	defer mem.limitHeap()()
+	results := make(chan indexed, workers)
+	next, inflight, done := 0, 0, 0
+	var fatal error
+	var stopped bool
+	for {
+		for inflight < workers && next < len(todo) && fatal == nil {
+			if ctx.Err() != nil {
+				stopped = true
+				break
 			}
+			if budget > 0 && usable > 0 && watch().Sub(start) >= budget {
+				break
+			}
+			e := todo[next]
+			next++
+			inflight++
+			go func() { results <- j.indexOne(e, mem) }()
 		}
-		if f.Err != "" {
-			st.Reports = append(st.Reports, fmt.Sprintf("skipped %s: %s", j.display(e.rel), f.Err))
+		if inflight == 0 {
+			break
+		}
+		p := <-results
+		inflight--
+		if p.fatal != nil {
+			// The disk's problem, not the photo's: keep what is done, and
+			// read this file again next run.
+			fatal = p.fatal
+			continue
+		}
+		if p.read {
+			st.Read++
+		}
+		if p.f.Hash != "" {
+			usable++
+		}
+		if p.f.Err != "" {
+			st.Reports = append(st.Reports, fmt.Sprintf("skipped %s: %s", j.display(p.e.rel), p.f.Err))
 		}
 		st.New++
-		batch = append(batch, pending{e, f, img})
+		done++
+		batch = append(batch, p)
 		crash.Point("index-file")
 		if len(batch) >= indexBatch {
 			if err := flush(); err != nil {
@@ -169,11 +280,19 @@ func (j *Job) Index() (IndexStats, error) {
 			}
 		}
 		if j.Progress != nil {
-			j.Progress(i+1, len(todo))
+			j.Progress(done, len(todo))
 		}
 	}
 	if err := flush(); err != nil {
 		return st, err
+	}
+	sort.Strings(st.Reports) // workers finish in any order; the log reads in path order
+	if fatal != nil {
+		return st, fatal
+	}
+	st.Left = len(todo) - done
+	if el := watch().Sub(start); done > 0 && el > 0 {
+		st.Rate = float64(done) / el.Seconds()
 	}
 
 	// Forget files that are gone, and photos no file shows any more.
@@ -218,13 +337,183 @@ func (j *Job) Index() (IndexStats, error) {
 			j.removeRendition(p.Hash)
 			st.Removed++
 		}
-		return nil
+		prog, _ := json.Marshal(IndexProgress{At: now, Files: st.Files, Left: st.Left, Rate: st.Rate})
+		return tx.PutMeta(metaIndex, prog)
 	})
 	if err == nil {
 		j.pruneRenditions()
 	}
 	st.Elapsed = watch().Sub(start)
-	return st, err
+	if err != nil {
+		return st, err
+	}
+	if st.Left > 0 {
+		eta := "time unknown"
+		if st.Rate > 0 {
+			eta = fmt.Sprintf("about %s more at %.1f a second", roundETA(IndexProgress{Left: st.Left, Rate: st.Rate}.ETA()), st.Rate)
+		}
+		photos := fmt.Sprintf("%d photos", st.Photos)
+		if st.Photos == 1 {
+			photos = "1 photo"
+		}
+		msg := fmt.Sprintf("indexed %d of %d new photo files within the %s index budget; %d left (%s), the next runs go on; mailing from the %s indexed so far",
+			done, len(todo), budget, st.Left, eta, photos)
+		if stopped {
+			msg = fmt.Sprintf("stopped indexing on a signal after %d of %d new photo files; %d left for the next run", done, len(todo), st.Left)
+			j.log().Warn(msg)
+			return st, fmt.Errorf("%w after %d of %d new photo files (kept); the next run goes on: %w", ErrIndexStopped, done, len(todo), context.Cause(ctx))
+		}
+		j.log().Info(msg)
+	}
+	return st, nil
+}
+
+// roundETA shows an estimate to the precision it has.
+func roundETA(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return d.Round(time.Second).String()
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Round(time.Minute)/time.Minute))
+	}
+	return fmt.Sprintf("%.1f h", d.Hours())
+}
+
+// indexed is one file's outcome, from a worker to the committing loop.
+type indexed struct {
+	e     entry
+	f     store.File
+	img   *rendered
+	read  bool
+	fatal error // the cache cannot be written: stop the index
+}
+
+// indexOne reads, hashes and renders one file. It runs on a worker
+// goroutine and touches no database: the caller commits its outcome.
+func (j *Job) indexOne(e entry, mem *memBudget) indexed {
+	p := indexed{e: e, f: store.File{Size: e.size, ModTime: e.mod}}
+	if e.err != "" {
+		p.f.Err = e.err
+		return p
+	}
+	release, data, err := j.readPhoto(e, mem)
+	defer release()
+	p.read = true
+	if err != nil {
+		p.f.Err = err.Error()
+		return p
+	}
+	if len(data) == 0 {
+		p.f.Err = "empty file (0 bytes)"
+		return p
+	}
+	h := sha256.Sum256(data)
+	p.f.Hash = hex.EncodeToString(h[:16])
+	img, err := j.ensureRendition(p.f.Hash, data, e.abs)
+	switch {
+	case errors.Is(err, errCache):
+		p.fatal = err
+	case err != nil:
+		p.f.Hash, p.f.Err = "", err.Error()
+	default:
+		p.img = img
+	}
+	return p
+}
+
+// readPhoto reads a photo file whole, after taking its share of the
+// memory budget (estimated from its header), and returns the function
+// that gives the share back. The size is checked again on the open file,
+// so a file that grew after the scan is not read past the limit either.
+func (j *Job) readPhoto(e entry, mem *memBudget) (release func(), data []byte, err error) {
+	release = func() {}
+	if j.Photos == "" {
+		return release, j.Sample, nil
+	}
+	if testHookBeforeRead != nil {
+		testHookBeforeRead(e.abs)
+	}
+	f, err := os.Open(e.abs)
+	if err != nil {
+		return release, nil, errors.New("cannot read: " + reason(err))
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return release, nil, errors.New("cannot read: " + reason(err))
+	}
+	if fi.Size() > images.MaxFileBytes {
+		return release, nil, tooBig(fi.Size())
+	}
+	head := make([]byte, min(fi.Size(), images.HeaderBytes))
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return release, nil, errors.New("cannot read: " + reason(err))
+	}
+	head = head[:n]
+	release = mem.acquire(images.Cost(head, fi.Size(), j.Render))
+	rest, err := io.ReadAll(io.LimitReader(f, images.MaxFileBytes+1-int64(n)))
+	if err != nil {
+		return release, nil, errors.New("cannot read: " + reason(err))
+	}
+	if int64(n+len(rest)) > images.MaxFileBytes {
+		return release, nil, tooBig(int64(n + len(rest)))
+	}
+	return release, append(head, rest...), nil
+}
+
+func tooBig(size int64) error {
+	return fmt.Errorf("file is %d MiB, larger than the %d MiB limit for a photo; not read", size>>20, images.MaxFileBytes>>20)
+}
+
+// memBudget admits renders by their estimated cost so their sum stays
+// within the budget; one costlier than the whole budget runs alone.
+type memBudget struct {
+	mu    sync.Mutex
+	cond  *sync.Cond
+	total int64 // bytes for renders
+	used  int64
+	limit int64 // the whole process's target, for the garbage collector
+}
+
+func newMemBudget(limit int64) *memBudget {
+	if limit <= 0 {
+		limit = DefaultIndexMemory
+	}
+	m := &memBudget{total: max(limit-indexReserve, limit/2), limit: limit}
+	m.cond = sync.NewCond(&m.mu)
+	return m
+}
+
+func (m *memBudget) acquire(cost int64) (release func()) {
+	if m == nil {
+		return func() {} // a single render outside the index
+	}
+	cost = min(max(cost, 1), m.total)
+	m.mu.Lock()
+	for m.used+cost > m.total {
+		m.cond.Wait()
+	}
+	m.used += cost
+	m.mu.Unlock()
+	return func() {
+		m.mu.Lock()
+		m.used -= cost
+		m.mu.Unlock()
+		m.cond.Broadcast()
+	}
+}
+
+// limitHeap tells the garbage collector about the budget for the length of
+// the index (unless GOMEMLIMIT says otherwise): without it the heap may
+// grow to twice what the renders hold before a collection. It returns the
+// function that restores the previous limit.
+func (m *memBudget) limitHeap() func() {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	old := debug.SetMemoryLimit(m.limit - m.limit/8) // RSS has non-heap parts too
+	return func() { debug.SetMemoryLimit(old) }
 }
 
 // walk lists the image files in the photo folder (or the built-in sample).
@@ -241,6 +530,7 @@ func (j *Job) walk() ([]entry, error) {
 		return nil, fmt.Errorf("photo folder %s is not a folder", root)
 	}
 	var out []entry
+	j.realRoot = ""
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		rel, _ := filepath.Rel(root, path)
 		if err != nil {
@@ -267,16 +557,11 @@ func (j *Job) walk() ([]entry, error) {
 		if !ok && why == "" {
 			return nil // not an image file name: notes, sidecars
 		}
-		e := entry{rel: rel, abs: path}
-		info, err := os.Stat(path) // follows a symbolic link to the file it names
-		switch {
-		case err != nil:
-			e.err = "cannot read: " + reason(err)
-		case !info.Mode().IsRegular():
-			e.err = "not a regular file"
-		default:
-			e.size, e.mod = info.Size(), info.ModTime().UnixNano()
+		e, err := j.entryFor(path)
+		if err != nil {
+			return err
 		}
+		e.rel = rel
 		if !ok && e.err == "" {
 			e.err = why
 		}
@@ -288,6 +573,48 @@ func (j *Job) walk() ([]entry, error) {
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].rel < out[b].rel })
 	return out, nil
+}
+
+// entryFor describes the file at path (inside the photo folder) as a scan
+// sees it: its size and time, or why it cannot be used without reading it.
+// A symbolic link is followed only to a regular file inside the folder,
+// unless Indexing.FollowLinks; a file larger than images.MaxFileBytes is
+// refused by its size, so it is never read.
+func (j *Job) entryFor(path string) (entry, error) {
+	e := entry{abs: path}
+	if j.realRoot == "" {
+		r, err := filepath.EvalSymlinks(j.Photos)
+		if err != nil {
+			return e, fmt.Errorf("photo folder %s: %w", j.Photos, err)
+		}
+		j.realRoot = r
+	}
+	if li, err := os.Lstat(path); err == nil && li.Mode()&fs.ModeSymlink != 0 && !j.Indexing.FollowLinks {
+		target, err := filepath.EvalSymlinks(path)
+		if err == nil && !inside(j.realRoot, target) {
+			e.err = fmt.Sprintf("a symbolic link to %s, outside the photo folder; not followed (--follow-links all mails such files)", target)
+			return e, nil
+		}
+	}
+	info, err := os.Stat(path) // follows a symbolic link to the file it names
+	switch {
+	case err != nil:
+		e.err = "cannot read: " + reason(err)
+	case !info.Mode().IsRegular():
+		e.err = "not a regular file"
+	case info.Size() > images.MaxFileBytes:
+		e.err = tooBig(info.Size()).Error()
+		e.size, e.mod = info.Size(), info.ModTime().UnixNano()
+	default:
+		e.size, e.mod = info.Size(), info.ModTime().UnixNano()
+	}
+	return e, nil
+}
+
+// inside reports whether path is root or below it (both resolved).
+func inside(root, path string) bool {
+	rel, err := filepath.Rel(root, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
 // reason shortens an fs error to what a person needs.
@@ -319,31 +646,16 @@ func (j *Job) display(rel string) string {
 // read (a file that vanishes mid-run).
 var testHookBeforeRead func(path string)
 
-func (j *Job) hashFile(e entry) (string, []byte, error) {
-	var data []byte
-	var err error
-	if j.Photos == "" {
-		data = j.Sample
-	} else {
-		if testHookBeforeRead != nil {
-			testHookBeforeRead(e.abs)
-		}
-		data, err = os.ReadFile(e.abs)
-		if err != nil {
-			return "", nil, errors.New("cannot read: " + reason(err))
-		}
-	}
-	if len(data) == 0 {
-		return "", nil, errors.New("empty file (0 bytes)")
-	}
-	h := sha256.Sum256(data)
-	return hex.EncodeToString(h[:16]), data, nil
-}
-
 // rendered describes a rendition in the cache.
 type rendered struct {
-	key  string
-	w, h int
+	key    string
+	w, h   int
+	digest string // SHA-256 of the JPEG, hex
+}
+
+func digestOf(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
 }
 
 func (j *Job) renditionPath(hash string) string {
@@ -395,7 +707,7 @@ func (j *Job) ensureRendition(hash string, data []byte, path string) (*rendered,
 	out := j.renditionPath(hash)
 	if b, err := os.ReadFile(out); err == nil && wholeJPEG(b) {
 		if cfg, err := jpeg.DecodeConfig(bytes.NewReader(b)); err == nil {
-			return &rendered{j.Render.Key(), cfg.Width, cfg.Height}, nil
+			return &rendered{j.Render.Key(), cfg.Width, cfg.Height, digestOf(b)}, nil
 		}
 	}
 	res, err := images.Render(bytes.NewReader(data), j.Render)
@@ -403,35 +715,84 @@ func (j *Job) ensureRendition(hash string, data []byte, path string) (*rendered,
 		return nil, err
 	}
 	// Not synced: the cache can always be rebuilt, and loadRendition
-	// checks a rendition is whole before mailing it, so a power cut costs
-	// a re-render, never a broken cat (and an SD card is spared an fsync
-	// per photo during a first index of thousands).
+	// checks a rendition against its digest before mailing it, so a power
+	// cut costs a re-render, never a broken cat (and an SD card is spared
+	// an fsync per photo during a first index of thousands).
 	if err := writeFile(out, res.JPEG, false); err != nil {
 		return nil, fmt.Errorf("%w %s: %w", errCache, out, err)
 	}
-	return &rendered{j.Render.Key(), res.Width, res.Height}, nil
+	return &rendered{j.Render.Key(), res.Width, res.Height, digestOf(res.JPEG)}, nil
 }
 
-// loadRendition returns the mailed JPEG of a photo, rendering it again if
-// the cache lost it.
+// loadRendition returns the mailed JPEG of a photo: the cached rendition
+// when it matches the digest recorded when it was made, else (lost,
+// damaged by the SD card, made by an older cotd that kept no digest and
+// no longer whole) a fresh render of the photo, saying why.
 func (j *Job) loadRendition(p store.Photo) ([]byte, error) {
 	b, err := os.ReadFile(j.renditionPath(p.Hash))
-	if err == nil && wholeJPEG(b) {
+	switch {
+	case err == nil && p.Digest != "" && digestOf(b) == p.Digest:
 		return b, nil
+	case err == nil && p.Digest == "" && wholeJPEG(b):
+		return b, nil // cached before digests were recorded
+	case err == nil:
+		j.log().Warn(fmt.Sprintf("the cached rendition of %s is damaged (it does not match the digest recorded when it was made); rendering the photo again", j.display(p.Path)))
 	}
 	var data []byte
 	if p.Path == SamplePath {
 		data = j.Sample
 	} else {
-		data, err = os.ReadFile(filepath.Join(j.Photos, p.Path))
+		abs := filepath.Join(j.Photos, p.Path)
+		e, err := j.entryFor(abs)
+		if err == nil && e.err != "" {
+			err = errors.New(e.err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("photo %s: %w", j.display(p.Path), err)
+		}
+		_, data, err = j.readPhoto(e, nil)
 		if err != nil {
 			return nil, fmt.Errorf("photo %s: %w", j.display(p.Path), err)
 		}
 	}
+	h := sha256.Sum256(data)
+	if hex.EncodeToString(h[:16]) != p.Hash {
+		return nil, fmt.Errorf("photo %s changed since it was indexed; the next run indexes it again", j.display(p.Path))
+	}
+	os.Remove(j.renditionPath(p.Hash)) // a damaged one must not be taken as cached
 	if _, err := j.ensureRendition(p.Hash, data, p.Path); err != nil {
 		return nil, err
 	}
 	return os.ReadFile(j.renditionPath(p.Hash))
+}
+
+// pickPhoto chooses day d's cat from photos: the next in the rotation
+// whose rendition can be loaded. A photo that cannot (gone from the
+// folder, damaged beyond a re-render) is passed over with a line in the
+// log saying why, and the next one is tried. It records the mailed JPEG's
+// digest on the chosen photo.
+func (j *Job) pickPhoto(photos []store.Photo, d schedule.Day) (int, []byte, error) {
+	tried := map[int]bool{}
+	var lastErr error
+	for len(tried) < len(photos) {
+		var cs []schedule.Candidate
+		var idx []int
+		for i, c := range photoCandidates(photos) {
+			if !tried[i] {
+				cs, idx = append(cs, c), append(idx, i)
+			}
+		}
+		i := idx[schedule.Pick(cs)]
+		b, err := j.loadRendition(photos[i])
+		if err == nil {
+			photos[i].Digest = digestOf(b)
+			return i, b, nil
+		}
+		tried[i] = true
+		lastErr = err
+		j.log().Warn(fmt.Sprintf("cannot mail %s for %s: %v; picking another cat", j.display(photos[i].Path), d, err))
+	}
+	return 0, nil, fmt.Errorf("%w for %s: %w", ErrNoPhotos, d, lastErr)
 }
 
 // wholeJPEG reports whether b looks like a complete JPEG: a readable header
@@ -488,17 +849,26 @@ func writeFile(path string, data []byte, durable bool) error {
 // indexQuotes reads the quotes and records new ones; it returns the usable
 // quotes and one line per problem.
 func (j *Job) indexQuotes() ([]quotes.Quote, []string, error) {
-	name, data := "built-in quotes", j.DefaultQuotes
+	name := "built-in quotes"
+	var src io.Reader = bytes.NewReader(j.DefaultQuotes)
 	var problems []string
 	if j.Quotes != "" {
-		b, err := os.ReadFile(j.Quotes)
+		// Streamed, never read whole: quotes.Parse bounds what a huge
+		// file costs.
+		f, err := os.Open(j.Quotes)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("quotes %s: %s; using the built-in quotes until it is fixed", j.Quotes, reason(err)))
 		} else {
-			name, data = j.Quotes, b
+			defer f.Close()
+			name, src = j.Quotes, f
 		}
 	}
-	qs, ps, err := quotes.Parse(bytes.NewReader(data))
+	qs, ps, err := quotes.Parse(src)
+	if err != nil && name != "built-in quotes" {
+		problems = append(problems, fmt.Sprintf("quotes %s: %s; using the built-in quotes until it is fixed", j.Quotes, reason(err)))
+		name = "built-in quotes"
+		qs, ps, err = quotes.Parse(bytes.NewReader(j.DefaultQuotes))
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s: %w", name, err)
 	}

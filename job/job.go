@@ -47,6 +47,7 @@ type Config struct {
 	// CacheDir holds the rendered photos.
 	CacheDir string
 	Render   images.Options
+	Indexing IndexOptions
 }
 
 // Job runs cotd once. Now is the only clock it reads.
@@ -57,8 +58,11 @@ type Job struct {
 	Now      func() time.Time
 	Log      *slog.Logger
 	Progress func(done, total int) // optional, during indexing
-	// Stopwatch measures durations (index rate); Now may be a fixed time.
+	// Stopwatch measures durations (index rate and budget); Now may be a
+	// fixed time.
 	Stopwatch func() time.Time
+
+	realRoot string // the photo folder with its links resolved, during a scan
 }
 
 // ErrUndelivered means something due was not delivered; it will be retried.
@@ -94,9 +98,12 @@ type Summary struct {
 	Messages []string // Message-IDs delivered
 	Failures []Failure
 	// ConnErr is set when no message could be attempted (connect, TLS, login).
-	ConnErr                  error
-	GaveUp                   []string // "2026-03-02 to x@example.test" left undelivered for good
-	Pending                  int      // messages that were due this run
+	ConnErr error
+	GaveUp  []string // "2026-03-02 to x@example.test" left undelivered for good
+	// Dropped are days given up inside the window, each with its reason
+	// ("2026-03-02 to x@example.test: …"); already logged by the job.
+	Dropped                  []string
+	Pending                  int // messages that were due this run
 	PhotosLeft, QuotesLeft   int
 	PhotosTotal, QuotesTotal int
 }
@@ -115,7 +122,11 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 	}
 	sum.Plan = plan
 
-	idx, err := j.Index()
+	budget := j.Indexing.Budget
+	if d := j.Indexing.DueBudget; len(plan.Open) > 0 && d > 0 && (budget == 0 || d < budget) {
+		budget = d
+	}
+	idx, err := j.IndexWithin(ctx, budget)
 	sum.Index = idx
 	if err != nil {
 		return sum, err
@@ -174,13 +185,12 @@ func (j *Job) openDays(plan schedule.Plan, current []quotes.Quote, sum *Summary)
 			}
 		}
 		for _, d := range plan.Open {
-			pi := schedule.Pick(photoCandidates(photos))
+			pi, jpeg, err := j.pickPhoto(photos, d)
+			if err != nil {
+				return err
+			}
 			qi := schedule.Pick(quoteCandidates(quotes))
 			p, q := &photos[pi], &quotes[qi]
-			jpeg, err := j.loadRendition(*p)
-			if err != nil {
-				return fmt.Errorf("photo for %s: %w", d, err)
-			}
 			p.Sent++
 			p.Last = d
 			q.Sent++
@@ -194,7 +204,7 @@ func (j *Job) openDays(plan schedule.Plan, current []quotes.Quote, sum *Summary)
 			if err := tx.PutDayPhoto(d, jpeg); err != nil {
 				return err
 			}
-			err = tx.PutDay(store.Day{Day: d, Status: store.StatusOpen, Photo: p.Hash, PhotoWidth: p.Width, PhotoHeight: p.Height,
+			err = tx.PutDay(store.Day{Day: d, Status: store.StatusOpen, Photo: p.Hash, PhotoWidth: p.Width, PhotoHeight: p.Height, Caption: p.Caption,
 				Quote: q.ID, Text: q.Text, Author: q.Author, Decided: now})
 			if err != nil {
 				return err

@@ -27,7 +27,7 @@ func (j *Job) Preview(d schedule.Day) ([]cmail.Message, error) {
 			return err
 		}
 		if ok && rec.Status == store.StatusOpen {
-			day = cmail.Day{Quote: rec.Text, Author: rec.Author, Photo: tx.DayPhoto(d), PhotoWidth: rec.PhotoWidth, PhotoHeight: rec.PhotoHeight}
+			day = cmail.Day{Quote: rec.Text, Author: rec.Author, Photo: tx.DayPhoto(d), PhotoWidth: rec.PhotoWidth, PhotoHeight: rec.PhotoHeight, Caption: rec.Caption}
 			if day.Photo == nil {
 				p, _, err := tx.Photo(rec.Photo)
 				if err != nil {
@@ -56,7 +56,7 @@ func (j *Job) Preview(d schedule.Day) ([]cmail.Message, error) {
 		if err != nil {
 			return err
 		}
-		day = cmail.Day{Quote: q.Text, Author: q.Author, Photo: jpeg, PhotoWidth: p.Width, PhotoHeight: p.Height}
+		day = cmail.Day{Quote: q.Text, Author: q.Author, Photo: jpeg, PhotoWidth: p.Width, PhotoHeight: p.Height, Caption: p.Caption}
 		return nil
 	})
 	if err != nil {

@@ -103,8 +103,18 @@ type browserResult struct {
 	DarkMatches    bool     `json:"darkMatches"`
 	PageBackground string   `json:"pageBackground"`
 	Quotes         []string `json:"quotes"`
-	Images         []struct {
+	Headings       []struct {
+		Level string `json:"level"`
+		Text  string `json:"text"`
+	} `json:"headings"`
+	Preheader struct {
+		Text    string `json:"text"`
+		Spacers int    `json:"spacers"`
+		Hidden  bool   `json:"hidden"`
+	} `json:"preheader"`
+	Images []struct {
 		Alt           string  `json:"alt"`
+		Background    string  `json:"background"`
 		Complete      bool    `json:"complete"`
 		NaturalWidth  int     `json:"naturalWidth"`
 		NaturalHeight int     `json:"naturalHeight"`
@@ -249,13 +259,23 @@ func TestBrowserRendering(t *testing.T) {
 				if img.Alt == "" {
 					t.Errorf("image %d has no alt text", i)
 				}
+				// With images blocked the box shows its background: dark
+				// in dark mode, not a pale slab in a dark inbox.
+				if l := rgbLuminance(t, img.Background); r.Scheme == "dark" && l > 0.1 {
+					t.Errorf("image %d placeholder %s is light (luminance %.2f) in dark mode", i, img.Background, l)
+				}
+			}
+			checkHeadings(t, r, m)
+			if !r.Preheader.Hidden || !strings.HasPrefix(r.Preheader.Text, "“"+typeset(m.Days[0].Quote, true)) || r.Preheader.Spacers < PreheaderSpacerCount {
+				t.Errorf("preheader hidden=%v, %d spacers after %q: want the hidden quote then %d spacers",
+					r.Preheader.Hidden, r.Preheader.Spacers, shorten(r.Preheader.Text, 60), PreheaderSpacerCount)
 			}
 			if len(r.Quotes) != len(m.Days) {
 				t.Fatalf("%d quotes on the page, want %d", len(r.Quotes), len(m.Days))
 			}
 			for i, d := range m.Days {
-				if !strings.Contains(r.Quotes[i], d.Quote) {
-					t.Errorf("quote %d reads %q, want it to contain %q", i, r.Quotes[i], d.Quote)
+				if want := typeset(d.Quote, true); !strings.Contains(r.Quotes[i], want) {
+					t.Errorf("quote %d reads %q, want it to contain %q", i, r.Quotes[i], want)
 				}
 			}
 			if len(r.Texts) < 4 {
@@ -291,6 +311,38 @@ func TestBrowserRendering(t *testing.T) {
 			if err := os.WriteFile(filepath.Join("..", "docs", to), b, 0o644); err != nil {
 				t.Fatalf("write screenshot (does docs/ exist?): %v", err)
 			}
+		}
+	}
+}
+
+// checkHeadings: one heading per day a screen reader can jump to: a
+// digest's days are h2 under the h1, a single day's date is the h1.
+func checkHeadings(t *testing.T, r browserResult, m Message) {
+	t.Helper()
+	var h1, h2 []string
+	for _, h := range r.Headings {
+		switch h.Level {
+		case "h1":
+			h1 = append(h1, h.Text)
+		case "h2":
+			h2 = append(h2, h.Text)
+		}
+	}
+	if len(h1) != 1 {
+		t.Errorf("h1 headings %q, want exactly one", h1)
+	}
+	if len(m.Days) == 1 {
+		if len(h1) == 1 && h1[0] != m.Days[0].Date.Format("Monday, 2 January 2006") {
+			t.Errorf("single day's h1 is %q, want its date", h1[0])
+		}
+		return
+	}
+	if len(h2) != len(m.Days) {
+		t.Fatalf("day headings (h2) %q, want one per day (%d)", h2, len(m.Days))
+	}
+	for i, d := range m.Days {
+		if !strings.Contains(h2[i], d.Date.Format("Monday 2 January")) {
+			t.Errorf("heading %d reads %q, want day %s", i, h2[i], d.Date.Format(time.DateOnly))
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
 	netmail "net/mail"
@@ -166,17 +167,44 @@ func cleanHeaderText(s string) string {
 
 // Subject is the subject line: the brand and the date, short so phones show
 // all of it, and distinct per day so days never thread into one conversation.
-// A digest names its date range and how many cats it carries.
+// A day whose photo has a caption names it first ("Cat of the Day: Mochi on
+// the radiator, Wed 12 Mar 2025"); a digest names its date range, how many
+// cats it carries and the newest one's caption.
 func Subject(m Message) string {
 	if len(m.Days) == 0 {
 		return brand
 	}
 	newest := m.Days[0].Date
+	caption := shorten(typeset(cleanText(m.Days[0].Caption), false), subjectCaptionMax)
 	if len(m.Days) == 1 {
+		if caption != "" {
+			return brand + ": " + caption + ", " + newest.Format("Mon 2 Jan 2006")
+		}
 		return brand + ": " + newest.Format("Mon 2 Jan 2006")
 	}
 	oldest := m.Days[len(m.Days)-1].Date
+	if caption != "" {
+		return fmt.Sprintf("%s: %s (%d cats, newest %s)", brand, dateRange(oldest, newest), len(m.Days), caption)
+	}
 	return fmt.Sprintf("%s: %s (%d cats)", brand, dateRange(oldest, newest), len(m.Days))
+}
+
+// subjectCaptionMax keeps a long caption from pushing the date out of a
+// phone's one-line subject.
+const subjectCaptionMax = 48
+
+// shorten cuts s to at most max characters at a word boundary, with an
+// ellipsis when anything was cut.
+func shorten(s string, max int) string {
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	r := []rune(s)[:max-1]
+	cut := string(r)
+	if i := strings.LastIndexByte(cut, ' '); i > max/2 {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, " ,;:.–—-") + "…"
 }
 
 // dateRange writes "9–12 Mar 2025", "28 Feb – 2 Mar 2025" or
@@ -197,6 +225,10 @@ func dateRange(from, to time.Time) string {
 // address, so a resend of the same day to the same person carries the same
 // ID and clients can recognise it. The recipient is hashed, not spelled out,
 // because Message-IDs travel in References headers of forwarded mail.
+//
+// It is kept short (the newest date, a 64-bit hash, the domain): go-mail
+// folds any header value longer than about 60 characters onto a line of
+// its own, and a folded Message-ID trips up threading in some clients.
 func MessageID(m Message) string {
 	rcpt := strings.ToLower(strings.TrimSpace(m.To))
 	if a, err := ParseAddress(m.To); err == nil {
@@ -207,7 +239,7 @@ func MessageID(m Message) string {
 	for _, d := range m.Days {
 		fmt.Fprintf(h, "%s\n", d.Date.Format(time.DateOnly))
 	}
-	sum := hex.EncodeToString(h.Sum(nil))[:24]
+	sum := hex.EncodeToString(h.Sum(nil))[:16]
 
 	var dates string
 	switch n := len(m.Days); n {
@@ -216,7 +248,9 @@ func MessageID(m Message) string {
 	case 1:
 		dates = m.Days[0].Date.Format("20060102")
 	default:
-		dates = m.Days[n-1].Date.Format("20060102") + "-" + m.Days[0].Date.Format("20060102")
+		// The oldest day, then the newest one's day of the month: the
+		// hash tells digests apart, the dates are for people reading logs.
+		dates = m.Days[n-1].Date.Format("20060102") + "-" + m.Days[0].Date.Format("02")
 	}
 	return "<cotd." + dates + "." + sum + "@" + senderDomain(m.From) + ">"
 }
@@ -298,29 +332,89 @@ func Compose(m Message) (*gomail.Msg, error) {
 		return nil, err
 	}
 
-	msg := gomail.NewMsg(
-		gomail.WithBoundary("cotd_alt_"+tag),
-		gomail.WithNoDefaultUserAgent(),
-	)
+	altBoundary := "cotd_alt_" + tag
+	body, err := buildAlternative(textBody, related, relBoundary, altBoundary)
+	if err != nil {
+		return nil, err
+	}
+
+	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
 	msg.FromMailAddress(from)
 	msg.ToMailAddress(to)
+	if !strings.EqualFold(owner.Address, from.Address) {
+		// From is a service address (the SMTP account's); a reply, a
+		// thank-you for the cat, should reach the person behind it.
+		msg.SetAddrHeaderFromMailAddress(gomail.HeaderReplyTo, owner)
+	}
 	msg.Subject(cleanHeaderText(Subject(m)))
-	msg.SetDateWithValue(sentAt(m))
+	msg.SetDateWithValue(dateHeader(m))
 	msg.SetMessageIDWithValue(strings.TrimSuffix(strings.TrimPrefix(id, "<"), ">"))
+	// RFC 2919: a tiny private list; filters and "mute" buttons key on it.
+	msg.SetGenHeader(gomail.Header("List-Id"), listID(owner, domain))
 	msg.SetListUnsubscribe(unsubscribeURL(owner.Address))
 	// RFC 3834: this is machine-sent mail; holiday auto-replies should not
 	// answer it, and Exchange honours its own header for the same thing.
 	msg.SetGenHeader(gomail.Header("Auto-Submitted"), "auto-generated")
 	msg.SetGenHeader(gomail.HeaderXAutoResponseSuppress, "All")
-	msg.SetUserAgent("cotd")
+	msg.SetGenHeader(gomail.HeaderUserAgent, "cotd") // one of User-Agent/X-Mailer is enough
 
-	msg.SetBodyString(gomail.TypeTextPlain, textBody)
-	relatedType := gomail.ContentType(`multipart/related; boundary="` + relBoundary + `"; type="text/html"`)
-	msg.AddAlternativeWriter(relatedType, func(w io.Writer) (int64, error) {
-		n, err := w.Write(related)
+	// go-mail gives every part it writes a charset and a transfer
+	// encoding, which a multipart/related holding JPEGs has no use for. So
+	// the whole multipart/alternative body is written here, each part with
+	// exactly the headers it needs, and handed to go-mail as the message's
+	// only part (go-mail still labels that top level 8bit; it is 7-bit).
+	msg.SetBodyWriter(gomail.ContentType(`multipart/alternative; boundary="`+altBoundary+`"`), func(w io.Writer) (int64, error) {
+		n, err := w.Write(body)
 		return int64(n), err
 	}, gomail.WithPartEncoding(gomail.NoEncoding))
 	return msg, nil
+}
+
+// listID is the List-Id value: "Ana Lima's cats <cat-of-the-day.example.test>".
+func listID(owner *netmail.Address, domain string) string {
+	label := brand
+	if name := personName(owner); name != "" {
+		label = brand + " from " + name
+	}
+	label = strings.NewReplacer(`"`, "", `\`, "", "(", "", ")", "", "<", "", ">", "").Replace(cleanHeaderText(label))
+	return mime.QEncoding.Encode("utf-8", label) + " <cat-of-the-day." + domain + ">"
+}
+
+// buildAlternative writes the multipart/alternative body: the plain text
+// first (quoted-printable UTF-8), then the multipart/related HTML and cats.
+func buildAlternative(text string, related []byte, relBoundary, boundary string) ([]byte, error) {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	if err := w.SetBoundary(boundary); err != nil {
+		return nil, fmt.Errorf("compose: boundary: %w", err)
+	}
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Type", "text/plain; charset=UTF-8")
+	h.Set("Content-Transfer-Encoding", "quoted-printable")
+	pw, err := w.CreatePart(h)
+	if err != nil {
+		return nil, fmt.Errorf("compose: text part: %w", err)
+	}
+	qp := quotedprintable.NewWriter(pw)
+	if _, err := io.WriteString(qp, text); err != nil {
+		return nil, fmt.Errorf("compose: text part: %w", err)
+	}
+	if err := qp.Close(); err != nil {
+		return nil, fmt.Errorf("compose: text part: %w", err)
+	}
+	h = textproto.MIMEHeader{}
+	h.Set("Content-Type", `multipart/related; boundary="`+relBoundary+`"; type="text/html"`)
+	pw, err = w.CreatePart(h)
+	if err != nil {
+		return nil, fmt.Errorf("compose: related part: %w", err)
+	}
+	if _, err := pw.Write(related); err != nil {
+		return nil, fmt.Errorf("compose: related part: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("compose: close alternative part: %w", err)
+	}
+	return buf.Bytes(), nil
 }
 
 // WriteEML writes msg as RFC 5322 bytes with CRLF line endings: what an
@@ -346,6 +440,15 @@ func validate(m Message) error {
 		}
 	}
 	return nil
+}
+
+// dateHeader is the Date header: the submission time when the caller gave
+// one, else the scheduled time (previews, which are never submitted).
+func dateHeader(m Message) time.Time {
+	if !m.Date.IsZero() {
+		return m.Date
+	}
+	return sentAt(m)
 }
 
 func sentAt(m Message) time.Time {

@@ -340,8 +340,10 @@ func TestComposeStructure(t *testing.T) {
 					t.Errorf("HTML lacks %q", need)
 				}
 			}
-			if !strings.Contains(p.text, "in the HTML version of this mail") {
-				t.Errorf("text part does not say where the cat is:\n%s", p.text)
+			for _, img := range p.images {
+				if !strings.Contains(p.text, "Picture attached: "+img.filename) {
+					t.Errorf("text part does not name the picture %s:\n%s", img.filename, p.text)
+				}
 			}
 			if !strings.Contains(p.text, "ana@example.test") || !strings.Contains(p.html, "mailto:ana@example.test?subject=unsubscribe") {
 				t.Errorf("footer does not say how to stop getting the mail")
@@ -354,7 +356,7 @@ func TestComposeDigestStory(t *testing.T) {
 	m := digestMessage(t)
 	p := parseMail(t, eml(t, m))
 	for _, part := range []string{p.text, p.html} {
-		if !strings.Contains(part, "While cotd was away: two mornings went by without a cat") {
+		if !strings.Contains(part, "Two mornings went by without a cat from Ana Lima") {
 			t.Errorf("digest does not open the story:\n%s", part)
 		}
 		if !strings.Contains(part, "Two mornings before that were skipped (8–9 Mar 2025)") {
@@ -387,13 +389,13 @@ func TestComposeSingleDayNotes(t *testing.T) {
 		want   string
 		note   string
 	}{
-		{"on time", func(*Message) {}, "", "(Today's cat is in the HTML version of this mail.)"},
-		{"late", func(m *Message) { m.SentAt = m.SentAt.AddDate(0, 0, 2) }, "A late one: cotd was away that morning", "(This day's cat"},
+		{"on time", func(*Message) {}, "", "Picture attached: cat-2025-03-12.jpg"},
+		{"late", func(m *Message) { m.SentAt = m.SentAt.AddDate(0, 0, 2) }, "A late one: this cat missed its morning", "Picture attached: cat-2025-03-12.jpg"},
 		{"after skipped days", func(m *Message) {
 			m.Skipped = []time.Time{day(loc, 2025, 3, 11), day(loc, 2025, 3, 9), day(loc, 2025, 3, 10)}
-		}, "While cotd was away, three mornings went by without a cat (9–11 Mar 2025). Here is today's.", "(Today's cat"},
+		}, "Three mornings went by without a cat from Ana Lima (9–11 Mar 2025). Here is today’s.", "Picture attached"},
 		{"one skipped day", func(m *Message) { m.Skipped = []time.Time{day(loc, 2025, 3, 11)} },
-			"one morning went by without a cat (11 Mar 2025)", "(Today's cat"},
+			"One morning went by without a cat from Ana Lima (11 Mar 2025)", "Picture attached"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := singleMessage(t)
@@ -403,7 +405,7 @@ func TestComposeSingleDayNotes(t *testing.T) {
 				t.Errorf("text part lacks %q:\n%s", tc.note, p.text)
 			}
 			for _, part := range []string{p.text, html.UnescapeString(p.html)} {
-				if tc.want == "" && (strings.Contains(part, "cotd was away") || strings.Contains(part, "late one")) {
+				if tc.want == "" && (strings.Contains(part, "went by without") || strings.Contains(part, "late one")) {
 					t.Errorf("an on-time mail talks about being away:\n%s", part)
 				}
 				if tc.want != "" && !strings.Contains(part, tc.want) {
@@ -452,11 +454,11 @@ func TestComposeHostileText(t *testing.T) {
 	if strings.Contains(p.html, "<script") {
 		t.Error("HTML contains a live <script> tag")
 	}
-	if !strings.Contains(p.html, "&lt;script&gt;alert(&#39;meow&#39;)&lt;/script&gt;") {
+	if !strings.Contains(p.html, "&lt;script&gt;alert(‘meow’)&lt;/script&gt;") {
 		t.Errorf("HTML does not show the script as text:\n%s", p.html)
 	}
 	// A quote is one paragraph: its line breaks became spaces in both parts.
-	if !strings.Contains(p.text, "“<script>alert('meow')</script> Bcc: evil@example.test X-Injected: 1 & \"more\"”") {
+	if !strings.Contains(p.text, "“<script>alert(‘meow’)</script> Bcc: evil@example.test X-Injected: 1 & ‘more’”") {
 		t.Errorf("text part does not carry the quote as one line:\n%s", p.text)
 	}
 	if !strings.Contains(p.text, "— Eve X-Also: injected") {
@@ -544,7 +546,7 @@ func TestSubject(t *testing.T) {
 func TestMessageID(t *testing.T) {
 	base := singleMessage(t)
 	id := MessageID(base)
-	if !regexp.MustCompile(`^<cotd\.20250312\.[0-9a-f]{24}@example\.test>$`).MatchString(id) {
+	if !regexp.MustCompile(`^<cotd\.20250312\.[0-9a-f]{16}@example\.test>$`).MatchString(id) {
 		t.Fatalf("MessageID = %q, not the expected shape", id)
 	}
 	if strings.Contains(id, "zoe") {
@@ -570,7 +572,7 @@ func TestMessageID(t *testing.T) {
 	}
 	d := digestMessage(t)
 	d.To = base.To
-	if got := MessageID(d); got == id || !strings.HasPrefix(got, "<cotd.20250310-20250312.") {
+	if got := MessageID(d); got == id || !strings.HasPrefix(got, "<cotd.20250310-12.") {
 		t.Errorf("digest Message-ID = %q", got)
 	}
 }

@@ -65,47 +65,89 @@ type view struct {
 	Subject   string
 	Preheader string
 	Digest    bool
-	// Intro opens a digest ("While cotd was away: ...") or a late single day.
-	Intro     string
-	Days      []dayView
-	CatNote   string // the text part's pointer to the pictures
-	From      string // who sends it, as people know them
+	// Intro opens a digest ("Two mornings went by without a cat ...") or a
+	// late single day.
+	Intro string
+	Days  []dayView
+	// From is the person the mail comes from ("Ana Lima"), empty when the
+	// sender has no personal name: the footer then names nobody rather
+	// than a program or a service address.
+	From string
+	// OwnerAddr is where unsubscribe requests go; Unsub is its mailto: URI.
+	// OwnerAddr is empty when it would show the program's name to
+	// recipients (cotd@...): the footer then says to reply instead.
 	OwnerAddr string
 	Unsub     htmltemplate.URL
 	// MSO wraps the column in a fixed-width table for Outlook on Windows,
-	// which ignores max-width. html/template drops comments from templates,
-	// so these conditional comments come in as trusted constants.
-	MSOOpen, MSOClose htmltemplate.HTML
+	// which ignores max-width, and gives Outlook a Windows font stack
+	// (it drops a whole stack whose first font it lacks and falls back to
+	// Times New Roman). html/template drops comments from templates, so
+	// these conditional comments come in as trusted constants, as does the
+	// preheader spacer.
+	MSOOpen, MSOClose, MSOHead htmltemplate.HTML
+	Spacer                     htmltemplate.HTML
 }
 
 type dayView struct {
 	Heading string // "Today, Wednesday 12 March" in a digest
 	Date    string // "Wednesday, 12 March 2025"
+	Caption string // "Mochi on the radiator", or empty
 	Quote   string
 	Author  string
 	Src     htmltemplate.URL
 	Alt     string
 	Width   int
 	Height  int
+	File    string // the picture's file name in the message: cat-2025-03-12.jpg
 }
 
 const (
 	msoOpen  = `<!--[if mso]><table role="presentation" width="600" align="center" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->`
 	msoClose = `<!--[if mso]></td></tr></table><![endif]-->`
+	msoHead  = `<!--[if mso]><style>body, table, td, p, h1, h2, a { font-family: 'Segoe UI', Arial, sans-serif !important; mso-line-height-rule: exactly; } .quote { font-family: Georgia, 'Times New Roman', serif !important; }</style><![endif]-->`
 )
+
+// preheaderSpacer follows the hidden preheader: inbox previews show the
+// preheader and then run on into the body's first words (here the brand,
+// the date and the quote all over again). Zero-width non-joiners and
+// no-break spaces fill the preview with nothing visible.
+var preheaderSpacer = htmltemplate.HTML(strings.Repeat("&#847;&zwnj;&nbsp;", 90))
+
+// PreheaderSpacerCount is how many spacer groups follow the preheader
+// (the browser test counts them).
+const PreheaderSpacerCount = 90
+
+// pictureName is the inline picture's file name, the one the plain-text
+// part names and text-only clients show as an attachment.
+func pictureName(d Day) string { return "cat-" + d.Date.Format(time.DateOnly) + ".jpg" }
+
+// personName is the owner's display name when it names a person: not
+// empty, not the brand, not the program.
+func personName(a *netmail.Address) string {
+	name := cleanText(a.Name)
+	if name == "" || strings.EqualFold(name, brand) || mentionsProgram(name) {
+		return ""
+	}
+	return name
+}
+
+// mentionsProgram reports text that would show recipients the program's
+// name, which they have no reason to know.
+func mentionsProgram(s string) bool { return strings.Contains(strings.ToLower(s), "cotd") }
 
 func newView(m Message, owner *netmail.Address, srcs []string) (view, error) {
 	v := view{
-		Subject:   cleanHeaderText(Subject(m)),
-		Digest:    len(m.Days) > 1,
-		OwnerAddr: owner.Address,
-		Unsub:     htmltemplate.URL(unsubscribeURL(owner.Address)),
-		MSOOpen:   msoOpen,
-		MSOClose:  msoClose,
+		Subject:  cleanHeaderText(Subject(m)),
+		Digest:   len(m.Days) > 1,
+		Unsub:    htmltemplate.URL(unsubscribeURL(owner.Address)),
+		MSOOpen:  msoOpen,
+		MSOClose: msoClose,
+		MSOHead:  msoHead,
+		Spacer:   preheaderSpacer,
 	}
-	v.From = cleanText(owner.Name)
-	if v.From == "" {
-		v.From = owner.Address
+	v.From = typeset(personName(owner), false)
+	if !mentionsProgram(owner.Address) {
+		v.OwnerAddr = owner.Address
 	}
 
 	ref := sentAt(m)
@@ -119,16 +161,24 @@ func newView(m Message, owner *netmail.Address, srcs []string) (view, error) {
 			w, h = cfg.Width, cfg.Height
 		}
 		dv := dayView{
-			Date:   d.Date.Format("Monday, 2 January 2006"),
-			Quote:  cleanText(d.Quote),
-			Author: cleanText(d.Author),
-			Src:    htmltemplate.URL(srcs[i]),
-			Alt:    "Cat of the Day for " + d.Date.Format("Monday 2 January 2006"),
-			Width:  contentWidth,
-			Height: (contentWidth*h + w/2) / w,
+			Date:    d.Date.Format("Monday, 2 January 2006"),
+			Caption: typeset(cleanText(d.Caption), false),
+			Quote:   typeset(cleanText(d.Quote), true),
+			Author:  typeset(cleanText(d.Author), false),
+			Src:     htmltemplate.URL(srcs[i]),
+			Width:   contentWidth,
+			Height:  (contentWidth*h + w/2) / w,
+			File:    pictureName(d),
 		}
 		if v.Digest {
 			dv.Heading = dayHeading(d.Date, ref)
+		}
+		// The alt text stands in for the picture when images are blocked:
+		// the caption says who it is; without one, a short line that
+		// differs per day (the date is already right above it).
+		dv.Alt = dv.Caption
+		if dv.Alt == "" {
+			dv.Alt = whose(d.Date, ref) + " cat"
 		}
 		v.Days = append(v.Days, dv)
 	}
@@ -143,6 +193,10 @@ func newView(m Message, owner *netmail.Address, srcs []string) (view, error) {
 		}
 	}
 
+	fromWhom := ""
+	if v.From != "" {
+		fromWhom = " from " + v.From
+	}
 	today := sameDate(m.Days[0].Date, ref)
 	switch {
 	case v.Digest:
@@ -150,24 +204,32 @@ func newView(m Message, owner *netmail.Address, srcs []string) (view, error) {
 		if today {
 			missed--
 		}
-		v.Intro = fmt.Sprintf("While cotd was away: %s went by without a cat. Here they all are, newest first.",
-			countNoun(missed, "morning", "mornings"))
+		v.Intro = fmt.Sprintf("%s went by without a cat%s. Here they all are, newest first.",
+			upperFirst(countNoun(missed, "morning", "mornings")), fromWhom)
 		if missed == 0 { // only possible if the caller sends several future days
 			v.Intro = "Here are your cats, newest first."
 		}
 		v.Intro += skippedNote(m.Skipped)
-		v.CatNote = "(Each day's cat is in the HTML version of this mail.)"
 	case today:
 		if len(m.Skipped) > 0 { // catch-up=skip: say why yesterday had no cat
-			v.Intro = fmt.Sprintf("While cotd was away, %s went by without a cat (%s). Here is today's.",
-				countNoun(len(m.Skipped), "morning", "mornings"), spanOf(m.Skipped))
+			v.Intro = fmt.Sprintf("%s went by without a cat%s (%s). Here is today’s.",
+				upperFirst(countNoun(len(m.Skipped), "morning", "mornings")), fromWhom, spanOf(m.Skipped))
 		}
-		v.CatNote = "(Today's cat is in the HTML version of this mail.)"
 	default:
-		v.Intro = "A late one: cotd was away that morning, so this cat comes now." + skippedNote(m.Skipped)
-		v.CatNote = "(This day's cat is in the HTML version of this mail.)"
+		v.Intro = "A late one: this cat missed its morning, so it comes now." + skippedNote(m.Skipped)
 	}
 	return v, nil
+}
+
+// whose names a day for the alt text: "Today’s", "Yesterday’s", "Monday’s".
+func whose(day, ref time.Time) string {
+	switch {
+	case sameDate(day, ref):
+		return "Today’s"
+	case sameDate(day.AddDate(0, 0, 1), ref):
+		return "Yesterday’s"
+	}
+	return day.Format("Monday") + "’s"
 }
 
 func renderHTML(v view) ([]byte, error) {

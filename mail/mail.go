@@ -17,6 +17,9 @@ type Day struct {
 	Photo       []byte
 	PhotoWidth  int
 	PhotoHeight int
+	// Caption says who is in the picture ("Mochi on the radiator"); shown
+	// under the photo, used as its alt text and in the subject. May be empty.
+	Caption string
 }
 
 // Message is what one recipient gets: one day, or several days when a
@@ -28,10 +31,15 @@ type Message struct {
 	Owner string
 	// Days holds the days in this message, newest first.
 	Days []Day
-	// SentAt is the Date header. Pass the newest day's scheduled send time
-	// (not the wall clock) so that a resend is byte-for-byte the same mail;
-	// zero means Days[0].Date. It also decides which day reads as "today".
+	// SentAt is the newest day's scheduled send time: it decides which day
+	// reads as "today". Zero means Days[0].Date.
 	SentAt time.Time
+	// Date is the Date header: the time the message is handed to the
+	// server, from the caller's clock. A late or retried send must not
+	// claim the morning's time (clients sort by it, and spam filters score
+	// a Date hours before the Received line); the Message-ID, not the
+	// Date, is what lets a resend be recognised. Zero means SentAt.
+	Date time.Time
 	// Skipped lists missed days that were not delivered (older than the
 	// catch-up cap, or catch-up=skip), so a digest can say so. Optional.
 	Skipped []time.Time

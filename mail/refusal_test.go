@@ -35,6 +35,17 @@ type peerScript struct {
 	closeAfter bool
 	// drop closes the connection at step instead of answering.
 	drop bool
+	// slowStep ("mail", "rcpt", "dot") is answered as usual, but only
+	// after slow: a busy server or a content filter. It applies to the
+	// message number victim, or to every message with slowAll.
+	slowStep string
+	slow     time.Duration
+	slowAll  bool
+	// dotSeen, when set, gets the message number of each final dot read.
+	dotSeen chan int
+	// size is advertised as EHLO SIZE; a larger message gets 552 5.3.4
+	// after the dot, as Postfix's message_size_limit does.
+	size int
 }
 
 // scriptedPeer records what it accepted with 250 after the final dot.
@@ -131,6 +142,9 @@ func (p *scriptedPeer) serve(c net.Conn) {
 	scripted := false // the reply about to go out is the script's
 	// at answers the scripted step; cont is false when the session is over.
 	at := func(step, normal string) (reply string, cont bool) {
+		if s.slowStep == step && (s.slowAll || msgNo == s.victim) {
+			time.Sleep(s.slow) // the slow server this script plays
+		}
 		if s.step != step || msgNo != s.victim {
 			return normal, true
 		}
@@ -160,6 +174,10 @@ func (p *scriptedPeer) serve(c net.Conn) {
 		scripted = false
 		switch verb {
 		case "EHLO":
+			if s.size > 0 {
+				say("250-refusal.test", "250-8BITMIME", fmt.Sprintf("250-SIZE %d", s.size), "250 ENHANCEDSTATUSCODES")
+				continue
+			}
 			say("250-refusal.test", "250-8BITMIME", "250 ENHANCEDSTATUSCODES")
 			continue
 		case "HELO", "NOOP":
@@ -188,7 +206,10 @@ func (p *scriptedPeer) serve(c net.Conn) {
 				break
 			}
 			rcpts = append(rcpts, strings.TrimPrefix(line, "RCPT TO:"))
-			reply = "250 2.1.5 Ok"
+			var cont bool
+			if reply, cont = at("rcpt", "250 2.1.5 Ok"); !cont {
+				return
+			}
 		case "DATA":
 			if len(rcpts) == 0 {
 				reply = "503 5.5.1 Error: need RCPT command"
@@ -204,6 +225,7 @@ func (p *scriptedPeer) serve(c net.Conn) {
 			if !say(reply) {
 				return
 			}
+			n := 0
 			for {
 				l, err := r.ReadString('\n')
 				if err != nil {
@@ -212,11 +234,19 @@ func (p *scriptedPeer) serve(c net.Conn) {
 				if l == ".\r\n" {
 					break
 				}
+				n += len(l)
+			}
+			if s.dotSeen != nil {
+				s.dotSeen <- msgNo
 			}
 			// The transaction ends at the dot whatever the answer.
 			got := strings.Join(rcpts, ",")
 			inTx, rcpts = false, nil
-			if reply, cont = at("dot", "250 2.0.0 Ok: queued"); !cont {
+			normal := "250 2.0.0 Ok: queued"
+			if s.size > 0 && n > s.size {
+				normal = "552 5.3.4 Error: message file too big"
+			}
+			if reply, cont = at("dot", normal); !cont {
 				return
 			}
 			if strings.HasPrefix(reply, "250") {

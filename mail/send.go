@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/textproto"
 	"os"
@@ -33,8 +34,41 @@ const (
 	TLSNone TLSMode = "none"
 )
 
-// DefaultTimeout bounds each network operation when SMTPConfig.Timeout is 0.
+// DefaultTimeout was the one deadline cotd gave every operation; it is
+// kept for callers that want a short fixed wait (SMTPConfig.Timeout).
 const DefaultTimeout = 30 * time.Second
+
+// StepTimeouts are how long each step of an SMTP session may take.
+type StepTimeouts struct {
+	Greeting time.Duration // the 220 greeting, and EHLO, STARTTLS, AUTH, RSET, QUIT
+	Mail     time.Duration // MAIL FROM
+	Rcpt     time.Duration // RCPT TO
+	Data     time.Duration // the DATA command's 354
+	Block    time.Duration // each block of the message's content
+	FinalDot time.Duration // the reply to the final dot
+}
+
+// RFC5321Timeouts are the waits RFC 5321 §4.5.3.2 asks of a client. A
+// server may take minutes at each step (a content filter after the final
+// dot, a busy queue at MAIL) and still accept the message; giving up
+// sooner means the server has the message, cotd records nothing, and the
+// next run sends it again.
+var RFC5321Timeouts = StepTimeouts{
+	Greeting: 5 * time.Minute, Mail: 5 * time.Minute, Rcpt: 5 * time.Minute,
+	Data: 2 * time.Minute, Block: 3 * time.Minute, FinalDot: 10 * time.Minute,
+}
+
+// DefaultBudget bounds everything one SMTP value sends, from NewSMTP on:
+// the run's whole time with the server. cotd.service has
+// TimeoutStartSec=15min; 12 minutes leaves room for indexing before and
+// the alert after, so systemd never kills a run mid-message.
+const DefaultBudget = 12 * time.Minute
+
+// StopGrace is how long a message whose content is already on its way
+// may still take to be answered after SIGTERM (systemd's stop timeout is
+// 90 s): cutting it then would leave the server holding a message cotd
+// did not record, and the next run would send it twice.
+const StopGrace = 30 * time.Second
 
 // ParseTLSMode parses a --smtp-tls value; empty means starttls.
 func ParseTLSMode(s string) (TLSMode, error) {
@@ -58,9 +92,16 @@ type SMTPConfig struct {
 	// --smtp-ca-file. Nil means the system roots. Verification is never
 	// disabled.
 	RootCAs *x509.CertPool
-	// Timeout bounds each network operation (dial, TLS handshake, each
-	// SMTP command); 0 means DefaultTimeout.
+	// Timeout, when set, is the wait for every step (dial, TLS handshake,
+	// each SMTP command, each data block, the final dot): for `cotd check`,
+	// the alert mail and tests. 0 means RFC 5321's per-step timeouts.
 	Timeout time.Duration
+	// Steps are the per-step waits when Timeout is 0; the zero value
+	// means RFC5321Timeouts.
+	Steps StepTimeouts
+	// Budget bounds all sending through one SMTP value, counted from
+	// NewSMTP; 0 means DefaultBudget.
+	Budget time.Duration
 	// Now is the clock used to describe certificate dates in errors;
 	// nil means time.Now.
 	Now func() time.Time
@@ -114,6 +155,7 @@ func isLoopbackHost(host string) bool {
 // SMTP delivers messages to one SMTP server.
 type SMTP struct {
 	cfg SMTPConfig
+	end time.Time // the budget runs out
 
 	mu       sync.Mutex
 	certOK   bool
@@ -127,13 +169,20 @@ func NewSMTP(c SMTPConfig) *SMTP {
 	if c.TLS == "" {
 		c.TLS = TLSStartTLS
 	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
+	if c.Budget == 0 {
+		c.Budget = DefaultBudget
+	}
+	if c.Steps == (StepTimeouts{}) {
+		c.Steps = RFC5321Timeouts
+	}
+	if c.Timeout > 0 {
+		t := c.Timeout
+		c.Steps = StepTimeouts{Greeting: t, Mail: t, Rcpt: t, Data: t, Block: t, FinalDot: t}
 	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	return &SMTP{cfg: c}
+	return &SMTP{cfg: c, end: time.Now().Add(c.Budget)}
 }
 
 func (s *SMTP) addr() string {
@@ -191,11 +240,29 @@ func (s *SMTP) SendEach(ctx context.Context, msgs []*gomail.Msg, done func(i int
 	}
 	defer sess.close()
 
+	defer func() { sess.close() }() // sess changes on a reconnect
+
 	var broken error // set once the connection is unusable
+	redial := false  // the connection timed out: try the rest on a fresh one
 	for i, m := range msgs {
+		if broken != nil && redial && m != nil && ctx.Err() == nil && !sess.st.outOfTime() {
+			// One slow message must not cost the others their morning.
+			sess.close()
+			ns, nc, err := s.dial(ctx)
+			if err != nil {
+				broken, redial = err, false
+				done(i, Result{Err: err, Temporary: isTemporary(err)})
+				continue
+			}
+			sess, client, broken, redial = ns, nc, nil, false
+		}
 		switch {
 		case m == nil:
 			done(i, Result{Err: errors.New("no message")})
+			continue
+		case sess.st.outOfTime():
+			done(i, Result{Err: sess.newUserError(fmt.Sprintf("smtp %s: delivery to %s not attempted: the run's time for sending (%s) ran out",
+				s.addr(), strings.Join(m.GetToString(), ", "), s.cfg.Budget))})
 			continue
 		case broken != nil:
 			done(i, Result{Err: sess.newUserError(fmt.Sprintf("smtp %s: delivery to %s not attempted: the connection was lost",
@@ -205,6 +272,17 @@ func (s *SMTP) SendEach(ctx context.Context, msgs []*gomail.Msg, done func(i int
 			done(i, Result{Err: fmt.Errorf("smtp %s: delivery to %s not attempted: %w",
 				s.addr(), strings.Join(m.GetToString(), ", "), context.Cause(ctx))})
 			continue
+		}
+		if ok, param := client.Extension("SIZE"); ok {
+			if limit, err := strconv.ParseInt(strings.TrimSpace(param), 10, 64); err == nil && limit > 0 {
+				if size := Size(m); size > limit {
+					// Sending it would only waste the uplink's time and
+					// end in 552; the caller sends smaller pieces.
+					done(i, Result{Err: sess.newUserError(fmt.Sprintf("smtp %s: delivery to %s not attempted: %v",
+						s.addr(), strings.Join(m.GetToString(), ", "), &sizeError{size, limit}), &sizeError{size, limit})})
+					continue
+				}
+			}
 		}
 		sendErr := sess.gm.SendWithSMTPClient(client, m)
 		if m.IsDelivered() {
@@ -224,6 +302,7 @@ func (s *SMTP) SendEach(ctx context.Context, msgs []*gomail.Msg, done func(i int
 		done(i, Result{Err: err, Temporary: isTemporary(err)})
 		if connectionBroken(sendErr) {
 			broken = err
+			redial = isTimeout(err) && !sess.st.outOfTime()
 		} else if refusedAtData(sendErr) {
 			// go-mail resets after a refused MAIL or RCPT but not after a
 			// refused DATA, which leaves the transaction open: Postfix
@@ -301,6 +380,8 @@ type session struct {
 	gm   *gomail.Client
 	auth *loginAuth
 
+	st *steps
+
 	mu      sync.Mutex
 	conn    *watchConn
 	stopCtx func() bool
@@ -336,7 +417,7 @@ func (s *SMTP) dial(ctx context.Context) (*session, *smtp.Client, error) {
 	s.certOK, s.notAfter, s.chain = false, time.Time{}, nil
 	s.mu.Unlock()
 
-	sess := &session{s: s, ctx: ctx}
+	sess := &session{s: s, ctx: ctx, st: newSteps(s.cfg.Steps, s.end)}
 	tlsConfig := &tls.Config{
 		ServerName: strings.Trim(s.cfg.Host, "[]"),
 		RootCAs:    s.cfg.RootCAs,
@@ -345,8 +426,13 @@ func (s *SMTP) dial(ctx context.Context) (*session, *smtp.Client, error) {
 		// stays on), so only verified chains are recorded.
 		VerifyConnection: s.recordCert,
 	}
+	// go-mail's own deadlines are ignored (see steps); this one bounds its
+	// dial context only, which the budget bounds anyway.
+	connTimeout := max(s.cfg.Steps.Greeting, s.cfg.Steps.FinalDot)
 	opts := []gomail.Option{
-		gomail.WithTimeout(s.cfg.Timeout),
+		gomail.WithTimeout(connTimeout),
+		gomail.WithDebugLog(),
+		gomail.WithLogger(stepLog{sess.st}),
 		gomail.WithTLSConfig(tlsConfig),
 		gomail.WithDialContextFunc(sess.dialFunc(tlsConfig)),
 		gomail.WithPort(s.cfg.Port),
@@ -387,7 +473,7 @@ func (s *SMTP) dial(ctx context.Context) (*session, *smtp.Client, error) {
 func (sess *session) dialFunc(tlsConfig *tls.Config) gomail.DialContextFunc {
 	s := sess.s
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		d := net.Dialer{Timeout: s.cfg.Timeout}
+		d := net.Dialer{Deadline: sess.st.deadline(false)}
 		raw, err := d.DialContext(ctx, network, addr)
 		if err != nil {
 			return nil, err
@@ -398,18 +484,27 @@ func (sess *session) dialFunc(tlsConfig *tls.Config) gomail.DialContextFunc {
 				return nil, fmt.Errorf("%w: %s resolved to %s", errNotLoopback, s.cfg.Host, raw.RemoteAddr())
 			}
 		}
-		conn := &watchConn{Conn: raw}
+		conn := &watchConn{Conn: raw, st: sess.st}
 		sess.mu.Lock()
 		sess.conn = conn
 		// Cancelling ctx (SIGTERM from systemd) cuts the connection, so
-		// no read waits for its full timeout.
-		sess.stopCtx = context.AfterFunc(sess.ctx, func() { conn.Close() })
+		// no read waits for its full timeout, unless a message's content
+		// is already on its way: that one is finished (within StopGrace)
+		// and recorded, or the server would hold a message the next run
+		// sends again.
+		sess.stopCtx = context.AfterFunc(sess.ctx, func() {
+			if sess.st.inFlight() {
+				_ = raw.SetDeadline(sess.st.stop(StopGrace))
+				return
+			}
+			conn.Close()
+		})
 		sess.mu.Unlock()
 		if s.cfg.TLS != TLSImplicit {
 			return conn, nil
 		}
 		tc := tls.Client(conn, tlsConfig)
-		hctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+		hctx, cancel := context.WithDeadline(ctx, sess.st.deadline(false))
 		defer cancel()
 		if err := tc.HandshakeContext(hctx); err != nil {
 			conn.Close()
@@ -447,16 +542,27 @@ func (s *SMTP) recordCert(cs tls.ConnectionState) error {
 }
 
 // watchConn remembers the first I/O error, which go-mail's errors do not
-// always carry (a failed NOOP becomes "no active connection").
+// always carry (a failed NOOP becomes "no active connection"), and gives
+// each read and write the deadline of its step.
 type watchConn struct {
 	net.Conn
+	st    *steps
 	mu    sync.Mutex
 	first error
 }
 
+// SetDeadline and friends ignore go-mail's deadlines (one per message);
+// steps sets them per read and write instead.
+func (c *watchConn) SetDeadline(time.Time) error      { return nil }
+func (c *watchConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *watchConn) SetWriteDeadline(time.Time) error { return nil }
+
 func (c *watchConn) note(err error) {
 	if err == nil {
 		return
+	}
+	if isTimeout(err) {
+		c.st.expired()
 	}
 	c.mu.Lock()
 	if c.first == nil {
@@ -472,12 +578,20 @@ func (c *watchConn) err() error {
 }
 
 func (c *watchConn) Read(b []byte) (int, error) {
+	if err := c.Conn.SetDeadline(c.st.deadline(false)); err != nil {
+		c.note(err)
+		return 0, err
+	}
 	n, err := c.Conn.Read(b)
 	c.note(err)
 	return n, err
 }
 
 func (c *watchConn) Write(b []byte) (int, error) {
+	if err := c.Conn.SetDeadline(c.st.deadline(true)); err != nil {
+		c.note(err)
+		return 0, err
+	}
 	n, err := c.Conn.Write(b)
 	c.note(err)
 	return n, err
@@ -613,7 +727,7 @@ func (sess *session) describe(ctx context.Context, err error) error {
 		if s.cfg.TLS == TLSStartTLS && s.cfg.Port == 465 {
 			hint = "; port 465 usually needs --smtp-tls=tls"
 		}
-		return mk("smtp %s timed out after %s; is the server overloaded or the port wrong?%s", addr, s.cfg.Timeout, hint)
+		return mk("smtp %s timed out after %s; is the server overloaded or the port wrong?%s", addr, sess.st.describe(), hint)
 	case strings.Contains(err.Error(), "does not support STARTTLS"):
 		return mk("smtp %s does not offer STARTTLS; cotd never sends a password unencrypted (use --smtp-tls=tls for port 465)", addr)
 	case errors.Is(both, errAuthUnencrypted):
@@ -703,7 +817,7 @@ func (sess *session) describeSend(ctx context.Context, m *gomail.Msg, err error)
 	case ctx.Err() != nil:
 		return sess.newUserError(fmt.Sprintf("smtp %s: delivery to %s stopped: %v", addr, to, context.Cause(ctx)), err, ioe)
 	case code == 0 && ioe != nil && isTimeout(ioe):
-		return sess.newUserError(fmt.Sprintf("smtp %s: delivery to %s timed out after %s", addr, to, sess.s.cfg.Timeout), err, ioe)
+		return sess.newUserError(fmt.Sprintf("smtp %s: delivery to %s timed out after %s", addr, to, sess.st.describe()), err, ioe)
 	case code == 0 && ioe != nil:
 		return sess.newUserError(fmt.Sprintf("smtp %s: connection lost during delivery to %s: %v", addr, to, ioe), err, ioe)
 	}
@@ -723,4 +837,59 @@ func (sess *session) describeSend(ctx context.Context, m *gomail.Msg, err error)
 		}
 	}
 	return sess.newUserError(fmt.Sprintf("smtp %s: delivery to %s failed: %v%s", addr, to, se, hint), err, ioe)
+}
+
+// ErrTooLarge means a message is larger than the server accepts: its EHLO
+// SIZE is smaller (cotd then does not send it at all), or it answered 552
+// or an enhanced x.3.4 code.
+var ErrTooLarge = errors.New("message too large for the server")
+
+// sizeError is a message cotd did not send because the server's SIZE is
+// smaller.
+type sizeError struct{ size, limit int64 }
+
+func (e *sizeError) Error() string {
+	return fmt.Sprintf("the message is %d bytes and the server accepts at most %d (EHLO SIZE)", e.size, e.limit)
+}
+func (e *sizeError) Unwrap() error { return ErrTooLarge }
+
+// TooLarge reports whether err says the message was too large for the
+// server, with the server's advertised limit when it gave one (else 0).
+func TooLarge(err error) (limit int64, ok bool) {
+	if err == nil {
+		return 0, false
+	}
+	var se *sizeError
+	if errors.As(err, &se) {
+		return se.limit, true
+	}
+	if errors.Is(err, ErrTooLarge) {
+		return 0, true
+	}
+	var ge *gomail.SendError
+	if errors.As(err, &ge) {
+		if strings.HasSuffix(ge.EnhancedStatusCode(), ".3.4") {
+			return 0, true
+		}
+		if ge.ErrorCode() == 552 && (ge.Reason == gomail.ErrSMTPDataClose || ge.Reason == gomail.ErrSMTPMailFrom) {
+			return 0, true
+		}
+	}
+	var te *textproto.Error
+	if errors.As(err, &te) && (strings.Contains(te.Msg, "5.3.4") || strings.Contains(te.Msg, "4.3.4")) {
+		return 0, true
+	}
+	return 0, false
+}
+
+// TimedOut reports whether err is a step that ran out of time.
+func TimedOut(err error) bool { return err != nil && isTimeout(err) }
+
+// Size is the number of bytes msg takes on the wire (before dot-stuffing).
+func Size(msg *gomail.Msg) int64 {
+	n, err := msg.WriteTo(io.Discard)
+	if err != nil {
+		return -1
+	}
+	return n
 }

@@ -23,6 +23,19 @@ import (
 // skipped (and read in pieces, so a 10 MB line costs no 10 MB of memory).
 const MaxLine = 2000
 
+// MaxQuotes is how many quotes are read from one file: 27 years of days
+// without a repeat. The rest of a bigger file is not read, so a huge or
+// runaway quotes.txt costs neither memory nor a ballooning database.
+const MaxQuotes = 10_000
+
+// MaxBytes is how much of the file is read at most, so a run over a
+// 200 MB file of junk lines stays quick and small.
+const MaxBytes = 16 << 20
+
+// maxProblems is how many bad lines are named one by one; the rest are
+// counted in one line.
+const maxProblems = 100
+
 // Quote is one usable line.
 type Quote struct {
 	Text   string
@@ -45,17 +58,38 @@ type Problem struct {
 
 func (p Problem) String() string { return fmt.Sprintf("line %d: %s", p.Line, p.Reason) }
 
-// Parse reads quotes from r. The error is only for reading failures; bad
-// lines are reported as problems and skipped.
+// Parse reads quotes from r, streaming: memory stays bounded whatever the
+// size of the file (at most MaxQuotes quotes from the first MaxBytes, and
+// maxProblems problems named one by one). The error is only for reading
+// failures; bad lines are reported as problems and skipped.
 func Parse(r io.Reader) ([]Quote, []Problem, error) {
-	br := bufio.NewReaderSize(r, 64*1024)
+	lr := &io.LimitedReader{R: r, N: MaxBytes}
+	br := bufio.NewReaderSize(lr, 64*1024)
 	var qs []Quote
 	var ps []Problem
+	more, lastBad := 0, 0 // problems beyond maxProblems, and the last one's line
+	problem := func(n int, reason string) {
+		if len(ps) < maxProblems {
+			ps = append(ps, Problem{n, reason})
+		} else {
+			more, lastBad = more+1, n
+		}
+	}
+	done := func() ([]Quote, []Problem, error) {
+		if more > 0 {
+			ps = append(ps, Problem{lastBad, fmt.Sprintf("and %d more lines with problems, up to this one", more)})
+		}
+		return qs, ps, nil
+	}
 	seen := map[string]int{}
 	for n := 1; ; n++ {
 		line, long, err := readLine(br)
 		if err != nil && !errors.Is(err, io.EOF) {
 			return qs, ps, err
+		}
+		if len(qs) == MaxQuotes && (len(line) > 0 || long) {
+			ps = append(ps, Problem{n, fmt.Sprintf("more than %d quotes; this line and the rest of the file are not read", MaxQuotes)})
+			return done()
 		}
 		if len(line) > 0 || long {
 			if n == 1 {
@@ -64,13 +98,13 @@ func Parse(r io.Reader) ([]Quote, []Problem, error) {
 			q, reason := parseLine(line, long)
 			switch {
 			case reason != "":
-				ps = append(ps, Problem{n, reason})
+				problem(n, reason)
 			case q.Text == "":
 				// blank or comment
 			default:
 				q.Line = n
 				if first, dup := seen[q.ID()]; dup {
-					ps = append(ps, Problem{n, fmt.Sprintf("same quote as line %d, skipped", first)})
+					problem(n, fmt.Sprintf("same quote as line %d, skipped", first))
 					break
 				}
 				seen[q.ID()] = n
@@ -78,7 +112,12 @@ func Parse(r io.Reader) ([]Quote, []Problem, error) {
 			}
 		}
 		if errors.Is(err, io.EOF) {
-			return qs, ps, nil
+			if lr.N == 0 {
+				if k, _ := r.Read(make([]byte, 1)); k > 0 {
+					ps = append(ps, Problem{n, fmt.Sprintf("the file is larger than %d MiB; the rest is not read", MaxBytes>>20)})
+				}
+			}
+			return done()
 		}
 	}
 }

@@ -3,6 +3,7 @@ package quotes
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -125,4 +126,33 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A huge quotes file is bounded (issue 11 item 8): at most MaxQuotes
+// quotes, at most maxProblems named problems and one line for the rest,
+// at most MaxBytes read.
+func TestParseBounded(t *testing.T) {
+	var b strings.Builder
+	for i := range MaxQuotes + 2000 {
+		fmt.Fprintf(&b, "Quote number %d. — Anon\n", i)
+	}
+	qs, ps, err := Parse(strings.NewReader(b.String()))
+	if err != nil || len(qs) != MaxQuotes {
+		t.Fatalf("%d quotes, %v; want the first %d", len(qs), err, MaxQuotes)
+	}
+	if len(ps) != 1 || ps[0].Line != MaxQuotes+1 || !strings.Contains(ps[0].Reason, "more than 10000 quotes; this line and the rest of the file are not read") {
+		t.Errorf("problems %v; want one saying the rest is not read", ps)
+	}
+
+	bad := strings.Repeat("\xff\n", 500) + "Good. — A\n"
+	qs, ps, _ = Parse(strings.NewReader(bad))
+	if len(qs) != 1 || len(ps) != maxProblems+1 || ps[maxProblems].Reason != "and 400 more lines with problems, up to this one" || ps[maxProblems].Line != 500 {
+		t.Errorf("%d quotes, %d problems, last %v; want %d named and one line for the other 400", len(qs), len(ps), ps[len(ps)-1], maxProblems)
+	}
+
+	big := io.MultiReader(strings.NewReader("First. — A\n"), bytes.NewReader(bytes.Repeat([]byte("# comment\n"), MaxBytes/10+10)))
+	qs, ps, _ = Parse(big)
+	if len(qs) != 1 || len(ps) != 1 || !strings.Contains(ps[0].Reason, "the file is larger than 16 MiB; the rest is not read") {
+		t.Errorf("%d quotes, problems %v; want the size named", len(qs), ps)
+	}
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"fmt"
 	"time"
 
 	"cotd/schedule"
@@ -28,6 +29,14 @@ type Photo struct {
 	Width  int          `json:"w"`
 	Height int          `json:"h"`
 	Render string       `json:"render"` // rendition cache key the mailed JPEG is stored under
+	// Digest is the SHA-256 (hex) of the cached rendition, recorded when
+	// it was made and checked before it is mailed: a damaged cache file
+	// is rendered again instead of going out broken.
+	Digest string `json:"digest,omitempty"`
+	// Caption is who or what is in the picture, as the owner wrote it (a
+	// sidecar file, the photo's own title, or its file name), read when
+	// the photo is indexed; empty when there is none.
+	Caption string `json:"caption,omitempty"`
 }
 
 // Quote is one distinct quote.
@@ -54,6 +63,7 @@ type Day struct {
 	Photo       string       `json:"photo,omitempty"`
 	PhotoWidth  int          `json:"w,omitempty"`
 	PhotoHeight int          `json:"h,omitempty"`
+	Caption     string       `json:"caption,omitempty"` // the photo's caption when the day was decided
 	Quote       string       `json:"quote,omitempty"`
 	Text        string       `json:"text,omitempty"`
 	Author      string       `json:"author,omitempty"`
@@ -61,10 +71,15 @@ type Day struct {
 	Why         string       `json:"why,omitempty"`
 }
 
-// Delivery records that a recipient's server accepted a day's message.
+// Delivery records that a day is settled for a recipient: normally its
+// server accepted the day's message; a non-empty GaveUp instead says why
+// the day will never be sent to that recipient (a message too large for
+// the server even on its own, a photo no longer kept), so it is neither
+// retried nor counted as owed.
 type Delivery struct {
 	At        time.Time `json:"at"`
 	MessageID string    `json:"message_id"`
+	GaveUp    string    `json:"gave_up,omitempty"`
 }
 
 // Failure is a recipient whose last delivery attempt failed.
@@ -115,16 +130,6 @@ func (t *Tx) RecordRun(now time.Time) error {
 		}
 	}
 	return meta.Put([]byte(metaLastRun), v)
-}
-
-// Meta returns a free-form value stored by a caller (e.g. the last summary).
-func (t *Tx) Meta(key string) []byte {
-	return bytes.Clone(t.tx.Bucket(bMeta).Get([]byte("x:" + key)))
-}
-
-// PutMeta stores a free-form value.
-func (t *Tx) PutMeta(key string, v []byte) error {
-	return t.tx.Bucket(bMeta).Put([]byte("x:"+key), v)
 }
 
 func (t *Tx) File(path string) (File, bool, error) { return getJSON[File](t.tx, bFiles, path) }
@@ -197,15 +202,67 @@ func (t *Tx) PutDelivery(d schedule.Day, addr string, v Delivery) error {
 	return putJSON(t.tx, bDeliveries, deliveryKey(d, addr), v)
 }
 
-// DeliveryCount counts deliveries recorded for day d.
-func (t *Tx) DeliveryCount(d schedule.Day) int {
-	n := 0
-	c := t.tx.Bucket(bDeliveries).Cursor()
-	prefix := []byte(d.String() + "\x00")
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		n++
+// joinedPrefix keys the day each recipient's current membership of --to
+// began (free-form meta, as cotd before schema 2 wrote it).
+const joinedPrefix = "x:joined:"
+
+// Joined returns the first day of addr's current membership of --to.
+func (t *Tx) Joined(addr string) (schedule.Day, bool, error) {
+	raw := t.tx.Bucket(bMeta).Get([]byte(joinedPrefix + addr))
+	if raw == nil {
+		return schedule.Day{}, false, nil
 	}
-	return n
+	d, err := schedule.ParseDay(string(raw))
+	if err != nil {
+		return schedule.Day{}, false, fmt.Errorf("joined date of %s: %w", addr, err)
+	}
+	return d, true, nil
+}
+
+// PutJoined records that addr is a recipient from day d on.
+func (t *Tx) PutJoined(addr string, d schedule.Day) error {
+	return t.tx.Bucket(bMeta).Put([]byte(joinedPrefix+addr), []byte(d.String()))
+}
+
+// DeleteJoined forgets addr's membership (it left --to).
+func (t *Tx) DeleteJoined(addr string) error { return del(t.tx, bMeta, joinedPrefix+addr) }
+
+// EachJoined visits every recorded membership.
+func (t *Tx) EachJoined(fn func(addr string, d schedule.Day) error) error {
+	c := t.tx.Bucket(bMeta).Cursor()
+	prefix := []byte(joinedPrefix)
+	var addrs []string
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		addrs = append(addrs, string(k[len(prefix):]))
+	}
+	for _, a := range addrs {
+		d, _, err := t.Joined(a)
+		if err != nil {
+			return err
+		}
+		if err := fn(a, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// splitPrefix marks recipients whose digest was too large or too slow for
+// the server: until their backlog is through, today's cat goes alone and
+// the older days in pieces.
+const splitPrefix = "x:split:"
+
+// Split reports whether addr's mail goes in pieces.
+func (t *Tx) Split(addr string) bool {
+	return t.tx.Bucket(bMeta).Get([]byte(splitPrefix+addr)) != nil
+}
+
+// PutSplit sets or clears addr's split mark.
+func (t *Tx) PutSplit(addr string, on bool) error {
+	if !on {
+		return del(t.tx, bMeta, splitPrefix+addr)
+	}
+	return t.tx.Bucket(bMeta).Put([]byte(splitPrefix+addr), []byte("1"))
 }
 
 func (t *Tx) Failure(addr string) (Failure, bool, error) {
@@ -216,9 +273,3 @@ func (t *Tx) DeleteFailure(addr string) error         { return del(t.tx, bFailur
 func (t *Tx) EachFailure(fn func(addr string, f Failure) error) error {
 	return eachJSON(t.tx, bFailures, fn)
 }
-
-// Alerts returns the raw alert bookkeeping kept for the monitoring code.
-func (t *Tx) Alerts() []byte { return bytes.Clone(t.tx.Bucket(bAlerts).Get([]byte("state"))) }
-
-// PutAlerts stores the alert bookkeeping.
-func (t *Tx) PutAlerts(v []byte) error { return t.tx.Bucket(bAlerts).Put([]byte("state"), v) }

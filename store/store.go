@@ -200,9 +200,6 @@ var migrations = map[int]func(*bolt.Tx) error{
 	0: func(*bolt.Tx) error { return nil }, // a new database: buckets are created above
 }
 
-// Path returns the database file's path.
-func (s *Store) Path() string { return s.path }
-
 // Close releases the database.
 func (s *Store) Close() error { return s.db.Close() }
 

@@ -78,7 +78,7 @@ func TestStateRoundTrip(t *testing.T) {
 		if _, ok, _ := tx.Delivery(d, "b@example.test"); ok {
 			t.Error("delivery for someone else")
 		}
-		if n := tx.DeliveryCount(d); n != 1 {
+		if n := deliveryCount(tx, d); n != 1 {
 			t.Errorf("DeliveryCount = %d", n)
 		}
 		return nil
@@ -113,9 +113,9 @@ func TestOpenRefusesForeignFiles(t *testing.T) {
 	db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("widgets")); return err })
 	db.Close()
 
-	good, _ := openTemp(t)
+	good, goodPath := openTemp(t)
 	good.Close()
-	whole, _ := os.ReadFile(good.Path())
+	whole, _ := os.ReadFile(goodPath)
 
 	tests := []struct {
 		name    string

@@ -39,7 +39,7 @@ function inspect() {
     return dark ? { r: 18, g: 18, b: 18, a: 1 } : { r: 255, g: 255, b: 255, a: 1 };
   };
   const texts = [];
-  for (const el of document.querySelectorAll('.date, .intro, .heading, .quote, .author, .footer, .footer a')) {
+  for (const el of document.querySelectorAll('.date, .intro, .heading, .caption, .quote, .author, .footer, .footer a')) {
     const fg = parse(getComputedStyle(el).color);
     const bg = background(el);
     const [l1, l2] = [lum(fg), lum(bg)].sort((a, b) => b - a);
@@ -53,7 +53,7 @@ function inspect() {
     const r = img.getBoundingClientRect();
     const s = getComputedStyle(img);
     return {
-      alt: img.alt, complete: img.complete, naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight,
+      alt: img.alt, complete: img.complete, background: s.backgroundColor, naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight,
       left: r.left, right: r.right, width: r.width, height: r.height,
       visible: s.display !== 'none' && s.visibility !== 'hidden' && Number(s.opacity) > 0 && r.width > 0 && r.height > 0,
     };
@@ -66,6 +66,15 @@ function inspect() {
     darkMatches: matchMedia('(prefers-color-scheme: dark)').matches,
     pageBackground: getComputedStyle(document.body).backgroundColor,
     quotes: [...document.querySelectorAll('.quote')].map((e) => e.innerText),
+    headings: [...document.querySelectorAll('h1, h2, h3')].map((e) => ({ level: e.tagName.toLowerCase(), text: e.innerText })),
+    // The hidden preheader (the body's first element) and what follows
+    // its text: the inbox preview reads this, then runs on into the body.
+    preheader: (() => {
+      const el = document.body.firstElementChild;
+      const t = el ? el.textContent : '';
+      const s = getComputedStyle(el);
+      return { text: t, spacers: (t.match(/\u034f/g) || []).length, hidden: s.display === 'none' };
+    })(),
     images,
     texts,
   };

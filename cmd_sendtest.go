@@ -10,8 +10,10 @@ import (
 	"cotd/schedule"
 )
 
-func init() {
-	commandHelp["send-test"] = `Usage: cotd send-test --to ADDR [flags]
+var sendTestCommand = command{
+	name:    "send-test",
+	summary: "mail one message now to one address",
+	help: `Usage: cotd send-test --to ADDR [flags]
 
 Example, after 'cotd check' says ok:
     sudo -u cotd cotd send-test --to me@example.test
@@ -21,7 +23,9 @@ rotation would pick next, if today has none yet), through the configured
 SMTP server, or into the outbox without --smtp-host. Nothing is recorded:
 the recipients still get today's mail from the next 'cotd run'. --to here
 is the one test address, not the recipient list.
-`
+`,
+	settings: true,
+	run:      cmdSendTest,
 }
 
 func cmdSendTest(args []string, e env) error {
@@ -29,11 +33,8 @@ func cmdSendTest(args []string, e env) error {
 	if err := s.parse(args, e.lookup); err != nil {
 		return err
 	}
-	if s.fs.NArg() > 0 {
-		return usagef("run 'cotd help send-test'", "cotd send-test takes no arguments, got %q", strings.Join(s.fs.Args(), " "))
-	}
 	// COTD_TO holds the recipient list; the test goes only where --to says.
-	if !s.fs.Changed("to") {
+	if !s.fromFlag["to"] {
 		return usagef("e.g. cotd send-test --to me@example.test", "send-test needs --to ADDR, the one address to mail")
 	}
 	addr, err := mail.ParseAddress(s.get("to"))
@@ -62,6 +63,7 @@ func cmdSendTest(args []string, e env) error {
 	}
 	m := msgs[0]
 	m.To = addr.String()
+	m.Date = c.now().In(c.job.sched.Loc) // sent now, whatever day it shows
 	msg, err := mail.Compose(m)
 	if err != nil {
 		return fmt.Errorf("compose test mail to %s: %w", addr, err)

@@ -19,13 +19,27 @@ import (
 // lockWait is how long a run waits for another run to release the database.
 const lockWait = 5 * time.Second
 
+var runCommand = command{
+	name:    "run",
+	summary: "mail what is due today (and days missed while cotd was off)",
+	help: `Usage: cotd run [flags]
+
+Example, on a Raspberry Pi with the settings in /etc/cotd/cotd.env:
+    sudo systemctl start cotd.service && journalctl -u cotd -n 5
+
+Indexes the photo folder and the quotes, then mails each recipient the days
+that are due and that they have not had: today once it is past --at, plus
+days missed while cotd was not running (see --catch-up). Running it again
+the same day sends nothing.
+`,
+	settings: true,
+	run:      cmdRun,
+}
+
 func cmdRun(args []string, e env) error {
 	s := newSettings("run")
 	if err := s.parse(args, e.lookup); err != nil {
 		return err
-	}
-	if s.fs.NArg() > 0 {
-		return usagef("run 'cotd help run'", "cotd run takes no arguments, got %q", strings.Join(s.fs.Args(), " "))
 	}
 	c, err := s.load(e.lookup)
 	if err != nil {
@@ -77,7 +91,7 @@ func (c *config) newJob(st *store.Store, log *slog.Logger) *job.Job {
 			Photos: c.job.photos, Sample: sampleCat,
 			Quotes: c.job.quotes, DefaultQuotes: defaultQuotes,
 			From: c.job.from, Owner: c.job.owner, To: c.job.to,
-			Schedule: c.job.sched, CacheDir: c.job.cache, Render: c.job.render,
+			Schedule: c.job.sched, CacheDir: c.job.cache, Render: c.job.render, Indexing: c.job.indexing,
 		},
 		Store: st, Sender: sender, Now: c.now, Log: log, Stopwatch: time.Now,
 	}

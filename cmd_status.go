@@ -10,15 +10,17 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"cotd/clocksync"
 	"cotd/certs"
+	"cotd/clocksync"
 	"cotd/job"
 	"cotd/schedule"
 	"cotd/store"
 )
 
-func init() {
-	commandHelp["status"] = `Usage: cotd status [--json] [flags]
+var statusCommand = command{
+	name:    "status",
+	summary: "last delivery, next due time, failures, cats left (--json)",
+	help: `Usage: cotd status [--json] [flags]
 
 Example, on the Pi:
     sudo -u cotd cotd status        # or: cotd status --json | jq .healthy
@@ -34,7 +36,9 @@ delivered, the last run failed, no run since a day became due, a
 certificate expired or expires within 3 days), so it works as a probe.
 Warnings (photos skipped, quotes problems, cats running low, a certificate
 within --cert-warn-days) are shown but keep the exit status 0.
-`
+`,
+	settings: true,
+	run:      cmdStatus,
 }
 
 // overdueGrace is how long after --at a day may stay undecided before
@@ -59,6 +63,7 @@ type statusReport struct {
 	Photos          statusCount     `json:"photos"`
 	Quotes          statusCount     `json:"quotes"`
 	CatsRunOutIn    int             `json:"cats_run_out_in_days"`
+	Indexing        *statusIndexing `json:"indexing,omitempty"`
 	Certificates    []statusCert    `json:"certificates"`
 	ClockSynced     *bool           `json:"clock_synchronised"` // null: cannot tell
 }
@@ -95,6 +100,14 @@ type statusFailure struct {
 	Permanent bool      `json:"permanent"`
 }
 
+// statusIndexing is a photo folder not yet fully indexed.
+type statusIndexing struct {
+	Files      int     `json:"files"`
+	Left       int     `json:"left"`
+	Rate       float64 `json:"rate_per_second"`
+	ETASeconds int     `json:"eta_seconds"`
+}
+
 type statusCount struct {
 	Total  int `json:"total"`
 	Unsent int `json:"unsent"`
@@ -118,9 +131,6 @@ func cmdStatus(args []string, e env) error {
 	asJSON := s.fs.Bool("json", false, "print the status as JSON")
 	if err := s.parse(args, e.lookup); err != nil {
 		return err
-	}
-	if s.fs.NArg() > 0 {
-		return usagef("run 'cotd help status'", "cotd status takes no arguments, got %q", strings.Join(s.fs.Args(), " "))
 	}
 	c, err := s.load(e.lookup)
 	if err != nil {
@@ -225,15 +235,13 @@ func (r *statusReport) fill(c *config, tx *store.Tx, now time.Time) error {
 				r.Skipped = append(r.Skipped, statusSkipped{Day: d.Day.String(), Why: d.Why})
 			}
 		case store.StatusOpen:
+			owed, err := job.Owed(tx, c.job.to, d)
+			if err != nil {
+				return err
+			}
 			var missing []string
-			for _, to := range c.job.to {
-				_, ok, err := tx.Delivery(d.Day, strings.ToLower(to.Address))
-				if err != nil {
-					return err
-				}
-				if !ok {
-					missing = append(missing, to.Address)
-				}
+			for _, to := range owed {
+				missing = append(missing, to.Address)
 			}
 			if len(missing) == 0 {
 				r.LastDelivered = d.Day.String()
@@ -271,6 +279,9 @@ func (r *statusReport) fill(c *config, tx *store.Tx, now time.Time) error {
 		r.Quotes = statusCount{inv.QuotesTotal, inv.QuotesLeft}
 	}
 	r.CatsRunOutIn = r.Photos.Unsent
+	if p, ok := job.ReadIndexProgress(tx); ok && p.Left > 0 {
+		r.Indexing = &statusIndexing{Files: p.Files, Left: p.Left, Rate: p.Rate, ETASeconds: int(p.ETA().Seconds())}
+	}
 
 	// The last run's warnings, and certificates judged now.
 	for _, p := range rec.Problems {
@@ -282,7 +293,7 @@ func (r *statusReport) fill(c *config, tx *store.Tx, now time.Time) error {
 		}
 	}
 	for _, cr := range rec.Certs {
-		v := certs.Classify(cr.expiry(), now, c.mon.warnDays)
+		v := certs.Classify(expiryOf(cr), now, c.mon.warnDays)
 		r.Certificates = append(r.Certificates, statusCert{Source: cr.Source, Subject: cr.Subject, NotAfter: cr.NotAfter.In(loc),
 			DaysLeft: v.DaysLeft, Level: v.Level.String(), Message: v.Message, Seen: cr.Seen.In(loc)})
 		switch {
@@ -351,6 +362,9 @@ func (r *statusReport) print(e env, c *config) {
 		row("photos:", fmt.Sprintf("%d, %d unsent: cats run out in %s, then repeat", r.Photos.Total, r.Photos.Unsent, plural(r.CatsRunOutIn, "day", "days")))
 	} else {
 		row("photos:", "none indexed yet")
+	}
+	if ix := r.Indexing; ix != nil {
+		row("indexing:", fmt.Sprintf("%d of %d photo files left, about %s more at %.1f a second; each run goes on", ix.Left, ix.Files, time.Duration(ix.ETASeconds)*time.Second, ix.Rate))
 	}
 	row("quotes:", fmt.Sprintf("%d, %d unsent", r.Quotes.Total, r.Quotes.Unsent))
 	for _, cr := range r.Certificates {

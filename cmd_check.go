@@ -11,14 +11,16 @@ import (
 	"strings"
 	"time"
 
-	"cotd/clocksync"
 	"cotd/certs"
+	"cotd/clocksync"
 	"cotd/mail"
 	"cotd/store"
 )
 
-func init() {
-	commandHelp["check"] = `Usage: cotd check [flags]
+var checkCommand = command{
+	name:    "check",
+	summary: "check every setting and the SMTP login, one line each",
+	help: `Usage: cotd check [flags]
 
 Example, right after pi-setup.sh:
     sudo -u cotd cotd check
@@ -36,7 +38,9 @@ sending anything, and checks the certificates (the server's and
 Exit status 1 when any line says problem. It reads the same settings as
 'cotd run' (flags or COTD_* variables); ping and notification URLs are not
 contacted, so checking does not look like a run to Healthchecks.
-`
+`,
+	settings: true,
+	run:      cmdCheck,
 }
 
 // checkTimeout bounds the SMTP check and each watched endpoint.
@@ -65,9 +69,6 @@ func cmdCheck(args []string, e env) error {
 	s := newSettings("check")
 	if err := s.parse(args, e.lookup); err != nil {
 		return err
-	}
-	if s.fs.NArg() > 0 {
-		return usagef("run 'cotd help check'", "cotd check takes no arguments, got %q", strings.Join(s.fs.Args(), " "))
 	}
 	k := &checker{w: e.stdout}
 	c, err := s.load(e.lookup)

@@ -7,22 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 
-	"cotd/images"
 	"cotd/mail"
 	"cotd/schedule"
 )
 
-func init() {
-	commandHelp["render"] = `Usage: cotd render PHOTO OUT.jpg
-
-Example:
-    cotd render photos/IMG_1234.jpg /tmp/check.jpg
-
-Writes the mailed version of one photo: turned upright by its EXIF
-orientation, fitted within 1280x1280 px, JPEG quality 85, with no metadata
-(no EXIF, no GPS position). It is exactly what 'cotd run' mails.
-`
-	commandHelp["preview"] = `Usage: cotd preview [--date YYYY-MM-DD] [--out DIR] [flags]
+var previewCommand = command{
+	name:    "preview",
+	summary: "write what would go out for a date; sends nothing",
+	help: `Usage: cotd preview [--date YYYY-MM-DD] [--out DIR] [flags]
 
 Example:
     cotd preview --out /tmp/preview && chromium /tmp/preview/*.html
@@ -31,24 +23,9 @@ Writes the message each recipient would get for that date (default today),
 as .eml and as a standalone .html with the cat embedded, and prints the
 paths. It sends nothing and records no delivery. Takes the same flags as
 'cotd run' (see 'cotd help run').
-`
-}
-
-func cmdRender(args []string, e env) error {
-	if len(args) != 2 || strings.HasPrefix(args[0], "-") {
-		return usagef("example: cotd render photos/IMG_1234.jpg /tmp/check.jpg", "cotd render takes a photo and an output file")
-	}
-	in, out := args[0], args[1]
-	res, err := images.RenderFile(in, images.Default)
-	if err != nil {
-		return &hinted{fmt.Errorf("render %s: %w", in, err), "cotd skips such a file in the photo folder; convert it to JPEG or PNG"}
-	}
-	if err := os.WriteFile(out, res.JPEG, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", out, err)
-	}
-	fmt.Fprintf(e.stdout, "wrote %s: %dx%d px, %d KB (from %dx%d %s)\n", out, res.Width, res.Height,
-		(len(res.JPEG)+1023)/1024, res.SourceWidth, res.SourceHeight, res.Format)
-	return nil
+`,
+	settings: true,
+	run:      cmdPreview,
 }
 
 func cmdPreview(args []string, e env) error {

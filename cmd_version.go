@@ -1,0 +1,35 @@
+package main
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+)
+
+var versionCommand = command{
+	name: "version", aliases: []string{"--version"},
+	summary: "print the version",
+	help:    "Usage: cotd version\n\nPrints the version, the commit and the Go version.\n",
+	run: func(_ []string, e env) error {
+		fmt.Fprintf(e.stdout, "cotd %s\n", versionString())
+		return nil
+	},
+}
+
+func versionString() string {
+	v, c := version, commit
+	if info, ok := debug.ReadBuildInfo(); ok && c == "" {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				c = s.Value
+			}
+		}
+	}
+	if c == "" {
+		c = "unknown"
+	}
+	if len(c) > 12 {
+		c = c[:12]
+	}
+	return fmt.Sprintf("%s (commit %s, %s, %s/%s)", v, c, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}

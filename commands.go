@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// command is one entry of the command table: dispatch, the usage text's
+// command list, `cotd help NAME` and the flag handling all read it, so a
+// new command is added in one place (its own cmd_*.go file and one line in
+// commandTable).
+type command struct {
+	name    string
+	args    string   // shown after the name in the command list, e.g. "CMD"
+	aliases []string // other spellings dispatched here, e.g. "--version"
+	summary string   // the command list's line
+	help    string   // `cotd help NAME`; empty: no help of its own
+	// settings: the command reads the settings (flags and COTD_*
+	// variables); `cotd help NAME` lists them.
+	settings bool
+	run      func(args []string, e env) error
+}
+
+// commands is the table, in the order the usage text lists them; it is
+// filled in init because the help command reads it.
+var commands []*command
+
+func init() {
+	commands = []*command{&runCommand, &previewCommand, &renderCommand, &statusCommand,
+		&checkCommand, &sendTestCommand, &versionCommand, &helpCommand}
+}
+
+// lookupCommand finds a command by name or alias.
+func lookupCommand(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+		for _, a := range c.aliases {
+			if a == name {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+const usageIntro = `cotd mails a cat photo and a quote to a few people every morning.
+
+Try it (writes today's mail as .eml files into ./outbox, nothing is sent):
+    cotd run
+
+Send for real:
+    cotd run --smtp-host mail.example.test --smtp-user cotd \
+        --smtp-password-file ~/.cotd-password \
+        --from 'Cat of the Day <cotd@example.test>' \
+        --to 'Cee <c@example.test>, d@example.test'
+
+Look before you send:
+    cotd preview --out /tmp/preview      # the mail as .eml and .html
+    cotd check                           # config, photos, quotes, SMTP login
+    cotd send-test --to you@example.test
+
+Commands:
+`
+
+const usageOutro = `
+Every flag has an environment variable (COTD_...): the flag wins over the
+variable, the variable over the default. 'cotd help run' lists them.
+
+Exit codes: 0 done or nothing due, 1 something due was not delivered (the
+next run retries it), 2 usage or configuration error, 3 refused to act on the
+state (database locked or unreadable, clock went backwards).
+`
+
+// usageText is what `cotd` and `cotd help` print: examples first, then the
+// command table.
+func usageText() string {
+	var b strings.Builder
+	b.WriteString(usageIntro)
+	for _, c := range commands {
+		fmt.Fprintf(&b, "    %-13s%s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
+	}
+	b.WriteString(usageOutro)
+	return b.String()
+}

@@ -1,0 +1,173 @@
+package mail
+
+import (
+	"context"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+)
+
+// Issue 11 item 2: with no Timeout set, each step waits what RFC 5321
+// §4.5.3.2 asks (cotd gave a whole message 30 s), and the whole budget
+// fits inside the service's TimeoutStartSec with room to spare.
+func TestRFC5321StepTimeoutsAreTheDefault(t *testing.T) {
+	s := NewSMTP(SMTPConfig{Host: "127.0.0.1", Port: 25, TLS: TLSNone})
+	want := StepTimeouts{Greeting: 5 * time.Minute, Mail: 5 * time.Minute, Rcpt: 5 * time.Minute,
+		Data: 2 * time.Minute, Block: 3 * time.Minute, FinalDot: 10 * time.Minute}
+	if s.cfg.Steps != want {
+		t.Errorf("default steps %+v, want RFC 5321's %+v", s.cfg.Steps, want)
+	}
+	unit, err := os.ReadFile("../deploy/testdata/cotd.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^TimeoutStartSec=(\d+)min$`).FindSubmatch(unit)
+	if m == nil {
+		t.Fatal("cotd.service has no TimeoutStartSec=Nmin")
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	start := time.Duration(n) * time.Minute
+	// Room for indexing before the mail and the alert after it.
+	if s.cfg.Budget > start-2*time.Minute {
+		t.Errorf("budget %s does not fit inside TimeoutStartSec=%s with 2 minutes to spare", s.cfg.Budget, start)
+	}
+	if s.cfg.Steps.FinalDot > s.cfg.Budget {
+		t.Errorf("the final dot's wait %s is longer than the budget %s", s.cfg.Steps.FinalDot, s.cfg.Budget)
+	}
+}
+
+// short are step timeouts scaled down so the test runs in a second.
+var short = StepTimeouts{Greeting: 300 * time.Millisecond, Mail: 300 * time.Millisecond, Rcpt: 300 * time.Millisecond,
+	Data: 300 * time.Millisecond, Block: 300 * time.Millisecond, FinalDot: 3 * time.Second}
+
+func sendAll(t *testing.T, cfg SMTPConfig, tos ...string) []Result {
+	t.Helper()
+	results, err := NewSMTP(cfg).Send(context.Background(), testMsgs(t, tos...))
+	if err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	return results
+}
+
+// A server whose reply to the final dot takes longer than any other step
+// (a content filter) still gets its message recorded as delivered: the
+// final dot has its own, longer wait.
+func TestSlowFinalDotIsDelivered(t *testing.T) {
+	p := startScriptedPeer(t, peerScript{slowStep: "dot", slow: time.Second, victim: 1})
+	results := sendAll(t, SMTPConfig{Host: "127.0.0.1", Port: p.port, TLS: TLSNone, Steps: short},
+		"ann@example.test", "bob@example.test", "cee@example.test")
+	for i, r := range results {
+		if !r.Delivered {
+			t.Errorf("message %d: %v, want delivered (the final dot may take %s)", i, r.Err, short.FinalDot)
+		}
+	}
+	if _, accepted, _ := p.results(); len(accepted) != 3 {
+		t.Errorf("peer accepted %d, want 3", len(accepted))
+	}
+}
+
+// After one message times out, the others are still tried, on a fresh
+// connection: one slow step for bob must not cost cee her morning.
+func TestTimeoutThenOthersOnFreshConnection(t *testing.T) {
+	p := startScriptedPeer(t, peerScript{slowStep: "rcpt", slow: time.Second, victim: 1})
+	results := sendAll(t, SMTPConfig{Host: "127.0.0.1", Port: p.port, TLS: TLSNone, Steps: short},
+		"ann@example.test", "bob@example.test", "cee@example.test")
+	if !results[0].Delivered || !results[2].Delivered {
+		t.Errorf("ann %v, cee %v: want both delivered", results[0].Err, results[2].Err)
+	}
+	if results[1].Delivered || !TimedOut(results[1].Err) || !strings.Contains(results[1].Err.Error(), "timed out after 300ms (reply to RCPT TO)") {
+		t.Errorf("bob: %v, want a timeout at RCPT TO", results[1].Err)
+	}
+	if conns, _, _ := p.results(); conns != 2 {
+		t.Errorf("%d connections, want 2 (a fresh one after the timeout)", conns)
+	}
+}
+
+// The budget bounds the whole batch even when every step is slow: the
+// messages it leaves no time for are not attempted, and say why.
+func TestBudgetBoundsTheBatch(t *testing.T) {
+	p := startScriptedPeer(t, peerScript{slowStep: "mail", slow: 2 * time.Second, slowAll: true})
+	start := time.Now()
+	results := sendAll(t, SMTPConfig{Host: "127.0.0.1", Port: p.port, TLS: TLSNone, Steps: short, Budget: 800 * time.Millisecond},
+		"ann@example.test", "bob@example.test", "cee@example.test", "dee@example.test")
+	if took := time.Since(start); took > 1500*time.Millisecond {
+		t.Errorf("the batch took %s, want it bounded by the 800ms budget", took)
+	}
+	last := results[len(results)-1]
+	if last.Delivered || !strings.Contains(last.Err.Error(), "ran out") {
+		t.Errorf("last message: %v, want not attempted because the time ran out", last.Err)
+	}
+	for i, r := range results {
+		if r.Delivered {
+			t.Errorf("message %d delivered by a server that never answers MAIL in time", i)
+		}
+	}
+}
+
+// Issue 11 item 6: SIGTERM while the reply to the final dot is pending
+// finishes that message (within StopGrace) instead of cutting the
+// connection after the server has it; the messages after it are not
+// started.
+func TestStopWaitsForTheFinalDot(t *testing.T) {
+	dots := make(chan int, 3)
+	p := startScriptedPeer(t, peerScript{slowStep: "dot", slow: 300 * time.Millisecond, victim: 0, dotSeen: dots})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-dots // ann's content is with the server: systemd stops cotd now
+		cancel()
+	}()
+	results := make([]Result, 3)
+	err := NewSMTP(SMTPConfig{Host: "127.0.0.1", Port: p.port, TLS: TLSNone}).
+		SendEach(ctx, testMsgs(t, "ann@example.test", "bob@example.test", "cee@example.test"), func(i int, r Result) { results[i] = r })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !results[0].Delivered {
+		t.Errorf("ann: %v, want delivered: the server had the message when SIGTERM came", results[0].Err)
+	}
+	for i, r := range results[1:] {
+		if r.Delivered || !strings.Contains(r.Err.Error(), "not attempted") {
+			t.Errorf("message %d after the stop: %+v, want not attempted", i+1, r)
+		}
+	}
+	if _, accepted, _ := p.results(); len(accepted) != 1 {
+		t.Errorf("peer accepted %d, want exactly the one in flight", len(accepted))
+	}
+}
+
+// Issue 11 item 3: a message larger than the server's EHLO SIZE is not
+// sent at all (it would end in 552 after minutes of upload) and says so,
+// with the limit, through TooLarge; a 552 5.3.4 after the dot is TooLarge
+// too. The smaller messages go out.
+func TestSizeLimit(t *testing.T) {
+	p := startScriptedPeer(t, peerScript{size: 2000})
+	big := testMsg(t, "bob@example.test", "Cat of the Day digest")
+	big.SetBodyString(gomail.TypeTextPlain, strings.Repeat("meow meow\n", 400))
+	msgs := []*gomail.Msg{testMsg(t, "ann@example.test", "Cat of the Day"), big}
+	results, err := NewSMTP(SMTPConfig{Host: "127.0.0.1", Port: p.port, TLS: TLSNone, Steps: short}).Send(context.Background(), msgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !results[0].Delivered {
+		t.Errorf("small message: %v", results[0].Err)
+	}
+	limit, ok := TooLarge(results[1].Err)
+	if results[1].Delivered || !ok || limit != 2000 || !strings.Contains(results[1].Err.Error(), "at most 2000") {
+		t.Errorf("big message: %v (limit %d, too large %v), want refused before sending, limit 2000", results[1].Err, limit, ok)
+	}
+	if _, accepted, _ := p.results(); len(accepted) != 1 {
+		t.Errorf("peer accepted %d, want 1 (the big one never sent)", len(accepted))
+	}
+
+	p2 := startScriptedPeer(t, peerScript{step: "dot", victim: 0, reply: "552 5.3.4 Error: message file too big"})
+	results = sendAll(t, SMTPConfig{Host: "127.0.0.1", Port: p2.port, TLS: TLSNone, Steps: short}, "ann@example.test")
+	if _, ok := TooLarge(results[0].Err); !ok {
+		t.Errorf("552 5.3.4 after the dot: TooLarge(%v) = false", results[0].Err)
+	}
+}

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"html"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/mail"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// Script support for how the mail looks on the wire and to spam filters
+// (issue 14), run on the real clock rather than --now:
+//   - LATE_TZ is a fixed-offset zone in which it is now about noon, so
+//     `--at 09:00` there makes today's send about three hours late;
+//     EARLIER is the real time three days ago (RFC 3339), for a first run
+//     that leaves three mornings to catch up on;
+//   - datecheck, wirecheck and spamcheck (see below).
+func init() {
+	extraSetups = append(extraSetups, setupLate)
+	extraCmds["datecheck"] = cmdDatecheck
+	extraCmds["spamcheck"] = cmdSpamcheck
+	extraCmds["visible"] = cmdVisible
+}
+
+// visible QUERY: writes to stdout what a recipient can read of each
+// message matching QUERY: the decoded subject, the plain text, and the
+// HTML's text and alt attributes (not its markup, class names or cid:
+// addresses), so a script can check words never shown to recipients.
+func cmdVisible(ts *testscript.TestScript, neg bool, args []string) {
+	s := server(ts, &args)
+	if len(args) != 1 {
+		ts.Fatalf("usage: visible QUERY")
+	}
+	for _, sum := range s.Search(tsTB{ts: ts}, args[0]) {
+		m, err := mail.ReadMessage(bytes.NewReader(s.Raw(tsTB{ts: ts}, sum.ID)))
+		if err != nil {
+			ts.Fatalf("message to %v: %v", sum.To, err)
+		}
+		subject, _ := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+		fmt.Fprintf(ts.Stdout(), "subject: %s\n", subject)
+		var walk func(h map[string][]string, body io.Reader)
+		walk = func(h map[string][]string, body io.Reader) {
+			mt, params, err := mime.ParseMediaType(textproto(h, "Content-Type"))
+			if err != nil {
+				ts.Fatalf("content type: %v", err)
+			}
+			if strings.HasPrefix(mt, "multipart/") {
+				mr := multipart.NewReader(body, params["boundary"])
+				for {
+					p, err := mr.NextRawPart()
+					if err != nil {
+						return
+					}
+					walk(p.Header, p)
+				}
+			}
+			data, err := decodeBody(textproto(h, "Content-Transfer-Encoding"), body)
+			if err != nil {
+				ts.Fatalf("decode: %v", err)
+			}
+			switch mt {
+			case "text/plain":
+				fmt.Fprintf(ts.Stdout(), "%s\n", data)
+			case "text/html":
+				page := regexp.MustCompile(`(?s)<head>.*</head>`).ReplaceAllString(string(data), "")
+				for _, a := range regexp.MustCompile(`alt="([^"]*)"`).FindAllStringSubmatch(page, -1) {
+					fmt.Fprintf(ts.Stdout(), "alt: %s\n", html.UnescapeString(a[1]))
+				}
+				text := html.UnescapeString(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(page, " "))
+				fmt.Fprintf(ts.Stdout(), "html: %s\n", strings.Join(strings.Fields(text), " "))
+			}
+		}
+		walk(m.Header, m.Body)
+	}
+}
+
+func setupLate(t *testing.T, e *testscript.Env) error {
+	now := time.Now().UTC()
+	off := 12 - now.Hour() // hours east of UTC at which it is noon now
+	// Etc/GMT-N is N hours east of UTC (POSIX signs).
+	zone := "Etc/GMT"
+	switch {
+	case off > 0:
+		zone += "-" + strconv.Itoa(off)
+	case off < 0:
+		zone += "+" + strconv.Itoa(-off)
+	}
+	e.Setenv("LATE_TZ", zone)
+	e.Setenv("EARLIER", now.AddDate(0, 0, -3).Format(time.RFC3339))
+	return nil
+}
+
+// datecheck [-late D] MAXAGE: every message in Mailpit has a Date header
+// within MAXAGE of now (this command runs right after the submission), and
+// with -late D, one at least D after today's 09:00 in $LATE_TZ: proof that
+// the scheduled time did not leak into the header on a late send.
+func cmdDatecheck(ts *testscript.TestScript, neg bool, args []string) {
+	s := server(ts, &args)
+	var late time.Duration
+	if len(args) > 1 && args[0] == "-late" {
+		d, err := time.ParseDuration(args[1])
+		if err != nil {
+			ts.Fatalf("datecheck: %v", err)
+		}
+		late, args = d, args[2:]
+	}
+	if len(args) != 1 {
+		ts.Fatalf("usage: datecheck [-late D] MAXAGE")
+	}
+	maxAge, err := time.ParseDuration(args[0])
+	if err != nil {
+		ts.Fatalf("datecheck: %v", err)
+	}
+	now := time.Now()
+	msgs := s.Messages(tsTB{ts: ts})
+	if len(msgs) == 0 {
+		ts.Fatalf("datecheck: no messages")
+	}
+	for _, sum := range msgs {
+		m, err := mail.ReadMessage(bytes.NewReader(s.Raw(tsTB{ts: ts}, sum.ID)))
+		if err != nil {
+			ts.Fatalf("message to %v: %v", sum.To, err)
+		}
+		date, err := m.Header.Date()
+		if err != nil {
+			ts.Fatalf("message to %v: Date %q: %v", sum.To, m.Header.Get("Date"), err)
+		}
+		if d := now.Sub(date); d < -maxAge || d > maxAge {
+			ts.Fatalf("message to %v %q: Date %s is %s from the submission (now %s), want within %s",
+				sum.To, sum.Subject, date.Format(time.RFC3339), d.Round(time.Second), now.Format(time.RFC3339), maxAge)
+		}
+		if late > 0 {
+			loc, err := time.LoadLocation(ts.Getenv("LATE_TZ"))
+			if err != nil {
+				ts.Fatalf("datecheck: %v", err)
+			}
+			l := now.In(loc)
+			sched := time.Date(l.Year(), l.Month(), l.Day(), 9, 0, 0, 0, loc)
+			if date.Sub(sched) < late {
+				ts.Fatalf("message to %v: Date %s is less than %s after the scheduled %s", sum.To, date, late, sched)
+			}
+		}
+		ts.Logf("%v: Date %s (%s before the check)", sum.To, m.Header.Get("Date"), now.Sub(date).Round(time.Second))
+	}
+}
+
+// spamcheck MAX: every message in Mailpit, with the Received line its
+// relay would add a few minutes after the submission (the Date header's
+// time plus 3 minutes: a late send delivered promptly), scores below MAX
+// in SpamAssassin with local tests only. The report of each message is
+// written to spam-N.txt in the work folder for the log.
+func cmdSpamcheck(ts *testscript.TestScript, neg bool, args []string) {
+	s := server(ts, &args)
+	if len(args) != 1 {
+		ts.Fatalf("usage: spamcheck MAX")
+	}
+	limit, err := strconv.ParseFloat(args[0], 64)
+	if err != nil {
+		ts.Fatalf("spamcheck: %v", err)
+	}
+	bin, err := exec.LookPath("spamassassin")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			ts.Fatalf("spamassassin is not installed (apt install spamassassin)")
+		}
+		ts.Logf("spamassassin is not installed (apt install spamassassin): not scored")
+		return
+	}
+	msgs := s.Messages(tsTB{ts: ts})
+	if len(msgs) == 0 {
+		ts.Fatalf("spamcheck: no messages")
+	}
+	score := regexp.MustCompile(`(?m)^X-Spam-Status: \w+, score=(-?[0-9.]+)[^\n]*(?:\n\s[^\n]*)*`)
+	for i, sum := range msgs {
+		raw := s.Raw(tsTB{ts: ts}, sum.ID)
+		m, err := mail.ReadMessage(bytes.NewReader(raw))
+		if err != nil {
+			ts.Fatalf("message to %v: %v", sum.To, err)
+		}
+		date, err := m.Header.Date()
+		if err != nil {
+			ts.Fatalf("message to %v: Date: %v", sum.To, err)
+		}
+		// Mailpit's own Received line (if any) carries the real clock;
+		// the relay's line is what a spam filter compares Date with.
+		received := fmt.Sprintf("Received: from pi.example.test (pi.example.test [192.0.2.10])\r\n"+
+			"\tby mx.example.test (Postfix) with ESMTPSA id 4B2F1C0A12\r\n"+
+			"\tfor <%s>; %s\r\n", sum.To[0], date.Add(3*time.Minute).Format(time.RFC1123Z))
+		cmd := exec.Command(bin, "-L", "-t")
+		cmd.Stdin = strings.NewReader(received + string(raw))
+		out, err := cmd.Output()
+		if err != nil {
+			ts.Fatalf("spamassassin on the message to %v: %v", sum.To, err)
+		}
+		report := filepath.Join(ts.Getenv("WORK"), fmt.Sprintf("spam-%d.txt", i+1))
+		os.WriteFile(report, out, 0o644)
+		sm := score.FindSubmatch(out)
+		if sm == nil {
+			ts.Fatalf("spamassassin printed no X-Spam-Status for %v", sum.To)
+		}
+		got, _ := strconv.ParseFloat(string(sm[1]), 64)
+		status := strings.Join(strings.Fields(string(sm[0])), " ")
+		ts.Logf("%v %q: %s", sum.To, sum.Subject, status)
+		if (got < limit) == neg {
+			ts.Fatalf("message to %v %q scores %.1f, want below %.1f: %s", sum.To, sum.Subject, got, limit, status)
+		}
+	}
+}
