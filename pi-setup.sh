@@ -240,7 +240,9 @@ ProtectKernelTunables=yes
 ProtectKernelModules=yes
 ProtectKernelLogs=yes
 ProtectControlGroups=yes
-ProtectClock=yes
+# No ProtectClock=: its seccomp filter also denies the read-only adjtimex(2)
+# that tells cotd whether NTP has set the clock. cotd still cannot change
+# the clock: it has no CAP_SYS_TIME and PrivateDevices= hides /dev/rtc.
 ProtectHostname=yes
 ProtectProc=invisible
 ProcSubset=pid
@@ -250,6 +252,8 @@ DevicePolicy=closed
 SystemCallArchitectures=native
 SystemCallFilter=@system-service
 SystemCallFilter=~@privileged @resources
+# Reading the kernel's clock state (adjtimex with no modes): "is NTP done?".
+SystemCallFilter=adjtimex
 # A denied call fails with EPERM instead of killing cotd: the Go runtime tries
 # to raise its open-file limit at start and carries on when it cannot.
 SystemCallErrorNumber=EPERM
