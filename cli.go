@@ -94,14 +94,10 @@ func classify(err error) (int, string) {
 	switch {
 	case errors.As(err, &ue):
 		return exitUsage, ue.hint
-	case errors.Is(err, store.ErrLocked):
-		return exitRefused, "wait for the other run to finish (the timer, or a manual run) and try again"
-	case errors.Is(err, store.ErrNewerSchema):
-		return exitRefused, "install the newer cotd again; this one must not change that database"
-	case errors.Is(err, store.ErrNotDatabase):
-		return exitRefused, "point --db at cotd's database; cotd never overwrites a file it does not recognise (move it away to start afresh)"
+	case store.Hint(err) != "": // locked, newer, read-only, permission, damaged, foreign
+		return exitRefused, store.Hint(err)
 	case errors.Is(err, schedule.ErrClockBackwards):
-		return exitRefused, "check the system clock (timedatectl); cotd runs again once the clock is past the last run"
+		return exitRefused, job.ClockHint
 	case errors.Is(err, job.ErrNoPhotos):
 		return exitFailed, "copy photos into the folder (JPEG, PNG, GIF, WebP, TIFF or BMP); 'cotd status' lists any files cotd could not use"
 	case errors.Is(err, job.ErrUndelivered):

@@ -13,6 +13,7 @@ import (
 
 	"cotd/certs"
 	"cotd/clocksync"
+	"cotd/job"
 	"cotd/mail"
 	"cotd/store"
 )
@@ -83,9 +84,9 @@ func cmdCheck(args []string, e env) error {
 	}
 	k.ok("config", describeConfig(c))
 	if l := clocksync.Describe(clocksync.Kernel{}, c.clockWait); l.OK {
-		k.ok("clock", l.Msg)
+		k.ok("clock sync", l.Msg)
 	} else {
-		k.warn("clock", l.Msg, l.Hint)
+		k.warn("clock sync", l.Msg, l.Hint)
 	}
 	ctx, stop := signalContext()
 	defer stop()
@@ -119,6 +120,9 @@ func cmdCheck(args []string, e env) error {
 		defer st.Close()
 		if db == c.db {
 			k.ok("database", c.db+" opens")
+		}
+		if err := st.View(func(tx *store.Tx) error { return job.ClockCheck(tx, now, c.job.sched.Loc) }); err != nil {
+			k.problem("clock", oneLine(err.Error()), job.ClockHint)
 		}
 		cc := *c
 		cc.job.cache = cache

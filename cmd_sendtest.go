@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	gomail "github.com/wneessen/go-mail"
 
@@ -63,7 +64,8 @@ func cmdSendTest(args []string, e env) error {
 	}
 	m := msgs[0]
 	m.To = addr.String()
-	m.Date = c.now().In(c.job.sched.Loc) // sent now, whatever day it shows
+	m.Date = c.now().In(c.job.sched.Loc)               // sent now, whatever day it shows
+	m.Test = time.Now().UTC().Format(time.RFC3339Nano) // its Message-ID is never a real delivery's
 	msg, err := mail.Compose(m)
 	if err != nil {
 		return fmt.Errorf("compose test mail to %s: %w", addr, err)

@@ -206,7 +206,7 @@ func (r *statusReport) fill(c *config, tx *store.Tx, now time.Time) error {
 	plan, err := schedule.Decide(state, now, sched)
 	switch {
 	case errors.Is(err, schedule.ErrClockBackwards):
-		r.Problems = append(r.Problems, oneLine(err.Error())+"; check the clock (timedatectl)")
+		r.Problems = append(r.Problems, oneLine(err.Error())+"; "+job.ClockHint)
 	case err != nil:
 		return err
 	default:

@@ -27,7 +27,7 @@ var commands []*command
 
 func init() {
 	commands = []*command{&runCommand, &previewCommand, &renderCommand, &statusCommand,
-		&checkCommand, &sendTestCommand, &versionCommand, &helpCommand}
+		&checkCommand, &sendTestCommand, &clockResetCommand, &versionCommand, &helpCommand}
 }
 
 // lookupCommand finds a command by name or alias.

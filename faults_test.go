@@ -96,6 +96,7 @@ func TestFaults(t *testing.T) {
 		{"Secrets", testSecrets},
 		{"DiskFull", testDiskFull},
 		{"UnreadablePasswordFile", testUnreadablePasswordFile},
+		{"DatabaseOpen", testDatabaseOpen},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, bin) })
 	}

@@ -292,6 +292,13 @@ func (m *monitor) problems(sum job.Summary, runErr error, rec runRecord, unusabl
 		add("gave-up", sevError, "gave up on mail older than --catch-up-max-days",
 			"Never delivered:\n- "+strings.Join(sum.GaveUp, "\n- ")+"\n\nThese days are older than --catch-up-max-days and will not be sent.")
 	}
+	if len(sum.Dropped) > 0 {
+		add("dropped", sevError, "gave up on mail the server will not take",
+			"Never delivered:\n- "+strings.Join(sum.Dropped, "\n- ")+"\n\nThe other days and recipients were not held up by these.")
+	}
+	if sum.ClockJump != "" {
+		add("clock", sevError, "the clock jumped far ahead: a clock problem?", sum.ClockJump)
+	}
 	if sum.Index.Unusable > 0 {
 		list := unusable
 		if len(list) == 0 {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image/jpeg"
@@ -92,14 +91,8 @@ type IndexStats struct {
 	Rate float64
 }
 
-// IndexProgress is what the last run left of the index, kept for
-// `cotd status`.
-type IndexProgress struct {
-	At    time.Time `json:"at"`    // the run's schedule time
-	Files int       `json:"files"` // image files in the folder
-	Left  int       `json:"left"`  // files still to index
-	Rate  float64   `json:"rate"`  // files per second the last run indexed
-}
+// IndexProgress is what the last run left of the index.
+type IndexProgress store.IndexProgress
 
 // ETA is how much indexing time the files left should take at the last
 // run's rate (0 when unknown).
@@ -110,16 +103,15 @@ func (p IndexProgress) ETA() time.Duration {
 	return time.Duration(float64(p.Left) / p.Rate * float64(time.Second))
 }
 
-const metaIndex = "index"
-
 // ReadIndexProgress returns what the last run recorded of the index; ok is
-// false before the first run.
-func ReadIndexProgress(tx *store.Tx) (p IndexProgress, ok bool) {
-	raw := tx.Meta(metaIndex)
-	if raw == nil || json.Unmarshal(raw, &p) != nil {
+// false before the first run (or when the record cannot be read: status
+// then simply does not show it).
+func ReadIndexProgress(tx *store.Tx) (IndexProgress, bool) {
+	p, ok, err := tx.IndexProgress()
+	if err != nil || !ok {
 		return IndexProgress{}, false
 	}
-	return p, true
+	return IndexProgress(p), true
 }
 
 // ErrIndexStopped means a signal (systemd's SIGTERM) stopped the index;
@@ -337,8 +329,7 @@ func (j *Job) IndexWithin(ctx context.Context, budget time.Duration) (IndexStats
 			j.removeRendition(p.Hash)
 			st.Removed++
 		}
-		prog, _ := json.Marshal(IndexProgress{At: now, Files: st.Files, Left: st.Left, Rate: st.Rate})
-		return tx.PutMeta(metaIndex, prog)
+		return tx.PutIndexProgress(store.IndexProgress{At: now, Files: st.Files, Left: st.Left, Rate: st.Rate})
 	})
 	if err == nil {
 		j.pruneRenditions()

@@ -370,7 +370,7 @@ func TestHugeQuotesFileBounded(t *testing.T) {
 	if n > quotes.MaxQuotes {
 		t.Errorf("%d quotes stored; want at most %d", n, quotes.MaxQuotes)
 	}
-	fi, err := os.Stat(j.Store.Path())
+	fi, err := os.Stat(filepath.Join(filepath.Dir(j.CacheDir), "cotd.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

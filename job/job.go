@@ -100,6 +100,9 @@ type Summary struct {
 	// ConnErr is set when no message could be attempted (connect, TLS, login).
 	ConnErr error
 	GaveUp  []string // "2026-03-02 to x@example.test" left undelivered for good
+	// ClockJump names a jump of the clock far beyond the catch-up window
+	// since the last run (likely a wrong clock), with the fix; "" if none.
+	ClockJump string
 	// Dropped are days given up inside the window, each with its reason
 	// ("2026-03-02 to x@example.test: …"); already logged by the job.
 	Dropped                  []string
@@ -121,6 +124,10 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 		return sum, err
 	}
 	sum.Plan = plan
+	if jump := clockJump(st, now, j.Schedule, len(plan.Skipped)); jump != "" {
+		sum.ClockJump = jump
+		j.log().Warn(jump)
+	}
 
 	budget := j.Indexing.Budget
 	if d := j.Indexing.DueBudget; len(plan.Open) > 0 && d > 0 && (budget == 0 || d < budget) {

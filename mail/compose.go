@@ -239,6 +239,12 @@ func MessageID(m Message) string {
 	for _, d := range m.Days {
 		fmt.Fprintf(h, "%s\n", d.Date.Format(time.DateOnly))
 	}
+	prefix := "<cotd."
+	if m.Test != "" {
+		// "cotd-test." never starts a real delivery's ID.
+		prefix = "<cotd-test."
+		fmt.Fprintf(h, "test %s\n", m.Test)
+	}
 	sum := hex.EncodeToString(h.Sum(nil))[:16]
 
 	var dates string
@@ -252,7 +258,7 @@ func MessageID(m Message) string {
 		// hash tells digests apart, the dates are for people reading logs.
 		dates = m.Days[n-1].Date.Format("20060102") + "-" + m.Days[0].Date.Format("02")
 	}
-	return "<cotd." + dates + "." + sum + "@" + senderDomain(m.From) + ">"
+	return prefix + dates + "." + sum + "@" + senderDomain(m.From) + ">"
 }
 
 // senderDomain is the domain of From, the right-hand side of Message-IDs and

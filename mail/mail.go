@@ -43,6 +43,11 @@ type Message struct {
 	// Skipped lists missed days that were not delivered (older than the
 	// catch-up cap, or catch-up=skip), so a digest can say so. Optional.
 	Skipped []time.Time
+	// Test, when set, marks a `cotd send-test` message; pass something
+	// unique (the time it is sent). Its Message-ID then never equals a real
+	// delivery's: Gmail drops a second message whose Message-ID it holds,
+	// and a test must not eat the owner's real morning.
+	Test string
 }
 
 // Result is the outcome of one message handed to a Sender.

@@ -43,6 +43,9 @@ type peerScript struct {
 	slowAll  bool
 	// dotSeen, when set, gets the message number of each final dot read.
 	dotSeen chan int
+	// auth ("PLAIN" or "LOGIN") is offered, and every login is refused
+	// with a 535 that echoes what the client sent, as some servers do.
+	auth string
 	// size is advertised as EHLO SIZE; a larger message gets 552 5.3.4
 	// after the dot, as Postfix's message_size_limit does.
 	size int
@@ -178,8 +181,22 @@ func (p *scriptedPeer) serve(c net.Conn) {
 				say("250-refusal.test", "250-8BITMIME", fmt.Sprintf("250-SIZE %d", s.size), "250 ENHANCEDSTATUSCODES")
 				continue
 			}
+			if s.auth != "" {
+				say("250-refusal.test", "250-AUTH "+s.auth, "250 ENHANCEDSTATUSCODES")
+				continue
+			}
 			say("250-refusal.test", "250-8BITMIME", "250 ENHANCEDSTATUSCODES")
 			continue
+		case "AUTH":
+			echo := strings.TrimSpace(strings.TrimPrefix(line, "AUTH"))
+			if strings.EqualFold(echo, "LOGIN") {
+				say("334 VXNlcm5hbWU6")
+				u, _ := r.ReadString('\n')
+				say("334 UGFzc3dvcmQ6")
+				pw, _ := r.ReadString('\n')
+				echo = strings.TrimSpace(u) + " " + strings.TrimSpace(pw)
+			}
+			reply = "535 5.7.8 authentication failed for " + echo
 		case "HELO", "NOOP":
 			reply = "250 2.0.0 Ok"
 		case "RSET":

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -659,18 +660,80 @@ var oneLine = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
 // newUserError builds the message and scrubs the password from it, in
 // case a server or library ever echoes it.
 func (sess *session) newUserError(msg string, causes ...error) error {
-	msg = oneLine.Replace(msg)
-	if p := sess.s.cfg.Password; p != "" {
-		msg = strings.ReplaceAll(msg, p, "***")
-	}
+	msg = sess.s.cfg.scrub(oneLine.Replace(msg))
 	var cs []error
 	for _, c := range causes {
 		if c != nil {
-			cs = append(cs, c)
+			// The server's reply travels on as a cause (for its code);
+			// a server that echoes the AUTH argument put the password in
+			// it, encoded.
+			cs = append(cs, sess.s.cfg.scrubCause(c))
 		}
 	}
 	return &userError{msg: msg, causes: cs}
 }
+
+// secrets are the password and every encoding of it cotd itself sends:
+// AUTH PLAIN's base64 of "\0user\0password" and AUTH LOGIN's base64 of
+// the password, padded or not. A server that echoes its input in a 535
+// would otherwise put them into the journal, cotd.db and status --json.
+func (c SMTPConfig) secrets() []string {
+	if c.Password == "" {
+		return nil
+	}
+	var out []string
+	for _, raw := range []string{"\x00" + c.User + "\x00" + c.Password, c.User + "\x00" + c.User + "\x00" + c.Password, c.Password} {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+			out = append(out, enc.EncodeToString([]byte(raw)))
+		}
+	}
+	out = append(out, c.Password)
+	// Longest first, so an encoding is replaced whole before a shorter
+	// secret inside it could be.
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
+}
+
+// scrub replaces every secret in s with ***.
+func (c SMTPConfig) scrub(s string) string {
+	for _, p := range c.secrets() {
+		s = strings.ReplaceAll(s, p, "***")
+	}
+	return s
+}
+
+// scrubCause returns c, or, when its text holds a secret, an error with
+// the scrubbed text that keeps only the server's reply (scrubbed too)
+// reachable: the wrappers go-mail built have their text fixed inside.
+func (c SMTPConfig) scrubCause(err error) error {
+	text := err.Error()
+	clean := c.scrub(text)
+	var te *textproto.Error
+	if !errors.As(err, &te) {
+		if clean == text {
+			return err
+		}
+		return errors.New(clean)
+	}
+	te.Msg = c.scrub(te.Msg)
+	if clean == text {
+		return err
+	}
+	return &scrubbedError{msg: clean, reply: te}
+}
+
+// scrubbedError is a cause whose text had a secret in it.
+type scrubbedError struct {
+	msg   string
+	reply *textproto.Error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.reply }
+
+// Scrub removes the password and its AUTH encodings from s, for text that
+// did not come through this package's errors.
+func (s *SMTP) Scrub(text string) string { return s.cfg.scrub(text) }
 
 // describe turns an error from connecting, TLS or login into one that
 // says what happened and what to do.

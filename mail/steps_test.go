@@ -2,6 +2,10 @@ package mail
 
 import (
 	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/textproto"
 	"os"
 	"regexp"
 	"strconv"
@@ -170,4 +174,84 @@ func TestSizeLimit(t *testing.T) {
 	if _, ok := TooLarge(results[0].Err); !ok {
 		t.Errorf("552 5.3.4 after the dot: TooLarge(%v) = false", results[0].Err)
 	}
+}
+
+// Issue 11 item 5: a send-test message's Message-ID never equals a real
+// delivery's, nor another test's.
+func TestTestMessageIDIsNeverARealOne(t *testing.T) {
+	day := Day{Date: testDay}
+	real := Message{From: "cotd@example.test", To: "me@example.test", Days: []Day{day}}
+	test1, test2 := real, real
+	test1.Test, test2.Test = "2026-03-04T07:01:00Z", "2026-03-04T07:02:00Z"
+	ids := map[string]string{"real": MessageID(real), "test1": MessageID(test1), "test2": MessageID(test2)}
+	if ids["real"] == ids["test1"] || ids["test1"] == ids["test2"] {
+		t.Errorf("Message-IDs %v, want all different", ids)
+	}
+	if !strings.HasPrefix(ids["test1"], "<cotd-test.") || strings.HasPrefix(ids["real"], "<cotd-test.") {
+		t.Errorf("Message-IDs %v: a test's must start <cotd-test., a real one's never", ids)
+	}
+}
+
+// Issue 11 item 10: a server that echoes the AUTH argument in its 535
+// (base64 of "\0user\0password" for PLAIN, of the password for LOGIN)
+// gets neither the password nor those encodings into any error text,
+// not even the server reply kept as a cause.
+func TestEchoedAuthIsScrubbed(t *testing.T) {
+	const user, pass = "bob", "s3cret-pw!"
+	secrets := []string{pass,
+		base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00" + pass)),
+		base64.StdEncoding.EncodeToString([]byte(pass)),
+		base64.RawStdEncoding.EncodeToString([]byte(pass))}
+	for _, mech := range []string{"PLAIN", "LOGIN"} {
+		t.Run(mech, func(t *testing.T) {
+			p := startScriptedPeer(t, peerScript{auth: mech})
+			s := NewSMTP(SMTPConfig{Host: "127.0.0.1", Port: p.port, TLS: TLSNone, User: user, Password: pass, Steps: short})
+			results, err := s.Send(context.Background(), testMsgs(t, "ann@example.test"))
+			if err == nil || !strings.Contains(err.Error(), "535") || !strings.Contains(err.Error(), "authentication failed for") {
+				t.Fatalf("send: %v, want the 535", err)
+			}
+			texts := []string{err.Error(), results[0].Err.Error(), fmt.Sprintf("%+v", err)}
+			var te *textproto.Error
+			if errors.As(err, &te) {
+				texts = append(texts, te.Msg, te.Error())
+			} else {
+				t.Error("the 535 is not reachable with errors.As")
+			}
+			for _, c := range unwrapAll(err) {
+				texts = append(texts, c.Error())
+			}
+			for _, text := range texts {
+				for _, sec := range secrets {
+					if strings.Contains(text, sec) {
+						t.Errorf("%q holds the secret %q", text, sec)
+					}
+				}
+			}
+			if !strings.Contains(err.Error(), "***") {
+				t.Errorf("%q: want the echoed secret replaced by ***", err)
+			}
+		})
+	}
+}
+
+// unwrapAll returns every error in err's tree.
+func unwrapAll(err error) []error {
+	var out []error
+	var walk func(error)
+	walk = func(e error) {
+		if e == nil {
+			return
+		}
+		out = append(out, e)
+		switch u := e.(type) {
+		case interface{ Unwrap() []error }:
+			for _, c := range u.Unwrap() {
+				walk(c)
+			}
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		}
+	}
+	walk(err)
+	return out
 }

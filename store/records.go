@@ -132,6 +132,26 @@ func (t *Tx) RecordRun(now time.Time) error {
 	return meta.Put([]byte(metaLastRun), v)
 }
 
+// ResetRunTimes moves a first or last run recorded after now back to now:
+// the clock that recorded them was wrong (see job.ForgetFuture).
+func (t *Tx) ResetRunTimes(now time.Time) error {
+	meta := t.tx.Bucket(bMeta)
+	v := []byte(now.UTC().Format(time.RFC3339Nano))
+	for _, key := range []string{metaFirstRun, metaLastRun} {
+		raw := meta.Get([]byte(key))
+		if raw == nil {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339Nano, string(raw))
+		if err != nil || at.After(now) {
+			if err := meta.Put([]byte(key), v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 func (t *Tx) File(path string) (File, bool, error) { return getJSON[File](t.tx, bFiles, path) }
 func (t *Tx) PutFile(path string, f File) error    { return putJSON(t.tx, bFiles, path, f) }
 func (t *Tx) DeleteFile(path string) error         { return del(t.tx, bFiles, path) }
@@ -154,6 +174,7 @@ func (t *Tx) EachQuote(fn func(q Quote) error) error {
 
 func (t *Tx) Day(d schedule.Day) (Day, bool, error) { return getJSON[Day](t.tx, bDays, d.String()) }
 func (t *Tx) PutDay(d Day) error                    { return putJSON(t.tx, bDays, d.Day.String(), d) }
+func (t *Tx) DeleteDay(d schedule.Day) error        { return del(t.tx, bDays, d.String()) }
 
 // EachDay visits the recorded days from from on, oldest first.
 func (t *Tx) EachDay(from schedule.Day, fn func(d Day) error) error {
@@ -202,8 +223,35 @@ func (t *Tx) PutDelivery(d schedule.Day, addr string, v Delivery) error {
 	return putJSON(t.tx, bDeliveries, deliveryKey(d, addr), v)
 }
 
+// DeleteDeliveries removes every delivery recorded for day d.
+func (t *Tx) DeleteDeliveries(d schedule.Day) error {
+	c := t.tx.Bucket(bDeliveries).Cursor()
+	prefix := []byte(d.String() + "\x00")
+	var keys [][]byte
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		keys = append(keys, bytes.Clone(k))
+	}
+	for _, k := range keys {
+		if err := t.tx.Bucket(bDeliveries).Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DeliveryCount counts deliveries recorded for day d.
+func (t *Tx) DeliveryCount(d schedule.Day) int {
+	n := 0
+	c := t.tx.Bucket(bDeliveries).Cursor()
+	prefix := []byte(d.String() + "\x00")
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		n++
+	}
+	return n
+}
+
 // joinedPrefix keys the day each recipient's current membership of --to
-// began (free-form meta, as cotd before schema 2 wrote it).
+// began (in the meta bucket, under the keys cotd has always used).
 const joinedPrefix = "x:joined:"
 
 // Joined returns the first day of addr's current membership of --to.

@@ -10,9 +10,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -31,7 +33,60 @@ var (
 	ErrNotDatabase = errors.New("not a cotd database, or damaged")
 	// ErrNewerSchema means a newer cotd wrote the database.
 	ErrNewerSchema = errors.New("written by a newer cotd")
+	// ErrDamaged marks an ErrNotDatabase that is cotd's database, damaged
+	// (truncated, or pages bbolt cannot read), rather than another file.
+	ErrDamaged = errors.New("damaged")
+	// ErrReadOnly means the database (or its folder) is on a read-only
+	// file system: the file itself is fine.
+	ErrReadOnly = errors.New("is on a read-only file system")
+	// ErrPermission means the user cotd runs as may not read or write the
+	// database or create it in its folder: the file itself is fine.
+	ErrPermission = errors.New("permission denied")
 )
+
+// Hint is the safe fix for an error from Open, or "" when err is not one
+// of this package's. A healthy database that cotd may not write must never
+// be answered with "move it away".
+func Hint(err error) string {
+	switch {
+	case errors.Is(err, ErrLocked):
+		return "wait for the other run to finish (the timer, or a manual run) and try again"
+	case errors.Is(err, ErrNewerSchema):
+		return "install the newer cotd again; this one must not change that database"
+	case errors.Is(err, ErrReadOnly):
+		return "the database is not damaged: remount that file system read-write (mount -o remount,rw), or point --db at a writable place; do not move or delete it"
+	case errors.Is(err, ErrPermission):
+		return "the database is not damaged: give the user cotd runs as read and write access to it and its folder (ls -l, then chown or chmod), or run cotd as the file's owner; do not move or delete it"
+	case errors.Is(err, ErrDamaged):
+		return "the file is damaged; cotd did not change it: restore it from a backup, or move it away to start afresh (the next run then mails only today)"
+	case errors.Is(err, ErrNotDatabase):
+		return "point --db at cotd's database; cotd never overwrites a file it does not recognise (move it away to start afresh)"
+	}
+	return ""
+}
+
+// damaged marks err as ErrDamaged without changing its text.
+func damaged(err error) error { return &markedError{err, ErrDamaged} }
+
+type markedError struct {
+	error
+	mark error
+}
+
+func (e *markedError) Is(target error) bool { return target == e.mark }
+func (e *markedError) Unwrap() error        { return e.error }
+
+// diagnose turns an OS error from opening the database into what it
+// means for the owner, or returns nil when it is none of those.
+func diagnose(path string, err error) error {
+	switch {
+	case errors.Is(err, syscall.EROFS):
+		return fmt.Errorf("database %s %w (%v)", path, ErrReadOnly, err)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("database %s: %w for this user (uid %d): %v", path, ErrPermission, os.Geteuid(), err)
+	}
+	return nil
+}
 
 var (
 	bMeta       = []byte("meta")
@@ -56,6 +111,9 @@ type Store struct {
 // another process to release it.
 func Open(path string, timeout time.Duration) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		if d := diagnose(path, err); d != nil {
+			return nil, d
+		}
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
 	fi, statErr := os.Stat(path)
@@ -72,11 +130,14 @@ func Open(path string, timeout time.Duration) (*Store, error) {
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
 	if err != nil {
+		if d := diagnose(path, err); d != nil {
+			return nil, d
+		}
 		switch {
 		case errors.Is(err, berrors.ErrTimeout):
 			return nil, fmt.Errorf("%w %s (waited %s)", ErrLocked, path, timeout)
 		case existed:
-			return nil, fmt.Errorf("database %s: %w: %v", path, ErrNotDatabase, err)
+			return nil, damaged(fmt.Errorf("database %s: %w: %v", path, ErrNotDatabase, err))
 		}
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
@@ -98,6 +159,9 @@ func Open(path string, timeout time.Duration) (*Store, error) {
 func sniff(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
+		if d := diagnose(path, err); d != nil {
+			return d
+		}
 		return fmt.Errorf("database %s: %w", path, err)
 	}
 	defer f.Close()
@@ -122,10 +186,10 @@ func checkSize(db *bolt.DB, path string) error {
 	}
 	var need int64
 	if err := db.View(func(tx *bolt.Tx) error { need = tx.Size(); return nil }); err != nil {
-		return fmt.Errorf("database %s: %w: %v", path, ErrNotDatabase, err)
+		return damaged(fmt.Errorf("database %s: %w: %v", path, ErrNotDatabase, err))
 	}
 	if fi.Size() < need {
-		return fmt.Errorf("database %s: %w: truncated to %d bytes, its pages need %d", path, ErrNotDatabase, fi.Size(), need)
+		return damaged(fmt.Errorf("database %s: %w: truncated to %d bytes, its pages need %d", path, ErrNotDatabase, fi.Size(), need))
 	}
 	return nil
 }
@@ -180,6 +244,9 @@ func (s *Store) init() error {
 		return meta.Put([]byte("schema"), []byte(strconv.Itoa(SchemaVersion)))
 	})
 	if err != nil {
+		if d := diagnose(s.path, err); d != nil {
+			return d
+		}
 		return fmt.Errorf("database %s: %w", s.path, err)
 	}
 	return nil

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// testDatabaseOpen (issue 11 item 15): a healthy database on a read-only
+// file system, or one the cotd user may not read or write, exits 3 with a
+// hint that says the file is fine and what to do, never "move it away".
+func testDatabaseOpen(t *testing.T, bin string) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI runs this test as root (mount, another user)")
+		}
+		t.Skip("needs root to mount a read-only file system and run as another user")
+	}
+	check := func(t *testing.T, r result, says string) {
+		t.Helper()
+		if r.code != 3 {
+			t.Errorf("exit %d, want 3:\n%s", r.code, r.stderr)
+		}
+		if !strings.Contains(r.stderr, "cotd: error: database ") || !strings.Contains(r.stderr, says) ||
+			!strings.Contains(r.stderr, "cotd: hint: the database is not damaged") || strings.Contains(r.stderr, "move it away") {
+			t.Errorf("stderr:\n%s\nwant %q and the safe hint", r.stderr, says)
+		}
+	}
+	t.Run("read-only file system", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "ro")
+		os.Mkdir(dir, 0o700)
+		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", dir).CombinedOutput(); err != nil {
+			t.Skipf("cannot mount a tmpfs here: %v: %s", err, out)
+		}
+		t.Cleanup(func() { exec.Command("umount", dir).Run() })
+		env := []string{"COTD_DB=" + filepath.Join(dir, "cotd.db"), "COTD_OUTBOX=" + filepath.Join(dir, "outbox"),
+			"COTD_NOW=2026-03-02T08:00:00+01:00"}
+		if r := runCotd(t, bin, dir, env, "run"); r.code != 0 {
+			t.Fatalf("first run: exit %d: %s", r.code, r.stderr)
+		}
+		if out, err := exec.Command("mount", "-o", "remount,ro", dir).CombinedOutput(); err != nil {
+			t.Fatalf("remount ro: %v: %s", err, out)
+		}
+		env[2] = "COTD_NOW=2026-03-03T08:00:00+01:00"
+		check(t, runCotd(t, bin, dir, env, "run"), "read-only file system")
+		check(t, runCotd(t, bin, dir, env, "status"), "read-only file system")
+	})
+	t.Run("unreadable", func(t *testing.T) {
+		dir := t.TempDir()
+		os.Chmod(filepath.Dir(dir), 0o755)
+		os.Chmod(dir, 0o755)
+		if r := runCotd(t, bin, dir, []string{"COTD_NOW=2026-03-02T08:00:00+01:00"}, "run"); r.code != 0 {
+			t.Fatalf("first run: exit %d: %s", r.code, r.stderr)
+		}
+		os.Chmod(filepath.Join(dir, "cotd.db"), 0o600) // root's
+		binCopy := filepath.Join(dir, "cotd")
+		b, err := os.ReadFile(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, binCopy, b)
+		os.Chmod(binCopy, 0o755)
+		cmd := exec.Command(binCopy, "run")
+		cmd.Dir = dir
+		cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dir, "COTD_TZ=Europe/Berlin", "COTD_NOW=2026-03-03T08:00:00+01:00"}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		check(t, finish(t, cmd, &stdout, &stderr), "permission denied")
+	})
+}
