@@ -84,9 +84,9 @@ func cmdCheck(args []string, e env) error {
 	}
 	k.ok("config", describeConfig(c))
 	if l := clocksync.Describe(clocksync.Kernel{}, c.clockWait); l.OK {
-		k.ok("clock sync", l.Msg)
+		k.ok("time sync", l.Msg)
 	} else {
-		k.warn("clock sync", l.Msg, l.Hint)
+		k.warn("time sync", l.Msg, l.Hint)
 	}
 	ctx, stop := signalContext()
 	defer stop()

@@ -38,7 +38,7 @@ type Kernel struct{}
 func (Kernel) Synced() (bool, error) {
 	var tx syscall.Timex
 	if _, err := syscall.Adjtimex(&tx); err != nil {
-		return false, fmt.Errorf("reading the kernel's clock state (adjtimex): %w", err)
+		return false, fmt.Errorf("reading the kernel's time state (adjtimex): %w", err)
 	}
 	return tx.Status&staUnsync == 0, nil
 }
@@ -107,9 +107,11 @@ func Describe(c Checker, wait time.Duration) Line {
 	case ok:
 		return Line{OK: true, Msg: "synchronised (NTP)"}
 	}
-	what := "runs do not wait for it (--clock-sync-wait 0)"
+	// No "clock" in these words: check's line is "time sync", beside the
+	// "clock" line that appears only when the clock went backwards.
+	what := "runs go on without waiting for NTP"
 	if wait > 0 {
-		what = fmt.Sprintf("a run waits up to %s for it, then goes on with this clock", wait)
+		what = fmt.Sprintf("a run waits up to %s for NTP, then goes on with the time it has", wait)
 	}
 	return Line{
 		Msg:  "not synchronised: no NTP server has answered yet; " + what,

@@ -129,7 +129,7 @@ func TestDescribe(t *testing.T) {
 	if l.OK || !strings.Contains(l.Msg, "not synchronised") || !strings.Contains(l.Msg, "waits up to 3m0s") || !strings.Contains(l.Hint, "timedatectl") {
 		t.Errorf("unsynced with a wait: %+v", l)
 	}
-	if l := Describe(&script{answers: []bool{false}}, 0); l.OK || !strings.Contains(l.Msg, "do not wait") {
+	if l := Describe(&script{answers: []bool{false}}, 0); l.OK || !strings.Contains(l.Msg, "without waiting") {
 		t.Errorf("unsynced without a wait: %+v", l)
 	}
 	if l := Describe(&script{err: errors.New("EPERM")}, time.Minute); l.OK || !strings.Contains(l.Msg, "cannot tell") {

@@ -64,7 +64,7 @@ expect_no_out 'fix: .*/run/credentials' "not systemd's read-only copy"
 owner "echo relay-secret | sudo tee /etc/cotd/smtp-password >/dev/null"
 owner 'sudo cotd-service check'
 expect_status 0 "cotd-service check passes"
-expect_out '^ok +clock sync: synchronised \(NTP\)' "check reports the clock synchronised"
+expect_out '^ok +time sync: synchronised \(NTP\)' "check reports the clock synchronised"
 expect_out '^ok +smtp: .*accepted' "check logged in to the relay"
 
 owner 'sudo cotd-service send-test --to admin@example.test'

@@ -10,7 +10,7 @@ run date -u
 run timedatectl show -p NTPSynchronized
 expect_out 'NTPSynchronized=no' "no NTP sync in this boot"
 owner 'sudo cotd-service check'
-expect_out '^warn +clock sync: not synchronised.*waits up to 20s' "check says the clock is not synchronised"
+expect_out '^warn +time sync: not synchronised.*waits up to 20s' "check says the clock is not synchronised"
 owner 'sudo cotd-service status'
 expect_out 'the clock is not synchronised' "status says the clock is not synchronised"
 
