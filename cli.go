@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
+	"cotd/internal/text"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/pflag"
@@ -77,7 +77,7 @@ func report(err error, w io.Writer) int {
 		return exitOK
 	}
 	code, hint := classify(err)
-	fmt.Fprintf(w, "cotd: error: %s\n", oneLine(err.Error()))
+	fmt.Fprintf(w, "cotd: error: %s\n", text.OneLine(err.Error()))
 	if hint != "" {
 		fmt.Fprintf(w, "cotd: hint: %s\n", hint)
 	}
@@ -106,10 +106,6 @@ func classify(err error) (int, string) {
 		return exitFailed, "free space on that disk (df -h, then delete or move files); what was recorded before is intact and the next run carries on"
 	}
 	return exitFailed, hint
-}
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }
 
 // newLogger logs to stderr without timestamps: the journal adds them.

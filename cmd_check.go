@@ -1,6 +1,8 @@
 package main
 
 import (
+	"cotd/internal/text"
+	"cotd/monitor"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -79,7 +81,7 @@ func cmdCheck(args []string, e env) error {
 		if errors.As(err, &ue) {
 			hint = ue.hint
 		}
-		k.problem("config", oneLine(err.Error()), hint)
+		k.problem("config", text.OneLine(err.Error()), hint)
 		return &hinted{err: errors.New("the settings have a problem, and the other checks need them"), hint: "fix the line marked problem above and run 'cotd check' again"}
 	}
 	k.ok("config", describeConfig(c))
@@ -115,14 +117,14 @@ func cmdCheck(args []string, e env) error {
 		if code == exitFailed && hint == "" {
 			hint = "check the path and permissions of --db"
 		}
-		k.problem("database", oneLine(err.Error()), hint)
+		k.problem("database", text.OneLine(err.Error()), hint)
 	} else {
 		defer st.Close()
 		if db == c.db {
 			k.ok("database", c.db+" opens")
 		}
 		if err := st.View(func(tx *store.Tx) error { return job.ClockCheck(tx, now, c.job.sched.Loc) }); err != nil {
-			k.problem("clock", oneLine(err.Error()), job.ClockHint)
+			k.problem("clock", text.OneLine(err.Error()), job.ClockHint)
 		}
 		cc := *c
 		cc.job.cache = cache
@@ -131,9 +133,9 @@ func cmdCheck(args []string, e env) error {
 		n, qproblems, err := j.CheckQuotes()
 		switch {
 		case err != nil:
-			k.problem("quotes", oneLine(err.Error()), "fix the quotes file or point --quotes at another one")
+			k.problem("quotes", text.OneLine(err.Error()), "fix the quotes file or point --quotes at another one")
 		case len(qproblems) > 0:
-			k.problem("quotes", fmt.Sprintf("%d usable quotes, and %s: %s", n, plural(len(qproblems), "problem", "problems"), strings.Join(qproblems, "; ")), "fix or delete those lines (one quote per line, author after ' — ')")
+			k.problem("quotes", fmt.Sprintf("%d usable quotes, and %s: %s", n, text.Plural(len(qproblems), "problem", "problems"), strings.Join(qproblems, "; ")), "fix or delete those lines (one quote per line, author after ' — ')")
 		default:
 			k.ok("quotes", fmt.Sprintf("%d quotes in %s", n, orDefault(c.job.quotes, "the built-in quotes")))
 		}
@@ -142,14 +144,14 @@ func cmdCheck(args []string, e env) error {
 		where := orDefault(c.job.photos, "the built-in sample cat")
 		switch {
 		case err != nil:
-			k.problem("photos", oneLine(err.Error()), "check --photos and that the user cotd runs as can read it")
+			k.problem("photos", text.OneLine(err.Error()), "check --photos and that the user cotd runs as can read it")
 		case idx.Photos == 0:
 			k.problem("photos", "no usable photo in "+where, "put JPEG or PNG photos in "+where)
 		case idx.Unusable > 0:
-			k.warn("photos", fmt.Sprintf("%s in %s; %s cannot be used", plural(idx.Photos, "usable photo", "usable photos"), where, plural(idx.Unusable, "file", "files")),
+			k.warn("photos", fmt.Sprintf("%s in %s; %s cannot be used", text.Plural(idx.Photos, "usable photo", "usable photos"), where, text.Plural(idx.Unusable, "file", "files")),
 				"'cotd status' and the alert mail list them; convert them to JPEG or remove them")
 		default:
-			k.ok("photos", fmt.Sprintf("%s in %s", plural(idx.Photos, "usable photo", "usable photos"), where))
+			k.ok("photos", fmt.Sprintf("%s in %s", text.Plural(idx.Photos, "usable photo", "usable photos"), where))
 		}
 	}
 
@@ -166,10 +168,10 @@ func cmdCheck(args []string, e env) error {
 		cfg.Timeout = checkTimeout
 		sm := mail.NewSMTP(cfg)
 		if err := sm.Check(ctx); err != nil {
-			k.problem("smtp", scrubPassword(c, oneLine(err.Error())), "")
+			k.problem("smtp", monitor.Scrub(c.smtp, text.OneLine(err.Error())), "")
 			var invalid x509.CertificateInvalidError
 			if errors.As(err, &invalid) && invalid.Cert != nil {
-				expiries = append(expiries, certs.Earliest(smtpSource(c), []*x509.Certificate{invalid.Cert}))
+				expiries = append(expiries, certs.Earliest(monitor.SMTPSource(c.smtp), []*x509.Certificate{invalid.Cert}))
 			}
 		} else {
 			how := map[mail.TLSMode]string{mail.TLSStartTLS: "STARTTLS", mail.TLSImplicit: "TLS", mail.TLSNone: "an unencrypted loopback connection"}[c.smtp.TLS]
@@ -177,31 +179,31 @@ func cmdCheck(args []string, e env) error {
 			if c.smtp.User != "" {
 				login = " and the login of " + c.smtp.User
 			}
-			k.ok("smtp", fmt.Sprintf("%s accepted %s%s (nothing sent)", strings.TrimPrefix(smtpSource(c), "smtp "), how, login))
+			k.ok("smtp", fmt.Sprintf("%s accepted %s%s (nothing sent)", strings.TrimPrefix(monitor.SMTPSource(c.smtp), "smtp "), how, login))
 			if _, chain, ok := sm.Cert(); ok {
-				expiries = append(expiries, certs.Earliest(smtpSource(c), chain))
+				expiries = append(expiries, certs.Earliest(monitor.SMTPSource(c.smtp), chain))
 			}
 		}
 	}
 
 	// Certificates.
-	if c.mon.watch != "" {
+	if c.mon.Watch != "" {
 		var roots *x509.CertPool
 		if c.smtp != nil {
 			roots = c.smtp.RootCAs
 		}
-		es, errs := certs.Watch(ctx, c.mon.watch, roots, checkTimeout, now)
+		es, errs := certs.Watch(ctx, c.mon.Watch, roots, checkTimeout, now)
 		expiries = append(expiries, es...)
 		for _, err := range errs {
-			k.problem("certificate", oneLine(err.Error()), "")
+			k.problem("certificate", text.OneLine(err.Error()), "")
 		}
 	}
 	for _, ex := range expiries {
-		v := certs.Classify(ex, now, c.mon.warnDays)
-		switch {
-		case v.Level == certs.OK:
+		v := certs.Classify(ex, now, c.mon.WarnDays)
+		switch sev, ok := monitor.CertSeverity(v); {
+		case !ok:
 			k.ok("certificate", v.Message)
-		case v.Level == certs.Warn && v.DaysLeft > 3:
+		case sev == monitor.Warning:
 			k.warn("certificate", v.Message, "")
 		default:
 			k.problem("certificate", v.Message, "")
@@ -209,26 +211,26 @@ func cmdCheck(args []string, e env) error {
 	}
 
 	// Monitoring: settings only; pinging from a check would look like a run.
-	if c.mon.metricsFile != "" {
-		dir := filepath.Dir(c.mon.metricsFile)
+	if c.mon.MetricsFile != "" {
+		dir := filepath.Dir(c.mon.MetricsFile)
 		switch err := checkWritable(dir); {
 		case err != nil:
-			k.problem("metrics", fmt.Sprintf("cannot write %s: %v", c.mon.metricsFile, err), "create the folder node_exporter's --collector.textfile.directory points at, writable by the user cotd runs as")
-		case !strings.HasSuffix(c.mon.metricsFile, ".prom"):
-			k.warn("metrics", c.mon.metricsFile+" does not end in .prom, so node_exporter's textfile collector ignores it", "name it cotd.prom")
+			k.problem("metrics", fmt.Sprintf("cannot write %s: %v", c.mon.MetricsFile, err), "create the folder node_exporter's --collector.textfile.directory points at, writable by the user cotd runs as")
+		case !strings.HasSuffix(c.mon.MetricsFile, ".prom"):
+			k.warn("metrics", c.mon.MetricsFile+" does not end in .prom, so node_exporter's textfile collector ignores it", "name it cotd.prom")
 		default:
-			k.ok("metrics", "written to "+c.mon.metricsFile+" after each run")
+			k.ok("metrics", "written to "+c.mon.MetricsFile+" after each run")
 		}
 	}
 	var mon []string
-	if c.mon.alertTo != "" {
-		mon = append(mon, "alert mail to "+c.mon.alertTo)
+	if c.mon.AlertTo != "" {
+		mon = append(mon, "alert mail to "+c.mon.AlertTo)
 	}
-	if c.mon.pingURL != "" {
-		mon = append(mon, "pings to "+redactURL(c.mon.pingURL))
+	if c.mon.PingURL != "" {
+		mon = append(mon, "pings to "+redactURL(c.mon.PingURL))
 	}
-	if c.mon.notifyURL != "" {
-		mon = append(mon, "push notifications to "+redactURL(c.mon.notifyURL))
+	if c.mon.NotifyURL != "" {
+		mon = append(mon, "push notifications to "+redactURL(c.mon.NotifyURL))
 	}
 	if len(mon) == 0 {
 		k.warn("monitoring", "nobody hears about a failed or missing run", "set --alert-to and --ping-url (see the README's monitoring section)")
@@ -237,7 +239,7 @@ func cmdCheck(args []string, e env) error {
 	}
 
 	if k.problems > 0 {
-		return &hinted{err: fmt.Errorf("%s found", plural(k.problems, "problem", "problems")), hint: "fix the lines marked problem above and run 'cotd check' again"}
+		return &hinted{err: fmt.Errorf("%s found", text.Plural(k.problems, "problem", "problems")), hint: "fix the lines marked problem above and run 'cotd check' again"}
 	}
 	fmt.Fprintln(e.stdout, "all checks passed")
 	return nil
@@ -246,13 +248,13 @@ func cmdCheck(args []string, e env) error {
 func describeConfig(c *config) string {
 	where := "outbox " + c.outbox
 	if c.smtp != nil {
-		where = fmt.Sprintf("smtp %s (%s)", strings.TrimPrefix(smtpSource(c), "smtp "), c.smtp.TLS)
+		where = fmt.Sprintf("smtp %s (%s)", strings.TrimPrefix(monitor.SMTPSource(c.smtp), "smtp "), c.smtp.TLS)
 	}
 	zone := c.job.sched.Loc.String()
 	if zone == "Local" { // name the machine's zone, not Go's word for it
 		zone, _ = c.now().In(c.job.sched.Loc).Zone()
 	}
-	return fmt.Sprintf("%s, %s, sending at %s %s", plural(len(c.job.to), "recipient", "recipients"), where, c.job.sched.At, zone)
+	return fmt.Sprintf("%s, %s, sending at %s %s", text.Plural(len(c.job.to), "recipient", "recipients"), where, c.job.sched.At, zone)
 }
 
 func orDefault(s, def string) string {

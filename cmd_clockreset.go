@@ -1,6 +1,8 @@
 package main
 
 import (
+	"cotd/internal/text"
+	"cotd/schedule"
 	"errors"
 	"fmt"
 	"strings"
@@ -34,9 +36,6 @@ func cmdClockReset(args []string, e env) error {
 	if err := s.parse(args, e.lookup); err != nil {
 		return err
 	}
-	if s.fs.NArg() > 0 {
-		return usagef("run 'cotd help clock-reset'", "cotd clock-reset takes no arguments, got %q", strings.Join(s.fs.Args(), " "))
-	}
 	c, err := s.load(e.lookup)
 	if err != nil {
 		return err
@@ -49,7 +48,7 @@ func cmdClockReset(args []string, e env) error {
 	loc := c.job.sched.Loc
 	f, err := job.ForgetFuture(st, c.now(), loc)
 	if errors.Is(err, job.ErrNothingInFuture) {
-		fmt.Fprintf(e.stdout, "nothing to forget: nothing in %s is recorded after %s\n", c.db, c.now().In(loc).Format("2006-01-02 15:04 MST"))
+		fmt.Fprintf(e.stdout, "nothing to forget: nothing in %s is recorded after %s\n", c.db, c.now().In(loc).Format(text.Stamp))
 		return nil
 	}
 	if err != nil {
@@ -57,16 +56,16 @@ func cmdClockReset(args []string, e env) error {
 	}
 	var parts []string
 	if !f.LastRun.IsZero() {
-		parts = append(parts, "the run at "+f.LastRun.In(loc).Format("2006-01-02 15:04 MST"))
+		parts = append(parts, "the run at "+f.LastRun.In(loc).Format(text.Stamp))
 	}
 	if len(f.Days) > 0 {
-		parts = append(parts, fmt.Sprintf("%s (%s)", plural(len(f.Days), "day", "days"), span(f.Days)))
+		parts = append(parts, fmt.Sprintf("%s (%s)", text.Plural(len(f.Days), "day", "days"), schedule.Span(f.Days)))
 	}
 	if f.Deliveries > 0 {
-		parts = append(parts, plural(f.Deliveries, "delivery of a future day", "deliveries of future days"))
+		parts = append(parts, text.Plural(f.Deliveries, "delivery of a future day", "deliveries of future days"))
 	}
 	if f.Joined > 0 {
-		parts = append(parts, plural(f.Joined, "recipient's future join date", "recipients' future join dates"))
+		parts = append(parts, text.Plural(f.Joined, "recipient's future join date", "recipients' future join dates"))
 	}
 	fmt.Fprintf(e.stdout, "forgot %s; the next run catches up from the last real day, and nothing already delivered is sent again\n", strings.Join(parts, ", "))
 	return nil

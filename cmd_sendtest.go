@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cotd/monitor"
 	"fmt"
 	"strings"
 	"time"
@@ -89,5 +90,5 @@ func smtpSourceOr(c *config) string {
 	if c.smtp == nil {
 		return ""
 	}
-	return smtpSource(c)
+	return monitor.SMTPSource(c.smtp)
 }

@@ -1,20 +1,15 @@
 package main
 
 import (
+	"cotd/clocksync"
+	"cotd/internal/text"
+	"cotd/monitor"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
-
-	"cotd/certs"
-	"cotd/clocksync"
-	"cotd/job"
-	"cotd/schedule"
-	"cotd/store"
 )
 
 var statusCommand = command{
@@ -41,88 +36,6 @@ within --cert-warn-days) are shown but keep the exit status 0.
 	run:      cmdStatus,
 }
 
-// overdueGrace is how long after --at a day may stay undecided before
-// status says cotd is not running: the timer runs every 15 minutes, and a
-// slow first index of a big photo folder takes a while.
-const overdueGrace = time.Hour
-
-// statusReport is `cotd status --json`; its field names are an interface.
-type statusReport struct {
-	Healthy         bool            `json:"healthy"`
-	Now             time.Time       `json:"now"`
-	Problems        []string        `json:"problems"`
-	Warnings        []string        `json:"warnings"`
-	LastRun         *statusRun      `json:"last_run"`
-	LastSuccess     *time.Time      `json:"last_success"`
-	LastDelivered   string          `json:"last_delivered_day"`
-	NextDue         statusNext      `json:"next_due"`
-	DueNow          []string        `json:"due_now"`
-	Undelivered     []statusDay     `json:"undelivered"`
-	Skipped         []statusSkipped `json:"skipped_days"`
-	PendingFailures []statusFailure `json:"pending_failures"`
-	Photos          statusCount     `json:"photos"`
-	Quotes          statusCount     `json:"quotes"`
-	CatsRunOutIn    int             `json:"cats_run_out_in_days"`
-	Indexing        *statusIndexing `json:"indexing,omitempty"`
-	Certificates    []statusCert    `json:"certificates"`
-	ClockSynced     *bool           `json:"clock_synchronised"` // null: cannot tell
-}
-
-type statusRun struct {
-	At       time.Time `json:"at"`
-	OK       bool      `json:"ok"`
-	ExitCode int       `json:"exit_code"`
-	Summary  string    `json:"summary"`
-	Error    string    `json:"error,omitempty"`
-}
-
-type statusNext struct {
-	Day string    `json:"day"`
-	At  time.Time `json:"at"`
-}
-
-type statusDay struct {
-	Day     string   `json:"day"`
-	Missing []string `json:"missing"`
-}
-
-type statusSkipped struct {
-	Day string `json:"day"`
-	Why string `json:"why"`
-}
-
-type statusFailure struct {
-	Recipient string    `json:"recipient"`
-	Since     time.Time `json:"since"`
-	Last      time.Time `json:"last"`
-	Attempts  int       `json:"attempts"`
-	Error     string    `json:"error"`
-	Permanent bool      `json:"permanent"`
-}
-
-// statusIndexing is a photo folder not yet fully indexed.
-type statusIndexing struct {
-	Files      int     `json:"files"`
-	Left       int     `json:"left"`
-	Rate       float64 `json:"rate_per_second"`
-	ETASeconds int     `json:"eta_seconds"`
-}
-
-type statusCount struct {
-	Total  int `json:"total"`
-	Unsent int `json:"unsent"`
-}
-
-type statusCert struct {
-	Source   string    `json:"source"`
-	Subject  string    `json:"subject,omitempty"`
-	NotAfter time.Time `json:"not_after"`
-	DaysLeft int       `json:"days_left"`
-	Level    string    `json:"level"`
-	Message  string    `json:"message"`
-	Seen     time.Time `json:"seen"`
-}
-
 // errUnhealthy makes `cotd status` exit 1.
 var errUnhealthy = errors.New("unhealthy")
 
@@ -136,31 +49,15 @@ func cmdStatus(args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	now := c.now().In(c.job.sched.Loc)
-	rep := &statusReport{Now: now, Problems: []string{}, Warnings: []string{}, DueNow: []string{}, Undelivered: []statusDay{},
-		Skipped: []statusSkipped{}, PendingFailures: []statusFailure{}, Certificates: []statusCert{}}
-	if _, err := os.Stat(c.db); errors.Is(err, fs.ErrNotExist) {
-		// Never create the database from a probe.
-		rep.Problems = append(rep.Problems, fmt.Sprintf("cotd has never run here: there is no database at %s", c.db))
-	} else {
-		st, err := store.Open(c.db, lockWait)
-		if err != nil {
-			return err
-		}
-		err = st.View(func(tx *store.Tx) error { return rep.fill(c, tx, now) })
-		st.Close()
-		if err != nil {
-			return fmt.Errorf("read %s: %w", c.db, err)
-		}
+	rep, err := monitor.Status(c.monitor(), c.db, lockWait)
+	if err != nil {
+		return err
 	}
-	// Last, so that it never pushes the state's own warnings down.
-	if ok, err := (clocksync.Kernel{}).Synced(); err == nil {
-		rep.ClockSynced = &ok
-	}
+	// The kernel's NTP state, last so that it never pushes the state's own
+	// warnings down; a warning, not a problem: runs go on after the wait.
 	if l := clocksync.Describe(clocksync.Kernel{}, c.clockWait); !l.OK {
 		rep.Warnings = append(rep.Warnings, "the clock is "+l.Msg)
 	}
-	rep.Healthy = len(rep.Problems) == 0
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -168,7 +65,7 @@ func cmdStatus(args []string, e env) error {
 			return err
 		}
 	} else {
-		rep.print(e, c)
+		printStatus(e, c, rep)
 	}
 	if !rep.Healthy {
 		return &hinted{err: fmt.Errorf("%w: %s", errUnhealthy, rep.Problems[0]), hint: "the lines above say what is wrong; 'cotd check' tests the settings, journalctl -u cotd shows the runs"}
@@ -176,140 +73,9 @@ func cmdStatus(args []string, e env) error {
 	return nil
 }
 
-// fill reads the state and judges it at now.
-func (r *statusReport) fill(c *config, tx *store.Tx, now time.Time) error {
-	sched := c.job.sched
-	loc := sched.Loc
-	state, err := tx.State()
-	if err != nil {
-		return err
-	}
-	rec, haveRec := readRecord(tx)
-	if state.LastRun.IsZero() && !haveRec {
-		// A first run that failed did run: its record says how below.
-		r.Problems = append(r.Problems, "cotd has never run with this database")
-	}
-	if haveRec {
-		r.LastRun = &statusRun{At: rec.At.In(loc), OK: rec.OK, ExitCode: rec.ExitCode, Summary: rec.Summary, Error: rec.Error}
-		if !rec.LastSuccess.IsZero() {
-			t := rec.LastSuccess.In(loc)
-			r.LastSuccess = &t
-		}
-		if !rec.OK {
-			r.Problems = append(r.Problems, fmt.Sprintf("the last run (%s) failed: %s", stamp(rec.At, loc), rec.Error))
-		}
-	} else if !state.LastRun.IsZero() {
-		r.LastRun = &statusRun{At: state.LastRun.In(loc), OK: true, Summary: "run before monitoring was recorded"}
-	}
+func stamp(t time.Time, loc *time.Location) string { return t.In(loc).Format(text.Stamp) }
 
-	// What is due.
-	plan, err := schedule.Decide(state, now, sched)
-	switch {
-	case errors.Is(err, schedule.ErrClockBackwards):
-		r.Problems = append(r.Problems, oneLine(err.Error())+"; "+job.ClockHint)
-	case err != nil:
-		return err
-	default:
-		for _, d := range plan.Open {
-			r.DueNow = append(r.DueNow, d.String())
-			due := d.At(sched.At, loc)
-			if !state.LastRun.IsZero() && now.Sub(due) > overdueGrace {
-				r.Problems = append(r.Problems, fmt.Sprintf("%s was due at %s and no run has handled it; is the timer running? (systemctl status cotd.timer)", d, due.Format("15:04")))
-			}
-		}
-		if len(plan.Open) > 0 {
-			r.NextDue = statusNext{Day: plan.Open[0].String(), At: plan.Open[0].At(sched.At, loc)}
-		} else {
-			r.NextDue = statusNext{Day: schedule.DayOf(plan.Next, loc).String(), At: plan.Next.In(loc)}
-		}
-	}
-
-	// Days decided so far.
-	today := schedule.DayOf(now, loc)
-	window := schedule.Window(today, sched.MaxDays)
-	recent := today.AddDays(-30)
-	err = tx.EachDay(schedule.Day{}, func(d store.Day) error {
-		switch d.Status {
-		case store.StatusSkipped:
-			if !d.Day.Before(recent) {
-				r.Skipped = append(r.Skipped, statusSkipped{Day: d.Day.String(), Why: d.Why})
-			}
-		case store.StatusOpen:
-			owed, err := job.Owed(tx, c.job.to, d)
-			if err != nil {
-				return err
-			}
-			var missing []string
-			for _, to := range owed {
-				missing = append(missing, to.Address)
-			}
-			if len(missing) == 0 {
-				r.LastDelivered = d.Day.String()
-			} else if !d.Day.Before(window) {
-				r.Undelivered = append(r.Undelivered, statusDay{Day: d.Day.String(), Missing: missing})
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, u := range r.Undelivered {
-		r.Problems = append(r.Problems, fmt.Sprintf("%s not delivered to %s", u.Day, strings.Join(u.Missing, ", ")))
-	}
-	err = tx.EachFailure(func(addr string, f store.Failure) error {
-		r.PendingFailures = append(r.PendingFailures, statusFailure{Recipient: addr, Since: f.Since.In(loc), Last: f.Last.In(loc),
-			Attempts: f.Attempts, Error: f.Error, Permanent: f.Permanent})
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-
-	// Cats and quotes.
-	if haveRec && (rec.PhotosTotal > 0 || rec.QuotesTotal > 0) {
-		r.Photos = statusCount{rec.PhotosTotal, rec.PhotosLeft}
-		r.Quotes = statusCount{rec.QuotesTotal, rec.QuotesLeft}
-	} else {
-		inv, err := job.ReadInventory(tx)
-		if err != nil {
-			return err
-		}
-		r.Photos = statusCount{inv.PhotosTotal, inv.PhotosLeft}
-		r.Quotes = statusCount{inv.QuotesTotal, inv.QuotesLeft}
-	}
-	r.CatsRunOutIn = r.Photos.Unsent
-	if p, ok := job.ReadIndexProgress(tx); ok && p.Left > 0 {
-		r.Indexing = &statusIndexing{Files: p.Files, Left: p.Left, Rate: p.Rate, ETASeconds: int(p.ETA().Seconds())}
-	}
-
-	// The last run's warnings, and certificates judged now.
-	for _, p := range rec.Problems {
-		switch {
-		case p.Key == "undelivered" || p.Key == "run-failed" || strings.HasPrefix(p.Key, "cert:"):
-			// said above from the state, or judged again below
-		default:
-			r.Warnings = append(r.Warnings, p.Summary)
-		}
-	}
-	for _, cr := range rec.Certs {
-		v := certs.Classify(expiryOf(cr), now, c.mon.warnDays)
-		r.Certificates = append(r.Certificates, statusCert{Source: cr.Source, Subject: cr.Subject, NotAfter: cr.NotAfter.In(loc),
-			DaysLeft: v.DaysLeft, Level: v.Level.String(), Message: v.Message, Seen: cr.Seen.In(loc)})
-		switch {
-		case v.Level == certs.OK:
-		case v.Level == certs.Warn && v.DaysLeft > 3:
-			r.Warnings = append(r.Warnings, v.Message)
-		default:
-			r.Problems = append(r.Problems, v.Message)
-		}
-	}
-	return nil
-}
-
-func stamp(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02 15:04 MST") }
-
-func (r *statusReport) print(e env, c *config) {
+func printStatus(e env, c *config, r *monitor.Report) {
 	loc := c.job.sched.Loc
 	verdict := "healthy"
 	if !r.Healthy {
@@ -356,12 +122,15 @@ func (r *statusReport) print(e env, c *config) {
 		row("skipped:", s.Day+" ("+s.Why+")")
 	}
 	for _, f := range r.PendingFailures {
-		row("failing:", fmt.Sprintf("%s since %s, %s: %s", f.Recipient, stamp(f.Since, loc), plural(f.Attempts, "attempt", "attempts"), f.Error))
+		row("failing:", fmt.Sprintf("%s since %s, %s: %s", f.Recipient, stamp(f.Since, loc), text.Plural(f.Attempts, "attempt", "attempts"), f.Error))
 	}
 	if r.Photos.Total > 0 {
-		row("photos:", fmt.Sprintf("%d, %d unsent: cats run out in %s, then repeat", r.Photos.Total, r.Photos.Unsent, plural(r.CatsRunOutIn, "day", "days")))
+		row("photos:", fmt.Sprintf("%d, %d unsent: cats run out in %s, then repeat", r.Photos.Total, r.Photos.Unsent, text.Plural(r.CatsRunOutIn, "day", "days")))
 	} else {
 		row("photos:", "none indexed yet")
+	}
+	if ix := r.Indexing; ix != nil {
+		row("indexing:", fmt.Sprintf("%d of %d photo files left, about %s more at %.1f a second; each run goes on", ix.Left, ix.Files, time.Duration(ix.ETASeconds)*time.Second, ix.Rate))
 	}
 	if ix := r.Indexing; ix != nil {
 		row("indexing:", fmt.Sprintf("%d of %d photo files left, about %s more at %.1f a second; each run goes on", ix.Left, ix.Files, time.Duration(ix.ETASeconds)*time.Second, ix.Rate))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	netmail "net/mail"
 	"net/url"
 	"os"
@@ -16,7 +17,9 @@ import (
 	"cotd/images"
 	"cotd/job"
 	"cotd/mail"
+	"cotd/monitor"
 	"cotd/schedule"
+	"cotd/store"
 )
 
 // config is everything a run needs, validated.
@@ -28,7 +31,7 @@ type config struct {
 	now        func() time.Time
 	passwordAt string        // where the password came from, for messages
 	clockWait  time.Duration // how long a run waits for NTP; 0 with --now
-	mon        monitorConfig
+	mon        monitor.Settings
 }
 
 type jobConfig struct {
@@ -230,21 +233,20 @@ func readPassword(file string, lookup func(string) (string, bool)) (pw, where st
 // loadMonitor validates the monitoring settings into c.mon.
 func (s *settings) loadMonitor(c *config) error {
 	m := &c.mon
-	m.timeout = monitorTimeout
 	if v := s.get("alert-to"); v != "" {
 		a, err := mail.ParseAddress(v)
 		if err != nil {
 			return usagef("set --alert-to/COTD_ALERT_TO to the owner's address, e.g. 'Owner <me@example.test>'", "alert address: %v", err)
 		}
-		m.alertTo = a.String()
+		m.AlertTo = a.String()
 	}
 	urls := []struct {
 		name    string
 		dst     *string
 		example string
 	}{
-		{"notify-url", &m.notifyURL, "https://ntfy.sh/YOUR-TOPIC or https://gotify.example/message?token=APPTOKEN"},
-		{"ping-url", &m.pingURL, "https://hc-ping.com/YOUR-CHECK-UUID"},
+		{"notify-url", &m.NotifyURL, "https://ntfy.sh/YOUR-TOPIC or https://gotify.example/message?token=APPTOKEN"},
+		{"ping-url", &m.PingURL, "https://hc-ping.com/YOUR-CHECK-UUID"},
 	}
 	for _, u := range urls {
 		v := s.get(u.name)
@@ -256,19 +258,19 @@ func (s *settings) loadMonitor(c *config) error {
 		}
 		*u.dst = v
 	}
-	m.metricsFile = s.get("metrics-file")
-	if m.metricsFile != "" {
-		if fi, err := os.Stat(m.metricsFile); err == nil && fi.IsDir() {
-			return usagef("name a file such as /var/lib/node_exporter/textfile_collector/cotd.prom", "--metrics-file %s is a folder", m.metricsFile)
+	m.MetricsFile = s.get("metrics-file")
+	if m.MetricsFile != "" {
+		if fi, err := os.Stat(m.MetricsFile); err == nil && fi.IsDir() {
+			return usagef("name a file such as /var/lib/node_exporter/textfile_collector/cotd.prom", "--metrics-file %s is a folder", m.MetricsFile)
 		}
 	}
 	n, err := s.number("cert-warn-days")
 	if err != nil {
 		return err
 	}
-	m.warnDays = n
-	m.watch = s.get("watch-certs")
-	if _, errs := certs.ParseSpec(m.watch); len(errs) > 0 {
+	m.WarnDays = n
+	m.Watch = s.get("watch-certs")
+	if _, errs := certs.ParseSpec(m.Watch); len(errs) > 0 {
 		return usagef("--watch-certs takes PEM files, globs and host:port endpoints, comma-separated", "%v", errs[0])
 	}
 	return nil
@@ -291,6 +293,44 @@ func checkURL(v string) error {
 		return errors.New("has no host name")
 	}
 	return nil
+}
+
+// monitor is what the monitor needs to know of the runs it watches.
+func (c *config) monitor() monitor.Config {
+	return monitor.Config{Settings: c.mon, From: c.job.from, Recipients: c.job.to, Photos: c.job.photos,
+		Schedule: c.job.sched, SMTP: c.smtp, Outbox: c.outbox, Now: c.now, Classify: classify}
+}
+
+// lockWait is how long a command waits for a run to release the database.
+const lockWait = 5 * time.Second
+
+// openJob opens the database and builds the job: the first steps of every
+// command that reads or changes the state. The caller closes j.Store.
+func (c *config) openJob(e env) (*job.Job, *slog.Logger, error) {
+	log := newLogger(e.stderr)
+	st, err := store.Open(c.db, lockWait)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.newJob(st, log), log, nil
+}
+
+func (c *config) newJob(st *store.Store, log *slog.Logger) *job.Job {
+	var sender job.Sender
+	if c.smtp != nil {
+		sender = mail.NewSMTP(*c.smtp) // the monitor reads its certificate after the run
+	} else {
+		sender = mail.Outbox{Dir: c.outbox, Now: c.now}
+	}
+	return &job.Job{
+		Config: job.Config{
+			Photos: c.job.photos, Sample: sampleCat,
+			Quotes: c.job.quotes, DefaultQuotes: defaultQuotes,
+			From: c.job.from, Owner: c.job.owner, To: c.job.to,
+			Schedule: c.job.sched, CacheDir: c.job.cache, Render: c.job.render, Indexing: c.job.indexing,
+		},
+		Store: st, Sender: sender, Now: c.now, Log: log, Stopwatch: time.Now,
+	}
 }
 
 // loadIndexing reads the settings of the photo index.

@@ -26,8 +26,6 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
-
-	cmail "cotd/mail"
 )
 
 // Script helpers for monitoring (issue 5):
@@ -353,23 +351,5 @@ func TestRedactURL(t *testing.T) {
 		if got := redactURL(in); got != want {
 			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
 		}
-	}
-}
-
-// The password is scrubbed from everything the monitor sends out, even if
-// a server echoed it into an error.
-func TestScrubPassword(t *testing.T) {
-	c := &config{smtp: &cmail.SMTPConfig{Password: "Sw0rdf1sh"}}
-	rec := runRecord{ExitCode: 1, Error: "smtp login failed: server said Sw0rdf1sh is wrong", Summary: "sent 0 of 1 messages"}
-	got := scrubPassword(c, reportText("pi", rec))
-	if strings.Contains(got, "Sw0rdf1sh") || !strings.Contains(got, "server said *** is wrong") {
-		t.Errorf("scrubbed report:\n%s", got)
-	}
-	if !strings.HasPrefix(got, "cotd on pi: FAILED (exit 1)\n") {
-		t.Errorf("report starts %q", got)
-	}
-	short := &config{smtp: &cmail.SMTPConfig{Password: "ab"}}
-	if got := scrubPassword(short, "about abc"); got != "about abc" {
-		t.Errorf("a 2-character password mangles text: %q", got)
 	}
 }

@@ -22,6 +22,7 @@ type progress struct {
 	last    time.Time
 	every   time.Duration
 	started bool
+	width   int // of the last bar drawn
 }
 
 func newProgress(w io.Writer, log *slog.Logger) *progress {
@@ -44,12 +45,24 @@ func (p *progress) update(done, total int) {
 		rate = float64(done) / elapsed.Seconds()
 	}
 	finished := done == total
+	eta := ""
+	if rate > 0 && !finished {
+		eta = (time.Duration(float64(total-done)/rate) * time.Second).Round(time.Second).String()
+	}
 	if p.tty {
 		if now.Sub(p.last) < 100*time.Millisecond && !finished && done > 1 {
 			return
 		}
 		p.last = now
-		fmt.Fprintf(p.w, "\rindexing photos %s %d/%d  %.1f/s ", bar(done, total, 24), done, total, rate)
+		line := fmt.Sprintf("indexing photos %s %d/%d  %.1f/s ", bar(done, total, 24), done, total, rate)
+		if eta != "" {
+			line += eta + " left "
+		}
+		if finished && p.width > len(line) {
+			fmt.Fprint(p.w, "\r"+strings.Repeat(" ", p.width)) // clear the longer line before
+		}
+		p.width = len(line)
+		fmt.Fprint(p.w, "\r"+line)
 		if finished {
 			fmt.Fprintln(p.w)
 		}
@@ -57,7 +70,11 @@ func (p *progress) update(done, total int) {
 	}
 	if (now.Sub(p.last) >= p.every && !finished) || (finished && elapsed >= p.every) {
 		p.last = now
-		p.log.Info(fmt.Sprintf("indexing photos: %d of %d, %.1f per second", done, total, rate))
+		msg := fmt.Sprintf("indexing photos: %d of %d, %.1f per second", done, total, rate)
+		if eta != "" {
+			msg += ", about " + eta + " left"
+		}
+		p.log.Info(msg)
 	}
 }
 

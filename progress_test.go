@@ -57,3 +57,26 @@ func TestProgressQuietForSmallIndex(t *testing.T) {
 		t.Errorf("a 0.3 s index printed %q", out.String())
 	}
 }
+
+// The progress says when the index will be done (issue 13).
+func TestProgressETA(t *testing.T) {
+	var out bytes.Buffer
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	p := &progress{w: &out, log: newLogger(&out), clock: func() time.Time { return now }, every: 10 * time.Second}
+	p.update(0, 1000)
+	for i := 1; i <= 200; i++ {
+		now = now.Add(50 * time.Millisecond)
+		p.update(i, 1000)
+	}
+	if !strings.Contains(out.String(), "indexing photos: 200 of 1000, 20.0 per second, about 40s left") {
+		t.Errorf("log line %q lacks the ETA", out.String())
+	}
+	var bar bytes.Buffer
+	b := &progress{w: &bar, tty: true, clock: func() time.Time { return now }}
+	b.update(0, 4)
+	now = now.Add(time.Second)
+	b.update(1, 4)
+	if !strings.Contains(bar.String(), "1/4  1.0/s 3s left ") {
+		t.Errorf("bar %q lacks the ETA", bar.String())
+	}
+}

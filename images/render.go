@@ -139,7 +139,7 @@ func decodeScaled(data []byte, format string, w, h, tw, th int) (source, error) 
 			}
 		}
 	}
-	return decode(data, format)
+	return decodeFull(data, format, tw, th)
 }
 
 // decodeJPEGScaledSafe turns a panic in the scaled decoder into a fallback
@@ -153,7 +153,13 @@ func decodeJPEGScaledSafe(data []byte, s int) (src source, err error) {
 	return decodeJPEGScaled(data, s)
 }
 
-func decode(data []byte, format string) (src source, err error) {
+func decode(data []byte, format string) (source, error) { return decodeFull(data, format, 0, 0) }
+
+// decodeFull decodes at full size. For a target tw×th (0: none) an RGBA
+// or NRGBA image (PNG, lossless WebP) is box-shrunk while it is turned
+// into planes, as scalePlane would shrink the planes, so the full-size
+// planes are never made.
+func decodeFull(data []byte, format string, tw, th int) (src source, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			src, err = source{}, corrupt("corrupt %s (decoder failed: %v); re-export the photo", formatLabel(format), r)
@@ -163,7 +169,65 @@ func decode(data []byte, format string) (src source, err error) {
 	if err != nil {
 		return source{}, decodeError(format, err)
 	}
+	if tw > 0 && th > 0 {
+		b := img.Bounds()
+		kx := max(1, int(float64(b.Dx())/float64(tw)/boxResidual))
+		ky := max(1, int(float64(b.Dy())/float64(th)/boxResidual))
+		switch m := img.(type) {
+		case *image.RGBA:
+			return rgbaSource(m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], m.Stride, b.Dx(), b.Dy(), true, kx, ky), nil
+		case *image.NRGBA:
+			return rgbaSource(m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], m.Stride, b.Dx(), b.Dy(), false, kx, ky), nil
+		}
+	}
 	return toSource(img), nil
+}
+
+// rgbaSource turns 8-bit RGBA pixels (premultiplied or not) into Y, Cb and
+// Cr planes, flattened onto white, averaging kx×ky blocks on the way (an
+// exact box shrink, partial blocks at the edges averaged over the pixels
+// they have): one pass, no per-pixel interface calls, and planes 1/(kx·ky)
+// of the full size.
+func rgbaSource(pix []byte, stride, w, h int, premul bool, kx, ky int) source {
+	ow, oh := (w+kx-1)/kx, (h+ky-1)/ky
+	yp, cb, cr := newPlane(ow, oh), newPlane(ow, oh), newPlane(ow, oh)
+	flat := func(p []byte) (uint32, uint32, uint32) {
+		r, g, b, a := uint32(p[0]), uint32(p[1]), uint32(p[2]), uint32(p[3])
+		if a == 255 {
+			return r, g, b
+		}
+		if premul {
+			return r + 255 - a, g + 255 - a, b + 255 - a
+		}
+		f := func(c uint32) uint32 { return (c*a + 255*(255-a) + 127) / 255 }
+		return f(r), f(g), f(b)
+	}
+	sums := make([]uint32, 3*ow)
+	for oy := range oh {
+		clear(sums)
+		y0, y1 := oy*ky, min(oy*ky+ky, h)
+		for y := y0; y < y1; y++ {
+			row := pix[y*stride : y*stride+4*w]
+			for ox := range ow {
+				x0, x1 := ox*kx, min(ox*kx+kx, w)
+				var sr, sg, sb uint32
+				for x := x0; x < x1; x++ {
+					r, g, b := flat(row[4*x : 4*x+4])
+					sr, sg, sb = sr+r, sg+g, sb+b
+				}
+				s := sums[3*ox : 3*ox+3]
+				s[0], s[1], s[2] = s[0]+sr, s[1]+sg, s[2]+sb
+			}
+		}
+		yr, cbr, crr := yp.row(oy), cb.row(oy), cr.row(oy)
+		for ox := range ow {
+			n := uint32((y1 - y0) * (min(ox*kx+kx, w) - ox*kx))
+			s := sums[3*ox : 3*ox+3]
+			yr[ox], cbr[ox], crr[ox] = color.RGBToYCbCr(uint8((s[0]+n/2)/n), uint8((s[1]+n/2)/n), uint8((s[2]+n/2)/n))
+		}
+	}
+	gw, gh := float64(w)/float64(kx), float64(h)/float64(ky)
+	return source{y: yp, cb: cb, cr: cr, w: w, h: h, gw: gw, gh: gh, cgw: gw, cgh: gh, hasChroma: true}
 }
 
 // toSource views a decoded image as planes. JPEG's YCbCr and Gray are used
@@ -202,6 +266,8 @@ func toSource(img image.Image) source {
 		yp.pix[i], cb.pix[i], cr.pix[i] = color.RGBToYCbCr(r, g, bl)
 	}
 	switch m := img.(type) {
+	case *image.RGBA:
+		return rgbaSource(m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], m.Stride, w, h, true, 1, 1)
 	case *image.NRGBA:
 		for yy := range h {
 			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+yy):]

@@ -195,3 +195,25 @@ func Decide(st State, now time.Time, s Settings) (Plan, error) {
 func Window(today Day, maxDays int) Day {
 	return today.AddDays(-max(maxDays, 0))
 }
+
+// List writes days as the log and the alerts list them:
+// "2026-03-01,2026-03-02".
+func List(ds []Day) string {
+	s := make([]string, len(ds))
+	for i, d := range ds {
+		s[i] = d.String()
+	}
+	return strings.Join(s, ",")
+}
+
+// Span writes the first and last of days, in order: "2026-03-01 to
+// 2026-03-05", or the one day.
+func Span(ds []Day) string {
+	switch len(ds) {
+	case 0:
+		return ""
+	case 1:
+		return ds[0].String()
+	}
+	return ds[0].String() + " to " + ds[len(ds)-1].String()
+}

@@ -337,3 +337,18 @@ func TestAtAcrossDST(t *testing.T) {
 		}
 	}
 }
+
+func TestListAndSpan(t *testing.T) {
+	a, b, c := Day{2026, 3, 1}, Day{2026, 3, 2}, Day{2026, 3, 5}
+	if got := List([]Day{a, b}); got != "2026-03-01,2026-03-02" {
+		t.Errorf("List = %q", got)
+	}
+	for _, tc := range []struct {
+		in   []Day
+		want string
+	}{{nil, ""}, {[]Day{a}, "2026-03-01"}, {[]Day{a, b, c}, "2026-03-01 to 2026-03-05"}} {
+		if got := Span(tc.in); got != tc.want {
+			t.Errorf("Span(%v) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

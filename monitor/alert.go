@@ -1,0 +1,142 @@
+package monitor
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"cotd/health"
+	"cotd/internal/text"
+	"cotd/job"
+	"cotd/mail"
+	"cotd/store"
+)
+
+// alert mails the owner about new and resolved problems, and pushes a
+// notification when mail itself is broken. It returns the bookkeeping to
+// store: a channel that failed keeps its old state so the next run tries
+// again.
+func (m *Monitor) alert(ctx context.Context, sum job.Summary, problems []Problem, book store.AlertBook, now time.Time) store.AlertBook {
+	loc := m.c.Schedule.Loc
+	now = now.In(loc)
+	var current []health.Problem
+	for _, p := range problems {
+		current = append(current, health.Problem{Key: string(p.Key), Summary: p.Summary, Detail: p.Detail})
+	}
+
+	var mailErr error
+	var subject, body string
+	if m.c.AlertTo != "" {
+		alert, resolved, next := health.Reconcile(alertStates(book.Mail), current, now, loc)
+		if len(alert)+len(resolved) > 0 {
+			subject, body = health.AlertText(alert, resolved, next, m.host, now)
+			subject, body = m.scrub(subject), m.scrub(body)
+			if sum.ConnErr != nil {
+				// The same server just failed; the push below says it instead.
+				mailErr = fmt.Errorf("alert mail to %s not sent: %w", m.c.AlertTo, sum.ConnErr)
+			} else {
+				mailErr = m.sendAlert(ctx, subject, body, now)
+			}
+		}
+		if mailErr == nil {
+			book.Mail = storedAlerts(next)
+			if subject != "" {
+				m.log.Info("alert mail sent", "to", m.c.AlertTo, "subject", subject)
+			}
+		} else {
+			m.log.Warn("alert mail failed", "to", m.c.AlertTo, "err", m.scrub(text.OneLine(mailErr.Error())))
+		}
+	}
+
+	var broken []health.Problem
+	allFailed := sum.Pending > 0 && sum.Sent == 0 && len(sum.Failures) > 0
+	if sum.ConnErr != nil || allFailed || mailErr != nil {
+		var b strings.Builder
+		switch {
+		case sum.ConnErr != nil:
+			fmt.Fprintf(&b, "%s\n", text.OneLine(sum.ConnErr.Error()))
+		case allFailed:
+			fmt.Fprintf(&b, "No message was delivered: %s\n", text.OneLine(fmt.Sprint(sum.Failures[0].Err)))
+		default:
+			fmt.Fprintf(&b, "The alert mail could not be sent: %s\n", text.OneLine(mailErr.Error()))
+		}
+		if len(problems) > 0 {
+			b.WriteString("\nProblems:\n")
+			for _, p := range problems {
+				fmt.Fprintf(&b, "- %s\n", p.Summary)
+			}
+		}
+		b.WriteString("\nRun `cotd check` on " + hostName(m.host) + " to test the mail server.")
+		broken = append(broken, health.Problem{Key: string(MailBroken), Summary: "cotd cannot send mail", Detail: m.scrub(b.String())})
+	}
+	if m.c.NotifyURL == "" {
+		return book
+	}
+	alert, resolved, next := health.Reconcile(alertStates(book.Push), broken, now, loc)
+	var note *health.Notification
+	switch {
+	case len(alert) > 0:
+		note = &health.Notification{Title: "cotd on " + hostName(m.host) + ": " + alert[0].Summary, Message: alert[0].Detail,
+			Priority: 5, Tags: []string{"rotating_light", "cat"}}
+	case len(resolved) > 0:
+		note = &health.Notification{Title: "cotd on " + hostName(m.host) + ": mail works again",
+			Message:  fmt.Sprintf("Mail goes out again; it had failed since %s.", resolved[0].Since.In(loc).Format(text.Stamp)),
+			Priority: 3, Tags: []string{"white_check_mark", "cat"}}
+	}
+	if note != nil {
+		if err := m.push.Notify(ctx, *note); err != nil {
+			m.log.Warn("push notification failed", "err", m.scrub(err.Error()))
+			return book
+		}
+		m.log.Info("push notification sent", "title", note.Title)
+	}
+	book.Push = storedAlerts(next)
+	return book
+}
+
+// sendAlert mails the owner through the run's SMTP server, or writes the
+// mail into the outbox in outbox mode.
+func (m *Monitor) sendAlert(ctx context.Context, subject, body string, now time.Time) error {
+	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
+	if err := msg.From(m.c.From); err != nil {
+		return fmt.Errorf("alert mail: from: %w", err)
+	}
+	if err := msg.To(m.c.AlertTo); err != nil {
+		return fmt.Errorf("alert mail: to: %w", err)
+	}
+	msg.Subject(subject)
+	msg.SetDateWithValue(now)
+	sum := sha256.Sum256([]byte(now.String() + subject + body))
+	domain := "cotd.invalid"
+	if a, err := mail.ParseAddress(m.c.From); err == nil {
+		if at := strings.LastIndexByte(a.Address, '@'); at >= 0 {
+			domain = a.Address[at+1:]
+		}
+	}
+	msg.SetMessageIDWithValue("cotd-alert." + now.UTC().Format("20060102T150405") + "." + hex.EncodeToString(sum[:6]) + "@" + domain)
+	msg.SetGenHeader(gomail.Header("Auto-Submitted"), "auto-generated")
+	msg.SetUserAgent("cotd")
+	msg.SetBodyString(gomail.TypeTextPlain, body)
+
+	var sender job.Sender
+	if m.c.SMTP != nil {
+		cfg := *m.c.SMTP
+		cfg.Timeout = alertMailTimeout
+		sender = mail.NewSMTP(cfg)
+	} else {
+		sender = mail.Outbox{Dir: m.c.Outbox, Now: m.c.Now}
+	}
+	var res mail.Result
+	if err := sender.SendEach(ctx, []*gomail.Msg{msg}, func(_ int, r mail.Result) { res = r }); err != nil {
+		return err
+	}
+	if !res.Delivered {
+		return res.Err
+	}
+	return nil
+}

@@ -1,0 +1,184 @@
+package monitor
+
+import (
+	"cotd/schedule"
+	"fmt"
+	"strings"
+	"time"
+
+	"cotd/certs"
+	"cotd/internal/text"
+	"cotd/job"
+	"cotd/store"
+)
+
+// Key identifies a problem across runs: two problems with one key are one
+// problem, alerted once a day while it lasts.
+type Key string
+
+// The problems a run can find. A certificate's key is CertKey(source).
+const (
+	Undelivered   Key = "undelivered"    // due mail not delivered this run
+	RunFailed     Key = "run-failed"     // the run stopped before delivering
+	GaveUp        Key = "gave-up"        // days older than --catch-up-max-days, never delivered
+	Dropped       Key = "dropped"        // mail the server will never take, given up
+	ClockJump     Key = "clock"          // the clock jumped far beyond the catch-up window
+	PhotosSkipped Key = "photos-skipped" // files in the photo folder cotd cannot use
+	QuotesProblem Key = "quotes"         // lines of the quotes file skipped
+	CatsLow       Key = "cats-low"       // few unsent cats before they repeat
+	WatchCerts    Key = "watch-certs"    // a watched certificate could not be read
+	MailBroken    Key = "mail-broken"    // the push channel's one problem: mail itself fails
+)
+
+// CertKey is the key of the problem with the certificate from source.
+func CertKey(source string) Key { return Key("cert:" + source) }
+
+// IsCert reports whether k is a certificate's problem.
+func (k Key) IsCert() bool { return strings.HasPrefix(string(k), "cert:") }
+
+// Severity says what a problem does to `cotd status`.
+type Severity string
+
+const (
+	// Error makes `cotd status` unhealthy (exit 1).
+	Error Severity = "error"
+	// Warning is told to the owner, but the probe stays green.
+	Warning Severity = "warning"
+)
+
+// Problem is something the owner should hear about after a run.
+type Problem struct {
+	Key      Key
+	Severity Severity
+	Summary  string // one line: the alert's subject, a status line
+	Detail   string // what happened and what to do
+}
+
+// urgentDays: a certificate that expires within this many days is an
+// error (status unhealthy, check says problem), not only a warning.
+const urgentDays = 3
+
+// CertSeverity is how serious a certificate's state is; ok is false when
+// there is nothing to say. One rule for the run's alerts, `cotd status`
+// and `cotd check`.
+func CertSeverity(st certs.Status) (sev Severity, ok bool) {
+	switch {
+	case st.Level == certs.OK:
+		return "", false
+	case st.Level == certs.Warn && st.DaysLeft > urgentDays:
+		return Warning, true
+	default:
+		return Error, true
+	}
+}
+
+// catsLowDays: fewer unsent cats than this and the owner is told to add
+// photos, a week ahead of the first repeat.
+const catsLowDays = 7
+
+// maxListed bounds the files an alert lists, so a folder of HEIC photos
+// makes a readable mail and a small database record.
+const maxListed = 30
+
+const retry = "The next run retries it (the timer runs every 15 minutes); to retry now: sudo systemctl start cotd.service"
+
+// problems lists what the owner should hear about after this run.
+func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusable []string, now time.Time) []Problem {
+	var out []Problem
+	add := func(key Key, sev Severity, summary, detail string) {
+		out = append(out, Problem{Key: key, Severity: sev, Summary: summary, Detail: m.scrub(detail)})
+	}
+	loc := m.c.Schedule.Loc
+	switch {
+	case sum.ConnErr != nil:
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s\n\n", text.OneLine(sum.ConnErr.Error()))
+		b.WriteString("Nothing was delivered and nothing was recorded as delivered.\n")
+		if len(sum.Plan.Open) > 0 {
+			fmt.Fprintf(&b, "Due: %s to %d recipients.\n", schedule.List(sum.Plan.Open), len(m.c.Recipients))
+		}
+		b.WriteString(retry + "; `cotd check` tests the connection without sending.")
+		add(Undelivered, Error, "the cat mail could not be sent: the SMTP server refused or could not be reached", b.String())
+	case len(sum.Failures) > 0:
+		var b strings.Builder
+		for _, f := range sum.Failures {
+			fmt.Fprintf(&b, "- %s, %s: %s\n", f.To, schedule.List(f.Days), text.OneLine(fmt.Sprint(f.Err)))
+		}
+		b.WriteString("\n" + retry + "; a refused address is tried again the next day.")
+		add(Undelivered, Error, text.Plural(len(sum.Failures), "recipient did", "recipients did")+" not get the cat mail", b.String())
+	case runErr != nil:
+		code, hint := m.c.Classify(runErr)
+		detail := text.OneLine(runErr.Error())
+		if hint != "" {
+			detail += "\n\nWhat to do: " + hint
+		}
+		add(RunFailed, Error, fmt.Sprintf("the run failed (exit %d)", code), detail)
+	}
+	if len(sum.GaveUp) > 0 {
+		add(GaveUp, Error, "gave up on mail older than --catch-up-max-days",
+			"Never delivered:\n- "+strings.Join(sum.GaveUp, "\n- ")+"\n\nThese days are older than --catch-up-max-days and will not be sent.")
+	}
+	if len(sum.Dropped) > 0 {
+		add(Dropped, Error, "gave up on mail the server will not take",
+			"Never delivered:\n- "+strings.Join(sum.Dropped, "\n- ")+"\n\nThe other days and recipients were not held up by these.")
+	}
+	if sum.ClockJump != "" {
+		add(ClockJump, Error, "the clock jumped far ahead: a clock problem?", sum.ClockJump)
+	}
+	if sum.Index.Unusable > 0 {
+		list := unusable
+		if len(list) == 0 {
+			list = sum.Index.Reports
+		}
+		if len(list) > maxListed {
+			list = append(list[:maxListed:maxListed], fmt.Sprintf("… and %d more ('cotd check' counts them)", len(list)-maxListed))
+		}
+		detail := "Convert them to JPEG or PNG, or move them out of the photo folder:\n- " + strings.Join(list, "\n- ")
+		add(PhotosSkipped, Warning, text.Plural(sum.Index.Unusable, "photo file", "photo files")+" cannot be used", detail)
+	}
+	if len(sum.Problems) > 0 {
+		add(QuotesProblem, Warning, text.Plural(len(sum.Problems), "problem", "problems")+" with the quotes",
+			strings.Join(sum.Problems, "\n")+"\n\nThese lines are skipped; fix them in the quotes file.")
+	}
+	if m.c.Photos != "" && rec.PhotosTotal > 0 && rec.PhotosLeft < catsLowDays {
+		summary := fmt.Sprintf("only %s left before cats repeat", text.Plural(rec.PhotosLeft, "unsent cat", "unsent cats"))
+		switch {
+		case rec.PhotosTotal == 1:
+			summary = "only 1 photo: the same cat every day"
+		case rec.PhotosTotal < catsLowDays:
+			summary = fmt.Sprintf("only %d photos: the same cats come back every %d days", rec.PhotosTotal, rec.PhotosTotal)
+		}
+		add(CatsLow, Warning, summary, fmt.Sprintf(
+			"%d of %d photos have not been sent in this round. Add new photos to %s; new photos go out first.",
+			rec.PhotosLeft, rec.PhotosTotal, m.c.Photos))
+	}
+	for _, c := range rec.Certs {
+		st := certs.Classify(expiry(c), now.In(loc), m.c.WarnDays)
+		sev, ok := CertSeverity(st)
+		if !ok {
+			continue
+		}
+		var summary string
+		switch st.Level {
+		case certs.Warn:
+			summary = fmt.Sprintf("the certificate of %s expires in %s", c.Source, text.Plural(st.DaysLeft, "day", "days"))
+		case certs.Expired:
+			summary = fmt.Sprintf("the certificate of %s has expired", c.Source)
+		default:
+			summary = fmt.Sprintf("the certificate of %s is not valid yet", c.Source)
+		}
+		detail := st.Message
+		if c.Seen.Before(now) {
+			detail += fmt.Sprintf(" (last seen %s)", c.Seen.In(loc).Format("2006-01-02 15:04"))
+		}
+		if strings.HasPrefix(c.Source, "smtp ") {
+			detail += "\n\ncotd refuses to send to a server whose certificate has expired: renew it before then, or ask your mail provider to."
+		}
+		add(CertKey(c.Source), sev, summary, detail)
+	}
+	if len(rec.WatchErrors) > 0 {
+		add(WatchCerts, Warning, text.Plural(len(rec.WatchErrors), "watched certificate", "watched certificates")+" could not be checked",
+			strings.Join(rec.WatchErrors, "\n"))
+	}
+	return out
+}

@@ -1,0 +1,256 @@
+package monitor
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"cotd/certs"
+	"cotd/internal/text"
+	"cotd/job"
+	"cotd/schedule"
+	"cotd/store"
+)
+
+// overdueGrace is how long after --at a day may stay undecided before
+// status says cotd is not running: the timer runs every 15 minutes, and a
+// slow first index of a big photo folder takes a while.
+const overdueGrace = time.Hour
+
+// Report is the state judged for `cotd status`, and its --json form: the
+// field names are an interface.
+type Report struct {
+	Healthy         bool            `json:"healthy"`
+	Now             time.Time       `json:"now"`
+	Problems        []string        `json:"problems"`
+	Warnings        []string        `json:"warnings"`
+	LastRun         *ReportRun      `json:"last_run"`
+	LastSuccess     *time.Time      `json:"last_success"`
+	LastDelivered   string          `json:"last_delivered_day"`
+	NextDue         ReportNext      `json:"next_due"`
+	DueNow          []string        `json:"due_now"`
+	Undelivered     []ReportDay     `json:"undelivered"`
+	Skipped         []ReportSkipped `json:"skipped_days"`
+	PendingFailures []ReportFailure `json:"pending_failures"`
+	Photos          ReportCount     `json:"photos"`
+	Quotes          ReportCount     `json:"quotes"`
+	CatsRunOutIn    int             `json:"cats_run_out_in_days"`
+	Indexing        *ReportIndexing `json:"indexing,omitempty"`
+	Certificates    []ReportCert    `json:"certificates"`
+}
+
+type ReportRun struct {
+	At       time.Time `json:"at"`
+	OK       bool      `json:"ok"`
+	ExitCode int       `json:"exit_code"`
+	Summary  string    `json:"summary"`
+	Error    string    `json:"error,omitempty"`
+}
+
+type ReportNext struct {
+	Day string    `json:"day"`
+	At  time.Time `json:"at"`
+}
+
+type ReportDay struct {
+	Day     string   `json:"day"`
+	Missing []string `json:"missing"`
+}
+
+type ReportSkipped struct {
+	Day string `json:"day"`
+	Why string `json:"why"`
+}
+
+type ReportFailure struct {
+	Recipient string    `json:"recipient"`
+	Since     time.Time `json:"since"`
+	Last      time.Time `json:"last"`
+	Attempts  int       `json:"attempts"`
+	Error     string    `json:"error"`
+	Permanent bool      `json:"permanent"`
+}
+
+// ReportIndexing is a photo folder not yet fully indexed.
+type ReportIndexing struct {
+	Files      int     `json:"files"`
+	Left       int     `json:"left"`
+	Rate       float64 `json:"rate_per_second"`
+	ETASeconds int     `json:"eta_seconds"`
+}
+
+type ReportCount struct {
+	Total  int `json:"total"`
+	Unsent int `json:"unsent"`
+}
+
+type ReportCert struct {
+	Source   string    `json:"source"`
+	Subject  string    `json:"subject,omitempty"`
+	NotAfter time.Time `json:"not_after"`
+	DaysLeft int       `json:"days_left"`
+	Level    string    `json:"level"`
+	Message  string    `json:"message"`
+	Seen     time.Time `json:"seen"`
+}
+
+// Status judges the state in the database at db for `cotd status`,
+// waiting up to lockWait for a run that holds it. It never creates the
+// database: a probe must not.
+func Status(c Config, db string, lockWait time.Duration) (*Report, error) {
+	now := c.Now().In(c.Schedule.Loc)
+	r := &Report{Now: now, Problems: []string{}, Warnings: []string{}, DueNow: []string{}, Undelivered: []ReportDay{},
+		Skipped: []ReportSkipped{}, PendingFailures: []ReportFailure{}, Certificates: []ReportCert{}}
+	if _, err := os.Stat(db); errors.Is(err, fs.ErrNotExist) {
+		r.Problems = append(r.Problems, fmt.Sprintf("cotd has never run here: there is no database at %s", db))
+	} else {
+		st, err := store.Open(db, lockWait)
+		if err != nil {
+			return nil, err
+		}
+		err = st.View(func(tx *store.Tx) error { return r.fill(c, tx, now) })
+		st.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", db, err)
+		}
+	}
+	r.Healthy = len(r.Problems) == 0
+	return r, nil
+}
+
+// fill reads the state and judges it at now.
+func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
+	sched := c.Schedule
+	loc := sched.Loc
+	state, err := tx.State()
+	if err != nil {
+		return err
+	}
+	rec, haveRec, err := tx.LastRun()
+	if err != nil {
+		rec, haveRec = store.Run{}, false // a damaged record: as if none
+	}
+	if state.LastRun.IsZero() && !haveRec {
+		// A first run that failed did run: its record says how, below.
+		r.Problems = append(r.Problems, "cotd has never run with this database")
+	}
+	if haveRec {
+		r.LastRun = &ReportRun{At: rec.At.In(loc), OK: rec.OK, ExitCode: rec.ExitCode, Summary: rec.Summary, Error: rec.Error}
+		if !rec.LastSuccess.IsZero() {
+			t := rec.LastSuccess.In(loc)
+			r.LastSuccess = &t
+		}
+		if !rec.OK {
+			r.Problems = append(r.Problems, fmt.Sprintf("the last run (%s) failed: %s", rec.At.In(loc).Format(text.Stamp), rec.Error))
+		}
+	} else if !state.LastRun.IsZero() {
+		r.LastRun = &ReportRun{At: state.LastRun.In(loc), OK: true, Summary: "run before monitoring was recorded"}
+	}
+
+	// What is due.
+	plan, err := schedule.Decide(state, now, sched)
+	switch {
+	case errors.Is(err, schedule.ErrClockBackwards):
+		r.Problems = append(r.Problems, text.OneLine(err.Error())+"; "+job.ClockHint)
+	case err != nil:
+		return err
+	default:
+		for _, d := range plan.Open {
+			r.DueNow = append(r.DueNow, d.String())
+			due := d.At(sched.At, loc)
+			if !state.LastRun.IsZero() && now.Sub(due) > overdueGrace {
+				r.Problems = append(r.Problems, fmt.Sprintf("%s was due at %s and no run has handled it; is the timer running? (systemctl status cotd.timer)", d, due.Format("15:04")))
+			}
+		}
+		if len(plan.Open) > 0 {
+			r.NextDue = ReportNext{Day: plan.Open[0].String(), At: plan.Open[0].At(sched.At, loc)}
+		} else {
+			r.NextDue = ReportNext{Day: schedule.DayOf(plan.Next, loc).String(), At: plan.Next.In(loc)}
+		}
+	}
+
+	// Days decided so far.
+	today := schedule.DayOf(now, loc)
+	window := schedule.Window(today, sched.MaxDays)
+	recent := today.AddDays(-30)
+	err = tx.EachDay(schedule.Day{}, func(d store.Day) error {
+		switch d.Status {
+		case store.StatusSkipped:
+			if !d.Day.Before(recent) {
+				r.Skipped = append(r.Skipped, ReportSkipped{Day: d.Day.String(), Why: d.Why})
+			}
+		case store.StatusOpen:
+			owed, err := job.Owed(tx, c.Recipients, d)
+			if err != nil {
+				return err
+			}
+			var missing []string
+			for _, to := range owed {
+				missing = append(missing, to.Address)
+			}
+			if len(missing) == 0 {
+				r.LastDelivered = d.Day.String()
+			} else if !d.Day.Before(window) {
+				r.Undelivered = append(r.Undelivered, ReportDay{Day: d.Day.String(), Missing: missing})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, u := range r.Undelivered {
+		r.Problems = append(r.Problems, fmt.Sprintf("%s not delivered to %s", u.Day, strings.Join(u.Missing, ", ")))
+	}
+	err = tx.EachFailure(func(addr string, f store.Failure) error {
+		r.PendingFailures = append(r.PendingFailures, ReportFailure{Recipient: addr, Since: f.Since.In(loc), Last: f.Last.In(loc),
+			Attempts: f.Attempts, Error: f.Error, Permanent: f.Permanent})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+
+	// Cats and quotes.
+	if haveRec && (rec.PhotosTotal > 0 || rec.QuotesTotal > 0) {
+		r.Photos = ReportCount{rec.PhotosTotal, rec.PhotosLeft}
+		r.Quotes = ReportCount{rec.QuotesTotal, rec.QuotesLeft}
+	} else {
+		inv, err := job.ReadInventory(tx)
+		if err != nil {
+			return err
+		}
+		r.Photos = ReportCount{inv.PhotosTotal, inv.PhotosLeft}
+		r.Quotes = ReportCount{inv.QuotesTotal, inv.QuotesLeft}
+	}
+	r.CatsRunOutIn = r.Photos.Unsent
+	if p, ok := job.ReadIndexProgress(tx); ok && p.Left > 0 {
+		r.Indexing = &ReportIndexing{Files: p.Files, Left: p.Left, Rate: p.Rate, ETASeconds: int(p.ETA().Seconds())}
+	}
+
+	// The last run's warnings, and certificates judged now.
+	for _, p := range rec.Problems {
+		switch {
+		case Key(p.Key) == Undelivered || Key(p.Key) == RunFailed || Key(p.Key).IsCert():
+			// said above from the state, or judged again below
+		default:
+			r.Warnings = append(r.Warnings, p.Summary)
+		}
+	}
+	for _, cr := range rec.Certs {
+		v := certs.Classify(expiry(cr), now, c.WarnDays)
+		r.Certificates = append(r.Certificates, ReportCert{Source: cr.Source, Subject: cr.Subject, NotAfter: cr.NotAfter.In(loc),
+			DaysLeft: v.DaysLeft, Level: v.Level.String(), Message: v.Message, Seen: cr.Seen.In(loc)})
+		switch sev, ok := CertSeverity(v); {
+		case !ok:
+		case sev == Warning:
+			r.Warnings = append(r.Warnings, v.Message)
+		default:
+			r.Problems = append(r.Problems, v.Message)
+		}
+	}
+	return nil
+}
