@@ -72,7 +72,7 @@ func cmdVisible(ts *testscript.TestScript, neg bool, args []string) {
 			}
 			switch mt {
 			case "text/plain":
-				fmt.Fprintf(ts.Stdout(), "%s\n", data)
+				fmt.Fprintf(ts.Stdout(), "%s\n", bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n")))
 			case "text/html":
 				page := regexp.MustCompile(`(?s)<head>.*</head>`).ReplaceAllString(string(data), "")
 				for _, a := range regexp.MustCompile(`alt="([^"]*)"`).FindAllStringSubmatch(page, -1) {
@@ -195,10 +195,14 @@ func cmdSpamcheck(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		// Mailpit's own Received line (if any) carries the real clock;
 		// the relay's line is what a spam filter compares Date with.
-		received := fmt.Sprintf("Received: from pi.example.test (pi.example.test [192.0.2.10])\r\n"+
-			"\tby mx.example.test (Postfix) with ESMTPSA id 4B2F1C0A12\r\n"+
+		// The recipient's MX took it from the owner's smarthost (an
+		// untrusted hop: an authenticated or documentation-range IPv4
+		// relay would be trusted or flagged, hiding what the Date costs).
+		received := fmt.Sprintf("Received: from smtp.provider.example (smtp.provider.example [IPv6:2001:db8::25])\r\n"+
+			"\tby mx.example.test (Postfix) with ESMTPS id 4B2F1C0A12\r\n"+
 			"\tfor <%s>; %s\r\n", sum.To[0], date.Add(3*time.Minute).Format(time.RFC1123Z))
-		cmd := exec.Command(bin, "-L", "-t")
+		// Trust no hop, so ALL_TRUSTED (-1.0) cannot hide a bad score.
+		cmd := exec.Command(bin, "-L", "-t", "--cf", "trusted_networks 203.0.113.254/32", "--cf", "internal_networks 203.0.113.254/32")
 		cmd.Stdin = strings.NewReader(received + string(raw))
 		out, err := cmd.Output()
 		if err != nil {

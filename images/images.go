@@ -28,7 +28,7 @@ import (
 
 // Pipeline is bumped whenever a change to this package changes the bytes it
 // renders, so renditions cached under [Options.Key] are made again.
-const pipeline = 1
+const pipeline = 2 // 2: photos with an ICC profile are converted to sRGB (icc.go)
 
 // MaxPixels is the largest image cotd will decode, checked from the file's
 // header before decoding so that a decompression bomb (a tiny file claiming
@@ -87,6 +87,9 @@ type Result struct {
 	Width, Height             int    // of JPEG, upright
 	SourceWidth, SourceHeight int    // of the photo as stored, before orientation
 	Format                    string // decoder that read it: jpeg, png, gif, webp, tiff, bmp
+	// Note is for the log: why the photo's colour profile was not
+	// converted to sRGB (it was rendered anyway). Empty when all is well.
+	Note string
 }
 
 // The sentinel errors of Render. Errors returned by Render wrap exactly one of

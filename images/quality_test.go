@@ -14,12 +14,16 @@ import (
 )
 
 // lanczosReference is the naive pipeline cotd replaces: imaging's Lanczos on
-// the full-resolution image, unencoded.
+// the full-resolution image, unencoded, in sRGB like the rendition (a photo
+// with a colour profile is converted first, as Render does).
 func lanczosReference(t testing.TB, data []byte, w, h int) image.Image {
 	t.Helper()
 	img, err := imaging.Decode(bytes.NewReader(data), imaging.AutoOrientation(true))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if format, err := sniff(data); err == nil {
+		img = convertAny(img, data, format)
 	}
 	return imaging.Resize(img, w, h, imaging.Lanczos)
 }

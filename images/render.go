@@ -67,6 +67,7 @@ func render(data []byte, o Options) (Result, error) {
 		return Result{}, err
 	}
 	img := process(src, orientation, tw, th)
+	img, note := toSRGB(img, data, format) // icc.go
 
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: o.Quality}); err != nil {
@@ -77,6 +78,7 @@ func render(data []byte, o Options) (Result, error) {
 		JPEG:         buf.Bytes(),
 		Width:        b.Dx(),
 		Height:       b.Dy(),
+		Note:         note,
 		SourceWidth:  cfg.Width,
 		SourceHeight: cfg.Height,
 		Format:       format,

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"cotd/caption"
 	"cotd/images"
 	"cotd/internal/crash"
 	"cotd/quotes"
@@ -201,6 +202,7 @@ func (j *Job) IndexWithin(ctx context.Context, budget time.Duration) (IndexStats
 					ph = store.Photo{Hash: p.f.Hash, Added: now}
 				}
 				ph.Path = p.e.rel
+				ph.Caption = p.caption
 				if p.img != nil {
 					ph.Width, ph.Height, ph.Render, ph.Digest = p.img.w, p.img.h, p.img.key, p.img.digest
 				}
@@ -372,11 +374,12 @@ func roundETA(d time.Duration) string {
 
 // indexed is one file's outcome, from a worker to the committing loop.
 type indexed struct {
-	e     entry
-	f     store.File
-	img   *rendered
-	read  bool
-	fatal error // the cache cannot be written: stop the index
+	e       entry
+	f       store.File
+	img     *rendered
+	caption string // who is in the picture (package caption), read with the file
+	read    bool
+	fatal   error // the cache cannot be written: stop the index
 }
 
 // indexOne reads, hashes and renders one file. It runs on a worker
@@ -400,6 +403,9 @@ func (j *Job) indexOne(e entry, mem *memBudget) indexed {
 	}
 	h := sha256.Sum256(data)
 	p.f.Hash = hex.EncodeToString(h[:16])
+	if j.Photos != "" {
+		p.caption = caption.Find(e.abs, data)
+	}
 	img, err := j.ensureRendition(p.f.Hash, data, e.abs)
 	switch {
 	case errors.Is(err, errCache):
@@ -704,6 +710,9 @@ func (j *Job) ensureRendition(hash string, data []byte, path string) (*rendered,
 	res, err := images.Render(bytes.NewReader(data), j.Render)
 	if err != nil {
 		return nil, err
+	}
+	if res.Note != "" { // e.g. a CMYK colour profile: mailed unconverted
+		j.log().Warn(res.Note, "photo", path)
 	}
 	// Not synced: the cache can always be rebuilt, and loadRendition
 	// checks a rendition against its digest before mailing it, so a power

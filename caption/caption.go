@@ -1,0 +1,322 @@
+// Package caption finds what the owner said about a photo: who is in it.
+// It looks, in order, at a sidecar text file beside the photo, the photo's
+// own title or description (XMP dc:title and dc:description, EXIF
+// ImageDescription, the IPTC caption), and finally a file name that is
+// clearly a name rather than a camera counter (`mochi-on-the-radiator.jpg`
+// yes, `IMG_1234.jpg`, `PXL_20240101_…`, `DSC0001.jpg` no).
+//
+// It reads metadata only; decoding pictures is the images package's job.
+// Every source is optional and any damage in it just means no caption:
+// a photo is worth mailing without one.
+package caption
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxLen bounds a caption; a longer description is cut at a word.
+const MaxLen = 140
+
+// Find returns the caption of the photo at path whose contents are data
+// (path may be empty for a photo that has no file, such as the built-in
+// sample). Empty means none was found.
+func Find(path string, data []byte) string {
+	if path != "" {
+		if c := sidecar(path); c != "" {
+			return c
+		}
+	}
+	if c := Embedded(data); c != "" {
+		return c
+	}
+	if path != "" {
+		return FromName(filepath.Base(path))
+	}
+	return ""
+}
+
+// sidecar reads mochi.txt or mochi.jpg.txt beside mochi.jpg.
+func sidecar(path string) string {
+	stem := strings.TrimSuffix(path, filepath.Ext(path))
+	for _, p := range []string{stem + ".txt", path + ".txt"} {
+		b, err := os.ReadFile(p)
+		if err != nil || len(b) > 64<<10 {
+			continue
+		}
+		if c := clean(string(b)); c != "" {
+			return c
+		}
+	}
+	return ""
+}
+
+// Embedded returns the title or description a JPEG carries: XMP dc:title,
+// then XMP dc:description, EXIF ImageDescription, the IPTC caption and the
+// IPTC object name.
+func Embedded(data []byte) string {
+	var xmp, exif, iptc []byte
+	eachSegment(data, func(marker byte, seg []byte) {
+		switch {
+		case marker == 0xe1 && bytes.HasPrefix(seg, []byte("http://ns.adobe.com/xap/1.0/\x00")) && xmp == nil:
+			xmp = seg[len("http://ns.adobe.com/xap/1.0/\x00"):]
+		case marker == 0xe1 && bytes.HasPrefix(seg, []byte("Exif\x00\x00")) && exif == nil:
+			exif = seg[6:]
+		case marker == 0xed && bytes.HasPrefix(seg, []byte("Photoshop 3.0\x00")) && iptc == nil:
+			iptc = seg[len("Photoshop 3.0\x00"):]
+		}
+	})
+	title, desc := xmpText(xmp)
+	caption, object := iptcText(iptc)
+	for _, c := range []string{title, desc, exifDescription(exif), caption, object} {
+		if c = clean(c); c != "" && !cameraJunk(c) {
+			return c
+		}
+	}
+	return ""
+}
+
+// eachSegment calls fn for each marker segment before the image data.
+func eachSegment(b []byte, fn func(marker byte, seg []byte)) {
+	if len(b) < 4 || b[0] != 0xff || b[1] != 0xd8 {
+		return
+	}
+	for i := 2; i+4 <= len(b); {
+		if b[i] != 0xff {
+			return
+		}
+		m := b[i+1]
+		switch {
+		case m == 0xff:
+			i++
+			continue
+		case m == 0x01 || (m >= 0xd0 && m <= 0xd8):
+			i += 2
+			continue
+		case m == 0xda || m == 0xd9:
+			return
+		}
+		n := int(binary.BigEndian.Uint16(b[i+2:]))
+		if n < 2 || i+2+n > len(b) {
+			return
+		}
+		fn(m, b[i+4:i+2+n])
+		i += 2 + n
+	}
+}
+
+// xmpText reads dc:title and dc:description (the x-default or first
+// rdf:li of each) from an XMP packet.
+func xmpText(packet []byte) (title, desc string) {
+	if len(packet) == 0 {
+		return "", ""
+	}
+	d := xml.NewDecoder(bytes.NewReader(packet))
+	d.Strict = false
+	var in string // "title" or "description" while inside one
+	var li bool
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return title, desc
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if t.Name.Space == "http://purl.org/dc/elements/1.1/" && (t.Name.Local == "title" || t.Name.Local == "description") {
+				in = t.Name.Local
+			}
+			li = in != "" && t.Name.Local == "li"
+		case xml.EndElement:
+			if t.Name.Local == in {
+				in = ""
+			}
+			li = false
+		case xml.CharData:
+			if !li {
+				continue
+			}
+			s := strings.TrimSpace(string(t))
+			if in == "title" && title == "" {
+				title = s
+			}
+			if in == "description" && desc == "" {
+				desc = s
+			}
+		}
+	}
+}
+
+// exifDescription reads tag 0x010E (ImageDescription) from IFD0 of a TIFF
+// structure (the EXIF APP1 payload).
+func exifDescription(t []byte) string {
+	if len(t) < 8 {
+		return ""
+	}
+	var bo binary.ByteOrder
+	switch string(t[:2]) {
+	case "II":
+		bo = binary.LittleEndian
+	case "MM":
+		bo = binary.BigEndian
+	default:
+		return ""
+	}
+	ifd := int(bo.Uint32(t[4:]))
+	if ifd < 8 || ifd+2 > len(t) {
+		return ""
+	}
+	n := int(bo.Uint16(t[ifd:]))
+	for k := 0; k < n; k++ {
+		e := ifd + 2 + 12*k
+		if e+12 > len(t) {
+			return ""
+		}
+		if bo.Uint16(t[e:]) != 0x010e || bo.Uint16(t[e+2:]) != 2 { // ASCII
+			continue
+		}
+		count := int(bo.Uint32(t[e+4:]))
+		var v []byte
+		if count <= 4 {
+			v = t[e+8 : e+8+count]
+		} else {
+			off := int(bo.Uint32(t[e+8:]))
+			if off < 0 || count < 0 || off+count > len(t) {
+				return ""
+			}
+			v = t[off : off+count]
+		}
+		return string(bytes.TrimRight(v, "\x00"))
+	}
+	return ""
+}
+
+// iptcText reads the IPTC IIM caption (2:120) and object name (2:05) from
+// a Photoshop image resource block (8BIM resource 0x0404).
+func iptcText(b []byte) (caption, object string) {
+	for len(b) >= 12 && string(b[:4]) == "8BIM" {
+		id := binary.BigEndian.Uint16(b[4:])
+		nameLen := int(b[6])
+		p := 7 + nameLen
+		if p%2 == 1 { // the Pascal name is padded to an even length
+			p++
+		}
+		if p+4 > len(b) {
+			return
+		}
+		size := int(binary.BigEndian.Uint32(b[p:]))
+		p += 4
+		if size < 0 || p+size > len(b) {
+			return
+		}
+		if id == 0x0404 {
+			return iim(b[p : p+size])
+		}
+		p += size
+		if p%2 == 1 {
+			p++
+		}
+		if p > len(b) {
+			return
+		}
+		b = b[p:]
+	}
+	return
+}
+
+func iim(b []byte) (caption, object string) {
+	for len(b) >= 5 && b[0] == 0x1c {
+		rec, ds := b[1], b[2]
+		n := int(binary.BigEndian.Uint16(b[3:]))
+		if n&0x8000 != 0 || 5+n > len(b) { // extended lengths are not used for text
+			return
+		}
+		v := string(b[5 : 5+n])
+		if rec == 2 && ds == 120 && caption == "" {
+			caption = v
+		}
+		if rec == 2 && ds == 5 && object == "" {
+			object = v
+		}
+		b = b[5+n:]
+	}
+	return
+}
+
+// cameraJunk is what cameras write into ImageDescription on their own.
+func cameraJunk(s string) bool {
+	l := strings.ToLower(strings.TrimSpace(s))
+	for _, junk := range []string{"olympus digital camera", "sony dsc", "digital camera", "dcim", "default", "untitled", "image", "picture", "photo", "exif_jpeg_picture", "minolta digital camera", "kodak digital still camera", "samsung", "lg electronics", "huawei", "screenshot"} {
+		if l == junk {
+			return true
+		}
+	}
+	return !strings.ContainsFunc(s, unicode.IsLetter)
+}
+
+// clean makes one line of at most MaxLen characters from what a file or a
+// tag held: valid UTF-8, no control characters, single spaces.
+func clean(s string) string {
+	s = strings.ToValidUTF8(s, "")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') || r == '\ufeff' {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) > MaxLen {
+		r := []rune(s)[:MaxLen-1]
+		cut := string(r)
+		if i := strings.LastIndexByte(cut, ' '); i > MaxLen/2 {
+			cut = cut[:i]
+		}
+		s = strings.TrimRight(cut, " ,;:.") + "…"
+	}
+	return s
+}
+
+var (
+	// counters are the names cameras, phones and apps give files.
+	counters   = regexp.MustCompile(`(?i)^(img|dsc|dscn|dscf|dsc_|pxl|mvimg|pano|burst|vid|dji|gopr|sam|wp|photo|image|screenshot|screen shot|whatsapp image|signal|pict?|cimg|p|_dsc|imag|kimg|mmexport|fb_img|received)[ _-]?\d`)
+	longDigits = regexp.MustCompile(`\d{4,}`)
+	hexish     = regexp.MustCompile(`(?i)^[0-9a-f-]{8,}$`)
+	generic    = map[string]bool{"cat": true, "cats": true, "kitty": true, "kitten": true, "image": true, "img": true, "photo": true, "picture": true, "pic": true, "untitled": true, "scan": true, "download": true, "file": true, "new": true, "copy": true, "edited": true, "final": true, "test": true}
+)
+
+// FromName turns a file name that is clearly a name into a caption:
+// "mochi-on-the-radiator.jpg" reads "Mochi on the radiator". Camera and
+// phone counters, dates, hashes and bare generic words give "".
+func FromName(name string) string {
+	stem := strings.TrimSuffix(name, filepath.Ext(name))
+	if counters.MatchString(stem) || longDigits.MatchString(stem) || hexish.MatchString(stem) {
+		return ""
+	}
+	words := strings.FieldsFunc(stem, func(r rune) bool { return r == '-' || r == '_' || r == '.' || r == '+' || unicode.IsSpace(r) })
+	letters := 0
+	for _, w := range words {
+		if strings.ContainsFunc(w, unicode.IsLetter) {
+			letters++
+		}
+	}
+	switch {
+	case letters == 0:
+		return ""
+	case len(words) == 1 && (generic[strings.ToLower(words[0])] || utf8.RuneCountInString(words[0]) < 3):
+		return ""
+	}
+	for _, w := range words {
+		if !strings.ContainsFunc(w, unicode.IsLetter) && len(w) > 2 {
+			return "" // a number among the words: "cat 2 003", likely a counter
+		}
+	}
+	s := strings.Join(words, " ")
+	r, n := utf8.DecodeRuneInString(s)
+	return clean(string(unicode.ToUpper(r)) + s[n:])
+}
