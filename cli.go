@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"cotd/internal/text"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"cotd/config"
+	"cotd/internal/text"
 	"cotd/job"
 	"cotd/schedule"
 	"cotd/store"
@@ -32,17 +33,6 @@ type env struct {
 	lookup         func(string) (string, bool)
 }
 
-// usageError is a configuration problem: exit 2, with a hint.
-type usageError struct {
-	msg, hint string
-}
-
-func (e *usageError) Error() string { return e.msg }
-
-func usagef(hint, format string, a ...any) error {
-	return &usageError{msg: fmt.Sprintf(format, a...), hint: hint}
-}
-
 // hinted carries a fix for an error that is not a usage error.
 type hinted struct {
 	err  error
@@ -59,7 +49,7 @@ func cli(args []string, e env) int {
 	}
 	c := lookupCommand(args[0])
 	if c == nil {
-		return report(usagef("run 'cotd help' to see the commands", "unknown command %q", args[0]), e.stderr)
+		return report(config.Usagef("run 'cotd help' to see the commands", "unknown command %q", args[0]), e.stderr)
 	}
 	err := c.run(args[1:], e)
 	if errors.Is(err, pflag.ErrHelp) { // cotd run --help
@@ -85,7 +75,7 @@ func report(err error, w io.Writer) int {
 }
 
 func classify(err error) (int, string) {
-	var ue *usageError
+	var ue *config.UsageError
 	var h *hinted
 	hint := ""
 	if errors.As(err, &h) {
@@ -93,7 +83,7 @@ func classify(err error) (int, string) {
 	}
 	switch {
 	case errors.As(err, &ue):
-		return exitUsage, ue.hint
+		return exitUsage, ue.Hint
 	case store.Hint(err) != "": // locked, newer, read-only, permission, damaged, foreign
 		return exitRefused, store.Hint(err)
 	case errors.Is(err, schedule.ErrClockBackwards):

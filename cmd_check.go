@@ -1,8 +1,6 @@
 package main
 
 import (
-	"cotd/internal/text"
-	"cotd/monitor"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -15,8 +13,11 @@ import (
 
 	"cotd/certs"
 	"cotd/clocksync"
+	"cotd/config"
+	"cotd/internal/text"
 	"cotd/job"
 	"cotd/mail"
+	"cotd/monitor"
 	"cotd/store"
 )
 
@@ -69,46 +70,46 @@ func (k *checker) warn(what, msg, fix string)    { k.line("warn", what, msg, fix
 func (k *checker) problem(what, msg, fix string) { k.line("problem", what, msg, fix) }
 
 func cmdCheck(args []string, e env) error {
-	s := newSettings("check")
-	if err := s.parse(args, e.lookup); err != nil {
+	s := config.New("check")
+	if err := s.Parse(args, e.lookup); err != nil {
 		return err
 	}
 	k := &checker{w: e.stdout}
-	c, err := s.load(e.lookup)
+	c, err := s.Load(e.lookup)
 	if err != nil {
-		var ue *usageError
+		var ue *config.UsageError
 		hint := ""
 		if errors.As(err, &ue) {
-			hint = ue.hint
+			hint = ue.Hint
 		}
 		k.problem("config", text.OneLine(err.Error()), hint)
 		return &hinted{err: errors.New("the settings have a problem, and the other checks need them"), hint: "fix the line marked problem above and run 'cotd check' again"}
 	}
 	k.ok("config", describeConfig(c))
-	if l := clocksync.Describe(clocksync.Kernel{}, c.clockWait); l.OK {
+	if l := clocksync.Describe(clocksync.Kernel{}, c.ClockWait); l.OK {
 		k.ok("time sync", l.Msg)
 	} else {
 		k.warn("time sync", l.Msg, l.Hint)
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	now := c.now().In(c.job.sched.Loc)
+	now := c.Now().In(c.Job.Schedule.Loc)
 
 	// The database; a database that does not exist yet is not created here
 	// (check may run as another user than the service): the photos and
 	// quotes are then read into a throwaway one.
-	db, cache := c.db, c.job.cache
-	if _, err := os.Stat(c.db); errors.Is(err, fs.ErrNotExist) {
+	db, cache := c.DB, c.Job.CacheDir
+	if _, err := os.Stat(c.DB); errors.Is(err, fs.ErrNotExist) {
 		tmp, err := os.MkdirTemp("", "cotd-check-")
 		if err != nil {
 			return err
 		}
 		defer os.RemoveAll(tmp)
 		db, cache = filepath.Join(tmp, "cotd.db"), filepath.Join(tmp, "cotd-cache")
-		if err := checkWritable(filepath.Dir(c.db)); err != nil {
-			k.problem("database", fmt.Sprintf("%s does not exist and cannot be created: %v", c.db, err), "create the folder and let the user cotd runs as write to it, or point --db elsewhere")
+		if err := checkWritable(filepath.Dir(c.DB)); err != nil {
+			k.problem("database", fmt.Sprintf("%s does not exist and cannot be created: %v", c.DB, err), "create the folder and let the user cotd runs as write to it, or point --db elsewhere")
 		} else {
-			k.ok("database", fmt.Sprintf("%s does not exist yet; the first run creates it", c.db))
+			k.ok("database", fmt.Sprintf("%s does not exist yet; the first run creates it", c.DB))
 		}
 	}
 	st, err := store.Open(db, lockWait)
@@ -120,15 +121,15 @@ func cmdCheck(args []string, e env) error {
 		k.problem("database", text.OneLine(err.Error()), hint)
 	} else {
 		defer st.Close()
-		if db == c.db {
-			k.ok("database", c.db+" opens")
+		if db == c.DB {
+			k.ok("database", c.DB+" opens")
 		}
-		if err := st.View(func(tx *store.Tx) error { return job.ClockCheck(tx, now, c.job.sched.Loc) }); err != nil {
+		if err := st.View(func(tx *store.Tx) error { return job.ClockCheck(tx, now, c.Job.Schedule.Loc) }); err != nil {
 			k.problem("clock", text.OneLine(err.Error()), job.ClockHint)
 		}
 		cc := *c
-		cc.job.cache = cache
-		j := cc.newJob(st, newLogger(io.Discard))
+		cc.Job.CacheDir = cache
+		j := newJob(&cc, st, newLogger(io.Discard))
 
 		n, qproblems, err := j.CheckQuotes()
 		switch {
@@ -137,11 +138,11 @@ func cmdCheck(args []string, e env) error {
 		case len(qproblems) > 0:
 			k.problem("quotes", fmt.Sprintf("%d usable quotes, and %s: %s", n, text.Plural(len(qproblems), "problem", "problems"), strings.Join(qproblems, "; ")), "fix or delete those lines (one quote per line, author after ' — ')")
 		default:
-			k.ok("quotes", fmt.Sprintf("%d quotes in %s", n, orDefault(c.job.quotes, "the built-in quotes")))
+			k.ok("quotes", fmt.Sprintf("%d quotes in %s", n, orDefault(c.Job.Quotes, "the built-in quotes")))
 		}
 
 		idx, err := j.Index()
-		where := orDefault(c.job.photos, "the built-in sample cat")
+		where := orDefault(c.Job.Photos, "the built-in sample cat")
 		switch {
 		case err != nil:
 			k.problem("photos", text.OneLine(err.Error()), "check --photos and that the user cotd runs as can read it")
@@ -157,49 +158,49 @@ func cmdCheck(args []string, e env) error {
 
 	// Sending.
 	var expiries []certs.Expiry
-	if c.smtp == nil {
-		if err := checkWritable(c.outbox); err != nil {
-			k.problem("outbox", fmt.Sprintf("cannot write .eml files into %s: %v", c.outbox, err), "fix --outbox or its permissions, or set --smtp-host to send for real")
+	if c.SMTP == nil {
+		if err := checkWritable(c.Outbox); err != nil {
+			k.problem("outbox", fmt.Sprintf("cannot write .eml files into %s: %v", c.Outbox, err), "fix --outbox or its permissions, or set --smtp-host to send for real")
 		} else {
-			k.ok("outbox", fmt.Sprintf("no --smtp-host: messages are written to %s, nothing is sent", c.outbox))
+			k.ok("outbox", fmt.Sprintf("no --smtp-host: messages are written to %s, nothing is sent", c.Outbox))
 		}
 	} else {
-		cfg := *c.smtp
+		cfg := *c.SMTP
 		cfg.Timeout = checkTimeout
 		sm := mail.NewSMTP(cfg)
 		if err := sm.Check(ctx); err != nil {
-			k.problem("smtp", monitor.Scrub(c.smtp, text.OneLine(err.Error())), "")
+			k.problem("smtp", monitor.Scrub(c.SMTP, text.OneLine(err.Error())), "")
 			var invalid x509.CertificateInvalidError
 			if errors.As(err, &invalid) && invalid.Cert != nil {
-				expiries = append(expiries, certs.Earliest(monitor.SMTPSource(c.smtp), []*x509.Certificate{invalid.Cert}))
+				expiries = append(expiries, certs.Earliest(monitor.SMTPSource(c.SMTP), []*x509.Certificate{invalid.Cert}))
 			}
 		} else {
-			how := map[mail.TLSMode]string{mail.TLSStartTLS: "STARTTLS", mail.TLSImplicit: "TLS", mail.TLSNone: "an unencrypted loopback connection"}[c.smtp.TLS]
+			how := map[mail.TLSMode]string{mail.TLSStartTLS: "STARTTLS", mail.TLSImplicit: "TLS", mail.TLSNone: "an unencrypted loopback connection"}[c.SMTP.TLS]
 			login := ""
-			if c.smtp.User != "" {
-				login = " and the login of " + c.smtp.User
+			if c.SMTP.User != "" {
+				login = " and the login of " + c.SMTP.User
 			}
-			k.ok("smtp", fmt.Sprintf("%s accepted %s%s (nothing sent)", strings.TrimPrefix(monitor.SMTPSource(c.smtp), "smtp "), how, login))
+			k.ok("smtp", fmt.Sprintf("%s accepted %s%s (nothing sent)", strings.TrimPrefix(monitor.SMTPSource(c.SMTP), "smtp "), how, login))
 			if _, chain, ok := sm.Cert(); ok {
-				expiries = append(expiries, certs.Earliest(monitor.SMTPSource(c.smtp), chain))
+				expiries = append(expiries, certs.Earliest(monitor.SMTPSource(c.SMTP), chain))
 			}
 		}
 	}
 
 	// Certificates.
-	if c.mon.Watch != "" {
+	if c.Monitor.Watch != "" {
 		var roots *x509.CertPool
-		if c.smtp != nil {
-			roots = c.smtp.RootCAs
+		if c.SMTP != nil {
+			roots = c.SMTP.RootCAs
 		}
-		es, errs := certs.Watch(ctx, c.mon.Watch, roots, checkTimeout, now)
+		es, errs := certs.Watch(ctx, c.Monitor.Watch, roots, checkTimeout, now)
 		expiries = append(expiries, es...)
 		for _, err := range errs {
 			k.problem("certificate", text.OneLine(err.Error()), "")
 		}
 	}
 	for _, ex := range expiries {
-		v := certs.Classify(ex, now, c.mon.WarnDays)
+		v := certs.Classify(ex, now, c.Monitor.WarnDays)
 		switch sev, ok := monitor.CertSeverity(v); {
 		case !ok:
 			k.ok("certificate", v.Message)
@@ -211,26 +212,26 @@ func cmdCheck(args []string, e env) error {
 	}
 
 	// Monitoring: settings only; pinging from a check would look like a run.
-	if c.mon.MetricsFile != "" {
-		dir := filepath.Dir(c.mon.MetricsFile)
+	if c.Monitor.MetricsFile != "" {
+		dir := filepath.Dir(c.Monitor.MetricsFile)
 		switch err := checkWritable(dir); {
 		case err != nil:
-			k.problem("metrics", fmt.Sprintf("cannot write %s: %v", c.mon.MetricsFile, err), "create the folder node_exporter's --collector.textfile.directory points at, writable by the user cotd runs as")
-		case !strings.HasSuffix(c.mon.MetricsFile, ".prom"):
-			k.warn("metrics", c.mon.MetricsFile+" does not end in .prom, so node_exporter's textfile collector ignores it", "name it cotd.prom")
+			k.problem("metrics", fmt.Sprintf("cannot write %s: %v", c.Monitor.MetricsFile, err), "create the folder node_exporter's --collector.textfile.directory points at, writable by the user cotd runs as")
+		case !strings.HasSuffix(c.Monitor.MetricsFile, ".prom"):
+			k.warn("metrics", c.Monitor.MetricsFile+" does not end in .prom, so node_exporter's textfile collector ignores it", "name it cotd.prom")
 		default:
-			k.ok("metrics", "written to "+c.mon.MetricsFile+" after each run")
+			k.ok("metrics", "written to "+c.Monitor.MetricsFile+" after each run")
 		}
 	}
 	var mon []string
-	if c.mon.AlertTo != "" {
-		mon = append(mon, "alert mail to "+c.mon.AlertTo)
+	if c.Monitor.AlertTo != "" {
+		mon = append(mon, "alert mail to "+c.Monitor.AlertTo)
 	}
-	if c.mon.PingURL != "" {
-		mon = append(mon, "pings to "+redactURL(c.mon.PingURL))
+	if c.Monitor.PingURL != "" {
+		mon = append(mon, "pings to "+redactURL(c.Monitor.PingURL))
 	}
-	if c.mon.NotifyURL != "" {
-		mon = append(mon, "push notifications to "+redactURL(c.mon.NotifyURL))
+	if c.Monitor.NotifyURL != "" {
+		mon = append(mon, "push notifications to "+redactURL(c.Monitor.NotifyURL))
 	}
 	if len(mon) == 0 {
 		k.warn("monitoring", "nobody hears about a failed or missing run", "set --alert-to and --ping-url (see the README's monitoring section)")
@@ -245,16 +246,16 @@ func cmdCheck(args []string, e env) error {
 	return nil
 }
 
-func describeConfig(c *config) string {
-	where := "outbox " + c.outbox
-	if c.smtp != nil {
-		where = fmt.Sprintf("smtp %s (%s)", strings.TrimPrefix(monitor.SMTPSource(c.smtp), "smtp "), c.smtp.TLS)
+func describeConfig(c *config.Config) string {
+	where := "outbox " + c.Outbox
+	if c.SMTP != nil {
+		where = fmt.Sprintf("smtp %s (%s)", strings.TrimPrefix(monitor.SMTPSource(c.SMTP), "smtp "), c.SMTP.TLS)
 	}
-	zone := c.job.sched.Loc.String()
+	zone := c.Job.Schedule.Loc.String()
 	if zone == "Local" { // name the machine's zone, not Go's word for it
-		zone, _ = c.now().In(c.job.sched.Loc).Zone()
+		zone, _ = c.Now().In(c.Job.Schedule.Loc).Zone()
 	}
-	return fmt.Sprintf("%s, %s, sending at %s %s", text.Plural(len(c.job.to), "recipient", "recipients"), where, c.job.sched.At, zone)
+	return fmt.Sprintf("%s, %s, sending at %s %s", text.Plural(len(c.Job.To), "recipient", "recipients"), where, c.Job.Schedule.At, zone)
 }
 
 func orDefault(s, def string) string {

@@ -1,13 +1,14 @@
 package main
 
 import (
-	"cotd/internal/text"
-	"cotd/schedule"
 	"errors"
 	"fmt"
 	"strings"
 
+	"cotd/config"
+	"cotd/internal/text"
 	"cotd/job"
+	"cotd/schedule"
 	"cotd/store"
 )
 
@@ -32,23 +33,23 @@ already delivered is sent again. Run it only when the clock is right now.
 }
 
 func cmdClockReset(args []string, e env) error {
-	s := newSettings("clock-reset")
-	if err := s.parse(args, e.lookup); err != nil {
+	s := config.New("clock-reset")
+	if err := s.Parse(args, e.lookup); err != nil {
 		return err
 	}
-	c, err := s.load(e.lookup)
+	c, err := s.Load(e.lookup)
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(c.db, lockWait)
+	st, err := store.Open(c.DB, lockWait)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	loc := c.job.sched.Loc
-	f, err := job.ForgetFuture(st, c.now(), loc)
+	loc := c.Job.Schedule.Loc
+	f, err := job.ForgetFuture(st, c.Now(), loc)
 	if errors.Is(err, job.ErrNothingInFuture) {
-		fmt.Fprintf(e.stdout, "nothing to forget: nothing in %s is recorded after %s\n", c.db, c.now().In(loc).Format(text.Stamp))
+		fmt.Fprintf(e.stdout, "nothing to forget: nothing in %s is recorded after %s\n", c.DB, c.Now().In(loc).Format(text.Stamp))
 		return nil
 	}
 	if err != nil {

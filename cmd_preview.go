@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"cotd/config"
 	"cotd/mail"
 	"cotd/schedule"
 )
@@ -29,23 +30,23 @@ paths. It sends nothing and records no delivery. Takes the same flags as
 }
 
 func cmdPreview(args []string, e env) error {
-	s := newSettings("preview")
-	date := s.fs.String("date", "", "the date to preview, YYYY-MM-DD (default today)")
-	outDir := s.fs.String("out", "./preview", "folder for the .eml and .html files")
-	if err := s.parse(args, e.lookup); err != nil {
+	s := config.New("preview")
+	date := s.Flags().String("date", "", "the date to preview, YYYY-MM-DD (default today)")
+	outDir := s.Flags().String("out", "./preview", "folder for the .eml and .html files")
+	if err := s.Parse(args, e.lookup); err != nil {
 		return err
 	}
-	c, err := s.load(e.lookup)
+	c, err := s.Load(e.lookup)
 	if err != nil {
 		return err
 	}
-	day := schedule.DayOf(c.now(), c.job.sched.Loc)
+	day := schedule.DayOf(c.Now(), c.Job.Schedule.Loc)
 	if *date != "" {
 		if day, err = schedule.ParseDay(*date); err != nil {
-			return usagef("example: cotd preview --date 2026-12-24", "%v", err)
+			return config.Usagef("example: cotd preview --date 2026-12-24", "%v", err)
 		}
 	}
-	j, _, err := c.openJob(e)
+	j, _, err := openJob(c, e)
 	if err != nil {
 		return err
 	}

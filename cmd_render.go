@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 
+	"cotd/config"
 	"cotd/images"
 )
 
@@ -25,7 +26,7 @@ orientation, fitted within 1280x1280 px, JPEG quality 85, with no metadata
 
 func cmdRender(args []string, e env) error {
 	if len(args) != 2 || strings.HasPrefix(args[0], "-") {
-		return usagef("example: cotd render photos/IMG_1234.jpg /tmp/check.jpg", "cotd render takes a photo and an output file")
+		return config.Usagef("example: cotd render photos/IMG_1234.jpg /tmp/check.jpg", "cotd render takes a photo and an output file")
 	}
 	in, out := args[0], args[1]
 	res, err := images.RenderFile(in, images.Default)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"cotd/clocksync"
+	"cotd/config"
 	"cotd/job"
 	"cotd/monitor"
 	"cotd/schedule"
@@ -29,30 +30,30 @@ the same day sends nothing.
 }
 
 func cmdRun(args []string, e env) error {
-	s := newSettings("run")
-	if err := s.parse(args, e.lookup); err != nil {
+	s := config.New("run")
+	if err := s.Parse(args, e.lookup); err != nil {
 		return err
 	}
-	c, err := s.load(e.lookup)
+	c, err := s.Load(e.lookup)
 	if err != nil {
 		return err
 	}
 	ctx, stop := signalContext()
 	defer stop()
 	// Before the database is opened, so that waiting holds no lock.
-	if c.clockWait > 0 {
-		if r := clocksync.Wait(ctx, clocksync.Kernel{}, c.clockWait, clocksync.Interval, clocksync.Sleep); !r.Synced {
+	if c.ClockWait > 0 {
+		if r := clocksync.Wait(ctx, clocksync.Kernel{}, c.ClockWait, clocksync.Interval, clocksync.Sleep); !r.Synced {
 			newLogger(e.stderr).Warn(clocksync.Unsynced(r))
 		}
 	}
-	j, log, err := c.openJob(e)
+	j, log, err := openJob(c, e)
 	if err != nil {
 		return err
 	}
 	defer j.Store.Close()
 	st := j.Store
 	j.Progress = newProgress(e.stderr, log).update
-	mon := monitor.New(c.monitor(), st, log)
+	mon := monitor.New(monitorConfig(c), st, log)
 	mon.Start(ctx)
 	sum, runErr := j.Run(ctx)
 	logSummary(log, c, sum, runErr)
@@ -62,7 +63,7 @@ func cmdRun(args []string, e env) error {
 
 // logSummary writes the run's one summary line, after one line per
 // problem, so `journalctl -u cotd` reads at a glance.
-func logSummary(log *slog.Logger, c *config, sum job.Summary, runErr error) {
+func logSummary(log *slog.Logger, c *config.Config, sum job.Summary, runErr error) {
 	for _, r := range sum.Index.Reports {
 		log.Warn(r)
 	}
@@ -85,6 +86,6 @@ func logSummary(log *slog.Logger, c *config, sum job.Summary, runErr error) {
 	if runErr != nil {
 		level = slog.LevelError
 	}
-	log.Log(context.Background(), level, monitor.SummaryLine(c.monitor(), sum, runErr),
+	log.Log(context.Background(), level, monitor.SummaryLine(monitorConfig(c), sum, runErr),
 		"sent", sum.Sent, "failed", len(sum.Failures), "skipped_photos", sum.Index.Unusable)
 }

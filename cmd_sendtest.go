@@ -1,14 +1,15 @@
 package main
 
 import (
-	"cotd/monitor"
 	"fmt"
 	"strings"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
 
+	"cotd/config"
 	"cotd/mail"
+	"cotd/monitor"
 	"cotd/schedule"
 )
 
@@ -31,23 +32,23 @@ is the one test address, not the recipient list.
 }
 
 func cmdSendTest(args []string, e env) error {
-	s := newSettings("send-test")
-	if err := s.parse(args, e.lookup); err != nil {
+	s := config.New("send-test")
+	if err := s.Parse(args, e.lookup); err != nil {
 		return err
 	}
 	// COTD_TO holds the recipient list; the test goes only where --to says.
-	if !s.fromFlag["to"] {
-		return usagef("e.g. cotd send-test --to me@example.test", "send-test needs --to ADDR, the one address to mail")
+	if !s.FromFlag("to") {
+		return config.Usagef("e.g. cotd send-test --to me@example.test", "send-test needs --to ADDR, the one address to mail")
 	}
-	addr, err := mail.ParseAddress(s.get("to"))
+	addr, err := mail.ParseAddress(s.Get("to"))
 	if err != nil {
-		return usagef("give exactly one address, e.g. --to me@example.test", "send-test --to: %v", err)
+		return config.Usagef("give exactly one address, e.g. --to me@example.test", "send-test --to: %v", err)
 	}
-	c, err := s.load(e.lookup)
+	c, err := s.Load(e.lookup)
 	if err != nil {
 		return err
 	}
-	j, _, err := c.openJob(e)
+	j, _, err := openJob(c, e)
 	if err != nil {
 		return err
 	}
@@ -55,7 +56,7 @@ func cmdSendTest(args []string, e env) error {
 	ctx, stop := signalContext()
 	defer stop()
 
-	day := schedule.DayOf(c.now(), c.job.sched.Loc)
+	day := schedule.DayOf(c.Now(), c.Job.Schedule.Loc)
 	msgs, err := j.Preview(day)
 	if err != nil {
 		return err
@@ -65,7 +66,7 @@ func cmdSendTest(args []string, e env) error {
 	}
 	m := msgs[0]
 	m.To = addr.String()
-	m.Date = c.now().In(c.job.sched.Loc)               // sent now, whatever day it shows
+	m.Date = c.Now().In(c.Job.Schedule.Loc)            // sent now, whatever day it shows
 	m.Test = time.Now().UTC().Format(time.RFC3339Nano) // its Message-ID is never a real delivery's
 	msg, err := mail.Compose(m)
 	if err != nil {
@@ -79,16 +80,16 @@ func cmdSendTest(args []string, e env) error {
 		return res.Err
 	}
 	where := "sent through " + strings.TrimPrefix(smtpSourceOr(c), "smtp ")
-	if c.smtp == nil {
-		where = "written to " + c.outbox
+	if c.SMTP == nil {
+		where = "written to " + c.Outbox
 	}
 	fmt.Fprintf(e.stdout, "test mail for %s %s to %s (nothing recorded; the next run mails the recipients as usual)\n", day, where, addr)
 	return nil
 }
 
-func smtpSourceOr(c *config) string {
-	if c.smtp == nil {
+func smtpSourceOr(c *config.Config) string {
+	if c.SMTP == nil {
 		return ""
 	}
-	return monitor.SMTPSource(c.smtp)
+	return monitor.SMTPSource(c.SMTP)
 }

@@ -1,15 +1,17 @@
 package main
 
 import (
-	"cotd/clocksync"
-	"cotd/internal/text"
-	"cotd/monitor"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"cotd/clocksync"
+	"cotd/config"
+	"cotd/internal/text"
+	"cotd/monitor"
 )
 
 var statusCommand = command{
@@ -40,22 +42,22 @@ within --cert-warn-days) are shown but keep the exit status 0.
 var errUnhealthy = errors.New("unhealthy")
 
 func cmdStatus(args []string, e env) error {
-	s := newSettings("status")
-	asJSON := s.fs.Bool("json", false, "print the status as JSON")
-	if err := s.parse(args, e.lookup); err != nil {
+	s := config.New("status")
+	asJSON := s.Flags().Bool("json", false, "print the status as JSON")
+	if err := s.Parse(args, e.lookup); err != nil {
 		return err
 	}
-	c, err := s.load(e.lookup)
+	c, err := s.Load(e.lookup)
 	if err != nil {
 		return err
 	}
-	rep, err := monitor.Status(c.monitor(), c.db, lockWait)
+	rep, err := monitor.Status(monitorConfig(c), c.DB, lockWait)
 	if err != nil {
 		return err
 	}
 	// The kernel's NTP state, last so that it never pushes the state's own
 	// warnings down; a warning, not a problem: runs go on after the wait.
-	if l := clocksync.Describe(clocksync.Kernel{}, c.clockWait); !l.OK {
+	if l := clocksync.Describe(clocksync.Kernel{}, c.ClockWait); !l.OK {
 		rep.Warnings = append(rep.Warnings, "the clock is "+l.Msg)
 	}
 	if *asJSON {
@@ -75,8 +77,8 @@ func cmdStatus(args []string, e env) error {
 
 func stamp(t time.Time, loc *time.Location) string { return t.In(loc).Format(text.Stamp) }
 
-func printStatus(e env, c *config, r *monitor.Report) {
-	loc := c.job.sched.Loc
+func printStatus(e env, c *config.Config, r *monitor.Report) {
+	loc := c.Job.Schedule.Loc
 	verdict := "healthy"
 	if !r.Healthy {
 		verdict = "UNHEALTHY"
@@ -103,10 +105,10 @@ func printStatus(e env, c *config, r *monitor.Report) {
 	if last == "" {
 		last = "none yet"
 	} else {
-		if len(c.job.to) == 1 {
+		if len(c.Job.To) == 1 {
 			last += " (to the one recipient)"
 		} else {
-			last += fmt.Sprintf(" (to all %d recipients)", len(c.job.to))
+			last += fmt.Sprintf(" (to all %d recipients)", len(c.Job.To))
 		}
 	}
 	row("last delivered:", last)

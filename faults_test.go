@@ -34,8 +34,10 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/spf13/pflag"
 	bolt "go.etcd.io/bbolt"
 
+	"cotd/config"
 	"cotd/internal/mailpit"
 	"cotd/schedule"
 	"cotd/store"
@@ -679,11 +681,11 @@ func testBadPhotos(t *testing.T, bin string) {
 // in argv or the environment), not in logs (right or wrong), and every
 // file cotd creates is private.
 func testSecrets(t *testing.T, bin string) {
-	for _, o := range options {
-		if strings.Contains(o.name, "password") && o.name != "smtp-password-file" {
-			t.Errorf("option --%s would put a password on the command line", o.name)
+	config.New("run").Flags().VisitAll(func(o *pflag.Flag) {
+		if strings.Contains(o.Name, "password") && o.Name != "smtp-password-file" {
+			t.Errorf("option --%s would put a password on the command line", o.Name)
 		}
-	}
+	})
 	srv := mailpit.Start(t, mailpit.Options{StartTLS: true, Auth: true})
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "photos", "cat.jpg"), testJPEG(t, 640, 480, 1))

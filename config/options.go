@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"errors"
@@ -6,24 +6,35 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 )
 
 // option is one setting: a flag with its environment fallback and its
-// line in `cotd help`. A number option is declared to pflag as an int, so
-// pflag's parser refuses a malformed value (25zz, 3x) from the flag and
-// from the environment alike, and load checks its range.
+// line in `cotd help`. A number or duration option is declared to pflag
+// as an int or a time.Duration, so pflag's parser refuses a malformed
+// value (25zz, 3x, 8 minutes) from the flag and from the environment
+// alike; Load checks a number's range.
 type option struct {
 	name, env, def, help string
-	number               *numberRule
+	number               *rule // an int option
+	duration             *rule // a time.Duration option, never negative
 }
 
-// numberRule is what a number option accepts, and how to say it is wrong.
-type numberRule struct {
-	min, max int
+// rule is what a number or duration option accepts, and how to say it is
+// wrong.
+type rule struct {
+	min, max int    // numbers only
 	what     string // "a port number": `--smtp-port "25zz" is not a port number`
 	hint     string
+}
+
+func (o option) rule() *rule {
+	if o.number != nil {
+		return o.number
+	}
+	return o.duration
 }
 
 // options lists every setting once; the usage text and the README's
@@ -38,28 +49,30 @@ var options = []option{
 	{name: "owner", env: "COTD_OWNER", help: "the person behind a service --from, e.g. 'Ana Lima <ana@example.test>': named in the mail, gets replies and unsubscribe requests (default: --from)"},
 	{name: "smtp-host", env: "COTD_SMTP_HOST", help: "SMTP server; empty writes .eml files to --outbox instead"},
 	{name: "smtp-port", env: "COTD_SMTP_PORT", def: "587", help: "SMTP port",
-		number: &numberRule{1, 65535, "a port number", "set --smtp-port to the server's port: 587 (STARTTLS) or 465 (TLS)"}},
+		number: &rule{1, 65535, "a port number", "set --smtp-port to the server's port: 587 (STARTTLS) or 465 (TLS)"}},
 	{name: "smtp-user", env: "COTD_SMTP_USER", help: "SMTP login"},
 	{name: "smtp-password-file", env: "COTD_SMTP_PASSWORD_FILE", help: "file holding the SMTP password (also read from $CREDENTIALS_DIRECTORY/smtp-password)"},
 	{name: "smtp-tls", env: "COTD_SMTP_TLS", def: "starttls", help: "starttls (mandatory), tls (implicit, port 465) or none (loopback only)"},
 	{name: "smtp-ca-file", env: "COTD_SMTP_CA_FILE", help: "extra trusted CA certificate (PEM) for a private SMTP server"},
 	{name: "at", env: "COTD_AT", def: "07:00", help: "morning send time, 24-hour HH:MM"},
 	{name: "tz", env: "COTD_TZ", help: "time zone, an IANA name such as Europe/Berlin (default: the machine's)"},
-	{name: "clock-sync-wait", env: "COTD_CLOCK_SYNC_WAIT", def: "0s", help: "before a run, wait up to this long for NTP to synchronise the clock, then go on and say so in the log (pi-setup.sh's service: 3m)"},
+	{name: "clock-sync-wait", env: "COTD_CLOCK_SYNC_WAIT", def: "0s", help: "before a run, wait up to this long for NTP to synchronise the clock, then go on and say so in the log (pi-setup.sh's service: 3m)",
+		duration: &rule{0, 0, "a duration", "set --clock-sync-wait to a duration such as 3m or 90s (0 does not wait)"}},
 	{name: "now", env: "COTD_NOW", help: "act as if it were this RFC 3339 time for the schedule (tests, dry runs); certificates are checked against the real clock"},
 	{name: "catch-up", env: "COTD_CATCH_UP", def: "digest", help: "after downtime: digest (one mail with every missed day), each (one mail per day) or skip"},
 	{name: "catch-up-max-days", env: "COTD_CATCH_UP_MAX_DAYS", def: "7", help: "deliver at most this many missed days; older ones are skipped",
-		number: &numberRule{0, 366, "a number of days", "set --catch-up-max-days to a whole number from 0 to 366"}},
+		number: &rule{0, 366, "a number of days", "set --catch-up-max-days to a whole number from 0 to 366"}},
 	{name: "alert-to", env: "COTD_ALERT_TO", help: "the owner's address: told by mail when something went wrong (once per problem per day)"},
 	{name: "notify-url", env: "COTD_NOTIFY_URL", help: "ntfy or Gotify URL for a push notification when mail itself is broken"},
 	{name: "ping-url", env: "COTD_PING_URL", help: "healthchecks.io-style URL pinged at start, success and failure (a dead man's switch)"},
 	{name: "metrics-file", env: "COTD_METRICS_FILE", help: "Prometheus textfile for node_exporter, rewritten atomically after each run"},
-	{name: "index-budget", env: "COTD_INDEX_BUDGET", def: "8m", help: "most time a run spends rendering new photos before it mails from those indexed (at most 1m when a day is due); the next runs go on; 0 for no limit"},
+	{name: "index-budget", env: "COTD_INDEX_BUDGET", def: "8m", help: "most time a run spends rendering new photos before it mails from those indexed (at most 1m when a day is due); the next runs go on; 0 for no limit",
+		duration: &rule{0, 0, "a duration", "set --index-budget to a duration such as 8m or 90s (0 for no limit)"}},
 	{name: "index-workers", env: "COTD_INDEX_WORKERS", def: "0", help: "photos rendered at once; 0 means one per CPU core",
-		number: &numberRule{0, 256, "a number of workers", "set --index-workers to a whole number of photos rendered at once, 0 for one per core"}},
+		number: &rule{0, 256, "a number of workers", "set --index-workers to a whole number of photos rendered at once, 0 for one per core"}},
 	{name: "follow-links", env: "COTD_FOLLOW_LINKS", def: "inside", help: "symbolic links in the photo folder: inside (only those to files in the folder) or all"},
 	{name: "cert-warn-days", env: "COTD_CERT_WARN_DAYS", def: "21", help: "warn this many days before a certificate expires",
-		number: &numberRule{0, 365, "a number of days", "set --cert-warn-days to a whole number of days from 0 to 365, e.g. 21"}},
+		number: &rule{0, 365, "a number of days", "set --cert-warn-days to a whole number of days from 0 to 365, e.g. 21"}},
 	{name: "watch-certs", env: "COTD_WATCH_CERTS", help: "more certificates to watch: PEM files, globs and host:port endpoints, comma-separated"},
 }
 
@@ -72,38 +85,76 @@ func lookupOption(name string) *option {
 	return nil
 }
 
-// settings holds parsed option values and where they came from.
-type settings struct {
+// FlagTable lists every option with its environment variable and default,
+// for `cotd help CMD`.
+func FlagTable() string {
+	var b strings.Builder
+	for _, o := range options {
+		def := o.def
+		if def == "" {
+			def = "none"
+		}
+		fmt.Fprintf(&b, "  --%-20s %s\n  %-22s env %s, default %s\n", o.name, o.help, "", o.env, def)
+	}
+	return b.String()
+}
+
+// UsageError is a usage or configuration mistake: the CLI exits 2 and
+// prints Hint, the fix.
+type UsageError struct {
+	Msg, Hint string
+}
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// Usagef returns a *UsageError with the fix hint.
+func Usagef(hint, format string, a ...any) error {
+	return &UsageError{Msg: fmt.Sprintf(format, a...), Hint: hint}
+}
+
+// Settings holds parsed option values and where they came from.
+type Settings struct {
 	cmd      string
 	fs       *pflag.FlagSet
 	fromFlag map[string]bool // given on the command line (not the environment)
 }
 
-// newSettings declares every option, typed, for the command cmd.
-func newSettings(cmd string) *settings {
-	s := &settings{cmd: cmd, fs: pflag.NewFlagSet("cotd "+cmd, pflag.ContinueOnError), fromFlag: map[string]bool{}}
+// New declares every option, typed, for the command cmd.
+func New(cmd string) *Settings {
+	s := &Settings{cmd: cmd, fs: pflag.NewFlagSet("cotd "+cmd, pflag.ContinueOnError), fromFlag: map[string]bool{}}
 	s.fs.SortFlags = false
 	s.fs.Usage = func() {}
 	s.fs.SetOutput(io.Discard)
 	for _, o := range options {
 		usage := o.help + " [" + o.env + "]"
-		if o.number != nil {
+		switch {
+		case o.number != nil:
 			n, err := strconv.Atoi(o.def)
 			if err != nil {
 				panic("option " + o.name + ": default " + o.def + " is not a number")
 			}
 			s.fs.Int(o.name, n, usage)
-			continue
+		case o.duration != nil:
+			d, err := time.ParseDuration(o.def)
+			if err != nil {
+				panic("option " + o.name + ": default " + o.def + " is not a duration")
+			}
+			s.fs.Duration(o.name, d, usage)
+		default:
+			s.fs.String(o.name, o.def, usage)
 		}
-		s.fs.String(o.name, o.def, usage)
 	}
 	return s
 }
 
-// parse reads flags, then fills what no flag set from the environment,
+// Flags is the command's flag set, for the flags of its own (status
+// --json, preview --date); declare them before Parse.
+func (s *Settings) Flags() *pflag.FlagSet { return s.fs }
+
+// Parse reads flags, then fills what no flag set from the environment,
 // through the same pflag parser: flag wins over env, env over default.
 // The settings commands take no arguments besides flags.
-func (s *settings) parse(args []string, lookup func(string) (string, bool)) error {
+func (s *Settings) Parse(args []string, lookup func(string) (string, bool)) error {
 	if err := s.fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return err
@@ -122,32 +173,35 @@ func (s *settings) parse(args []string, lookup func(string) (string, bool)) erro
 		}
 	}
 	if s.fs.NArg() > 0 {
-		return usagef("run 'cotd help "+s.cmd+"'", "cotd %s takes no arguments, got %q", s.cmd, strings.Join(s.fs.Args(), " "))
+		return Usagef("run 'cotd help "+s.cmd+"'", "cotd %s takes no arguments, got %q", s.cmd, strings.Join(s.fs.Args(), " "))
 	}
 	return nil
 }
 
-// badValue turns pflag's parse error into cotd's: a malformed number
-// names the option, where the value came from and the fix.
-func (s *settings) badValue(err error, env string) error {
+// badValue turns pflag's parse error into cotd's: a malformed number or
+// duration names the option, where the value came from and the fix.
+func (s *Settings) badValue(err error, env string) error {
 	var iv *pflag.InvalidValueError
 	if errors.As(err, &iv) {
-		if o := lookupOption(iv.GetFlag().Name); o != nil && o.number != nil {
+		if o := lookupOption(iv.GetFlag().Name); o != nil && o.rule() != nil {
 			from := ""
 			if env != "" {
 				from = " (from " + env + ")"
 			}
-			return usagef(o.number.hint, "--%s %q%s is not %s", o.name, iv.GetValue(), from, o.number.what)
+			return Usagef(o.rule().hint, "--%s %q%s is not %s", o.name, iv.GetValue(), from, o.rule().what)
 		}
 	}
-	return usagef("run 'cotd help "+s.cmd+"' for the flags", "%v", err)
+	return Usagef("run 'cotd help "+s.cmd+"' for the flags", "%v", err)
 }
 
-// set reports whether the user gave the option, by flag or environment.
-func (s *settings) set(name string) bool { return s.fs.Changed(name) }
+// Set reports whether the user gave the option, by flag or environment.
+func (s *Settings) Set(name string) bool { return s.fs.Changed(name) }
 
-// get returns a text option's value.
-func (s *settings) get(name string) string {
+// FromFlag reports whether the option was given on the command line.
+func (s *Settings) FromFlag(name string) bool { return s.fromFlag[name] }
+
+// Get returns a text option's value.
+func (s *Settings) Get(name string) string {
 	v, err := s.fs.GetString(name)
 	if err != nil {
 		panic(err) // a programming error: not a text option
@@ -156,14 +210,27 @@ func (s *settings) get(name string) string {
 }
 
 // number returns a number option's value, checked against its range.
-func (s *settings) number(name string) (int, error) {
+func (s *Settings) number(name string) (int, error) {
 	o := lookupOption(name)
 	n, err := s.fs.GetInt(name)
 	if err != nil || o == nil || o.number == nil {
 		panic(fmt.Sprintf("option %s is not a number option", name))
 	}
 	if n < o.number.min || n > o.number.max {
-		return 0, usagef(o.number.hint, "--%s %q is not %s", name, strconv.Itoa(n), o.number.what)
+		return 0, Usagef(o.number.hint, "--%s %q is not %s", name, strconv.Itoa(n), o.number.what)
 	}
 	return n, nil
+}
+
+// duration returns a duration option's value, never negative.
+func (s *Settings) duration(name string) (time.Duration, error) {
+	o := lookupOption(name)
+	d, err := s.fs.GetDuration(name)
+	if err != nil || o == nil || o.duration == nil {
+		panic(fmt.Sprintf("option %s is not a duration option", name))
+	}
+	if d < 0 {
+		return 0, Usagef(o.duration.hint, "--%s %q is not %s", name, d.String(), o.duration.what)
+	}
+	return d, nil
 }

@@ -1,0 +1,289 @@
+// Package config turns cotd's settings (flags, then COTD_* variables,
+// then defaults, all declared once in the options table) into a validated
+// Config. It parses and checks; it does not open the database, touch the
+// network or decide anything about a run.
+package config
+
+import (
+	"crypto/x509"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"cotd/certs"
+	"cotd/health"
+	"cotd/images"
+	"cotd/job"
+	"cotd/mail"
+	"cotd/monitor"
+	"cotd/schedule"
+)
+
+// Config is everything a command needs, validated.
+type Config struct {
+	// Job is the run's configuration; Sample and DefaultQuotes, the
+	// built-in cat and quotes, are the CLI's to fill in.
+	Job        job.Config
+	DB         string
+	Outbox     string
+	SMTP       *mail.SMTPConfig // nil: outbox mode
+	Now        func() time.Time
+	PasswordAt string        // where the password came from, for messages
+	ClockWait  time.Duration // how long a run waits for NTP; 0 with --now
+	Monitor    monitor.Settings
+}
+
+// Load validates the settings into a Config. Every error is a
+// *UsageError that says what to fix.
+func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
+	c := &Config{DB: s.Get("db"), Outbox: s.Get("outbox")}
+	c.Job.Render = images.Default
+	c.Job.CacheDir = filepath.Join(filepath.Dir(c.DB), "cotd-cache")
+
+	// The clock.
+	c.Now = time.Now
+	if v := s.Get("now"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return nil, Usagef("use RFC 3339, e.g. --now 2026-03-02T08:00:00+01:00", "--now %q is not an RFC 3339 time", v)
+		}
+		c.Now = func() time.Time { return t }
+	}
+	wait, err := s.duration("clock-sync-wait")
+	if err != nil {
+		return nil, err
+	}
+	if s.Get("now") == "" { // a given --now needs no real clock
+		c.ClockWait = wait
+	}
+
+	// The schedule.
+	at, err := schedule.ParseClock(s.Get("at"))
+	if err != nil {
+		return nil, Usagef("set --at or COTD_AT to a time such as 07:00", "%v", err)
+	}
+	loc := time.Local
+	if v := s.Get("tz"); v != "" {
+		loc, err = time.LoadLocation(v)
+		if err != nil {
+			return nil, Usagef("use an IANA zone name such as Europe/Berlin or America/New_York (see timedatectl list-timezones)", "unknown time zone %q for --tz", v)
+		}
+	}
+	mode, err := schedule.ParseMode(s.Get("catch-up"))
+	if err != nil {
+		return nil, Usagef("set --catch-up to digest, each or skip", "%v", err)
+	}
+	maxDays, err := s.number("catch-up-max-days")
+	if err != nil {
+		return nil, err
+	}
+	c.Job.Schedule = schedule.Settings{At: at, Loc: loc, CatchUp: mode, MaxDays: maxDays}
+
+	// Photos: the default folder may be absent (then the sample cat); a
+	// folder the user named must exist.
+	c.Job.Photos = s.Get("photos")
+	if fi, err := os.Stat(c.Job.Photos); err != nil || !fi.IsDir() {
+		if s.Set("photos") {
+			what := "does not exist"
+			if err == nil {
+				what = "is not a folder"
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				what = "cannot be read: " + err.Error()
+			}
+			return nil, Usagef("create it and put JPEG or PNG photos in it, or fix --photos/COTD_PHOTOS", "photo folder %s %s", c.Job.Photos, what)
+		}
+		c.Job.Photos = ""
+	}
+	if err := s.loadIndexing(c); err != nil {
+		return nil, err
+	}
+	c.Job.Quotes = s.Get("quotes")
+	if _, err := os.Stat(c.Job.Quotes); err != nil && !s.Set("quotes") {
+		c.Job.Quotes = ""
+	}
+
+	// Addresses.
+	host := s.Get("smtp-host")
+	to := s.Get("to")
+	if to == "" {
+		if host != "" {
+			return nil, Usagef("set --to or COTD_TO to the recipients, e.g. --to 'Cee <c@example.test>, d@example.test'", "no recipients")
+		}
+		// An installed service (systemd hands it the SMTP password as a
+		// credential: cotd.service and cotd-service) is never the
+		// fresh-clone demo: its settings are still pi-setup.sh's template,
+		// and writing "today's" mail for the demo address would mark today
+		// delivered before the owner has set the real recipients.
+		if dir, ok := lookup("CREDENTIALS_DIRECTORY"); ok && dir != "" {
+			return nil, Usagef("set COTD_TO, COTD_FROM and COTD_SMTP_HOST in the service's settings (pi-setup.sh: sudo nano /etc/cotd/cotd.env), then run: sudo cotd-service check",
+				"no recipients: the settings are still the template's (COTD_TO is not set), so this service mails nobody")
+		}
+		to = "you@example.invalid"
+	}
+	c.Job.To, err = mail.ParseAddressList(to)
+	if err != nil {
+		return nil, Usagef("fix --to/COTD_TO: comma-separated addresses, display names allowed", "recipients: %v", err)
+	}
+	from := s.Get("from")
+	if from == "" {
+		if host != "" {
+			return nil, Usagef("set --from or COTD_FROM, e.g. --from 'Cat of the Day <cotd@example.test>'", "no sender address")
+		}
+		from = "Cat of the Day <cotd@example.invalid>"
+	}
+	fromAddr, err := mail.ParseAddress(from)
+	if err != nil {
+		return nil, Usagef("fix --from/COTD_FROM, e.g. 'Cat of the Day <cotd@example.test>'", "sender: %v", err)
+	}
+	c.Job.From = fromAddr.String()
+	c.Job.Owner = fromAddr.String()
+	if v := s.Get("owner"); v != "" {
+		ownerAddr, err := mail.ParseAddress(v)
+		if err != nil {
+			return nil, Usagef("fix --owner/COTD_OWNER, e.g. 'Ana Lima <ana@example.test>'", "owner: %v", err)
+		}
+		c.Job.Owner = ownerAddr.String()
+	}
+	if err := s.loadMonitor(c); err != nil {
+		return nil, err
+	}
+
+	if host == "" {
+		return c, nil
+	}
+	// SMTP.
+	port, err := s.number("smtp-port")
+	if err != nil {
+		return nil, err
+	}
+	tlsMode, err := mail.ParseTLSMode(s.Get("smtp-tls"))
+	if err != nil {
+		return nil, Usagef("set --smtp-tls to starttls, tls or none", "%v", err)
+	}
+	sc := &mail.SMTPConfig{Host: host, Port: port, User: s.Get("smtp-user"), TLS: tlsMode}
+	if sc.User != "" {
+		pw, where, err := readPassword(s.Get("smtp-password-file"), lookup)
+		if err != nil {
+			return nil, err
+		}
+		sc.Password, c.PasswordAt = pw, where
+	}
+	if ca := s.Get("smtp-ca-file"); ca != "" {
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		pem, err := os.ReadFile(ca)
+		if err != nil {
+			return nil, Usagef("point --smtp-ca-file at the PEM file of the CA that signed the server's certificate", "smtp CA file: %v", err)
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, Usagef("the file must hold a PEM certificate (-----BEGIN CERTIFICATE-----)", "smtp CA file %s holds no PEM certificate", ca)
+		}
+		sc.RootCAs = pool
+	}
+	if err := sc.Validate(); err != nil {
+		return nil, Usagef("", "%v", err)
+	}
+	sc.Now = c.Now
+	c.SMTP = sc
+	return c, nil
+}
+
+// readPassword reads the SMTP password from the named file, or from the
+// credential systemd passes with LoadCredential=. It never comes from argv
+// or the environment, where other users and crash reports can see it.
+func readPassword(file string, lookup func(string) (string, bool)) (pw, where string, err error) {
+	if file == "" {
+		if dir, ok := lookup("CREDENTIALS_DIRECTORY"); ok && dir != "" {
+			file = filepath.Join(dir, "smtp-password")
+		}
+	}
+	if file == "" {
+		return "", "", Usagef("put the password in a file readable only by you (chmod 600) and pass --smtp-password-file FILE", "--smtp-user is set but there is no --smtp-password-file")
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", "", Usagef("check the path and that the cotd user may read it (chmod 600, owned by that user)", "smtp password file: %v", err)
+	}
+	pw = strings.TrimRight(string(b), "\r\n")
+	if pw == "" {
+		hint := "write the SMTP password into " + file
+		if dir, ok := lookup("CREDENTIALS_DIRECTORY"); ok && dir != "" && filepath.Dir(file) == filepath.Clean(dir) {
+			// systemd's read-only per-run copy; the owner edits the source.
+			hint = "write the SMTP password into the file the service's LoadCredential= names (pi-setup.sh: sudo nano /etc/cotd/smtp-password)"
+		}
+		return "", "", Usagef(hint, "smtp password file %s is empty", file)
+	}
+	return pw, file, nil
+}
+
+// loadMonitor validates the monitoring settings into c.Monitor.
+func (s *Settings) loadMonitor(c *Config) error {
+	m := &c.Monitor
+	if v := s.Get("alert-to"); v != "" {
+		a, err := mail.ParseAddress(v)
+		if err != nil {
+			return Usagef("set --alert-to/COTD_ALERT_TO to the owner's address, e.g. 'Owner <me@example.test>'", "alert address: %v", err)
+		}
+		m.AlertTo = a.String()
+	}
+	urls := []struct {
+		name    string
+		dst     *string
+		example string
+	}{
+		{"notify-url", &m.NotifyURL, "https://ntfy.sh/YOUR-TOPIC or https://gotify.example/message?token=APPTOKEN"},
+		{"ping-url", &m.PingURL, "https://hc-ping.com/YOUR-CHECK-UUID"},
+	}
+	for _, u := range urls {
+		v := s.Get(u.name)
+		if v == "" {
+			continue
+		}
+		if err := health.CheckURL(v); err != nil {
+			return Usagef("set --"+u.name+" to a URL such as "+u.example, "--%s %v", u.name, err)
+		}
+		*u.dst = v
+	}
+	m.MetricsFile = s.Get("metrics-file")
+	if m.MetricsFile != "" {
+		if fi, err := os.Stat(m.MetricsFile); err == nil && fi.IsDir() {
+			return Usagef("name a file such as /var/lib/node_exporter/textfile_collector/cotd.prom", "--metrics-file %s is a folder", m.MetricsFile)
+		}
+	}
+	n, err := s.number("cert-warn-days")
+	if err != nil {
+		return err
+	}
+	m.WarnDays = n
+	m.Watch = s.Get("watch-certs")
+	if _, errs := certs.ParseSpec(m.Watch); len(errs) > 0 {
+		return Usagef("--watch-certs takes PEM files, globs and host:port endpoints, comma-separated", "%v", errs[0])
+	}
+	return nil
+}
+
+// loadIndexing reads the settings of the photo index.
+func (s *Settings) loadIndexing(c *Config) error {
+	budget, err := s.duration("index-budget")
+	if err != nil {
+		return err
+	}
+	workers, err := s.number("index-workers")
+	if err != nil {
+		return err
+	}
+	links := s.Get("follow-links")
+	if links != "inside" && links != "all" {
+		return Usagef("set --follow-links to inside or all", "--follow-links %q is neither inside nor all", links)
+	}
+	c.Job.Indexing = job.IndexOptions{Budget: budget, DueBudget: min(budget, job.DueIndexBudget), Workers: workers, FollowLinks: links == "all"}
+	if budget == 0 {
+		c.Job.Indexing.DueBudget = 0
+	}
+	return nil
+}

@@ -1,0 +1,67 @@
+package config
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+func env(kv ...string) func(string) (string, bool) {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+// Every number and duration setting goes through pflag's parser, from a
+// flag and from the environment alike (issue 11 item 16).
+func TestStrictValues(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  []string
+		want string // "" means Load succeeds
+	}{
+		{[]string{"--catch-up-max-days", "3x"}, nil, `--catch-up-max-days "3x" is not a number of days`},
+		{nil, []string{"COTD_CATCH_UP_MAX_DAYS", "3x"}, `--catch-up-max-days "3x" (from COTD_CATCH_UP_MAX_DAYS) is not a number of days`},
+		{[]string{"--smtp-port", "25zz"}, nil, `--smtp-port "25zz" is not a port number`},
+		{nil, []string{"COTD_SMTP_PORT", "25zz"}, `--smtp-port "25zz" (from COTD_SMTP_PORT) is not a port number`},
+		{nil, []string{"COTD_CERT_WARN_DAYS", "3x"}, `--cert-warn-days "3x" (from COTD_CERT_WARN_DAYS) is not a number of days`},
+		{[]string{"--index-budget", "8 minutes"}, nil, `--index-budget "8 minutes" is not a duration`},
+		{nil, []string{"COTD_INDEX_BUDGET", "8"}, `--index-budget "8" (from COTD_INDEX_BUDGET) is not a duration`},
+		{[]string{"--index-budget", "-1m"}, nil, `--index-budget "-1m0s" is not a duration`},
+		{[]string{"--catch-up-max-days", "367"}, nil, `--catch-up-max-days "367" is not a number of days`},
+		{[]string{"--catch-up-max-days", "3"}, []string{"COTD_CATCH_UP_MAX_DAYS", "3x"}, ""}, // the flag wins; the variable is not read
+		{nil, []string{"COTD_CATCH_UP_MAX_DAYS", " 5 "}, ""},
+	} {
+		s := New("run")
+		lookup := env(tc.env...)
+		err := s.Parse(tc.args, lookup)
+		var c *Config
+		if err == nil {
+			c, err = s.Load(lookup)
+		}
+		got := ""
+		if err != nil {
+			got = err.Error()
+			var ue *UsageError
+			if !errors.As(err, &ue) || ue.Hint == "" {
+				t.Errorf("%v %v: %v is not a usage error with a hint", tc.args, tc.env, err)
+			}
+		}
+		if got != tc.want {
+			t.Errorf("%v %v: got %q, want %q", tc.args, tc.env, got, tc.want)
+		}
+		if c != nil && tc.want == "" && c.Job.Schedule.MaxDays != 3 && c.Job.Schedule.MaxDays != 5 {
+			t.Errorf("%v %v: MaxDays = %d", tc.args, tc.env, c.Job.Schedule.MaxDays)
+		}
+	}
+	s := New("run")
+	if err := s.Parse([]string{"--index-budget", "90s"}, env()); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Load(env())
+	if err != nil || c.Job.Indexing.Budget != 90*time.Second {
+		t.Errorf("--index-budget 90s: %+v, %v", c.Job.Indexing, err)
+	}
+}

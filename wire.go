@@ -1,0 +1,46 @@
+package main
+
+import (
+	"log/slog"
+	"time"
+
+	"cotd/config"
+	"cotd/job"
+	"cotd/mail"
+	"cotd/monitor"
+	"cotd/store"
+)
+
+// The parts each command is built from.
+
+// monitorConfig is what the monitor needs to know of the runs it watches.
+func monitorConfig(c *config.Config) monitor.Config {
+	return monitor.Config{Settings: c.Monitor, From: c.Job.From, Recipients: c.Job.To, Photos: c.Job.Photos,
+		Schedule: c.Job.Schedule, SMTP: c.SMTP, Outbox: c.Outbox, Now: c.Now, Classify: classify}
+}
+
+// lockWait is how long a command waits for a run to release the database.
+const lockWait = 5 * time.Second
+
+// openJob opens the database and builds the job: the first steps of every
+// command that reads or changes the state. The caller closes j.Store.
+func openJob(c *config.Config, e env) (*job.Job, *slog.Logger, error) {
+	log := newLogger(e.stderr)
+	st, err := store.Open(c.DB, lockWait)
+	if err != nil {
+		return nil, nil, err
+	}
+	return newJob(c, st, log), log, nil
+}
+
+func newJob(c *config.Config, st *store.Store, log *slog.Logger) *job.Job {
+	var sender job.Sender
+	if c.SMTP != nil {
+		sender = mail.NewSMTP(*c.SMTP) // the monitor reads its certificate after the run
+	} else {
+		sender = mail.Outbox{Dir: c.Outbox, Now: c.Now}
+	}
+	cfg := c.Job
+	cfg.Sample, cfg.DefaultQuotes = sampleCat, defaultQuotes
+	return &job.Job{Config: cfg, Store: st, Sender: sender, Now: c.Now, Log: log, Stopwatch: time.Now}
+}
