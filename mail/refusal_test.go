@@ -65,7 +65,13 @@ type scriptedPeer struct {
 
 func startScriptedPeer(t *testing.T, script peerScript) *scriptedPeer {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	return startScriptedPeerOn(t, "127.0.0.1:0", script)
+}
+
+// startScriptedPeerOn listens on addr (e.g. [::1]:0).
+func startScriptedPeerOn(t *testing.T, addr string, script peerScript) *scriptedPeer {
+	t.Helper()
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

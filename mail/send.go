@@ -170,6 +170,10 @@ func NewSMTP(c SMTPConfig) *SMTP {
 	if c.TLS == "" {
 		c.TLS = TLSStartTLS
 	}
+	// [::1] and ::1 are the same host; brackets belong to host:port only.
+	if strings.HasPrefix(c.Host, "[") && strings.HasSuffix(c.Host, "]") {
+		c.Host = c.Host[1 : len(c.Host)-1]
+	}
 	if c.Budget == 0 {
 		c.Budget = DefaultBudget
 	}
@@ -473,9 +477,12 @@ func (s *SMTP) dial(ctx context.Context) (*session, *smtp.Client, error) {
 // to cut it when ctx ends) and does the handshake for implicit TLS.
 func (sess *session) dialFunc(tlsConfig *tls.Config) gomail.DialContextFunc {
 	s := sess.s
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, _ string) (net.Conn, error) {
 		d := net.Dialer{Deadline: sess.st.deadline(false)}
-		raw, err := d.DialContext(ctx, network, addr)
+		// go-mail joins host and port with a bare colon, which breaks an
+		// IPv6 literal (::1:587 has "too many colons"); dial the address
+		// joined properly instead.
+		raw, err := d.DialContext(ctx, network, s.addr())
 		if err != nil {
 			return nil, err
 		}

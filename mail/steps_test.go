@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net"
 	"net/textproto"
 	"os"
 	"regexp"
@@ -254,4 +255,31 @@ func unwrapAll(err error) []error {
 	}
 	walk(err)
 	return out
+}
+
+// Issue 11 item 14: --smtp-host ::1 (or [::1]) reaches the server; go-mail
+// alone joined it into "::1:PORT", "too many colons in address".
+func TestIPv6LiteralHost(t *testing.T) {
+	l, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI must have IPv6 loopback: %v", err)
+		}
+		t.Skipf("no IPv6 loopback here: %v", err)
+	}
+	l.Close()
+	p := startScriptedPeerOn(t, "[::1]:0", peerScript{})
+	for _, host := range []string{"::1", "[::1]"} {
+		cfg := SMTPConfig{Host: host, Port: p.port, TLS: TLSNone, Steps: short}
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("Validate(%s): %v", host, err)
+		}
+		results := sendAll(t, cfg, "ann@example.test")
+		if !results[0].Delivered {
+			t.Errorf("host %s: %v", host, results[0].Err)
+		}
+		if err := NewSMTP(cfg).Check(context.Background()); err != nil {
+			t.Errorf("Check with host %s: %v", host, err)
+		}
+	}
 }
