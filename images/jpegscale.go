@@ -13,7 +13,8 @@ import (
 // full decode, shrinks by 4–64× and the planes it writes are 4–64× smaller.
 // It handles what cameras and phones write: baseline sequential Huffman,
 // 8-bit, grey or three-component YCbCr, any sampling factors, restart
-// intervals. Everything else (progressive, arithmetic, CMYK, Adobe RGB, damaged
+// intervals, and progressive files the same way (jpegprog.go). Everything
+// else (arithmetic, CMYK, Adobe RGB, damaged
 // data) returns errFallback, and the caller decodes with image/jpeg instead,
 // so this decoder never decides whether a file is corrupt.
 
@@ -143,6 +144,17 @@ func (r *bitReader) receive(s uint) int32 {
 	return v
 }
 
+// bits reads n bits as an unsigned number (n ≤ 16).
+func (r *bitReader) bits(n uint) int32 {
+	if r.n < n {
+		r.fill()
+	}
+	v := int32(r.acc >> (64 - n))
+	r.acc <<= n
+	r.n -= n
+	return v
+}
+
 // restart consumes an RSTn marker after the entropy-coded segment.
 func (r *bitReader) restart() bool {
 	r.acc, r.n = 0, 0
@@ -266,6 +278,9 @@ func decodeJPEGScaled(data []byte, scale int) (source, error) {
 		width    int
 		height   int
 		restartN int
+		// progressive files: every scan's coefficients, kept until EOI
+		progressive bool
+		prog        *progState
 	)
 	if len(data) < 4 || data[0] != 0xff || data[1] != 0xd8 {
 		return source{}, errFallback
@@ -274,6 +289,9 @@ func decodeJPEGScaled(data []byte, scale int) (source, error) {
 	for {
 		for i+1 < len(data) && data[i] == 0xff && data[i+1] == 0xff {
 			i++
+		}
+		if prog != nil && i+2 <= len(data) && data[i] == 0xff && data[i+1] == 0xd9 {
+			return prog.finish(comps, width, height, &quant, qDefined) // EOI after the last scan
 		}
 		if i+4 > len(data) || data[i] != 0xff {
 			return source{}, errFallback
@@ -290,7 +308,8 @@ func decodeJPEGScaled(data []byte, scale int) (source, error) {
 		seg := data[i+4 : i+2+segLen]
 		i += 2 + segLen
 		switch {
-		case m == 0xc0 || m == 0xc1:
+		case m == 0xc0 || m == 0xc1 || m == 0xc2:
+			progressive = m == 0xc2
 			if len(seg) < 6 || seg[0] != 8 || comps != nil {
 				return source{}, errFallback
 			}
@@ -373,7 +392,20 @@ func decodeJPEGScaled(data []byte, scale int) (source, error) {
 			if comps == nil {
 				return source{}, errFallback
 			}
-			return decodeScan(data[i:], seg, comps, width, height, n, restartN, &quant, qDefined, &dc, &ac)
+			if !progressive {
+				return decodeScan(data[i:], seg, comps, width, height, n, restartN, &quant, qDefined, &dc, &ac)
+			}
+			if prog == nil {
+				if !lumaFirst(comps) {
+					return source{}, errFallback
+				}
+				prog = newProgState(comps, width, height, n)
+			}
+			used, ok := prog.scan(data[i:], seg, comps, width, height, restartN, &dc, &ac)
+			if !ok {
+				return source{}, errFallback
+			}
+			i += used
 		case m == 0xd9:
 			return source{}, errFallback
 		}
@@ -402,12 +434,12 @@ func decodeScan(entropy, sos []byte, comps []jcomp, width, height, n, restartN i
 	if p := sos[1+2*ns:]; p[0] != 0 || p[1] != 63 || p[2] != 0 {
 		return source{}, errFallback
 	}
+	if !lumaFirst(comps) {
+		return source{}, errFallback
+	}
 	hmax, vmax := 1, 1
 	for _, c := range comps {
 		hmax, vmax = max(hmax, c.h), max(vmax, c.v)
-	}
-	if comps[0].h != hmax || comps[0].v != vmax {
-		return source{}, errFallback // luma must be the full-resolution plane
 	}
 	mcusX := (width + 8*hmax - 1) / (8 * hmax)
 	mcusY := (height + 8*vmax - 1) / (8 * vmax)
@@ -499,6 +531,24 @@ func decodeScan(entropy, sos []byte, comps []jcomp, width, height, n, restartN i
 		}
 	}
 
+	return planesSource(comps, width, height, n)
+}
+
+// lumaFirst reports whether the first component is the full-resolution
+// plane, as every photo has it (the planes' geometry assumes it).
+func lumaFirst(comps []jcomp) bool {
+	for _, c := range comps {
+		if c.h > comps[0].h || c.v > comps[0].v {
+			return false
+		}
+	}
+	return true
+}
+
+// planesSource describes the decoded planes of comps (each out holding
+// its blocks at n×n pixels) as a source.
+func planesSource(comps []jcomp, width, height, n int) (source, error) {
+	hmax, vmax := comps[0].h, comps[0].v
 	scale := float64(8 / n)
 	y := comps[0]
 	gw, gh := float64(width)/scale, float64(height)/scale

@@ -40,6 +40,15 @@ func TestScaledDecoderMatchesFullDecode(t *testing.T) {
 		}
 	}
 	inputs["grey"] = plainJPEG(t, gray)
+	// Progressive files (jpegprog.go): spectral selection and successive
+	// approximation, restart markers, 4:2:0, 4:2:2, 4:4:4 at an odd size, grey.
+	for _, name := range []string{"progressive.jpg", "prog420.jpg", "prog422.jpg", "prog_gray.jpg", "prog444_odd.jpg"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs[name] = b
+	}
 	if dir := realworldDirOrEmpty(); dir != "" {
 		for _, name := range append(benchPhotos, "jpg_gps_DSCN0010.jpg", "jpg_orientation_portrait_6.jpg") {
 			b, err := os.ReadFile(filepath.Join(dir, name))
@@ -86,13 +95,42 @@ func TestScaledDecoderMatchesFullDecode(t *testing.T) {
 	}
 }
 
+// A progressive file with restart markers (which image/jpeg cannot read:
+// "missing 0xff00 sequence") decodes to exactly the planes of the same
+// encoding without them.
+func TestScaledProgressiveRestarts(t *testing.T) {
+	with, err := os.ReadFile(filepath.Join("testdata", "prog420_restart.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := os.ReadFile(filepath.Join("testdata", "prog420.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []int{2, 4, 8} {
+		a, err := decodeJPEGScaled(with, s)
+		if err != nil {
+			t.Fatalf("with restarts at 1/%d: %v", s, err)
+		}
+		b, err := decodeJPEGScaled(without, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a.y.pix, b.y.pix) || !bytes.Equal(a.cb.pix, b.cb.pix) || !bytes.Equal(a.cr.pix, b.cr.pix) {
+			t.Errorf("at 1/%d the planes differ with restart markers", s)
+		}
+	}
+}
+
 // TestScaledDecoderFallsBack checks that what it does not handle goes to
-// image/jpeg instead of coming out wrong.
+// image/jpeg instead of coming out wrong. (Progressive files were on this
+// list until the decoder learned them; a truncated one still falls back.)
 func TestScaledDecoderFallsBack(t *testing.T) {
 	prog, err := os.ReadFile(filepath.Join("testdata", "progressive.jpg"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	prog = prog[:len(prog)/2]
 	cmyk, err := os.ReadFile(filepath.Join("testdata", "cmyk.jpg"))
 	if err != nil {
 		t.Fatal(err)
@@ -113,6 +151,9 @@ func FuzzScaledDecoder(f *testing.F) {
 	f.Add(plainJPEG(&testing.T{}, image.NewGray(image.Rect(0, 0, 16, 16))))
 	f.Add(plainJPEG(&testing.T{}, image.NewYCbCr(image.Rect(0, 0, 24, 17), image.YCbCrSubsampleRatio420)))
 	f.Add(exifJPEG(&testing.T{}, image.NewGray(image.Rect(0, 0, 9, 9)), 6))
+	if b, err := os.ReadFile(filepath.Join("testdata", "prog444_odd.jpg")); err == nil {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, s := range []int{2, 8} {
 			src, err := decodeJPEGScaled(b, s)
