@@ -43,13 +43,13 @@ import (
 type fault int
 
 const (
-	healthy   fault = iota
-	temporary       // 451 at RCPT
-	refused         // 550 at RCPT
-	tooLarge        // a digest is too large (552 5.3.4 / SIZE); one day fits
-	tooLargeAll     // even one day is too large
-	slowDigest      // a digest times out (a slow uplink); one day goes
-	dropAfterDot    // the server takes the message, the connection drops before its reply
+	healthy      fault = iota
+	temporary          // 451 at RCPT
+	refused            // 550 at RCPT
+	tooLarge           // a digest is too large (552 5.3.4 / SIZE); one day fits
+	tooLargeAll        // even one day is too large
+	slowDigest         // a digest times out (a slow uplink); one day goes
+	dropAfterDot       // the server takes the message, the connection drops before its reply
 	faultKinds
 )
 
