@@ -24,6 +24,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/mail"
+	"net/textproto"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -778,7 +779,7 @@ func cmdMailparts(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		var walk func(h map[string][]string, body io.Reader)
 		walk = func(h map[string][]string, body io.Reader) {
-			mt, params, err := mime.ParseMediaType(textproto(h, "Content-Type"))
+			mt, params, err := mime.ParseMediaType(textproto.MIMEHeader(h).Get("Content-Type"))
 			if err != nil {
 				ts.Fatalf("%v", err)
 			}
@@ -796,7 +797,7 @@ func cmdMailparts(ts *testscript.TestScript, neg bool, args []string) {
 				}
 			}
 			if strings.HasPrefix(mt, "text/") && (only == "" || mt == only) {
-				b, err := decodeBody(textproto(h, "Content-Transfer-Encoding"), body)
+				b, err := decodeBody(textproto.MIMEHeader(h).Get("Content-Transfer-Encoding"), body)
 				if err != nil {
 					ts.Fatalf("%v", err)
 				}
