@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"cotd/certs"
+	"cotd/clocksync"
 	"cotd/config"
+	"cotd/internal/atomicfile"
 	"cotd/internal/text"
 	"cotd/job"
 	"cotd/mail"
@@ -85,6 +87,11 @@ func cmdCheck(args []string, e env) error {
 		return &hinted{err: errors.New("the settings have a problem, and the other checks need them"), hint: "fix the line marked problem above and run 'cotd check' again"}
 	}
 	k.ok("config", describeConfig(c))
+	if l := clocksync.Describe(clocksync.Kernel{}, c.ClockWait); l.OK {
+		k.ok("time sync", l.Msg)
+	} else {
+		k.warn("time sync", l.Msg, l.Hint)
+	}
 	ctx, stop := signalContext()
 	defer stop()
 	now := c.Now().In(c.Job.Schedule.Loc)
@@ -100,7 +107,7 @@ func cmdCheck(args []string, e env) error {
 		}
 		defer os.RemoveAll(tmp)
 		db, cache = filepath.Join(tmp, "cotd.db"), filepath.Join(tmp, "cotd-cache")
-		if err := checkWritable(filepath.Dir(c.DB)); err != nil {
+		if err := atomicfile.Writable(filepath.Dir(c.DB)); err != nil {
 			k.problem("database", fmt.Sprintf("%s does not exist and cannot be created: %v", c.DB, err), "create the folder and let the user cotd runs as write to it, or point --db elsewhere")
 		} else {
 			k.ok("database", fmt.Sprintf("%s does not exist yet; the first run creates it", c.DB))
@@ -153,7 +160,7 @@ func cmdCheck(args []string, e env) error {
 	// Sending.
 	var expiries []certs.Expiry
 	if c.SMTP == nil {
-		if err := checkWritable(c.Outbox); err != nil {
+		if err := atomicfile.Writable(c.Outbox); err != nil {
 			k.problem("outbox", fmt.Sprintf("cannot write .eml files into %s: %v", c.Outbox, err), "fix --outbox or its permissions, or set --smtp-host to send for real")
 		} else {
 			k.ok("outbox", fmt.Sprintf("no --smtp-host: messages are written to %s, nothing is sent", c.Outbox))
@@ -181,56 +188,10 @@ func cmdCheck(args []string, e env) error {
 		}
 	}
 
-	// Certificates.
-	if c.Monitor.Watch != "" {
-		var roots *x509.CertPool
-		if c.SMTP != nil {
-			roots = c.SMTP.RootCAs
-		}
-		es, errs := certs.Watch(ctx, c.Monitor.Watch, roots, checkTimeout, now)
-		expiries = append(expiries, es...)
-		for _, err := range errs {
-			k.problem("certificate", text.OneLine(err.Error()), "")
-		}
-	}
-	for _, ex := range expiries {
-		v := certs.Classify(ex, now, c.Monitor.WarnDays)
-		switch sev, ok := monitor.CertSeverity(v); {
-		case !ok:
-			k.ok("certificate", v.Message)
-		case sev == monitor.Warning:
-			k.warn("certificate", v.Message, "")
-		default:
-			k.problem("certificate", v.Message, "")
-		}
-	}
-
-	// Monitoring: settings only; pinging from a check would look like a run.
-	if c.Monitor.MetricsFile != "" {
-		dir := filepath.Dir(c.Monitor.MetricsFile)
-		switch err := checkWritable(dir); {
-		case err != nil:
-			k.problem("metrics", fmt.Sprintf("cannot write %s: %v", c.Monitor.MetricsFile, err), "create the folder node_exporter's --collector.textfile.directory points at, writable by the user cotd runs as")
-		case !strings.HasSuffix(c.Monitor.MetricsFile, ".prom"):
-			k.warn("metrics", c.Monitor.MetricsFile+" does not end in .prom, so node_exporter's textfile collector ignores it", "name it cotd.prom")
-		default:
-			k.ok("metrics", "written to "+c.Monitor.MetricsFile+" after each run")
-		}
-	}
-	var mon []string
-	if c.Monitor.AlertTo != "" {
-		mon = append(mon, "alert mail to "+c.Monitor.AlertTo)
-	}
-	if c.Monitor.PingURL != "" {
-		mon = append(mon, "pings to "+redactURL(c.Monitor.PingURL))
-	}
-	if c.Monitor.NotifyURL != "" {
-		mon = append(mon, "push notifications to "+redactURL(c.Monitor.NotifyURL))
-	}
-	if len(mon) == 0 {
-		k.warn("monitoring", "nobody hears about a failed or missing run", "set --alert-to and --ping-url (see the README's monitoring section)")
-	} else {
-		k.ok("monitoring", strings.Join(mon, ", ")+" (not contacted by check)")
+	// Certificates, and the monitoring settings.
+	mc := monitorConfig(c)
+	for _, f := range append(mc.CheckCerts(ctx, expiries, checkTimeout, now), mc.CheckChannels()...) {
+		k.line(string(f.Level), f.What, f.Msg, f.Fix)
 	}
 
 	if k.problems > 0 {
@@ -257,34 +218,4 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
-}
-
-// redactURL names a ping or notification URL by scheme and host only; the
-// rest is its secret.
-func redactURL(raw string) string {
-	if i := strings.Index(raw, "://"); i >= 0 {
-		rest := raw[i+3:]
-		if j := strings.IndexAny(rest, "/?#"); j >= 0 {
-			rest = rest[:j]
-		}
-		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
-			rest = rest[at+1:]
-		}
-		return raw[:i+3] + rest + "/…"
-	}
-	return "(URL)"
-}
-
-// checkWritable creates dir if needed and writes and removes a file in it.
-func checkWritable(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, ".cotd-check-*")
-	if err != nil {
-		return err
-	}
-	name := f.Name()
-	f.Close()
-	return os.Remove(name)
 }

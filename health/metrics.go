@@ -2,8 +2,9 @@ package health
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"cotd/certs"
+	"cotd/internal/atomicfile"
 )
 
 // Metrics is what one run leaves for node_exporter's textfile collector.
@@ -95,42 +97,13 @@ func escapeLabel(s string) string {
 // the same directory (rename is atomic only within one filesystem) and its
 // name does not end in .prom, so the collector ignores it.
 func WriteMetrics(path string, m Metrics) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+	// node_exporter usually runs as another user: the file must be readable.
+	err := atomicfile.Write(path, Format(m), atomicfile.Options{Perm: 0o644, Pattern: "." + filepath.Base(path) + ".tmp*"})
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 		return fmt.Errorf("write metrics %s: %w; create the directory node_exporter's --collector.textfile.directory points at, writable by the user cotd runs as", path, err)
 	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
+	if err != nil {
 		return fmt.Errorf("write metrics %s: %w", path, err)
-	}
-	if _, err := f.Write(Format(m)); err != nil {
-		return fail(err)
-	}
-	// node_exporter usually runs as another user: the file must be readable.
-	if err := f.Chmod(0o644); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write metrics %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write metrics %s: %w", path, err)
-	}
-	// Make the rename itself survive a power cut.
-	if d, err := os.Open(dir); err == nil {
-		err = d.Sync()
-		d.Close()
-		if err != nil {
-			return fmt.Errorf("write metrics %s: sync directory: %w", path, err)
-		}
 	}
 	return nil
 }

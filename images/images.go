@@ -134,8 +134,8 @@ var supportedExt = map[string]bool{
 // knownUnsupported are image types people keep in photo folders that pure Go
 // cannot decode, with what to do about them.
 var knownUnsupported = map[string]string{
-	".heic": "HEIC is not supported, convert it to JPEG",
-	".heif": "HEIF is not supported, convert it to JPEG",
+	".heic": "HEIC is not supported, convert it to JPEG" + heifHint,
+	".heif": "HEIF is not supported, convert it to JPEG" + heifHint,
 	".hif":  "HEIF is not supported, convert it to JPEG",
 	".avif": "AVIF is not supported, convert it to JPEG",
 	".jxl":  "JPEG XL is not supported, convert it to JPEG",

@@ -45,6 +45,11 @@ func sniff(b []byte) (string, error) {
 	return "", unsupported("not an image cotd can read (unknown file content); use JPEG, PNG, GIF, WebP, TIFF or BMP")
 }
 
+// heifHint says how to stop HEIC photos arriving and how to convert the
+// ones that did, where the owner is: on the phone and on the Pi.
+const heifHint = " (on the Pi: heif-convert IN.heic OUT.jpg, from Debian's libheif-examples;" +
+	" on an iPhone, Settings → Camera → Formats → Most Compatible takes JPEGs)"
+
 // ftypReason names an ISO base media file (HEIC, AVIF, a video) by its brand.
 func ftypReason(b []byte) error {
 	brands := [][]byte{b[8:12]}
@@ -61,9 +66,9 @@ func ftypReason(b []byte) error {
 	for _, br := range brands {
 		switch string(br) {
 		case "heic", "heix", "heim", "heis", "hevc", "hevx":
-			return unsupported("HEIC is not supported, convert it to JPEG")
+			return unsupported("HEIC is not supported, convert it to JPEG" + heifHint)
 		case "mif1", "msf1", "mif2":
-			return unsupported("HEIF is not supported, convert it to JPEG")
+			return unsupported("HEIF is not supported, convert it to JPEG" + heifHint)
 		}
 	}
 	return unsupported("not a photo (a video or other ISO media file); use JPEG, PNG, GIF, WebP, TIFF or BMP")

@@ -21,6 +21,7 @@ import (
 
 	"cotd/caption"
 	"cotd/images"
+	"cotd/internal/atomicfile"
 	"cotd/internal/crash"
 	"cotd/quotes"
 	"cotd/schedule"
@@ -809,41 +810,10 @@ func wholeJPEG(b []byte) bool {
 // file or the new one, never half of one; durable also syncs the file and
 // its folder, so a power cut cannot undo it.
 func writeFile(path string, data []byte, durable bool) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if durable {
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return err
-		}
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if !durable {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return atomicfile.Write(path, data, atomicfile.Options{NoSync: !durable})
 }
 
 // indexQuotes reads the quotes and records new ones; it returns the usable

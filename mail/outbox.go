@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	netmail "net/mail"
 	"os"
 	"path/filepath"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
+
+	"cotd/internal/atomicfile"
 )
 
 // Outbox "delivers" by writing each message as an .eml file into Dir,
@@ -32,12 +33,7 @@ type Outbox struct {
 }
 
 // outFile is the part of *os.File the outbox uses.
-type outFile interface {
-	io.Writer
-	Name() string
-	Sync() error
-	Close() error
-}
+type outFile = atomicfile.File
 
 // Send writes msgs into the outbox; results[i] belongs to msgs[i]. err is
 // non-nil only when the directory cannot be made, and then every result
@@ -105,36 +101,9 @@ func (o Outbox) write(m *gomail.Msg) error {
 		path = filepath.Join(o.Dir, base+"-"+strconv.Itoa(n)+".eml")
 	}
 
-	create := o.createTemp
-	if create == nil {
-		create = func(dir, pattern string) (outFile, error) { return os.CreateTemp(dir, pattern) }
-	}
-	f, err := create(o.Dir, ".tmp-*.eml") // CreateTemp makes it 0600
-	if err != nil {
+	// The file is 0600 (CreateTemp's), like the outbox.
+	if err := atomicfile.Write(path, data, atomicfile.Options{Pattern: ".tmp-*.eml", CreateTemp: o.createTemp}); err != nil {
 		return fmt.Errorf("write %s: %w", path, hintSpace(err))
-	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, hintSpace(err))
-	}
-	if _, err := f.Write(data); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, hintSpace(err))
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, hintSpace(err))
-	}
-	if err := syncDir(o.Dir); err != nil {
-		return fmt.Errorf("write %s: sync directory: %w", path, hintSpace(err))
 	}
 	return nil
 }
@@ -190,15 +159,6 @@ func messageID(raw []byte) string {
 		return ""
 	}
 	return strings.TrimSpace(m.Header.Get("Message-Id"))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // hintSpace adds what to do when the disk is full.
