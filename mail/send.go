@@ -35,8 +35,8 @@ const (
 	TLSNone TLSMode = "none"
 )
 
-// DefaultTimeout was the one deadline cotd gave every operation; it is
-// kept for callers that want a short fixed wait (SMTPConfig.Timeout).
+// DefaultTimeout is a short fixed wait for callers that want one
+// (SMTPConfig.Timeout); cotd run waits RFC5321Timeouts instead.
 const DefaultTimeout = 30 * time.Second
 
 // StepTimeouts are how long each step of an SMTP session may take.
