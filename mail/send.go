@@ -738,9 +738,9 @@ type scrubbedError struct {
 func (e *scrubbedError) Error() string { return e.msg }
 func (e *scrubbedError) Unwrap() error { return e.reply }
 
-// Scrub removes the password and its AUTH encodings from s, for text that
-// did not come through this package's errors.
-func (s *SMTP) Scrub(text string) string { return s.cfg.scrub(text) }
+// Scrub removes the password and its AUTH encodings from text that did
+// not come through this package's errors (the monitor's reports).
+func (c SMTPConfig) Scrub(text string) string { return c.scrub(text) }
 
 // describe turns an error from connecting, TLS or login into one that
 // says what happened and what to do.

@@ -250,7 +250,7 @@ func Scrub(c *mail.SMTPConfig, s string) string {
 	if c == nil || len(c.Password) < 4 {
 		return s
 	}
-	return strings.ReplaceAll(s, c.Password, "***")
+	return c.Scrub(s) // the password and its AUTH PLAIN/LOGIN encodings
 }
 
 // reportText is the ping body: the outcome, the summary, the error and
