@@ -19,12 +19,12 @@
 #   COTD_VM_WORK=DIR       keep the work tree there (default: a temp dir, removed)
 #   COTD_VM_ROOTFS=TAR     reuse a root filesystem tarball from an earlier run
 #                          (built by this script as DIR/rootfs.tar); CI builds afresh
-#   COTD_VM_BOOT_TIMEOUT=S seconds one boot may take (default 600)
+#   COTD_VM_BOOT_TIMEOUT=S seconds one boot may take (default 900)
 set -euo pipefail
 
 here=$(cd "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-boot_timeout=${COTD_VM_BOOT_TIMEOUT:-600}
+boot_timeout=${COTD_VM_BOOT_TIMEOUT:-900}
 started=$SECONDS
 
 step() { printf '\n== vm: %s (at %ds)\n' "$*" "$((SECONDS - started))"; }
