@@ -27,6 +27,9 @@
 #   COTD_VM_WORK=DIR       keep the work tree there (default: a temp dir, removed)
 #   COTD_VM_ROOTFS=TAR     reuse a root filesystem tarball from an earlier run
 #                          (built by this script as DIR/rootfs.tar); CI builds afresh
+#   COTD_VM_FROM=BOOT      with COTD_VM_WORK: start again at that boot (install, timer,
+#                          catchup, nontp) on the disk an earlier run left after the
+#                          boot before it (each passing boot's disk is kept there)
 #   COTD_VM_BOOT_TIMEOUT=S seconds one boot may take (default 900)
 set -euo pipefail
 # All of it in one block: bash parses a block whole before it runs it, so
@@ -81,37 +84,59 @@ fi
 # is not root), the Debian kernel, curl and jq to read Mailpit's API.
 packages=systemd,systemd-sysv,systemd-timesyncd,udev,dbus,sudo,linux-image-$arch,initramfs-tools,ca-certificates,curl,jq,kmod
 
-step "root filesystem (mmdebstrap --variant=minbase, the mirror apt uses)"
-rootfs_tar=${COTD_VM_ROOTFS:-}
-if [[ -z $rootfs_tar ]]; then
-	rootfs_tar=$work/rootfs.tar
-	# The mirror this machine's apt uses, so CI needs no other network.
-	mirrors=()
-	for f in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list; do
-		[[ -s $f ]] && grep -q 'debian' "$f" && mirrors+=("$f")
-	done
-	((${#mirrors[@]} > 0)) || die "no Debian mirror in /etc/apt/sources.list*"
-	(set -x; mmdebstrap --quiet --arch="$arch" --variant=minbase --include="$packages" bookworm "$rootfs_tar" "${mirrors[@]}")
-fi
-ls -l "$rootfs_tar"
-
-step "guest customisation"
-root=$work/root
-rm -rf "$root"
-mkdir "$root"
-tar -C "$root" -xf "$rootfs_tar"
-bash "$here/guest/customize.sh" "$root" "$mailpit" "$work/tls"
-
-step "binaries: cotd (two versions, for the upgrade), fakentp"
-share=$work/share
-rm -rf "$share"
-mkdir -p "$share/v1" "$share/v2"
 build() {
 	(cd "$repo" && CGO_ENABLED=0 GOOS=linux GOARCH=$arch GOFLAGS=-buildvcs=false go build -trimpath -ldflags="-s -w $2" -o "$1" "${3:-.}")
 }
+image=$work/disk.raw
+from=${COTD_VM_FROM:-}
+if [[ -z $from ]]; then
+	step "root filesystem (mmdebstrap --variant=minbase, the mirror apt uses)"
+	rootfs_tar=${COTD_VM_ROOTFS:-}
+	if [[ -z $rootfs_tar ]]; then
+		rootfs_tar=$work/rootfs.tar
+		# The mirror this machine's apt uses, so CI needs no other network.
+		mirrors=()
+		for f in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list; do
+			[[ -s $f ]] && grep -q 'debian' "$f" && mirrors+=("$f")
+		done
+		((${#mirrors[@]} > 0)) || die "no Debian mirror in /etc/apt/sources.list*"
+		(set -x; mmdebstrap --quiet --arch="$arch" --variant=minbase --include="$packages" bookworm "$rootfs_tar" "${mirrors[@]}")
+	fi
+	ls -l "$rootfs_tar"
+
+	step "guest customisation"
+	root=$work/root
+	rm -rf "$root"
+	mkdir "$root"
+	tar -C "$root" -xf "$rootfs_tar"
+	bash "$here/guest/customize.sh" "$root" "$mailpit" "$work/tls"
+	build "$root/usr/local/sbin/fakentp" "" ./deploy/vm/fakentp
+
+	step "disk image (mke2fs -d, raw ext4)"
+	image=$work/disk.raw
+	rm -f "$image"
+	mke2fs -q -t ext4 -L cotd-vm -d "$root" "$image" 3G
+	kernels=("$root"/boot/vmlinuz-*) initrds=("$root"/boot/initrd.img-*)
+	kernel=${kernels[0]} initrd=${initrds[0]}
+	cp "$kernel" "$work/vmlinuz"
+	cp "$initrd" "$work/initrd.img"
+	rm -rf "$root"
+	ls -l "$image" "$work/vmlinuz" "$work/initrd.img"
+
+else
+	# Start again at boot $from on the disk as the boot before it left it.
+	before=$(sed -n "/^boot $from /{x;p;q};h" "$here/run.sh" | awk '{print $2}')
+	[[ -n $before && -f $work/disk-after-$before.raw ]] || die "COTD_VM_FROM=$from needs $work/disk-after-$before.raw from an earlier run with COTD_VM_WORK=$work"
+	step "disk image: the one boot $before left (COTD_VM_FROM=$from)"
+	cp --sparse=always "$work/disk-after-$before.raw" "$image"
+fi
+
+step "binaries: cotd (two versions, for the upgrade)"
+share=$work/share
+rm -rf "$share"
+mkdir -p "$share/v1" "$share/v2"
 build "$share/v1/cotd" "-X main.version=vm-1 -X main.commit=vm"
 build "$share/v2/cotd" "-X main.version=vm-2 -X main.commit=vm"
-build "$root/usr/local/sbin/fakentp" "" ./deploy/vm/fakentp
 cp "$repo/pi-setup.sh" "$share/v1/"
 cp "$repo/pi-setup.sh" "$share/v2/"
 cp "$work/tls/ca.pem" "$share/ca.pem"
@@ -119,22 +144,15 @@ cp "$here/guest/lib.sh" "$share/lib.sh"
 (cd "$repo" && go run ./deploy/vm/mkphotos "$share/photos" 12)
 file "$share/v1/cotd" "$mailpit"
 
-step "disk image (mke2fs -d, raw ext4)"
-image=$work/disk.raw
-rm -f "$image"
-mke2fs -q -t ext4 -L cotd-vm -d "$root" "$image" 3G
-kernels=("$root"/boot/vmlinuz-*) initrds=("$root"/boot/initrd.img-*)
-kernel=${kernels[0]} initrd=${initrds[0]}
-cp "$kernel" "$work/vmlinuz"
-cp "$initrd" "$work/initrd.img"
-rm -rf "$root"
-ls -l "$image" "$work/vmlinuz" "$work/initrd.img"
-
 # boot NAME RTC [KERNEL-ARGS...] runs guest/stage-NAME.sh in one boot that
 # starts with the guest's RTC at RTC (UTC), and fails unless it passed.
 boot() {
 	local name=$1 rtc=$2 t0=$SECONDS
 	shift 2
+	if [[ $skip == yes && $name != "$from" ]]; then
+		return 0
+	fi
+	skip=no
 	step "boot $name ($arch): RTC $rtc ${*:+(kernel: $*)}"
 	rm -rf "$share/out"
 	mkdir -p "$share/out"
@@ -164,12 +182,16 @@ boot() {
 		die "boot $name: an assertion failed"
 	fi
 	grep -c '^ok:' "$share/out/stage.log" | sed 's/^/vm: assertions passed: /'
+	if [[ -n ${COTD_VM_WORK:-} ]]; then
+		cp --sparse=always "$image" "$work/disk-after-$name.raw"
+	fi
 }
 
 # The days: 2026-12-07 is day D, due at 07:00 UTC. Boot 1 starts just
 # before 07:00 so that the timer's first run (OnBootSec=2min) finds today
 # due on the template settings; every later boot starts its RTC a minute
 # before a 15-minute timer tick, so that it is short.
+skip=${from:+yes}
 boot install 2026-12-07T06:58:30
 boot timer 2026-12-07T07:14:00
 boot catchup 2026-12-10T07:14:00

@@ -14,7 +14,7 @@ expect_out 'sent 2 of 2 messages' "the timer's run mailed both recipients"
 expect_out 'days 2026-12-07' "for day D"
 equal "messages to cee@example.test" "$(mail_count to:cee@example.test)" 1
 equal "messages to dee@example.test" "$(mail_count to:dee@example.test)" 1
-equal "subject for cee" "$(mail_subjects to:cee@example.test)" "Cat of the Day: Mon 7 Dec 2026"
+match "subject for cee" "$(mail_subjects to:cee@example.test)" '^Cat of the Day: .*Mon 7 Dec 2026$'
 
 # A second run: the owner starts one by hand (the timer's next tick may be
 # up to 15 minutes away, depending on how long this emulated boot took).
