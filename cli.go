@@ -89,7 +89,7 @@ func classify(err error) (int, string) {
 	case errors.Is(err, schedule.ErrClockBackwards):
 		return exitRefused, job.ClockHint
 	case errors.Is(err, job.ErrNoPhotos):
-		return exitFailed, "copy photos into the folder (JPEG, PNG, GIF, WebP, TIFF or BMP); the log above names the files cotd could not use"
+		return exitFailed, "copy photos into the folder (JPEG, PNG, GIF, WebP, TIFF or BMP); 'cotd status' lists any files cotd could not use"
 	case errors.Is(err, job.ErrUndelivered):
 		return exitFailed, "the next run retries it; the lines above say why each delivery failed"
 	case errors.Is(err, syscall.ENOSPC):

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"cotd/certs"
+	"cotd/clocksync"
 	"cotd/config"
 	"cotd/internal/atomicfile"
 	"cotd/internal/text"
@@ -86,6 +87,11 @@ func cmdCheck(args []string, e env) error {
 		return &hinted{err: errors.New("the settings have a problem, and the other checks need them"), hint: "fix the line marked problem above and run 'cotd check' again"}
 	}
 	k.ok("config", describeConfig(c))
+	if l := clocksync.Describe(clocksync.Kernel{}, c.ClockWait); l.OK {
+		k.ok("time sync", l.Msg)
+	} else {
+		k.warn("time sync", l.Msg, l.Hint)
+	}
 	ctx, stop := signalContext()
 	defer stop()
 	now := c.Now().In(c.Job.Schedule.Loc)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 
+	"cotd/clocksync"
 	"cotd/config"
 	"cotd/job"
 	"cotd/monitor"
@@ -37,6 +38,14 @@ func cmdRun(args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	ctx, stop := signalContext()
+	defer stop()
+	// Before the database is opened, so that waiting holds no lock.
+	if c.ClockWait > 0 {
+		if r := clocksync.Wait(ctx, clocksync.Kernel{}, c.ClockWait, clocksync.Interval, clocksync.Sleep); !r.Synced {
+			newLogger(e.stderr).Warn(clocksync.Unsynced(r))
+		}
+	}
 	j, log, err := openJob(c, e)
 	if err != nil {
 		return err
@@ -44,8 +53,6 @@ func cmdRun(args []string, e env) error {
 	defer j.Store.Close()
 	st := j.Store
 	j.Progress = newProgress(e.stderr, log).update
-	ctx, stop := signalContext()
-	defer stop()
 	mon := monitor.New(monitorConfig(c), st, log)
 	mon.Start(ctx)
 	sum, runErr := j.Run(ctx)

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"cotd/clocksync"
 	"cotd/config"
 	"cotd/internal/text"
 	"cotd/monitor"
@@ -53,6 +54,11 @@ func cmdStatus(args []string, e env) error {
 	rep, err := monitor.Status(monitorConfig(c), c.DB, lockWait)
 	if err != nil {
 		return err
+	}
+	// The kernel's NTP state, last so that it never pushes the state's own
+	// warnings down; a warning, not a problem: runs go on after the wait.
+	if l := clocksync.Describe(clocksync.Kernel{}, c.ClockWait); !l.OK {
+		rep.Warnings = append(rep.Warnings, "the clock is "+l.Msg)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)

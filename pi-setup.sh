@@ -214,6 +214,9 @@ StateDirectory=cotd
 StateDirectoryMode=0750
 WorkingDirectory=$state_dir
 UMask=0077
+# How long a run waits for NTP before it goes on with the clock it has (the
+# settings file may change it; 0 does not wait).
+Environment=COTD_CLOCK_SYNC_WAIT=3m
 # The sandbox: read-only OS, no homes, no devices, no privileges. The photo
 # folder under /srv stays readable; only the state directory is writable.
 ProtectSystem=strict
@@ -237,7 +240,9 @@ ProtectKernelTunables=yes
 ProtectKernelModules=yes
 ProtectKernelLogs=yes
 ProtectControlGroups=yes
-ProtectClock=yes
+# No ProtectClock=: its seccomp filter also denies the read-only adjtimex(2)
+# that tells cotd whether NTP has set the clock. cotd still cannot change
+# the clock: it has no CAP_SYS_TIME and PrivateDevices= hides /dev/rtc.
 ProtectHostname=yes
 ProtectProc=invisible
 ProcSubset=pid
@@ -247,6 +252,8 @@ DevicePolicy=closed
 SystemCallArchitectures=native
 SystemCallFilter=@system-service
 SystemCallFilter=~@privileged @resources
+# Reading the kernel's clock state (adjtimex with no modes): "is NTP done?".
+SystemCallFilter=adjtimex
 # A denied call fails with EPERM instead of killing cotd: the Go runtime tries
 # to raise its open-file limit at start and carries on when it cannot.
 SystemCallErrorNumber=EPERM
@@ -259,10 +266,13 @@ service_unit() {
 # Local changes belong in a drop-in: sudo systemctl edit cotd.service
 [Unit]
 Description=Cat of the Day: mail the cat and quote of every day that is due
-# No real-time clock on a Pi: wait for NTP (systemd-time-wait-sync) so that
-# cotd never judges what is due by the time of the last shutdown.
-Wants=network-online.target time-sync.target systemd-time-wait-sync.service
-After=network-online.target time-sync.target systemd-time-wait-sync.service
+# No real-time clock on a Pi: after time-set.target the clock is at least the
+# last shutdown's (systemd-timesyncd's clock file), and cotd itself waits up to
+# COTD_CLOCK_SYNC_WAIT for NTP, then says so in the journal and goes on. Not
+# systemd-time-wait-sync.service: it waits for NTP without any bound, so a Pi
+# with NTP blocked would never run cotd again, and silently.
+Wants=network-online.target
+After=network-online.target time-set.target
 
 [Service]
 Type=oneshot
@@ -346,6 +356,9 @@ COTD_SMTP_TLS=starttls
 # When: the morning send time, in this zone (an IANA name).
 COTD_AT=07:00
 $tz_line
+# How long a run waits for NTP to set the clock (a Pi has no clock of its own)
+# before it goes on with the clock it has and says so in the journal.
+#COTD_CLOCK_SYNC_WAIT=3m
 
 # After downtime: digest (one mail with every missed day), each, or skip.
 COTD_CATCH_UP=digest
@@ -432,8 +445,22 @@ ensure_user() {
 		--shell /usr/sbin/nologin --comment "Cat of the Day" "$service_user"
 }
 
+# join_group adds the owner to group cotd: the photo folder is theirs and
+# group cotd's, and only a member may chgrp a file to cotd (a photo copied
+# in some other way than into the setgid folder), so without it their own
+# chgrp/chmod g+s would fail and a new photo could stay unreadable to cotd.
+join_group() {
+	[[ $owner != root ]] || return 0
+	if [[ -z $root ]] && id -nG -- "$owner" | tr ' ' '\n' | grep -qx -- "$service_user"; then
+		return 0
+	fi
+	act usermod --append --groups "$service_user" "$owner"
+	say "added $owner to group $service_user (it applies from $owner's next login)"
+}
+
 install_all() {
 	ensure_user
+	join_group
 
 	write_file "$root$bin_path" 0755 <"$binary"
 	say "installed $bin_path"
@@ -472,15 +499,16 @@ install_all() {
 	cat <<EOF
 
 cotd is installed; its timer wakes it every 15 minutes and it mails what is due.
+Until the recipients are set, each run refuses with "no recipients" and mails nothing.
 
-Next:
-  1. Set the recipients, the sender and the SMTP server:
-       sudo nano $env_path
-  2. Put the SMTP password in its file (one line):
-       sudo nano $password_path
-  3. Copy cat photos in from your computer (they must stay group-readable):
+Next, in this order:
+  1. Copy cat photos in from your computer (the folder's group cotd lets it read them):
        scp *.jpg $owner@$host:$photos_dir/
      and make the quotes yours: $quotes_path
+  2. Set the recipients, the sender and the SMTP server:
+       sudo nano $env_path
+  3. Put the SMTP password in its file (one line):
+       sudo nano $password_path
   4. Check everything, then send yourself a test:
        sudo cotd-service check
        sudo cotd-service send-test --to you@example.com
@@ -513,10 +541,16 @@ uninstall_all() {
 
 	if [[ $action == purge ]]; then
 		remove_path "$conf_dir"
+		remove_path "$unit_dir/cotd.service.d"
+		remove_path "$unit_dir/cotd.timer.d"
 		remove_path "$state_dir"
 		remove_path "$data_dir"
 		if [[ -n $root ]] || getent passwd "$service_user" >/dev/null; then
 			act userdel "$service_user"
+		fi
+		# userdel keeps the group when it cannot tell it was the user's own.
+		if [[ -z $root ]] && getent group "$service_user" >/dev/null; then
+			groupdel "$service_user"
 		fi
 		say "purged cotd: units, binary, config, state, photos and quotes are gone"
 	else

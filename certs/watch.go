@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"net/smtp"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -49,7 +50,13 @@ type Target struct {
 	Item string
 	// Host and Port are set for an Endpoint; Host has no IPv6 brackets.
 	Host, Port string
+	// StartTLS is set for an SMTP endpoint that starts in plain text and
+	// upgrades with STARTTLS: "smtp://host:port", or port 25 or 587.
+	StartTLS bool
 }
+
+// smtpScheme marks an endpoint that speaks SMTP with STARTTLS on any port.
+const smtpScheme = "smtp://"
 
 // DefaultTimeout bounds one endpoint's dial and handshake when Watch is
 // given no timeout.
@@ -66,7 +73,9 @@ const maxFileSize = 16 << 20
 // An item is an endpoint when it contains no "/" and the part after its last
 // ":" is a port number ("127.0.0.1:6443", "[::1]:443", "mail.example:465");
 // otherwise it is a glob when it contains one of * ? [, and a file path when
-// not. A file literally named "name:123" is written "./name:123".
+// not. A file literally named "name:123" is written "./name:123". Ports 25
+// and 587 are SMTP with STARTTLS (as is any "smtp://host:port", and
+// "smtp://host" means port 587); every other endpoint speaks TLS at once.
 func ParseSpec(spec string) ([]Target, []error) {
 	var targets []Target
 	var errs []error
@@ -88,22 +97,21 @@ func ParseSpec(spec string) ([]Target, []error) {
 }
 
 func parseItem(item string) (Target, error) {
+	if rest, ok := strings.CutPrefix(item, smtpScheme); ok {
+		if !strings.Contains(rest, ":") || strings.HasSuffix(rest, "]") {
+			rest = net.JoinHostPort(strings.Trim(rest, "[]"), "587")
+		}
+		if strings.Contains(rest, "/") || !looksLikeEndpoint(rest) {
+			return Target{}, fmt.Errorf("watch-certs item %q: write smtp://host:port, like smtp://mail.example.test:587", item)
+		}
+		t, err := parseEndpoint(item, rest)
+		t.StartTLS = true
+		return t, err
+	}
 	if looksLikeEndpoint(item) {
-		host, port, err := net.SplitHostPort(item)
-		if err != nil {
-			return Target{}, fmt.Errorf("watch-certs item %q: %w; write host:port, with IPv6 addresses in brackets like [::1]:443", item, err)
-		}
-		if host == "" {
-			return Target{}, fmt.Errorf("watch-certs item %q: no host before the port; write host:port, like 127.0.0.1:6443", item)
-		}
-		if strings.ContainsAny(host, " \t[]") || net.JoinHostPort(host, port) != item {
-			return Target{}, fmt.Errorf("watch-certs item %q: %q is not a host name; write host:port, with IPv6 addresses in brackets like [::1]:443", item, host)
-		}
-		n, err := strconv.Atoi(port)
-		if err != nil || n < 1 || n > 65535 {
-			return Target{}, fmt.Errorf("watch-certs item %q: port %s is out of range; use a port from 1 to 65535", item, port)
-		}
-		return Target{Kind: Endpoint, Item: item, Host: host, Port: port}, nil
+		t, err := parseEndpoint(item, item)
+		t.StartTLS = t.Port == "25" || t.Port == "587"
+		return t, err
 	}
 	if strings.ContainsAny(item, "*?[") {
 		if _, err := filepath.Match(item, ""); err != nil {
@@ -112,6 +120,25 @@ func parseItem(item string) (Target, error) {
 		return Target{Kind: Glob, Item: item}, nil
 	}
 	return Target{Kind: File, Item: item}, nil
+}
+
+// parseEndpoint checks addr, the host:port of item.
+func parseEndpoint(item, addr string) (Target, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return Target{}, fmt.Errorf("watch-certs item %q: %w; write host:port, with IPv6 addresses in brackets like [::1]:443", item, err)
+	}
+	if host == "" {
+		return Target{}, fmt.Errorf("watch-certs item %q: no host before the port; write host:port, like 127.0.0.1:6443", item)
+	}
+	if strings.ContainsAny(host, " \t[]") || net.JoinHostPort(host, port) != addr {
+		return Target{}, fmt.Errorf("watch-certs item %q: %q is not a host name; write host:port, with IPv6 addresses in brackets like [::1]:443", item, host)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return Target{}, fmt.Errorf("watch-certs item %q: port %s is out of range; use a port from 1 to 65535", item, port)
+	}
+	return Target{Kind: Endpoint, Item: item, Host: host, Port: port}, nil
 }
 
 // looksLikeEndpoint: no "/" and digits after the last ":". Long digit runs
@@ -264,23 +291,40 @@ func fileError(path string, err error) error {
 func dial(ctx context.Context, t Target, roots *x509.CertPool, timeout time.Duration, now time.Time) (Expiry, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	d := tls.Dialer{Config: &tls.Config{
+	cfg := &tls.Config{
 		ServerName: t.Host,
 		MinVersion: tls.VersionTLS12,
 		// Verification happens below with x509.Verify at time now; the
 		// handshake itself must succeed even for a broken chain so its
 		// dates can be reported.
 		InsecureSkipVerify: true,
-	}}
-	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(t.Host, t.Port))
-	if err != nil {
-		if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return Expiry{}, fmt.Errorf("watch %s: no TLS handshake within %s: %w; check that the service is up and speaks TLS on that port", t.Item, timeout, err)
-		}
-		return Expiry{}, fmt.Errorf("watch %s: %w; check the address in --watch-certs and that the service is running", t.Item, err)
 	}
-	state := conn.(*tls.Conn).ConnectionState()
-	conn.Close()
+	var state tls.ConnectionState
+	var err error
+	if t.StartTLS {
+		state, err = startTLS(ctx, t, cfg)
+	} else {
+		d := tls.Dialer{Config: cfg}
+		var conn net.Conn
+		if conn, err = d.DialContext(ctx, "tcp", net.JoinHostPort(t.Host, t.Port)); err == nil {
+			state = conn.(*tls.Conn).ConnectionState()
+			conn.Close()
+		}
+	}
+	if err != nil {
+		speaks := "speaks TLS on that port"
+		if t.StartTLS {
+			speaks = "speaks SMTP with STARTTLS on that port"
+		}
+		if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return Expiry{}, fmt.Errorf("watch %s: no TLS handshake within %s: %w; check that the service is up and %s", t.Item, timeout, err, speaks)
+		}
+		var noTLS errNoStartTLS
+		if errors.As(err, &noTLS) {
+			return Expiry{}, fmt.Errorf("watch %s: %w; for a port that speaks TLS at once, use one other than 25 and 587, or watch the server's certificate file", t.Item, err)
+		}
+		return Expiry{}, fmt.Errorf("watch %s: %w; check the address in --watch-certs and that the service is running and %s", t.Item, err, speaks)
+	}
 	peer := state.PeerCertificates
 	if len(peer) == 0 {
 		return Expiry{}, fmt.Errorf("watch %s: the server sent no certificate; check that this port serves TLS with a certificate", t.Item)
@@ -303,4 +347,46 @@ func dial(ctx context.Context, t Target, roots *x509.CertPool, timeout time.Dura
 		return Earliest(t.Item, peer), err
 	}
 	return Earliest(t.Item, chains[0]), nil
+}
+
+// errNoStartTLS is an SMTP server that does not offer STARTTLS.
+type errNoStartTLS struct{ host string }
+
+func (e errNoStartTLS) Error() string {
+	return "the SMTP server " + e.host + " does not offer STARTTLS"
+}
+
+// startTLS speaks just enough SMTP (greeting, EHLO, STARTTLS) to get the
+// certificate of a submission (587) or relay (25) port, then quits. The
+// whole exchange is bounded by ctx's deadline.
+func startTLS(ctx context.Context, t Target, cfg *tls.Config) (tls.ConnectionState, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(t.Host, t.Port))
+	if err != nil {
+		return tls.ConnectionState{}, err
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	// Cancelling ctx (a signal) unblocks a read as the deadline does.
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	c, err := smtp.NewClient(conn, t.Host)
+	if err != nil {
+		return tls.ConnectionState{}, fmt.Errorf("SMTP greeting: %w", err)
+	}
+	if err := c.Hello("localhost"); err != nil {
+		return tls.ConnectionState{}, fmt.Errorf("SMTP EHLO: %w", err)
+	}
+	if ok, _ := c.Extension("STARTTLS"); !ok {
+		c.Quit()
+		return tls.ConnectionState{}, errNoStartTLS{t.Host}
+	}
+	if err := c.StartTLS(cfg); err != nil {
+		return tls.ConnectionState{}, fmt.Errorf("STARTTLS: %w", err)
+	}
+	state, _ := c.TLSConnectionState()
+	c.Quit()
+	return state, nil
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"cotd/internal/mailpit"
 )
 
 func TestParseSpec(t *testing.T) {
@@ -81,6 +83,7 @@ func FuzzParseSpec(f *testing.F) {
 	for _, s := range []string{
 		"", "127.0.0.1:6443", "[::1]:443", "/etc/ssl/*.pem,a.crt", "::1:443", "host:99999",
 		"a,,b", " x : 1 ", "[fe80::1%eth0]:443", "/tls/[.crt", "[]:1", "a]:1", "ü:1,é/*",
+		"smtp://mail:587", "smtp://[::1]", "smtp://h", "smtp://:1", "mail:25",
 	} {
 		f.Add(s)
 	}
@@ -100,10 +103,22 @@ func FuzzParseSpec(f *testing.F) {
 			seen[tg.Item] = true
 			switch tg.Kind {
 			case Endpoint:
-				if strings.Contains(tg.Item, "/") || tg.Host == "" {
+				addr := tg.Item
+				if rest, ok := strings.CutPrefix(tg.Item, smtpScheme); ok {
+					if !tg.StartTLS {
+						t.Fatalf("smtp:// endpoint without STARTTLS: %+v", tg)
+					}
+					addr = rest
+					if tg.Port == "587" && net.JoinHostPort(tg.Host, tg.Port) == net.JoinHostPort(strings.Trim(addr, "[]"), "587") {
+						addr = net.JoinHostPort(tg.Host, tg.Port) // "smtp://host": the default port
+					}
+				} else if tg.StartTLS != (tg.Port == "25" || tg.Port == "587") {
+					t.Fatalf("STARTTLS is for ports 25 and 587 without a scheme: %+v", tg)
+				}
+				if strings.Contains(addr, "/") || tg.Host == "" {
 					t.Fatalf("endpoint %+v", tg)
 				}
-				if net.JoinHostPort(tg.Host, tg.Port) != tg.Item {
+				if net.JoinHostPort(tg.Host, tg.Port) != addr {
 					t.Fatalf("endpoint %+v does not rejoin to its item", tg)
 				}
 				if _, err := net.ResolveTCPAddr("tcp", "127.0.0.1:"+tg.Port); err != nil {
@@ -387,5 +402,71 @@ func TestFileErrorMessages(t *testing.T) {
 		if got := fileError("/k3s/ca.crt", tt.err).Error(); !strings.HasPrefix(got, tt.want) {
 			t.Errorf("fileError = %q, want prefix %q", got, tt.want)
 		}
+	}
+}
+
+func TestParseSpecSMTP(t *testing.T) {
+	tests := []struct {
+		item string
+		want Target
+	}{
+		{"mail.example.test:587", Target{Kind: Endpoint, Item: "mail.example.test:587", Host: "mail.example.test", Port: "587", StartTLS: true}},
+		{"10.0.0.2:25", Target{Kind: Endpoint, Item: "10.0.0.2:25", Host: "10.0.0.2", Port: "25", StartTLS: true}},
+		{"smtp://mail.example.test:2525", Target{Kind: Endpoint, Item: "smtp://mail.example.test:2525", Host: "mail.example.test", Port: "2525", StartTLS: true}},
+		{"smtp://mail.example.test", Target{Kind: Endpoint, Item: "smtp://mail.example.test", Host: "mail.example.test", Port: "587", StartTLS: true}},
+		{"smtp://[::1]:587", Target{Kind: Endpoint, Item: "smtp://[::1]:587", Host: "::1", Port: "587", StartTLS: true}},
+		{"smtp://[::1]", Target{Kind: Endpoint, Item: "smtp://[::1]", Host: "::1", Port: "587", StartTLS: true}},
+		// Implicit TLS stays implicit.
+		{"mail.example.test:465", Target{Kind: Endpoint, Item: "mail.example.test:465", Host: "mail.example.test", Port: "465"}},
+	}
+	for _, tt := range tests {
+		got, errs := ParseSpec(tt.item)
+		if len(errs) != 0 || len(got) != 1 || got[0] != tt.want {
+			t.Errorf("ParseSpec(%q) = %+v, %v; want %+v", tt.item, got, errs, tt.want)
+		}
+	}
+	for _, bad := range []string{"smtp://", "smtp://host:x", "smtp://host:99999", "smtp://host/path:587", "smtp://:587"} {
+		if got, errs := ParseSpec(bad); len(errs) != 1 || len(got) != 0 {
+			t.Errorf("ParseSpec(%q) = %+v, %v; want one error", bad, got, errs)
+		} else if !strings.Contains(errs[0].Error(), bad) {
+			t.Errorf("error %q does not name %q", errs[0], bad)
+		}
+	}
+}
+
+// A real SMTP server with STARTTLS (Mailpit): its certificate is watched
+// through the STARTTLS upgrade, the way cotd's own SMTP connection sees it.
+func TestWatchSTARTTLS(t *testing.T) {
+	mp := mailpit.Start(t, mailpit.Options{StartTLS: true})
+	item := "smtp://" + mp.Addr
+	got, errs := Watch(context.Background(), item, mp.CAPool, 10*time.Second, time.Now())
+	if len(errs) != 0 || len(got) != 1 {
+		t.Fatalf("Watch(%s) = %v, errors %v; want one verified expiry", item, got, errs)
+	}
+	if got[0].Source != item || !got[0].NotAfter.Equal(mp.Cert.NotAfter) {
+		t.Errorf("expiry %+v, want source %s until %v (the server's certificate)", got[0], item, mp.Cert.NotAfter)
+	}
+
+	// The same port without the scheme is taken as implicit TLS, which
+	// an SMTP port does not speak: an error, not a hang.
+	_, errs = Watch(context.Background(), mp.Addr, mp.CAPool, 5*time.Second, time.Now())
+	if len(errs) != 1 {
+		t.Fatalf("implicit TLS to a STARTTLS port: errors %v, want 1", errs)
+	}
+
+	// A server without STARTTLS is named as such.
+	plain := mailpit.Start(t, mailpit.Options{})
+	_, errs = Watch(context.Background(), "smtp://"+plain.Addr, nil, 5*time.Second, time.Now())
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "does not offer STARTTLS") {
+		t.Fatalf("errors %v, want one saying the server does not offer STARTTLS", errs)
+	}
+}
+
+// A silent SMTP peer cannot hold the watch past its timeout.
+func TestWatchSTARTTLSSilent(t *testing.T) {
+	item := "smtp://" + silentListener(t)
+	_, errs := Watch(context.Background(), item, nil, 200*time.Millisecond, time.Now())
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "no TLS handshake within 200ms") || !strings.Contains(errs[0].Error(), "STARTTLS") {
+		t.Fatalf("errors %v, want one timeout naming STARTTLS", errs)
 	}
 }

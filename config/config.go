@@ -31,7 +31,8 @@ type Config struct {
 	Outbox     string
 	SMTP       *mail.SMTPConfig // nil: outbox mode
 	Now        func() time.Time
-	PasswordAt string // where the password came from, for messages
+	PasswordAt string        // where the password came from, for messages
+	ClockWait  time.Duration // how long a run waits for NTP; 0 with --now
 	Monitor    monitor.Settings
 }
 
@@ -50,6 +51,13 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 			return nil, Usagef("use RFC 3339, e.g. --now 2026-03-02T08:00:00+01:00", "--now %q is not an RFC 3339 time", v)
 		}
 		c.Now = func() time.Time { return t }
+	}
+	wait, err := s.duration("clock-sync-wait")
+	if err != nil {
+		return nil, err
+	}
+	if s.Get("now") == "" { // a given --now needs no real clock
+		c.ClockWait = wait
 	}
 
 	// The schedule.
@@ -103,6 +111,15 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 	if to == "" {
 		if host != "" {
 			return nil, Usagef("set --to or COTD_TO to the recipients, e.g. --to 'Cee <c@example.test>, d@example.test'", "no recipients")
+		}
+		// An installed service (systemd hands it the SMTP password as a
+		// credential: cotd.service and cotd-service) is never the
+		// fresh-clone demo: its settings are still pi-setup.sh's template,
+		// and writing "today's" mail for the demo address would mark today
+		// delivered before the owner has set the real recipients.
+		if dir, ok := lookup("CREDENTIALS_DIRECTORY"); ok && dir != "" {
+			return nil, Usagef("set COTD_TO, COTD_FROM and COTD_SMTP_HOST in the service's settings (pi-setup.sh: sudo nano /etc/cotd/cotd.env), then run: sudo cotd-service check",
+				"no recipients: the settings are still the template's (COTD_TO is not set), so this service mails nobody")
 		}
 		to = "you@example.invalid"
 	}
@@ -194,7 +211,12 @@ func readPassword(file string, lookup func(string) (string, bool)) (pw, where st
 	}
 	pw = strings.TrimRight(string(b), "\r\n")
 	if pw == "" {
-		return "", "", Usagef("write the SMTP password into "+file, "smtp password file %s is empty", file)
+		hint := "write the SMTP password into " + file
+		if dir, ok := lookup("CREDENTIALS_DIRECTORY"); ok && dir != "" && filepath.Dir(file) == filepath.Clean(dir) {
+			// systemd's read-only per-run copy; the owner edits the source.
+			hint = "write the SMTP password into the file the service's LoadCredential= names (pi-setup.sh: sudo nano /etc/cotd/smtp-password)"
+		}
+		return "", "", Usagef(hint, "smtp password file %s is empty", file)
 	}
 	return pw, file, nil
 }

@@ -56,6 +56,8 @@ var options = []option{
 	{name: "smtp-ca-file", env: "COTD_SMTP_CA_FILE", help: "extra trusted CA certificate (PEM) for a private SMTP server"},
 	{name: "at", env: "COTD_AT", def: "07:00", help: "morning send time, 24-hour HH:MM"},
 	{name: "tz", env: "COTD_TZ", help: "time zone, an IANA name such as Europe/Berlin (default: the machine's)"},
+	{name: "clock-sync-wait", env: "COTD_CLOCK_SYNC_WAIT", def: "0s", help: "before a run, wait up to this long for NTP to synchronise the clock, then go on and say so in the log (pi-setup.sh's service: 3m)",
+		duration: &rule{0, 0, "a duration", "set --clock-sync-wait to a duration such as 3m or 90s (0 does not wait)"}},
 	{name: "now", env: "COTD_NOW", help: "act as if it were this RFC 3339 time for the schedule (tests, dry runs); certificates are checked against the real clock"},
 	{name: "catch-up", env: "COTD_CATCH_UP", def: "digest", help: "after downtime: digest (one mail with every missed day), each (one mail per day) or skip"},
 	{name: "catch-up-max-days", env: "COTD_CATCH_UP_MAX_DAYS", def: "7", help: "deliver at most this many missed days; older ones are skipped",

@@ -183,8 +183,16 @@ func (j *Job) compose(to *mail.Address, g []store.Day, photos map[schedule.Day][
 	if err != nil {
 		return outgoing{}, fmt.Errorf("compose mail to %s: %w", to, err)
 	}
-	return outgoing{to: to, days: days, id: cmail.MessageID(m), msg: msg}, nil
+	o := outgoing{to: to, days: days, id: cmail.MessageID(m), msg: msg}
+	if testHookComposed != nil {
+		testHookComposed(o)
+	}
+	return o, nil
 }
+
+// testHookComposed lets the property test learn which days each message
+// carries, as the server would see them.
+var testHookComposed func(o outgoing)
 
 // record writes one message's outcome. One commit per message keeps the
 // window for a duplicate after a power cut at a single message. retry

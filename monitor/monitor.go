@@ -288,6 +288,10 @@ func SummaryLine(c Config, sum job.Summary, runErr error) string {
 		where = "wrote"
 	}
 	switch {
+	case runErr != nil && sum.Sent == 0 && sum.Pending == 0:
+		// Not "nothing due" or "wrote 0 of 0": it stopped before it could
+		// tell what to send.
+		parts = append(parts, "failed before sending anything")
 	case sum.Pending == 0 && len(sum.Plan.Open) == 0:
 		parts = append(parts, "nothing due")
 	default:

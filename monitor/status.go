@@ -133,7 +133,8 @@ func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
 	if err != nil {
 		rec, haveRec = store.Run{}, false // a damaged record: as if none
 	}
-	if state.LastRun.IsZero() {
+	if state.LastRun.IsZero() && !haveRec {
+		// A first run that failed did run: its record says how, below.
 		r.Problems = append(r.Problems, "cotd has never run with this database")
 	}
 	if haveRec {

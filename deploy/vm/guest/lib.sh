@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# lib.sh: what every stage script of the VM test uses (sourced, inside the
+# guest). Each command is printed with a "$ " prefix, then its output and
+# its exit code; each assertion prints one "ok: ..." or "FAIL: ..." line.
+# The host fails the boot on any FAIL line or a non-zero stage exit.
+set -uo pipefail
+export SYSTEMD_PAGER='' SYSTEMD_COLORS=0 LC_ALL=C.UTF-8
+export share=/mnt/share
+failures=0
+out=""  # the output of the last run/owner command
+status=0
+
+ok() { printf 'ok: %s\n' "$*"; }
+fail() {
+	printf 'FAIL: %s\n' "$*"
+	failures=$((failures + 1))
+}
+
+# run CMD...: run as root, print it and its output; $out and $status hold them.
+run() {
+	printf '\n# %s\n' "$*"
+	out=$("$@" 2>&1)
+	status=$?
+	[[ -z $out ]] || printf '%s\n' "$out"
+	printf '[exit %d]\n' "$status"
+}
+
+# owner 'SHELL COMMAND': run it as the owner "admin" in a fresh login shell
+# (as over ssh: a new login sees new groups), printed with a prompt.
+owner() {
+	printf '\nadmin@pi:~$ %s\n' "$1"
+	out=$(su --login admin --command "$1" 2>&1)
+	status=$?
+	[[ -z $out ]] || printf '%s\n' "$out"
+	printf '[exit %d]\n' "$status"
+}
+
+expect_status() {
+	if [[ $status == "$1" ]]; then ok "exit $1${2:+: $2}"; else fail "exit $status, want $1${2:+: $2}"; fi
+}
+# expect_out REGEX [what]: the last command's output matches REGEX (grep -E).
+expect_out() {
+	if grep -Eq -- "$1" <<<"$out"; then ok "output has /$1/${2:+: $2}"; else fail "output lacks /$1/${2:+: $2}"; fi
+}
+expect_no_out() {
+	if grep -Eq -- "$1" <<<"$out"; then fail "output has /$1/${2:+: $2}"; else ok "output lacks /$1/${2:+: $2}"; fi
+}
+# check WHAT CMD...: the assertion that CMD succeeds.
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else fail "$what"; fi
+}
+equal() {
+	if [[ $2 == "$3" ]]; then ok "$1: $2"; else fail "$1: got '$2', want '$3'"; fi
+}
+
+# mail_count QUERY: how many messages Mailpit holds that match its search
+# QUERY (e.g. to:cee@example.test).
+mail_count() {
+	curl -fsS -G --data-urlencode "query=$1" http://127.0.0.1:8025/api/v1/search | jq -r .messages_count
+}
+# mail_subjects QUERY: their subjects, oldest first, one a line.
+mail_subjects() {
+	curl -fsS -G --data-urlencode "query=$1" --data-urlencode limit=1000 http://127.0.0.1:8025/api/v1/search |
+		jq -r '.messages | reverse | .[].Subject'
+}
+show_mail() {
+	printf '\n# mailpit: every message (date, to, subject)\n'
+	curl -fsS 'http://127.0.0.1:8025/api/v1/messages?limit=1000' |
+		jq -r '.messages | reverse | .[] | "\(.Created)  \([.To[].Address] | join(","))  \(.Subject)"'
+}
+
+# runs_finished: how many cotd.service runs ended in this boot (either way).
+runs_finished() {
+	journalctl -b -u cotd.service -o cat --no-pager 2>/dev/null |
+		grep -cE '^(Finished|Failed to start) cotd\.service' || true
+}
+# wait_runs N SECONDS: wait until N cotd.service runs have ended in this
+# boot (they are started by the timer, never by the stage), or fail.
+wait_runs() {
+	local want=$1 deadline=$((SECONDS + $2)) n
+	printf '\n# waiting up to %ss for run %s of cotd.service (started by cotd.timer) to end\n' "$2" "$want"
+	while n=$(runs_finished); ((n < want)); do
+		if ((SECONDS >= deadline)); then
+			fail "only $n cotd.service runs ended within $2 s, want $want"
+			return 1
+		fi
+		sleep 2
+	done
+	ok "cotd.service run $want ended (at $(date -u +%H:%M:%S) guest time)"
+}
+# timer_fired: cotd.timer has triggered in this boot (the stages never
+# start cotd.service themselves).
+timer_fired() {
+	run systemctl show cotd.timer -p LastTriggerUSec -p NextElapseUSecRealtime
+	expect_out '^LastTriggerUSec=[A-Z][a-z]{2} ' "cotd.timer triggered the runs"
+}
+# journal: this boot's lines from cotd.service and cotd.timer, into $out.
+journal() {
+	run journalctl -b -u cotd.service -u cotd.timer -o short-iso --no-pager
+}
+
+finish() {
+	printf '\n%d assertion(s) failed\n' "$failures"
+	((failures == 0))
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Boot 1 (RTC 2026-12-07 06:58:30 UTC, NTP "synced" by fakentp): install cotd
+# exactly as the README's Pi section says, as the owner "admin" with sudo,
+# in the README's order; see that the timer does not act on the template
+# settings; configure; check; send-test.
+# shellcheck source=deploy/vm/guest/lib.sh
+source /mnt/share/lib.sh
+
+run date -u
+run timedatectl show -p NTPSynchronized
+expect_out 'NTPSynchronized=yes' "fakentp marked the clock synchronised"
+
+# "scp cotd pi-setup.sh pi:"
+run install -o admin -g admin -m 0755 "$share/v1/cotd" "$share/v1/pi-setup.sh" /home/admin/
+
+# "ssh pi sudo ./pi-setup.sh"
+owner 'sudo ./pi-setup.sh'
+expect_status 0 "pi-setup.sh installed cotd"
+expect_out 'added admin to group cotd' "the installer says it added the owner to group cotd"
+owner 'id -nG'
+expect_out '(^| )cotd( |$)' "the owner is in group cotd (a new login sees it)"
+run systemctl is-enabled cotd.timer
+expect_out '^enabled$'
+
+# The timer's first run (OnBootSec=2min) comes after 07:00, when today is
+# due, and still on the template settings: it must refuse, not write
+# today's mail for the demo address (which would mark today delivered).
+wait_runs 1 240
+journal
+expect_out 'still the template' "the journal says why it did nothing"
+timer_fired
+run systemctl show cotd.service -p ExecMainStatus -p Result
+expect_out 'ExecMainStatus=2' "the refusal exits 2 (configuration)"
+run find /var/lib/cotd -name '*.eml'
+equal "outbox messages written on template settings" "$(find /var/lib/cotd -name '*.eml' | wc -l)" 0
+
+# "scp ~/Pictures/cats/*.jpg pi:/srv/cotd/photos/" (the README's step 1)
+owner "cp $share/photos/*.jpg /srv/cotd/photos/ && ls -l /srv/cotd/photos | head -n 4"
+expect_status 0
+expect_out ' admin cotd ' "copied photos get group cotd from the setgid folder"
+# A photo moved in (mv keeps its group, admin) is not readable by cotd
+# until its owner gives it to group cotd, which only a member may do.
+owner "cp $share/photos/cat-01.jpg ~/moved.jpg && mv ~/moved.jpg /srv/cotd/photos/ && chgrp cotd /srv/cotd/photos/moved.jpg && ls -l /srv/cotd/photos/moved.jpg && rm /srv/cotd/photos/moved.jpg"
+expect_status 0 "the owner's chgrp cotd on a moved-in photo works"
+
+# "sudo nano /etc/cotd/cotd.env": recipients, sender, SMTP server.
+run install -m 0644 "$share/ca.pem" /etc/cotd/ca.pem
+owner "sudo tee -a /etc/cotd/cotd.env >/dev/null <<'EOF'
+COTD_TO=\"Cee <cee@example.test>, dee@example.test\"
+COTD_FROM=\"Cat of the Day <cotd@mail.test>\"
+COTD_SMTP_HOST=mail.test
+COTD_SMTP_USER=cotd@mail.test
+COTD_SMTP_CA_FILE=/etc/cotd/ca.pem
+EOF"
+expect_status 0
+
+# The password is still empty: the hint names the file the owner edits.
+owner 'sudo cotd-service check'
+expect_status 1 "check fails on the empty password"
+expect_out 'fix: .*/etc/cotd/smtp-password' "the fix names /etc/cotd/smtp-password"
+expect_no_out 'fix: .*/run/credentials' "not systemd's read-only copy"
+
+# "sudo nano /etc/cotd/smtp-password"
+owner "echo relay-secret | sudo tee /etc/cotd/smtp-password >/dev/null"
+owner 'sudo cotd-service check'
+expect_status 0 "cotd-service check passes"
+expect_out '^ok +time sync: synchronised \(NTP\)' "check reports the clock synchronised"
+expect_out '^ok +smtp: .*accepted' "check logged in to the relay"
+
+owner 'sudo cotd-service send-test --to admin@example.test'
+expect_status 0 "send-test sent"
+equal "test messages in Mailpit for admin@example.test" "$(mail_count to:admin@example.test)" 1
+equal "mail to the recipients before the timer's next tick" "$(mail_count to:cee@example.test)" 0
+
+run systemctl list-timers cotd.timer --no-pager
+expect_no_out 'n/a +n/a +n/a' "the timer has a next tick"
+show_mail
+finish

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# deploy/vm/run.sh: the VM test. It proves pi-setup.sh and cotd's units on a
+# real systemd: a Debian 12 guest under qemu (TCG, no KVM needed), installed
+# the way the README tells a new owner to, then booted again with the
+# virtual RTC moved forward to see the timer deliver, catch up after three
+# days off, live without NTP, upgrade, uninstall and purge.
+#
+#   sudo bash deploy/vm/run.sh          # needs root (mmdebstrap, mke2fs -d)
+#
+# The guest has no network (-nic none). Mailpit runs inside it on loopback
+# with STARTTLS and AUTH; fakentp (deploy/vm/fakentp) simulates a finished
+# NTP sync on the boots that should have one. Every boot runs one stage
+# script (deploy/vm/guest/stage-*.sh) from a 9p share through a oneshot unit
+# and powers off; the script prints each command, its output and an
+# "ok:"/"FAIL:" line per assertion, and the host fails on any FAIL or a
+# non-zero stage exit.
+#
+# Environment (all optional):
+#   COTD_VM_WORK=DIR       keep the work tree there (default: a temp dir, removed)
+#   COTD_VM_ROOTFS=TAR     reuse a root filesystem tarball from an earlier run
+#                          (built by this script as DIR/rootfs.tar); CI builds afresh
+#   COTD_VM_BOOT_TIMEOUT=S seconds one boot may take (default 600)
+set -euo pipefail
+
+here=$(cd "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+boot_timeout=${COTD_VM_BOOT_TIMEOUT:-600}
+started=$SECONDS
+
+step() { printf '\n== vm: %s (at %ds)\n' "$*" "$((SECONDS - started))"; }
+die() { printf 'vm: FAIL: %s\n' "$*" >&2; exit 1; }
+
+[[ $(id -u) -eq 0 ]] || die "run it as root: mmdebstrap and mke2fs -d need it"
+for tool in mmdebstrap qemu-system-x86_64 mke2fs openssl go; do
+	command -v "$tool" >/dev/null || die "$tool is missing (apt-get install mmdebstrap qemu-system-x86 e2fsprogs openssl)"
+done
+mailpit=$(command -v mailpit || true)
+[[ -n $mailpit ]] || mailpit="$(go env GOPATH)/bin/mailpit"
+[[ -x $mailpit ]] || die "mailpit is missing: go install github.com/axllent/mailpit@v1.27.11"
+
+if [[ -n ${COTD_VM_WORK:-} ]]; then
+	work=$COTD_VM_WORK
+	mkdir -p "$work"
+else
+	work=$(mktemp -d /tmp/cotd-vm.XXXXXX)
+	trap 'rm -rf "$work"' EXIT
+fi
+
+# The guest's packages: systemd as PID 1, timesyncd (the NTP client a Pi
+# runs), udev and dbus (systemd-run --wait needs the bus), sudo (the owner
+# is not root), the Debian kernel, curl and jq to read Mailpit's API.
+packages=systemd,systemd-sysv,systemd-timesyncd,udev,dbus,sudo,linux-image-amd64,initramfs-tools,ca-certificates,curl,jq,kmod
+
+step "root filesystem (mmdebstrap --variant=minbase, the mirror apt uses)"
+rootfs_tar=${COTD_VM_ROOTFS:-}
+if [[ -z $rootfs_tar ]]; then
+	rootfs_tar=$work/rootfs.tar
+	# The mirror this machine's apt uses, so CI needs no other network.
+	mirrors=()
+	for f in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list; do
+		[[ -s $f ]] && grep -q 'debian' "$f" && mirrors+=("$f")
+	done
+	((${#mirrors[@]} > 0)) || die "no Debian mirror in /etc/apt/sources.list*"
+	(set -x; mmdebstrap --quiet --variant=minbase --include="$packages" bookworm "$rootfs_tar" "${mirrors[@]}")
+fi
+ls -l "$rootfs_tar"
+
+step "guest customisation"
+root=$work/root
+rm -rf "$root"
+mkdir "$root"
+tar -C "$root" -xf "$rootfs_tar"
+bash "$here/guest/customize.sh" "$root" "$mailpit" "$work/tls"
+
+step "binaries: cotd (two versions, for the upgrade), fakentp"
+share=$work/share
+rm -rf "$share"
+mkdir -p "$share/v1" "$share/v2"
+build() {
+	(cd "$repo" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -trimpath -ldflags="-s -w $2" -o "$1" "${3:-.}")
+}
+build "$share/v1/cotd" "-X main.version=vm-1 -X main.commit=vm"
+build "$share/v2/cotd" "-X main.version=vm-2 -X main.commit=vm"
+build "$root/usr/local/sbin/fakentp" "" ./deploy/vm/fakentp
+cp "$repo/pi-setup.sh" "$share/v1/"
+cp "$repo/pi-setup.sh" "$share/v2/"
+cp "$work/tls/ca.pem" "$share/ca.pem"
+cp "$here/guest/lib.sh" "$share/lib.sh"
+(cd "$repo" && go run ./deploy/vm/mkphotos "$share/photos" 12)
+"$share/v1/cotd" version
+
+step "disk image (mke2fs -d, raw ext4)"
+image=$work/disk.raw
+rm -f "$image"
+mke2fs -q -t ext4 -L cotd-vm -d "$root" "$image" 3G
+kernels=("$root"/boot/vmlinuz-*) initrds=("$root"/boot/initrd.img-*)
+kernel=${kernels[0]} initrd=${initrds[0]}
+cp "$kernel" "$work/vmlinuz"
+cp "$initrd" "$work/initrd.img"
+rm -rf "$root"
+ls -l "$image" "$work/vmlinuz" "$work/initrd.img"
+
+# boot NAME RTC [KERNEL-ARGS...] runs guest/stage-NAME.sh in one boot that
+# starts with the guest's RTC at RTC (UTC), and fails unless it passed.
+boot() {
+	local name=$1 rtc=$2 t0=$SECONDS
+	shift 2
+	step "boot $name: RTC $rtc ${*:+(kernel: $*)}"
+	rm -rf "$share/out"
+	mkdir -p "$share/out"
+	cp "$here/guest/stage-$name.sh" "$share/stage.sh"
+	local rc=0
+	timeout --foreground "$boot_timeout" qemu-system-x86_64 \
+		-accel tcg,thread=multi -cpu max -smp 2 -m 1024 \
+		-nic none -no-reboot -display none -serial "file:$work/console-$name.log" \
+		-rtc "base=$rtc,clock=host" \
+		-kernel "$work/vmlinuz" -initrd "$work/initrd.img" \
+		-append "root=/dev/vda rw console=ttyS0 quiet systemd.show_status=0 $*" \
+		-drive "file=$image,format=raw,if=virtio" \
+		-virtfs "local,path=$share,mount_tag=share,security_model=none" || rc=$?
+	cp -r "$share/out" "$work/out-$name"
+	if [[ -s $share/out/stage.log ]]; then
+		sed 's/^/  | /' "$share/out/stage.log"
+	else
+		echo "vm: no stage log; the console said:"
+		tail -n 60 "$work/console-$name.log" | sed 's/^/  console| /'
+	fi
+	local stage_rc
+	stage_rc=$(cat "$share/out/rc" 2>/dev/null || echo none)
+	printf 'vm: boot %s took %ds (qemu exit %d, stage exit %s)\n' "$name" "$((SECONDS - t0))" "$rc" "$stage_rc"
+	((rc == 0)) || die "boot $name: qemu did not power off within ${boot_timeout}s (exit $rc)"
+	[[ $stage_rc == 0 ]] || die "boot $name: the stage failed (exit $stage_rc); journal: $work/out-$name/journal.txt"
+	if grep -q '^FAIL:' "$share/out/stage.log"; then
+		die "boot $name: an assertion failed"
+	fi
+	grep -c '^ok:' "$share/out/stage.log" | sed 's/^/vm: assertions passed: /'
+}
+
+# The days: 2026-12-07 is day D, due at 07:00 UTC. Boot 1 starts just
+# before 07:00 so that the timer's first run (OnBootSec=2min) finds today
+# due on the template settings; every later boot starts its RTC a minute
+# before a 15-minute timer tick, so that it is short.
+boot install 2026-12-07T06:58:30
+boot timer 2026-12-07T07:14:00
+boot catchup 2026-12-10T07:14:00
+boot nontp 2026-12-11T07:14:00 cotd.nontp
+
+step "all boots passed"
+printf 'vm: total %ds\n' "$((SECONDS - started))"
