@@ -55,7 +55,7 @@ func cmdPreview(args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*outDir, 0o755); err != nil {
+	if err := os.MkdirAll(*outDir, 0o700); err != nil {
 		return fmt.Errorf("preview folder %s: %w", *outDir, err)
 	}
 	for _, m := range msgs {
@@ -73,7 +73,7 @@ func cmdPreview(args []string, e env) error {
 			return err
 		}
 		for ext, data := range map[string][]byte{".eml": eml.Bytes(), ".html": html} {
-			if err := os.WriteFile(base+ext, data, 0o644); err != nil {
+			if err := os.WriteFile(base+ext, data, 0o600); err != nil {
 				return fmt.Errorf("write %s: %w", base+ext, err)
 			}
 		}

@@ -3,8 +3,12 @@ package monitor
 import (
 	"strings"
 	"testing"
+	"time"
 
+	"cotd/health"
+	"cotd/job"
 	"cotd/mail"
+	"cotd/schedule"
 	"cotd/store"
 )
 
@@ -23,5 +27,39 @@ func TestScrubPassword(t *testing.T) {
 	short := &mail.SMTPConfig{Password: "ab"}
 	if got := Scrub(short, "about abc"); got != "about abc" {
 		t.Errorf("a 2-character password mangles text: %q", got)
+	}
+}
+
+// File names go into the alert mail escaped, as the journal shows them: a
+// line break cannot forge a line, a bidi override cannot reorder the
+// text, invalid UTF-8 does not pass (issue 11 item 12).
+func TestAlertEscapesFileNames(t *testing.T) {
+	m := &Monitor{c: Config{Photos: "photos", Schedule: schedule.Settings{Loc: time.UTC}}}
+	sum := job.Summary{Index: job.IndexStats{Unusable: 3}}
+	unusable := []string{
+		"photos/a.jpg\nPROBLEM: the cat mail was hacked: image: unknown format",
+		"photos/\u202egpj.exe: image: unknown format",
+		"photos/bad\xff.jpg: image: unknown format",
+	}
+	ps := m.problems(sum, nil, store.Run{WatchErrors: []string{"certs/\u202ex.pem: no certificate"}}, unusable, time.Now())
+	var detail string
+	for _, p := range ps {
+		detail += p.Detail + "\n"
+	}
+	for _, bad := range []string{"\nPROBLEM:", "\u202e", "\xff"} {
+		if strings.Contains(detail, bad) {
+			t.Errorf("alert detail holds %q raw:\n%s", bad, detail)
+		}
+	}
+	for _, want := range []string{`photos/a.jpg\nPROBLEM: the cat mail`, `photos/\u202egpj.exe`, `photos/bad\xff.jpg`, `certs/\u202ex.pem`} {
+		if !strings.Contains(detail, want) {
+			t.Errorf("alert detail lacks %q:\n%s", want, detail)
+		}
+	}
+	_, body := health.AlertText([]health.Problem{{Key: string(ps[0].Key), Summary: ps[0].Summary, Detail: ps[0].Detail}}, nil, nil, "pi", time.Now())
+	for _, l := range strings.Split(body, "\n") {
+		if strings.HasPrefix(l, "PROBLEM: the cat mail was hacked") {
+			t.Errorf("a file name forged a line of the alert mail:\n%s", body)
+		}
 	}
 }

@@ -132,9 +132,16 @@ func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusabl
 		if len(list) == 0 {
 			list = sum.Index.Reports
 		}
-		if len(list) > maxListed {
-			list = append(list[:maxListed:maxListed], fmt.Sprintf("… and %d more ('cotd check' counts them)", len(list)-maxListed))
+		// File names come from anyone who can write to the folder: one
+		// with a line break must not forge lines in the owner's mail.
+		var names []string
+		for _, f := range list[:min(len(list), maxListed)] {
+			names = append(names, text.Escape(f))
 		}
+		if len(list) > maxListed {
+			names = append(names, fmt.Sprintf("… and %d more ('cotd check' counts them)", len(list)-maxListed))
+		}
+		list = names
 		detail := "Convert them to JPEG or PNG, or move them out of the photo folder:\n- " + strings.Join(list, "\n- ")
 		add(PhotosSkipped, Warning, text.Plural(sum.Index.Unusable, "photo file", "photo files")+" cannot be used", detail)
 	}
@@ -152,7 +159,7 @@ func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusabl
 		}
 		add(CatsLow, Warning, summary, fmt.Sprintf(
 			"%d of %d photos have not been sent in this round. Add new photos to %s; new photos go out first.",
-			rec.PhotosLeft, rec.PhotosTotal, m.c.Photos))
+			rec.PhotosLeft, rec.PhotosTotal, text.Escape(m.c.Photos)))
 	}
 	for _, c := range rec.Certs {
 		st := certs.Classify(expiry(c), now.In(loc), m.c.WarnDays)
@@ -179,8 +186,12 @@ func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusabl
 		add(CertKey(c.Source), sev, summary, detail)
 	}
 	if len(rec.WatchErrors) > 0 {
+		var lines []string
+		for _, e := range rec.WatchErrors {
+			lines = append(lines, text.Escape(e)) // they name files matched by a glob
+		}
 		add(WatchCerts, Warning, text.Plural(len(rec.WatchErrors), "watched certificate", "watched certificates")+" could not be checked",
-			strings.Join(rec.WatchErrors, "\n"))
+			strings.Join(lines, "\n"))
 	}
 	sort.SliceStable(out, func(i, j int) bool { return urgency(out[i]) < urgency(out[j]) })
 	return out

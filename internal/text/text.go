@@ -6,8 +6,11 @@ package text
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Stamp is the format of a moment shown to the owner: in the status, the
@@ -59,4 +62,43 @@ func Lasted(d time.Duration) string {
 		return Plural(int(d/time.Hour), "hour", "hours")
 	}
 	return Plural(int(d/day), "day", "days")
+}
+
+// Escape makes a name from the outside world (a file name, an address a
+// server echoed) safe to put into a line a person reads: control
+// characters (a line break that would forge a line), bidirectional
+// overrides (that would reorder what the reader sees) and bytes that are
+// not UTF-8 are written as Go escapes (\n, \u202e, \xff), the way the
+// journal shows them; every other character is left as it is.
+func Escape(s string) string {
+	clean := true
+	for _, r := range s {
+		if mustEscape(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case mustEscape(r):
+			q := strconv.QuoteRune(r) // '\n', '\u202e'
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+func mustEscape(r rune) bool {
+	return r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) ||
+		r == '\u2028' || r == '\u2029' // line and paragraph separators break lines too
 }

@@ -39,3 +39,22 @@ func TestDaysAgoAndLasted(t *testing.T) {
 		}
 	}
 }
+
+// Names from the outside world cannot forge lines, reorder text or carry
+// invalid UTF-8 into a mail (issue 11 item 12).
+func TestEscape(t *testing.T) {
+	for in, want := range map[string]string{
+		"photos/Katze.jpg":                   "photos/Katze.jpg",
+		"photos/Zoë 猫.jpg":                   "photos/Zoë 猫.jpg",
+		"photos/a.jpg\nPROBLEM: forged line": `photos/a.jpg\nPROBLEM: forged line`,
+		"photos/\u202egpj.exe":               `photos/\u202egpj.exe`,
+		"photos/\u2066x\u2069.jpg":           `photos/\u2066x\u2069.jpg`,
+		"photos/bad\xff\xfe.jpg":             `photos/bad\xff\xfe.jpg`,
+		"photos/cr\r.jpg\ttab\x1b[31m":       `photos/cr\r.jpg\ttab\x1b[31m`,
+		"photos/sep\u2028line":               `photos/sep\u2028line`,
+	} {
+		if got := Escape(in); got != want {
+			t.Errorf("Escape(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
