@@ -99,6 +99,7 @@ func TestFaults(t *testing.T) {
 		{"DiskFull", testDiskFull},
 		{"UnreadablePasswordFile", testUnreadablePasswordFile},
 		{"DatabaseOpen", testDatabaseOpen},
+		{"SigtermAtFinalDot", testSigtermAtFinalDot},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, bin) })
 	}
