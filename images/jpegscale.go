@@ -31,9 +31,14 @@ var unzig = [64]uint8{
 const lutBits = 9
 
 type huffman struct {
-	lut     [1 << lutBits]uint16 // (length<<8 | value) for codes up to lutBits long, 0 if longer
-	maxCode [18]int32            // largest code of each length, -1 if none
-	valPtr  [17]int32            // index into vals of the first code of each length, minus that code
+	lut [1 << lutBits]uint16 // (length<<8 | value) for codes up to lutBits long, 0 if longer
+	// fast decodes a whole AC coefficient in one look-up when its code and
+	// its extra bits fit in lutBits (most of them in a photo): the value
+	// (sign-extended) <<16 | run<<8 | bits used, the value 0 for EOB and
+	// ZRL; 0 when they do not fit.
+	fast    [1 << lutBits]int32
+	maxCode [18]int32 // largest code of each length, -1 if none
+	valPtr  [17]int32 // index into vals of the first code of each length, minus that code
 	vals    []byte
 	defined bool
 }
@@ -66,6 +71,22 @@ func buildHuffman(counts [16]byte, vals []byte) (huffman, bool) {
 		code <<= 1
 	}
 	h.maxCode[17] = math.MaxInt32
+	for i, e := range h.lut {
+		l, rs := uint(e>>8), byte(e)
+		size := uint(rs & 15)
+		if e != 0 && size == 0 {
+			h.fast[i] = int32(rs>>4)<<8 | int32(l) // EOB or ZRL: value 0
+			continue
+		}
+		if e == 0 || l+size > lutBits {
+			continue
+		}
+		v := int32(i>>(lutBits-l-size)) & (1<<size - 1)
+		if v < 1<<(size-1) {
+			v += -1<<size + 1
+		}
+		h.fast[i] = v<<16 | int32(rs>>4)<<8 | int32(l+size)
+	}
 	return h, true
 }
 
@@ -79,6 +100,18 @@ type bitReader struct {
 }
 
 func (r *bitReader) fill() {
+	if !r.marker && r.pos+8 <= len(r.data) {
+		// Whole bytes at once while none of the next eight is 0xFF (a
+		// stuffed byte or a marker): most of a photo's entropy data.
+		w := binary.BigEndian.Uint64(r.data[r.pos:])
+		if x := ^w; (x-0x0101010101010101)&^x&0x8080808080808080 == 0 {
+			k := (64 - r.n) / 8 // bytes that fit
+			r.acc |= w >> (64 - 8*k) << (64 - 8*k - r.n)
+			r.pos += int(k)
+			r.n += 8 * k
+			return
+		}
+	}
 	for r.n <= 56 {
 		var b byte
 		switch {
@@ -205,6 +238,14 @@ var idctTable = func() map[int]*[16]int32 {
 // Dequantized coefficients fit in 16 bits, so both passes stay in int32.
 func idct(cf, tab *[16]int32, n int, dst []byte, stride int) {
 	var tmp [16]int32
+	switch n {
+	case 4:
+		idct4(cf, dst, stride)
+		return
+	case 2:
+		idct2(cf, dst, stride)
+		return
+	}
 	if n == 4 {
 		for w := 0; w < 16; w += 4 {
 			c0, c1, c2, c3 := cf[w], cf[w+1], cf[w+2], cf[w+3]
@@ -244,6 +285,59 @@ func idct(cf, tab *[16]int32, n int, dst []byte, stride int) {
 		}
 	}
 }
+
+// The 4-point IDCT's constants: C(u)/2·cos(uπ/8) in idctBits fixed point,
+// the very entries of idctTable[4], so the butterflies below give the same
+// bytes as the table, with 6 multiplies per pass instead of 16.
+var (
+	k0 = idctTable[4][0] // ½·cos(π/4) = ½/√2
+	k1 = idctTable[4][1] // ½·cos(π/8)
+	k3 = idctTable[4][3] // ½·cos(3π/8)
+)
+
+// idct4 is idct for n = 4 (1/2 scale, the usual one for a 12 MP photo).
+func idct4(cf *[16]int32, dst []byte, stride int) {
+	const round = 1 << (idctBits - 1)
+	var tmp [16]int32
+	for w := 0; w < 16; w += 4 {
+		c0, c1, c2, c3 := cf[w], cf[w+1], cf[w+2], cf[w+3]
+		if c1|c2|c3 == 0 {
+			v := (c0*k0 + round) >> idctBits
+			tmp[w], tmp[w+1], tmp[w+2], tmp[w+3] = v, v, v, v
+			continue
+		}
+		e0, e1 := (c0+c2)*k0, (c0-c2)*k0
+		o0, o1 := c1*k1+c3*k3, c1*k3-c3*k1
+		tmp[w] = (e0 + o0 + round) >> idctBits
+		tmp[w+1] = (e1 + o1 + round) >> idctBits
+		tmp[w+2] = (e1 - o1 + round) >> idctBits
+		tmp[w+3] = (e0 - o0 + round) >> idctBits
+	}
+	for x := range 4 {
+		c0, c1, c2, c3 := tmp[x], tmp[4+x], tmp[8+x], tmp[12+x]
+		e0, e1 := (c0+c2)*k0, (c0-c2)*k0
+		o0, o1 := c1*k1+c3*k3, c1*k3-c3*k1
+		dst[x] = level8((e0 + o0 + round) >> idctBits)
+		dst[stride+x] = level8((e1 + o1 + round) >> idctBits)
+		dst[2*stride+x] = level8((e1 - o1 + round) >> idctBits)
+		dst[3*stride+x] = level8((e0 - o0 + round) >> idctBits)
+	}
+}
+
+// idct2 is idct for n = 2 (1/4 scale).
+func idct2(cf *[16]int32, dst []byte, stride int) {
+	const round = 1 << (idctBits - 1)
+	k := idctTable[2][0] // ½/√2, and ½·cos(π/4) is the same
+	a, b := ((cf[0]+cf[1])*k+round)>>idctBits, ((cf[0]-cf[1])*k+round)>>idctBits
+	c, d := ((cf[2]+cf[3])*k+round)>>idctBits, ((cf[2]-cf[3])*k+round)>>idctBits
+	dst[0] = level8(((a+c)*k + round) >> idctBits)
+	dst[1] = level8(((b+d)*k + round) >> idctBits)
+	dst[stride] = level8(((a-c)*k + round) >> idctBits)
+	dst[stride+1] = level8(((b-d)*k + round) >> idctBits)
+}
+
+// level8 undoes the level shift and clamps a sample to a byte.
+func level8(v int32) uint8 { return uint8(min(max(v+128, 0), 255)) }
 
 // isBaselineJPEG reports whether the first frame header is baseline or
 // extended sequential Huffman (SOF0/SOF1), which the scaled decoder reads.
@@ -451,6 +545,7 @@ func decodeScan(entropy, sos []byte, comps []jcomp, width, height, n, restartN i
 	r := bitReader{data: entropy}
 	var cf [16]int32 // the low n×n dequantized coefficients, row-major
 	tab := idctTable[n]
+	slot := lowSlots(n)
 	block := func(c *jcomp, bx, by int) bool {
 		q := &quant[c.tq]
 		t, ok := r.decode(&dc[c.td])
@@ -463,6 +558,30 @@ func decodeScan(entropy, sos []byte, comps []jcomp, width, height, n, restartN i
 		onlyDC := true
 		h := &ac[c.ta]
 		for k := 1; k < 64; k++ {
+			if r.n < lutBits {
+				r.fill()
+			}
+			if f := h.fast[r.acc>>(64-lutBits)]; f != 0 {
+				l := uint(f & 31)
+				r.acc <<= l
+				r.n -= l
+				if f>>16 == 0 { // EOB, or ZRL: sixteen zeros
+					if f>>8&15 != 15 {
+						break
+					}
+					k += 15
+					continue
+				}
+				k += int(f>>8) & 15
+				if k > 63 {
+					return false
+				}
+				if s := slot[k]; s >= 0 {
+					cf[s] = f >> 16 * q[k]
+					onlyDC = false
+				}
+				continue
+			}
 			rs, ok := r.decode(h)
 			if !ok {
 				return false
@@ -480,9 +599,8 @@ func decodeScan(entropy, sos []byte, comps []jcomp, width, height, n, restartN i
 				return false
 			}
 			v := r.receive(size)
-			z := unzig[k]
-			if u, w := int(z&7), int(z>>3); u < n && w < n {
-				cf[w*n+u] = v * q[k]
+			if s := slot[k]; s >= 0 {
+				cf[s] = v * q[k]
 				onlyDC = false
 			}
 		}
@@ -532,6 +650,19 @@ func decodeScan(entropy, sos []byte, comps []jcomp, width, height, n, restartN i
 	}
 
 	return planesSource(comps, width, height, n)
+}
+
+// lowSlots maps each zig-zag index to its place among the low n×n
+// coefficients the reduced IDCT reads (row-major), or -1.
+func lowSlots(n int) *[64]int8 {
+	var s [64]int8
+	for k := range 64 {
+		s[k] = -1
+		if z := unzig[k]; int(z&7) < n && int(z>>3) < n {
+			s[k] = int8(int(z>>3)*n + int(z&7))
+		}
+	}
+	return &s
 }
 
 // lumaFirst reports whether the first component is the full-resolution
