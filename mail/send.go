@@ -35,8 +35,8 @@ const (
 	TLSNone TLSMode = "none"
 )
 
-// DefaultTimeout was the one deadline cotd gave every operation; it is
-// kept for callers that want a short fixed wait (SMTPConfig.Timeout).
+// DefaultTimeout is a short fixed wait for callers that want one
+// (SMTPConfig.Timeout); cotd run waits RFC5321Timeouts instead.
 const DefaultTimeout = 30 * time.Second
 
 // StepTimeouts are how long each step of an SMTP session may take.
@@ -738,9 +738,9 @@ type scrubbedError struct {
 func (e *scrubbedError) Error() string { return e.msg }
 func (e *scrubbedError) Unwrap() error { return e.reply }
 
-// Scrub removes the password and its AUTH encodings from s, for text that
-// did not come through this package's errors.
-func (s *SMTP) Scrub(text string) string { return s.cfg.scrub(text) }
+// Scrub removes the password and its AUTH encodings from text that did
+// not come through this package's errors (the monitor's reports).
+func (c SMTPConfig) Scrub(text string) string { return c.scrub(text) }
 
 // describe turns an error from connecting, TLS or login into one that
 // says what happened and what to do.

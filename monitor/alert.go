@@ -178,6 +178,7 @@ func (m *Monitor) sendAlert(ctx context.Context, subject, body string, now time.
 	if m.c.SMTP != nil {
 		cfg := *m.c.SMTP
 		cfg.Timeout = alertMailTimeout
+		cfg.Budget = alertMailBudget
 		sender = mail.NewSMTP(cfg)
 	} else {
 		sender = mail.Outbox{Dir: m.c.Outbox, Now: m.c.Now}
