@@ -8,6 +8,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/mail"
+	"net/textproto"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,7 +98,7 @@ func cmdVisible(ts *testscript.TestScript, neg bool, args []string) {
 		fmt.Fprintf(ts.Stdout(), "subject: %s\n", subject)
 		var walk func(h map[string][]string, body io.Reader)
 		walk = func(h map[string][]string, body io.Reader) {
-			mt, params, err := mime.ParseMediaType(textproto(h, "Content-Type"))
+			mt, params, err := mime.ParseMediaType(textproto.MIMEHeader(h).Get("Content-Type"))
 			if err != nil {
 				ts.Fatalf("content type: %v", err)
 			}
@@ -111,7 +112,7 @@ func cmdVisible(ts *testscript.TestScript, neg bool, args []string) {
 					walk(p.Header, p)
 				}
 			}
-			data, err := decodeBody(textproto(h, "Content-Transfer-Encoding"), body)
+			data, err := decodeBody(textproto.MIMEHeader(h).Get("Content-Transfer-Encoding"), body)
 			if err != nil {
 				ts.Fatalf("decode: %v", err)
 			}

@@ -217,19 +217,13 @@ func (s *SMTP) Check(ctx context.Context) error {
 	return nil
 }
 
-// Send delivers msgs over one connection, one message after the other;
-// results[i] belongs to msgs[i]. A refused recipient fails only its own
-// message. err is non-nil only when nothing could be attempted (config,
-// connect, TLS, login); then every result carries that error.
-func (s *SMTP) Send(ctx context.Context, msgs []*gomail.Msg) ([]Result, error) {
-	results := make([]Result, len(msgs))
-	err := s.SendEach(ctx, msgs, func(i int, r Result) { results[i] = r })
-	return results, err
-}
-
-// SendEach is Send reporting each result through done as soon as it is
-// known (before the next message goes out), so the caller can record a
-// delivery at once and a crash mid-batch costs at most one duplicate.
+// SendEach delivers msgs over one connection, one message after the
+// other, reporting each result through done as soon as it is known
+// (before the next message goes out), so the caller can record a delivery
+// at once and a crash mid-batch costs at most one duplicate. A refused
+// recipient fails only its own message. The error is non-nil only when
+// nothing could be attempted (config, connect, TLS, login); then every
+// result carries it.
 // done is called exactly once per message, in order, on the calling
 // goroutine.
 func (s *SMTP) SendEach(ctx context.Context, msgs []*gomail.Msg, done func(i int, r Result)) error {
