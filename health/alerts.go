@@ -18,7 +18,17 @@ type Problem struct {
 	Summary string
 	// Detail says what happened, since when and what to do.
 	Detail string
+	// Advisory marks a problem that does not stop the mail (few cats left,
+	// files to convert): reminded at most weekly, not daily, so a lasting
+	// advisory does not train the owner to ignore cotd's mail.
+	Advisory bool
+	// Cleared is the news when the problem goes away, e.g. "all photo
+	// files can be used again"; empty means "resolved: " + Summary.
+	Cleared string
 }
+
+// AdvisoryEvery is how often a lasting advisory is mailed again.
+const AdvisoryEvery = 7 // days
 
 // AlertState is what cotd remembers about an open problem between runs;
 // the caller persists the slice (as JSON, say) and hands it back next run.
@@ -27,12 +37,19 @@ type AlertState struct {
 	Since       time.Time `json:"since"`        // first run that saw it
 	LastAlerted time.Time `json:"last_alerted"` // zero: never alerted
 	Summary     string    `json:"summary"`
+	// Cleared is the problem's news for when it clears (Problem.Cleared).
+	Cleared string `json:"cleared,omitempty"`
+	// Thread is the Message-ID of the first alert that reported the
+	// problem: its reminders and its resolved note reply to it, so a
+	// mail client shows one conversation per problem.
+	Thread string `json:"thread,omitempty"`
 }
 
 // Reconcile decides what to tell the owner now. A problem is alerted when
 // it is new or was last alerted on an earlier calendar day in loc (the
 // owner's zone; nil means UTC), so an hourly timer sends at most one mail
-// per problem per day. Problems in prev that are no longer current are
+// per problem per day; an advisory is alerted again only AdvisoryEvery
+// calendar days after its last alert. Problems in prev that are no longer current are
 // resolved. next is the state to persist: one entry per current problem,
 // in the order of current, keeping Since from prev.
 //
@@ -59,7 +76,12 @@ func Reconcile(prev []AlertState, current []Problem, now time.Time, loc *time.Lo
 			s = AlertState{Key: p.Key, Since: now}
 		}
 		s.Summary = p.Summary
-		if s.LastAlerted.IsZero() || !sameDay(s.LastAlerted, now, loc) {
+		s.Cleared = p.Cleared
+		due := s.LastAlerted.IsZero() || !sameDay(s.LastAlerted, now, loc)
+		if p.Advisory && !s.LastAlerted.IsZero() {
+			due = daysBetween(s.LastAlerted, now, loc) >= AdvisoryEvery
+		}
+		if due {
 			alert = append(alert, p)
 			s.LastAlerted = now
 		}
@@ -73,6 +95,13 @@ func Reconcile(prev []AlertState, current []Problem, now time.Time, loc *time.Lo
 		}
 	}
 	return alert, resolved, next
+}
+
+// daysBetween counts calendar days in loc from a to b.
+func daysBetween(a, b time.Time, loc *time.Location) int {
+	ay, am, ad := a.In(loc).Date()
+	by, bm, bd := b.In(loc).Date()
+	return int(time.Date(by, bm, bd, 12, 0, 0, 0, time.UTC).Sub(time.Date(ay, am, ad, 12, 0, 0, 0, time.UTC)).Hours()+1) / 24
 }
 
 func sameDay(a, b time.Time, loc *time.Location) bool {
@@ -105,7 +134,7 @@ func AlertText(alert []Problem, resolved []AlertState, next []AlertState, host s
 	case len(alert) > 1:
 		subject += fmt.Sprintf("%s (and %s)", text.OneLine(alert[0].Summary), text.Plural(len(alert)-1, "more problem", "more problems"))
 	case len(resolved) == 1:
-		subject += "resolved: " + text.OneLine(resolved[0].Summary)
+		subject += cleared(resolved[0])
 	default:
 		subject += text.Plural(len(resolved), "problem", "problems") + " resolved"
 	}
@@ -128,6 +157,9 @@ func AlertText(alert []Problem, resolved []AlertState, next []AlertState, host s
 	}
 	for _, s := range resolved {
 		fmt.Fprintf(&b, "\nRESOLVED: %s\n", text.OneLine(s.Summary))
+		if s.Cleared != "" {
+			fmt.Fprintf(&b, "%s\n", upper(text.OneLine(s.Cleared)))
+		}
 		if !s.Since.IsZero() {
 			fmt.Fprintf(&b, "it had lasted since %s (%s)\n", s.Since.In(now.Location()).Format(text.Stamp), text.Lasted(now.Sub(s.Since)))
 		}
@@ -136,20 +168,48 @@ func AlertText(alert []Problem, resolved []AlertState, next []AlertState, host s
 	for _, p := range alert {
 		alerted[p.Key] = true
 	}
-	var open []AlertState
+	var today, earlier []AlertState
 	for _, s := range next {
-		if !alerted[s.Key] {
-			open = append(open, s)
+		switch {
+		case alerted[s.Key]:
+		case sameDay(s.LastAlerted, now, now.Location()):
+			today = append(today, s)
+		default:
+			earlier = append(earlier, s)
 		}
 	}
-	if len(open) > 0 {
-		b.WriteString("\nStill open, already reported today:\n")
-		for _, s := range open {
+	for _, group := range []struct {
+		head string
+		list []AlertState
+	}{{"Still open, already reported today:", today}, {"Still open, reported earlier (reminded weekly):", earlier}} {
+		if len(group.list) == 0 {
+			continue
+		}
+		b.WriteString("\n" + group.head + "\n")
+		for _, s := range group.list {
 			fmt.Fprintf(&b, "- %s (since %s)\n", text.OneLine(s.Summary), s.Since.In(now.Location()).Format(text.Stamp))
 		}
 	}
-	b.WriteString("\nYou get one mail a day per problem while it lasts, and a note when it clears.\n")
+	b.WriteString("\nA problem that keeps the cats from going out is reminded once a day while it lasts;\n" +
+		"an advisory (few cats left, files to convert) once a week; each gets a note when it clears.\n" +
+		"`cotd status` shows all of them at any time.\n")
 	return subject, b.String()
+}
+
+// cleared is the subject of a resolved-only mail: the news, not the old
+// problem ("resolved: all photo files can be used again").
+func cleared(s AlertState) string {
+	if s.Cleared != "" {
+		return "resolved: " + text.OneLine(s.Cleared)
+	}
+	return "resolved: " + text.OneLine(s.Summary)
+}
+
+func upper(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func indent(s string) string {
