@@ -16,7 +16,17 @@ type Problem struct {
 	Summary string
 	// Detail says what happened, since when and what to do.
 	Detail string
+	// Advisory marks a problem that does not stop the mail (few cats left,
+	// files to convert): reminded at most weekly, not daily, so a lasting
+	// advisory does not train the owner to ignore cotd's mail.
+	Advisory bool
+	// Cleared is the news when the problem goes away, e.g. "all photo
+	// files can be used again"; empty means "resolved: " + Summary.
+	Cleared string
 }
+
+// AdvisoryEvery is how often a lasting advisory is mailed again.
+const AdvisoryEvery = 7 // days
 
 // AlertState is what cotd remembers about an open problem between runs;
 // the caller persists the slice (as JSON, say) and hands it back next run.
@@ -25,12 +35,19 @@ type AlertState struct {
 	Since       time.Time `json:"since"`        // first run that saw it
 	LastAlerted time.Time `json:"last_alerted"` // zero: never alerted
 	Summary     string    `json:"summary"`
+	// Cleared is the problem's news for when it clears (Problem.Cleared).
+	Cleared string `json:"cleared,omitempty"`
+	// Thread is the Message-ID of the first alert that reported the
+	// problem: its reminders and its resolved note reply to it, so a
+	// mail client shows one conversation per problem.
+	Thread string `json:"thread,omitempty"`
 }
 
 // Reconcile decides what to tell the owner now. A problem is alerted when
 // it is new or was last alerted on an earlier calendar day in loc (the
 // owner's zone; nil means UTC), so an hourly timer sends at most one mail
-// per problem per day. Problems in prev that are no longer current are
+// per problem per day; an advisory is alerted again only AdvisoryEvery
+// calendar days after its last alert. Problems in prev that are no longer current are
 // resolved. next is the state to persist: one entry per current problem,
 // in the order of current, keeping Since from prev.
 //
@@ -57,7 +74,12 @@ func Reconcile(prev []AlertState, current []Problem, now time.Time, loc *time.Lo
 			s = AlertState{Key: p.Key, Since: now}
 		}
 		s.Summary = p.Summary
-		if s.LastAlerted.IsZero() || !sameDay(s.LastAlerted, now, loc) {
+		s.Cleared = p.Cleared
+		due := s.LastAlerted.IsZero() || !sameDay(s.LastAlerted, now, loc)
+		if p.Advisory && !s.LastAlerted.IsZero() {
+			due = daysBetween(s.LastAlerted, now, loc) >= AdvisoryEvery
+		}
+		if due {
 			alert = append(alert, p)
 			s.LastAlerted = now
 		}
@@ -71,6 +93,13 @@ func Reconcile(prev []AlertState, current []Problem, now time.Time, loc *time.Lo
 		}
 	}
 	return alert, resolved, next
+}
+
+// daysBetween counts calendar days in loc from a to b.
+func daysBetween(a, b time.Time, loc *time.Location) int {
+	ay, am, ad := a.In(loc).Date()
+	by, bm, bd := b.In(loc).Date()
+	return int(time.Date(by, bm, bd, 12, 0, 0, 0, time.UTC).Sub(time.Date(ay, am, ad, 12, 0, 0, 0, time.UTC)).Hours()+1) / 24
 }
 
 func sameDay(a, b time.Time, loc *time.Location) bool {
@@ -103,7 +132,7 @@ func AlertText(alert []Problem, resolved []AlertState, next []AlertState, host s
 	case len(alert) > 1:
 		subject += fmt.Sprintf("%s (and %s)", line(alert[0].Summary), plural(len(alert)-1, "more problem", "more problems"))
 	case len(resolved) == 1:
-		subject += "resolved: " + line(resolved[0].Summary)
+		subject += cleared(resolved[0])
 	default:
 		subject += plural(len(resolved), "problem", "problems") + " resolved"
 	}
@@ -126,6 +155,9 @@ func AlertText(alert []Problem, resolved []AlertState, next []AlertState, host s
 	}
 	for _, s := range resolved {
 		fmt.Fprintf(&b, "\nRESOLVED: %s\n", line(s.Summary))
+		if s.Cleared != "" {
+			fmt.Fprintf(&b, "%s\n", upper(line(s.Cleared)))
+		}
 		if !s.Since.IsZero() {
 			fmt.Fprintf(&b, "it had lasted since %s (%s)\n", stamp(s.Since.In(now.Location())), lasted(now.Sub(s.Since)))
 		}
@@ -134,20 +166,48 @@ func AlertText(alert []Problem, resolved []AlertState, next []AlertState, host s
 	for _, p := range alert {
 		alerted[p.Key] = true
 	}
-	var open []AlertState
+	var today, earlier []AlertState
 	for _, s := range next {
-		if !alerted[s.Key] {
-			open = append(open, s)
+		switch {
+		case alerted[s.Key]:
+		case sameDay(s.LastAlerted, now, now.Location()):
+			today = append(today, s)
+		default:
+			earlier = append(earlier, s)
 		}
 	}
-	if len(open) > 0 {
-		b.WriteString("\nStill open, already reported today:\n")
-		for _, s := range open {
+	for _, group := range []struct {
+		head string
+		list []AlertState
+	}{{"Still open, already reported today:", today}, {"Still open, reported earlier (reminded weekly):", earlier}} {
+		if len(group.list) == 0 {
+			continue
+		}
+		b.WriteString("\n" + group.head + "\n")
+		for _, s := range group.list {
 			fmt.Fprintf(&b, "- %s (since %s)\n", line(s.Summary), stamp(s.Since.In(now.Location())))
 		}
 	}
-	b.WriteString("\nYou get one mail a day per problem while it lasts, and a note when it clears.\n")
+	b.WriteString("\nA problem that keeps the cats from going out is reminded once a day while it lasts;\n" +
+		"an advisory (few cats left, files to convert) once a week; each gets a note when it clears.\n" +
+		"`cotd status` shows all of them at any time.\n")
 	return subject, b.String()
+}
+
+// cleared is the subject of a resolved-only mail: the news, not the old
+// problem ("resolved: all photo files can be used again").
+func cleared(s AlertState) string {
+	if s.Cleared != "" {
+		return "resolved: " + line(s.Cleared)
+	}
+	return "resolved: " + line(s.Summary)
+}
+
+func upper(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func stamp(t time.Time) string { return t.Format("2006-01-02 15:04 MST") }
