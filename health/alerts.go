@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"cotd/internal/text"
 )
 
 // Problem is something the owner should hear about.
@@ -125,27 +127,27 @@ func AlertText(alert []Problem, resolved []AlertState, next []AlertState, host s
 		state[s.Key] = s
 	}
 
-	subject = "cotd on " + line(host) + ": "
+	subject = "cotd on " + text.OneLine(host) + ": "
 	switch {
 	case len(alert) == 1:
-		subject += line(alert[0].Summary)
+		subject += text.OneLine(alert[0].Summary)
 	case len(alert) > 1:
-		subject += fmt.Sprintf("%s (and %s)", line(alert[0].Summary), plural(len(alert)-1, "more problem", "more problems"))
+		subject += fmt.Sprintf("%s (and %s)", text.OneLine(alert[0].Summary), text.Plural(len(alert)-1, "more problem", "more problems"))
 	case len(resolved) == 1:
 		subject += cleared(resolved[0])
 	default:
-		subject += plural(len(resolved), "problem", "problems") + " resolved"
+		subject += text.Plural(len(resolved), "problem", "problems") + " resolved"
 	}
 	if len(alert) > 0 && len(resolved) > 0 {
-		subject += ", " + plural(len(resolved), "resolved", "resolved")
+		subject += ", " + text.Plural(len(resolved), "resolved", "resolved")
 	}
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "cotd on %s, %s\n", line(host), stamp(now))
+	fmt.Fprintf(&b, "cotd on %s, %s\n", text.OneLine(host), now.Format(text.Stamp))
 	for _, p := range alert {
-		fmt.Fprintf(&b, "\nPROBLEM: %s\n", line(p.Summary))
+		fmt.Fprintf(&b, "\nPROBLEM: %s\n", text.OneLine(p.Summary))
 		if s, ok := state[p.Key]; ok && !s.Since.IsZero() && s.Since.Before(now) {
-			fmt.Fprintf(&b, "since %s (%s)\n", stamp(s.Since.In(now.Location())), lasted(now.Sub(s.Since)))
+			fmt.Fprintf(&b, "since %s (%s)\n", s.Since.In(now.Location()).Format(text.Stamp), text.Lasted(now.Sub(s.Since)))
 		} else {
 			b.WriteString("first seen on this run\n")
 		}
@@ -154,12 +156,12 @@ func AlertText(alert []Problem, resolved []AlertState, next []AlertState, host s
 		}
 	}
 	for _, s := range resolved {
-		fmt.Fprintf(&b, "\nRESOLVED: %s\n", line(s.Summary))
+		fmt.Fprintf(&b, "\nRESOLVED: %s\n", text.OneLine(s.Summary))
 		if s.Cleared != "" {
-			fmt.Fprintf(&b, "%s\n", upper(line(s.Cleared)))
+			fmt.Fprintf(&b, "%s\n", upper(text.OneLine(s.Cleared)))
 		}
 		if !s.Since.IsZero() {
-			fmt.Fprintf(&b, "it had lasted since %s (%s)\n", stamp(s.Since.In(now.Location())), lasted(now.Sub(s.Since)))
+			fmt.Fprintf(&b, "it had lasted since %s (%s)\n", s.Since.In(now.Location()).Format(text.Stamp), text.Lasted(now.Sub(s.Since)))
 		}
 	}
 	alerted := map[string]bool{}
@@ -185,7 +187,7 @@ func AlertText(alert []Problem, resolved []AlertState, next []AlertState, host s
 		}
 		b.WriteString("\n" + group.head + "\n")
 		for _, s := range group.list {
-			fmt.Fprintf(&b, "- %s (since %s)\n", line(s.Summary), stamp(s.Since.In(now.Location())))
+			fmt.Fprintf(&b, "- %s (since %s)\n", text.OneLine(s.Summary), s.Since.In(now.Location()).Format(text.Stamp))
 		}
 	}
 	b.WriteString("\nA problem that keeps the cats from going out is reminded once a day while it lasts;\n" +
@@ -198,9 +200,9 @@ func AlertText(alert []Problem, resolved []AlertState, next []AlertState, host s
 // problem ("resolved: all photo files can be used again").
 func cleared(s AlertState) string {
 	if s.Cleared != "" {
-		return "resolved: " + line(s.Cleared)
+		return "resolved: " + text.OneLine(s.Cleared)
 	}
-	return "resolved: " + line(s.Summary)
+	return "resolved: " + text.OneLine(s.Summary)
 }
 
 func upper(s string) string {
@@ -208,36 +210,6 @@ func upper(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-func stamp(t time.Time) string { return t.Format("2006-01-02 15:04 MST") }
-
-func lasted(d time.Duration) string {
-	switch {
-	case d < time.Hour:
-		return plural(int(d/time.Minute), "minute", "minutes")
-	case d < 48*time.Hour:
-		return plural(int(d/time.Hour), "hour", "hours")
-	}
-	return plural(int(d/(24*time.Hour)), "day", "days")
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
-// line makes s one line: a subject or heading must not break (or inject
-// headers) because a summary held a newline.
-func line(s string) string {
-	return strings.Join(strings.Fields(strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)), " ")
 }
 
 func indent(s string) string {
