@@ -2,8 +2,6 @@ package monitor
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -38,7 +36,7 @@ func (m *Monitor) alert(ctx context.Context, sum job.Summary, problems []Problem
 		if len(alert)+len(resolved) > 0 {
 			subject, body = health.AlertText(alert, resolved, next, m.host, now)
 			subject, body = m.scrub(subject), m.scrub(body)
-			id := m.alertID(subject, body, now)
+			id := mail.AlertID(m.c.From, subject, body, now)
 			if sum.ConnErr != nil {
 				// The same server just failed; the push below says it instead.
 				mailErr = fmt.Errorf("alert mail to %s not sent: %w", m.c.AlertTo, sum.ConnErr)
@@ -140,39 +138,14 @@ func threads(alert []health.Problem, resolved, prev []health.AlertState) []strin
 	return out
 }
 
-// alertID is the alert mail's Message-ID, angle brackets included.
-func (m *Monitor) alertID(subject, body string, now time.Time) string {
-	sum := sha256.Sum256([]byte(now.String() + subject + body))
-	domain := "cotd.invalid"
-	if a, err := mail.ParseAddress(m.c.From); err == nil {
-		if at := strings.LastIndexByte(a.Address, '@'); at >= 0 {
-			domain = a.Address[at+1:]
-		}
-	}
-	return "<cotd-alert." + now.UTC().Format("20060102T150405") + "." + hex.EncodeToString(sum[:6]) + "@" + domain + ">"
-}
-
 // sendAlert mails the owner through the run's SMTP server, or writes the
 // mail into the outbox in outbox mode. refs are the Message-IDs it replies
 // to (In-Reply-To the first, References all).
 func (m *Monitor) sendAlert(ctx context.Context, subject, body string, now time.Time, id string, refs []string) error {
-	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
-	if err := msg.From(m.c.From); err != nil {
-		return fmt.Errorf("alert mail: from: %w", err)
+	msg, err := mail.ComposeAlert(mail.Alert{From: m.c.From, To: m.c.AlertTo, Subject: subject, Body: body, Date: now, ID: id, Refs: refs})
+	if err != nil {
+		return err
 	}
-	if err := msg.To(m.c.AlertTo); err != nil {
-		return fmt.Errorf("alert mail: to: %w", err)
-	}
-	msg.Subject(subject)
-	msg.SetDateWithValue(now)
-	msg.SetMessageIDWithValue(strings.TrimSuffix(strings.TrimPrefix(id, "<"), ">"))
-	if len(refs) > 0 {
-		msg.SetGenHeader(gomail.HeaderInReplyTo, refs[0])
-		msg.SetGenHeader(gomail.HeaderReferences, strings.Join(refs, " "))
-	}
-	msg.SetGenHeader(gomail.Header("Auto-Submitted"), "auto-generated")
-	msg.SetGenHeader(gomail.HeaderUserAgent, "cotd") // one of User-Agent/X-Mailer is enough
-	msg.SetBodyString(gomail.TypeTextPlain, body)
 
 	var sender job.Sender
 	if m.c.SMTP != nil {
