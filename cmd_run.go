@@ -30,11 +30,7 @@ the same day sends nothing.
 }
 
 func cmdRun(args []string, e env) error {
-	s := config.New("run")
-	if err := s.Parse(args, e.lookup); err != nil {
-		return err
-	}
-	c, err := s.Load(e.lookup)
+	_, c, err := loadSettings("run", args, e, nil)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -33,6 +34,50 @@ func init() {
 	extraCmds["datecheck"] = cmdDatecheck
 	extraCmds["spamcheck"] = cmdSpamcheck
 	extraCmds["visible"] = cmdVisible
+	extraCmds["inreplyto"] = cmdInReplyTo
+}
+
+// inreplyto ADDR I J: of the messages to ADDR, oldest first, message I
+// replies to message J: its In-Reply-To is J's Message-ID and its
+// References include it. With !, I does not reply to J (and J = 0 means
+// I replies to nothing).
+func cmdInReplyTo(ts *testscript.TestScript, neg bool, args []string) {
+	s := server(ts, &args)
+	if len(args) != 3 {
+		ts.Fatalf("usage: inreplyto ADDR I J")
+	}
+	i, _ := strconv.Atoi(args[1])
+	j, _ := strconv.Atoi(args[2])
+	type msg struct {
+		date                time.Time
+		id, inReplyTo, refs string
+		subject             string
+	}
+	var msgs []msg
+	for _, sum := range s.Search(tsTB{ts: ts}, "to:"+args[0]) {
+		m, err := mail.ReadMessage(bytes.NewReader(s.Raw(tsTB{ts: ts}, sum.ID)))
+		if err != nil {
+			ts.Fatalf("%v", err)
+		}
+		d, _ := m.Header.Date()
+		msgs = append(msgs, msg{d, m.Header.Get("Message-Id"), m.Header.Get("In-Reply-To"), strings.Join(strings.Fields(m.Header.Get("References")), " "), sum.Subject})
+	}
+	sort.SliceStable(msgs, func(a, b int) bool { return msgs[a].date.Before(msgs[b].date) })
+	if i < 1 || i > len(msgs) || j < 0 || j > len(msgs) {
+		ts.Fatalf("inreplyto: %d messages to %s, asked for %d and %d", len(msgs), args[0], i, j)
+	}
+	mi := msgs[i-1]
+	ts.Logf("message %d %q: In-Reply-To %q, References %q", i, mi.subject, mi.inReplyTo, mi.refs)
+	var ok bool
+	if j == 0 {
+		ok = mi.inReplyTo == "" && mi.refs == ""
+	} else {
+		mj := msgs[j-1]
+		ok = mj.id != "" && mi.inReplyTo == mj.id && strings.Contains(" "+mi.refs+" ", " "+mj.id+" ")
+	}
+	if ok == neg {
+		ts.Fatalf("message %d %q: In-Reply-To %q, References %q; want %sa reply to message %d", i, mi.subject, mi.inReplyTo, mi.refs, map[bool]string{true: "not ", false: ""}[neg], j)
+	}
 }
 
 // visible QUERY: writes to stdout what a recipient can read of each

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"cotd/internal/text"
 )
 
 // explained carries a rewritten, user-facing message while keeping the
@@ -74,7 +76,7 @@ func invalidMessage(host string, e x509.CertificateInvalidError, now time.Time, 
 		}
 		switch {
 		case !now.Before(c.NotAfter):
-			msg := fmt.Sprintf("%s expired on %s (%s); renew it on the server", whose, date(c.NotAfter, now), ago(now.Sub(c.NotAfter)))
+			msg := fmt.Sprintf("%s expired on %s (%s); renew it on the server", whose, date(c.NotAfter, now), text.DaysAgo(now.Sub(c.NotAfter)))
 			if mail {
 				msg += ", cotd will not send to a server with an expired certificate"
 			}
