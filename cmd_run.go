@@ -7,6 +7,7 @@ import (
 
 	"cotd/clocksync"
 	"cotd/config"
+	"cotd/internal/progress"
 	"cotd/job"
 	"cotd/monitor"
 	"cotd/schedule"
@@ -48,7 +49,7 @@ func cmdRun(args []string, e env) error {
 	}
 	defer j.Store.Close()
 	st := j.Store
-	j.Progress = newProgress(e.stderr, log).update
+	j.Progress = progress.New(e.stderr, log).Update
 	mon := monitor.New(monitorConfig(c), st, log)
 	mon.Start(ctx)
 	sum, runErr := j.Run(ctx)
