@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -11,13 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"cotd/certs"
 	"cotd/clocksync"
 	"cotd/config"
 	"cotd/internal/atomicfile"
 	"cotd/internal/text"
-	"cotd/job"
-	"cotd/mail"
 	"cotd/monitor"
 	"cotd/store"
 )
@@ -125,75 +121,19 @@ func cmdCheck(args []string, e env) error {
 		if db == c.DB {
 			k.ok("database", c.DB+" opens")
 		}
-		if err := st.View(func(tx *store.Tx) error { return job.ClockCheck(tx, now, c.Job.Schedule.Loc) }); err != nil {
-			k.problem("clock", text.OneLine(err.Error()), job.ClockHint)
-		}
 		cc := *c
 		cc.Job.CacheDir = cache
-		j := newJob(&cc, st, newLogger(io.Discard))
-
-		n, qproblems, err := j.CheckQuotes()
-		switch {
-		case err != nil:
-			k.problem("quotes", text.OneLine(err.Error()), "fix the quotes file or point --quotes at another one")
-		case len(qproblems) > 0:
-			k.problem("quotes", fmt.Sprintf("%d usable quotes, and %s: %s", n, text.Plural(len(qproblems), "problem", "problems"), strings.Join(qproblems, "; ")), "fix or delete those lines (one quote per line, author after ' — ')")
-		default:
-			k.ok("quotes", fmt.Sprintf("%d quotes in %s", n, orDefault(c.Job.Quotes, "the built-in quotes")))
-		}
-
-		idx, err := j.Index()
-		where := orDefault(c.Job.Photos, "the built-in sample cat")
-		switch {
-		case err != nil:
-			k.problem("photos", text.OneLine(err.Error()), "check --photos and that the user cotd runs as can read it")
-		case idx.Photos == 0:
-			k.problem("photos", "no usable photo in "+where, "put JPEG or PNG photos in "+where)
-		case idx.Unusable > 0:
-			k.warn("photos", fmt.Sprintf("%s in %s; %s cannot be used", text.Plural(idx.Photos, "usable photo", "usable photos"), where, text.Plural(idx.Unusable, "file", "files")),
-				"'cotd status' and the alert mail list them; convert them to JPEG or remove them")
-		default:
-			k.ok("photos", fmt.Sprintf("%s in %s", text.Plural(idx.Photos, "usable photo", "usable photos"), where))
+		for _, f := range monitorConfig(c).CheckContent(newJob(&cc, st, newLogger(io.Discard)), c.Job.Quotes, c.Job.Photos, now) {
+			k.line(string(f.Level), f.What, f.Msg, f.Fix)
 		}
 	}
 
-	// Sending.
-	var expiries []certs.Expiry
-	if c.SMTP == nil {
-		if err := atomicfile.Writable(c.Outbox); err != nil {
-			k.problem("outbox", fmt.Sprintf("cannot write .eml files into %s: %v", c.Outbox, err), "fix --outbox or its permissions, or set --smtp-host to send for real")
-		} else {
-			k.ok("outbox", fmt.Sprintf("no --smtp-host: messages are written to %s, nothing is sent", c.Outbox))
-		}
-	} else {
-		cfg := *c.SMTP
-		cfg.Timeout = checkTimeout
-		sm := mail.NewSMTP(cfg)
-		if err := sm.Check(ctx); err != nil {
-			k.problem("smtp", monitor.Scrub(c.SMTP, text.OneLine(err.Error())), "")
-			var invalid x509.CertificateInvalidError
-			if errors.As(err, &invalid) && invalid.Cert != nil {
-				expiries = append(expiries, certs.Earliest(monitor.SMTPSource(c.SMTP), []*x509.Certificate{invalid.Cert}))
-			}
-		} else {
-			how := map[mail.TLSMode]string{mail.TLSStartTLS: "STARTTLS", mail.TLSImplicit: "TLS", mail.TLSNone: "an unencrypted loopback connection"}[c.SMTP.TLS]
-			login := ""
-			if c.SMTP.User != "" {
-				login = " and the login of " + c.SMTP.User
-			}
-			k.ok("smtp", fmt.Sprintf("%s accepted %s%s (nothing sent)", strings.TrimPrefix(monitor.SMTPSource(c.SMTP), "smtp "), how, login))
-			if _, chain, ok := sm.Cert(); ok {
-				expiries = append(expiries, certs.Earliest(monitor.SMTPSource(c.SMTP), chain))
-			}
-		}
-	}
-
-	// Certificates, and the monitoring settings.
+	// Sending, the certificates, and the monitoring settings.
 	mc := monitorConfig(c)
-	for _, f := range append(mc.CheckCerts(ctx, expiries, checkTimeout, now), mc.CheckChannels()...) {
+	sending, expiries := mc.CheckSending(ctx, checkTimeout)
+	for _, f := range append(append(sending, mc.CheckCerts(ctx, expiries, checkTimeout, now)...), mc.CheckChannels()...) {
 		k.line(string(f.Level), f.What, f.Msg, f.Fix)
 	}
-
 	if k.problems > 0 {
 		return &hinted{err: fmt.Errorf("%s found", text.Plural(k.problems, "problem", "problems")), hint: "fix the lines marked problem above and run 'cotd check' again"}
 	}
@@ -211,11 +151,4 @@ func describeConfig(c *config.Config) string {
 		zone, _ = c.Now().In(c.Job.Schedule.Loc).Zone()
 	}
 	return fmt.Sprintf("%s, %s, sending at %s %s", text.Plural(len(c.Job.To), "recipient", "recipients"), where, c.Job.Schedule.At, zone)
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"cotd/config"
 	"cotd/internal/text"
 	"cotd/job"
 	"cotd/schedule"
@@ -33,11 +32,7 @@ already delivered is sent again. Run it only when the clock is right now.
 }
 
 func cmdClockReset(args []string, e env) error {
-	s := config.New("clock-reset")
-	if err := s.Parse(args, e.lookup); err != nil {
-		return err
-	}
-	c, err := s.Load(e.lookup)
+	_, c, err := loadSettings("clock-reset", args, e, nil)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"cotd/config"
 	"cotd/mail"
 	"cotd/schedule"
@@ -30,13 +32,11 @@ paths. It sends nothing and records no delivery. Takes the same flags as
 }
 
 func cmdPreview(args []string, e env) error {
-	s := config.New("preview")
-	date := s.Flags().String("date", "", "the date to preview, YYYY-MM-DD (default today)")
-	outDir := s.Flags().String("out", "./preview", "folder for the .eml and .html files")
-	if err := s.Parse(args, e.lookup); err != nil {
-		return err
-	}
-	c, err := s.Load(e.lookup)
+	var date, outDir *string
+	_, c, err := loadSettings("preview", args, e, func(fs *pflag.FlagSet) {
+		date = fs.String("date", "", "the date to preview, YYYY-MM-DD (default today)")
+		outDir = fs.String("out", "./preview", "folder for the .eml and .html files")
+	})
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"cotd/clocksync"
 	"cotd/config"
+	"cotd/internal/progress"
 	"cotd/job"
 	"cotd/monitor"
 	"cotd/schedule"
@@ -30,11 +31,7 @@ the same day sends nothing.
 }
 
 func cmdRun(args []string, e env) error {
-	s := config.New("run")
-	if err := s.Parse(args, e.lookup); err != nil {
-		return err
-	}
-	c, err := s.Load(e.lookup)
+	_, c, err := loadSettings("run", args, e, nil)
 	if err != nil {
 		return err
 	}
@@ -52,7 +49,7 @@ func cmdRun(args []string, e env) error {
 	}
 	defer j.Store.Close()
 	st := j.Store
-	j.Progress = newProgress(e.stderr, log).update
+	j.Progress = progress.New(e.stderr, log).Update
 	mon := monitor.New(monitorConfig(c), st, log)
 	mon.Start(ctx)
 	sum, runErr := j.Run(ctx)

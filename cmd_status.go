@@ -8,6 +8,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"cotd/clocksync"
 	"cotd/config"
 	"cotd/internal/text"
@@ -42,12 +44,8 @@ within --cert-warn-days) are shown but keep the exit status 0.
 var errUnhealthy = errors.New("unhealthy")
 
 func cmdStatus(args []string, e env) error {
-	s := config.New("status")
-	asJSON := s.Flags().Bool("json", false, "print the status as JSON")
-	if err := s.Parse(args, e.lookup); err != nil {
-		return err
-	}
-	c, err := s.Load(e.lookup)
+	var asJSON *bool
+	_, c, err := loadSettings("status", args, e, func(fs *pflag.FlagSet) { asJSON = fs.Bool("json", false, "print the status as JSON") })
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,10 @@ package main
 import (
 	"fmt"
 	"strings"
+
+	"github.com/spf13/pflag"
+
+	"cotd/config"
 )
 
 // command is one entry of the command table: dispatch, the usage text's
@@ -83,4 +87,19 @@ func usageText() string {
 	}
 	b.WriteString(usageOutro)
 	return b.String()
+}
+
+// loadSettings is the flag handling of a settings command: its flags and
+// COTD_* variables parsed (declare adds the command's own flags, or is
+// nil) and validated into a config.
+func loadSettings(cmd string, args []string, e env, declare func(*pflag.FlagSet)) (*config.Settings, *config.Config, error) {
+	s := config.New(cmd)
+	if declare != nil {
+		declare(s.Flags())
+	}
+	if err := s.Parse(args, e.lookup); err != nil {
+		return nil, nil, err
+	}
+	c, err := s.Load(e.lookup)
+	return s, c, err
 }

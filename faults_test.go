@@ -24,6 +24,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/mail"
+	"net/textproto"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,7 +82,8 @@ func init() {
 // subtest against it: go test -run 'TestFaults/PowerCut'.
 func TestFaults(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "cotd")
-	build := exec.Command("go", "build", "-o", bin, ".")
+	// -tags crashpoints compiles in the kill points of internal/crash.
+	build := exec.Command("go", "build", "-tags", "crashpoints", "-o", bin, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -191,17 +193,6 @@ func smtpEnv(s *mailpit.Server, to string) []string {
 
 var fiveRecipients = []string{"a@example.test", "b@example.test", "c@example.test", "d@example.test", "e@example.test"}
 
-// deliveries counts the deliveries recorded for day d to any of addrs.
-func deliveries(tx *store.Tx, d schedule.Day, addrs ...string) int {
-	n := 0
-	for _, a := range addrs {
-		if _, ok, _ := tx.Delivery(d, a); ok {
-			n++
-		}
-	}
-	return n
-}
-
 // testPowerCut pulls the plug (SIGKILL) at each crash point, then reruns:
 // every recipient ends with the day's mail, at most one extra message per
 // kill, every delivery recorded, and a third run sends nothing.
@@ -281,7 +272,7 @@ func testPowerCut(t *testing.T, bin string) {
 			defer st.Close()
 			var recorded, files int
 			st.View(func(tx *store.Tx) error {
-				recorded = deliveries(tx, day, fiveRecipients...)
+				recorded = tx.DeliveryCount(day)
 				return tx.EachFile(func(string, store.File) error { files++; return nil })
 			})
 			if recorded != len(fiveRecipients) || files != len(photos) {
@@ -778,7 +769,7 @@ func cmdMailparts(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		var walk func(h map[string][]string, body io.Reader)
 		walk = func(h map[string][]string, body io.Reader) {
-			mt, params, err := mime.ParseMediaType(textproto(h, "Content-Type"))
+			mt, params, err := mime.ParseMediaType(textproto.MIMEHeader(h).Get("Content-Type"))
 			if err != nil {
 				ts.Fatalf("%v", err)
 			}
@@ -796,7 +787,7 @@ func cmdMailparts(ts *testscript.TestScript, neg bool, args []string) {
 				}
 			}
 			if strings.HasPrefix(mt, "text/") && (only == "" || mt == only) {
-				b, err := decodeBody(textproto(h, "Content-Transfer-Encoding"), body)
+				b, err := decodeBody(textproto.MIMEHeader(h).Get("Content-Transfer-Encoding"), body)
 				if err != nil {
 					ts.Fatalf("%v", err)
 				}
@@ -855,7 +846,7 @@ func testDiskFull(t *testing.T, bin string) {
 	defer st.Close()
 	st.View(func(tx *store.Tx) error {
 		for _, d := range []schedule.Day{{Year: 2026, Month: 3, Day: 2}, {Year: 2026, Month: 3, Day: 3}} {
-			if n := deliveries(tx, d, "you@example.invalid"); n != 1 {
+			if n := tx.DeliveryCount(d); n != 1 {
 				t.Errorf("%s: %d deliveries recorded, want 1", d, n)
 			}
 		}
@@ -910,5 +901,23 @@ func testUnreadablePasswordFile(t *testing.T, bin string) {
 	}
 	if ents, _ := os.ReadDir(work); len(ents) != 0 {
 		t.Errorf("a configuration error left files behind: %v", ents)
+	}
+}
+
+// TestShippedBinaryHasNoCrashPoints: built as users build it (no
+// -tags crashpoints), COTD_CRASH_AT is ignored and the run completes.
+func TestShippedBinaryHasNoCrashPoints(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "cotd")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	for _, point := range []string{"opened:1", "delivered:1", "recorded:1"} {
+		r := runCotd(t, bin, dir, []string{"COTD_CRASH_AT=" + point, "COTD_NOW=2026-03-02T08:00:00+01:00"}, "run")
+		if r.code != 0 || r.signal != 0 {
+			t.Errorf("COTD_CRASH_AT=%s: %v, want a normal run", point, r)
+		}
 	}
 }

@@ -2,15 +2,19 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	htmlpkg "html"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"io"
 	"mime"
 	"mime/multipart"
+	"mime/quotedprintable"
 	"net/mail"
+	"net/textproto"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -281,7 +285,7 @@ func checkMessage(raw []byte, landscape bool, wantCats int) error {
 	var cids []string
 	var walk func(h map[string][]string, body io.Reader) error
 	walk = func(h map[string][]string, body io.Reader) error {
-		ct := textproto(h, "Content-Type")
+		ct := textproto.MIMEHeader(h).Get("Content-Type")
 		mt, params, err := mime.ParseMediaType(ct)
 		if err != nil {
 			return fmt.Errorf("content type %q: %v", ct, err)
@@ -302,17 +306,17 @@ func checkMessage(raw []byte, landscape bool, wantCats int) error {
 				}
 			}
 		}
-		data, err := decodeBody(textproto(h, "Content-Transfer-Encoding"), body)
+		data, err := decodeBody(textproto.MIMEHeader(h).Get("Content-Transfer-Encoding"), body)
 		if err != nil {
 			return err
 		}
 		switch {
 		case strings.HasPrefix(mt, "image/"):
-			disp := textproto(h, "Content-Disposition")
+			disp := textproto.MIMEHeader(h).Get("Content-Disposition")
 			if !strings.HasPrefix(disp, "inline") {
 				return fmt.Errorf("image disposition %q, want inline", disp)
 			}
-			cid := strings.Trim(textproto(h, "Content-Id"), "<>")
+			cid := strings.Trim(textproto.MIMEHeader(h).Get("Content-Id"), "<>")
 			if cid == "" {
 				return fmt.Errorf("image without Content-ID")
 			}
@@ -356,7 +360,7 @@ func checkMessage(raw []byte, landscape bool, wantCats int) error {
 	found := false
 	for _, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
-		if len(line) > 12 && strings.Contains(html, htmlEscape(strings.Trim(line, "“”\"")[:10])) {
+		if len(line) > 12 && strings.Contains(html, htmlpkg.EscapeString(strings.Trim(line, "“”\"")[:10])) {
 			found = true
 			break
 		}
@@ -367,26 +371,12 @@ func checkMessage(raw []byte, landscape bool, wantCats int) error {
 	return nil
 }
 
-func htmlEscape(s string) string {
-	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;")
-	return r.Replace(s)
-}
-
-func textproto(h map[string][]string, key string) string {
-	for k, v := range h {
-		if strings.EqualFold(k, key) && len(v) > 0 {
-			return v[0]
-		}
-	}
-	return ""
-}
-
 func decodeBody(cte string, r io.Reader) ([]byte, error) {
 	switch strings.ToLower(cte) {
 	case "base64":
-		return io.ReadAll(newBase64(r))
+		return io.ReadAll(base64.NewDecoder(base64.StdEncoding, r)) // it skips the line breaks
 	case "quoted-printable":
-		return io.ReadAll(newQP(r))
+		return io.ReadAll(quotedprintable.NewReader(r))
 	}
 	return io.ReadAll(r)
 }

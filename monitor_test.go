@@ -2,15 +2,8 @@ package main
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -26,6 +19,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"cotd/internal/testcert"
 )
 
 // Script helpers for monitoring (issue 5):
@@ -230,27 +225,12 @@ func cmdMkcert(ts *testscript.TestScript, neg bool, args []string) {
 	if err != nil {
 		ts.Fatalf("mkcert: %v", err)
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		ts.Fatalf("%v", err)
-	}
 	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(now.UnixNano()),
-		Subject:      pkix.Name{CommonName: "watched.example.test"},
-		NotBefore:    now.Add(-30 * 24 * time.Hour),
-		NotAfter:     now.Add(time.Duration(days) * 24 * time.Hour),
-		DNSNames:     []string{"watched.example.test"},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		ts.Fatalf("%v", err)
-	}
+	c := (*testcert.CA)(nil).Issue(tsTB{ts: ts}, testcert.Server{CN: "watched.example.test", Hosts: []string{"watched.example.test"},
+		NotBefore: now.Add(-30 * 24 * time.Hour), NotAfter: now.Add(time.Duration(days) * 24 * time.Hour)})
 	path := ts.MkAbs(args[0])
 	os.MkdirAll(filepath.Dir(path), 0o755)
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		ts.Fatalf("%v", err)
-	}
+	testcert.WriteCerts(tsTB{ts: ts}, path, c.Leaf)
 }
 
 // mailbody [-2] QUERY REGEX: some message in Mailpit matching the search

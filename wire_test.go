@@ -8,10 +8,12 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/mail"
+	"net/textproto"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,6 +34,50 @@ func init() {
 	extraCmds["datecheck"] = cmdDatecheck
 	extraCmds["spamcheck"] = cmdSpamcheck
 	extraCmds["visible"] = cmdVisible
+	extraCmds["inreplyto"] = cmdInReplyTo
+}
+
+// inreplyto ADDR I J: of the messages to ADDR, oldest first, message I
+// replies to message J: its In-Reply-To is J's Message-ID and its
+// References include it. With !, I does not reply to J (and J = 0 means
+// I replies to nothing).
+func cmdInReplyTo(ts *testscript.TestScript, neg bool, args []string) {
+	s := server(ts, &args)
+	if len(args) != 3 {
+		ts.Fatalf("usage: inreplyto ADDR I J")
+	}
+	i, _ := strconv.Atoi(args[1])
+	j, _ := strconv.Atoi(args[2])
+	type msg struct {
+		date                time.Time
+		id, inReplyTo, refs string
+		subject             string
+	}
+	var msgs []msg
+	for _, sum := range s.Search(tsTB{ts: ts}, "to:"+args[0]) {
+		m, err := mail.ReadMessage(bytes.NewReader(s.Raw(tsTB{ts: ts}, sum.ID)))
+		if err != nil {
+			ts.Fatalf("%v", err)
+		}
+		d, _ := m.Header.Date()
+		msgs = append(msgs, msg{d, m.Header.Get("Message-Id"), m.Header.Get("In-Reply-To"), strings.Join(strings.Fields(m.Header.Get("References")), " "), sum.Subject})
+	}
+	sort.SliceStable(msgs, func(a, b int) bool { return msgs[a].date.Before(msgs[b].date) })
+	if i < 1 || i > len(msgs) || j < 0 || j > len(msgs) {
+		ts.Fatalf("inreplyto: %d messages to %s, asked for %d and %d", len(msgs), args[0], i, j)
+	}
+	mi := msgs[i-1]
+	ts.Logf("message %d %q: In-Reply-To %q, References %q", i, mi.subject, mi.inReplyTo, mi.refs)
+	var ok bool
+	if j == 0 {
+		ok = mi.inReplyTo == "" && mi.refs == ""
+	} else {
+		mj := msgs[j-1]
+		ok = mj.id != "" && mi.inReplyTo == mj.id && strings.Contains(" "+mi.refs+" ", " "+mj.id+" ")
+	}
+	if ok == neg {
+		ts.Fatalf("message %d %q: In-Reply-To %q, References %q; want %sa reply to message %d", i, mi.subject, mi.inReplyTo, mi.refs, map[bool]string{true: "not ", false: ""}[neg], j)
+	}
 }
 
 // visible QUERY: writes to stdout what a recipient can read of each
@@ -52,7 +98,7 @@ func cmdVisible(ts *testscript.TestScript, neg bool, args []string) {
 		fmt.Fprintf(ts.Stdout(), "subject: %s\n", subject)
 		var walk func(h map[string][]string, body io.Reader)
 		walk = func(h map[string][]string, body io.Reader) {
-			mt, params, err := mime.ParseMediaType(textproto(h, "Content-Type"))
+			mt, params, err := mime.ParseMediaType(textproto.MIMEHeader(h).Get("Content-Type"))
 			if err != nil {
 				ts.Fatalf("content type: %v", err)
 			}
@@ -66,7 +112,7 @@ func cmdVisible(ts *testscript.TestScript, neg bool, args []string) {
 					walk(p.Header, p)
 				}
 			}
-			data, err := decodeBody(textproto(h, "Content-Transfer-Encoding"), body)
+			data, err := decodeBody(textproto.MIMEHeader(h).Get("Content-Transfer-Encoding"), body)
 			if err != nil {
 				ts.Fatalf("decode: %v", err)
 			}

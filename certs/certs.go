@@ -15,6 +15,8 @@ import (
 	"crypto/x509"
 	"fmt"
 	"time"
+
+	"cotd/internal/text"
 )
 
 // Expiry is one certificate seen by cotd.
@@ -123,7 +125,7 @@ func Classify(e Expiry, now time.Time, warnDays int) Status {
 	case !now.Before(e.NotAfter):
 		st.Level = Expired
 		st.Message = fmt.Sprintf("%s expired on %s (%s); renew it",
-			what, date(e.NotAfter, now), ago(now.Sub(e.NotAfter)))
+			what, date(e.NotAfter, now), text.DaysAgo(now.Sub(e.NotAfter)))
 	case now.Before(e.NotBefore):
 		st.Level = NotYetValid
 		st.Message = fmt.Sprintf("%s is not valid until %s (%s); check the clock of this machine and of the server",
@@ -150,17 +152,6 @@ func describe(e Expiry) string {
 // date formats t as a calendar day in now's location.
 func date(t, now time.Time) string {
 	return t.In(now.Location()).Format("2006-01-02")
-}
-
-func ago(d time.Duration) string {
-	n := int(d / day)
-	switch n {
-	case 0:
-		return "today"
-	case 1:
-		return "1 day ago"
-	}
-	return fmt.Sprintf("%d days ago", n)
 }
 
 func ahead(d time.Duration) string {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"cotd/internal/text"
 )
 
 // explained carries a rewritten, user-facing message while keeping the
@@ -20,18 +22,14 @@ type explained struct {
 func (e *explained) Error() string { return e.msg }
 func (e *explained) Unwrap() error { return e.err }
 
-// Explain turns a TLS verification error from connecting to host into one
+// explain turns a TLS verification error from connecting to host into one
 // user-facing line that names the host, the certificate's date(s) and what
 // to do, instead of a raw x509 string. The result wraps err, so errors.As
 // still finds the x509 error underneath. Errors that are not about
 // certificates (a refused connection, a timeout) come back unchanged, and
-// nil gives nil. Dates are shown in now's location.
-func Explain(host string, err error, now time.Time) error {
-	return explain(host, err, now, true)
-}
-
-// explain is Explain with the mail-specific advice optional, so watched
-// endpoints (a k3s API server) are not told about sending mail.
+// nil gives nil. Dates are shown in now's location. mail adds the advice
+// about sending mail, which watched endpoints (a k3s API server) do not
+// need.
 func explain(host string, err error, now time.Time, mail bool) error {
 	if err == nil {
 		return nil
@@ -78,7 +76,7 @@ func invalidMessage(host string, e x509.CertificateInvalidError, now time.Time, 
 		}
 		switch {
 		case !now.Before(c.NotAfter):
-			msg := fmt.Sprintf("%s expired on %s (%s); renew it on the server", whose, date(c.NotAfter, now), ago(now.Sub(c.NotAfter)))
+			msg := fmt.Sprintf("%s expired on %s (%s); renew it on the server", whose, date(c.NotAfter, now), text.DaysAgo(now.Sub(c.NotAfter)))
 			if mail {
 				msg += ", cotd will not send to a server with an expired certificate"
 			}

@@ -110,7 +110,7 @@ func TestExplain(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Explain(host, tt.err, now)
+			got := explain(host, tt.err, now, true)
 			msg := got.Error()
 			for _, want := range tt.contains {
 				if !strings.Contains(msg, want) {
@@ -145,7 +145,7 @@ func TestExplainHandshake(t *testing.T) {
 	if err == nil {
 		t.Fatal("handshake with an expired certificate succeeded")
 	}
-	got := Explain("127.0.0.1", err, now)
+	got := explain("127.0.0.1", err, now, true)
 	want := "the certificate of 127.0.0.1 expired on 2026-11-20 (5 days ago); renew it on the server, cotd will not send to a server with an expired certificate"
 	if got.Error() != want {
 		t.Errorf("Explain =\n %q\nwant\n %q", got, want)
@@ -155,11 +155,11 @@ func TestExplainHandshake(t *testing.T) {
 }
 
 func TestExplainPassesOtherErrors(t *testing.T) {
-	if Explain("h", nil, now) != nil {
-		t.Error("Explain(nil) is not nil")
+	if explain("h", nil, now, true) != nil {
+		t.Error("explain(nil) is not nil")
 	}
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
-	if got := Explain("h", refused, now); got != error(refused) {
+	if got := explain("h", refused, now, true); got != error(refused) {
 		t.Errorf("Explain changed a non-certificate error: %v", got)
 	}
 }

@@ -2,21 +2,16 @@ package certs
 
 import (
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"net"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"cotd/internal/deadend"
+	"cotd/internal/testcert"
 )
 
 // now is the fixed moment every test in this package is set at.
@@ -26,48 +21,14 @@ type testCA struct {
 	cert *x509.Certificate
 	key  *ecdsa.PrivateKey
 	pool *x509.CertPool
-}
-
-func newKey(t *testing.T) *ecdsa.PrivateKey {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-var serial int64
-
-func nextSerial() *big.Int {
-	serial++
-	return big.NewInt(serial)
+	ca   *testcert.CA
 }
 
 // newCA makes a CA valid from a year before now until notAfter.
 func newCA(t *testing.T, name string, notAfter time.Time) *testCA {
 	t.Helper()
-	key := newKey(t)
-	tmpl := &x509.Certificate{
-		SerialNumber:          nextSerial(),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             now.AddDate(-1, 0, 0),
-		NotAfter:              notAfter,
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(c)
-	return &testCA{cert: c, key: key, pool: pool}
+	ca := testcert.NewCA(t, name, now.AddDate(-1, 0, 0), notAfter)
+	return &testCA{cert: ca.Cert, key: ca.Key, pool: ca.Pool, ca: ca}
 }
 
 // leafOpts describes a server certificate.
@@ -82,44 +43,23 @@ type leafOpts struct {
 // leaf makes a server certificate signed by ca, or self-signed when ca is nil.
 func leaf(t *testing.T, ca *testCA, o leafOpts) tls.Certificate {
 	t.Helper()
-	key := newKey(t)
 	if o.notBefore.IsZero() {
 		o.notBefore = now.AddDate(0, -2, 0)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: nextSerial(),
-		Subject:      pkix.Name{CommonName: o.cn},
-		DNSNames:     o.dns,
-		IPAddresses:  o.ips,
-		NotBefore:    o.notBefore,
-		NotAfter:     o.notAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	hosts := append([]string(nil), o.dns...)
+	for _, ip := range o.ips {
+		hosts = append(hosts, ip.String())
 	}
-	parent, signer := tmpl, key
+	var issuer *testcert.CA
 	if ca != nil {
-		parent, signer = ca.cert, ca.key
+		issuer = ca.ca
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: c}
+	return issuer.Issue(t, testcert.Server{CN: o.cn, Hosts: hosts, NotBefore: o.notBefore, NotAfter: o.notAfter})
 }
 
 func writePEM(t *testing.T, path string, certs ...*x509.Certificate) {
 	t.Helper()
-	var data []byte
-	for _, c := range certs {
-		data = append(data, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testcert.WriteCerts(t, path, certs...)
 }
 
 // serveTLS runs a TLS listener on loopback presenting cert and returns its

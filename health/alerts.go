@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"cotd/internal/text"
 )
 
 // Problem is something the owner should hear about.
@@ -16,7 +18,17 @@ type Problem struct {
 	Summary string
 	// Detail says what happened, since when and what to do.
 	Detail string
+	// Advisory marks a problem that does not stop the mail (few cats left,
+	// files to convert): reminded at most weekly, not daily, so a lasting
+	// advisory does not train the owner to ignore cotd's mail.
+	Advisory bool
+	// Cleared is the news when the problem goes away, e.g. "all photo
+	// files can be used again"; empty means "resolved: " + Summary.
+	Cleared string
 }
+
+// AdvisoryEvery is how often a lasting advisory is mailed again.
+const AdvisoryEvery = 7 // days
 
 // AlertState is what cotd remembers about an open problem between runs;
 // the caller persists the slice (as JSON, say) and hands it back next run.
@@ -25,12 +37,19 @@ type AlertState struct {
 	Since       time.Time `json:"since"`        // first run that saw it
 	LastAlerted time.Time `json:"last_alerted"` // zero: never alerted
 	Summary     string    `json:"summary"`
+	// Cleared is the problem's news for when it clears (Problem.Cleared).
+	Cleared string `json:"cleared,omitempty"`
+	// Thread is the Message-ID of the first alert that reported the
+	// problem: its reminders and its resolved note reply to it, so a
+	// mail client shows one conversation per problem.
+	Thread string `json:"thread,omitempty"`
 }
 
 // Reconcile decides what to tell the owner now. A problem is alerted when
 // it is new or was last alerted on an earlier calendar day in loc (the
 // owner's zone; nil means UTC), so an hourly timer sends at most one mail
-// per problem per day. Problems in prev that are no longer current are
+// per problem per day; an advisory is alerted again only AdvisoryEvery
+// calendar days after its last alert. Problems in prev that are no longer current are
 // resolved. next is the state to persist: one entry per current problem,
 // in the order of current, keeping Since from prev.
 //
@@ -57,7 +76,12 @@ func Reconcile(prev []AlertState, current []Problem, now time.Time, loc *time.Lo
 			s = AlertState{Key: p.Key, Since: now}
 		}
 		s.Summary = p.Summary
-		if s.LastAlerted.IsZero() || !sameDay(s.LastAlerted, now, loc) {
+		s.Cleared = p.Cleared
+		due := s.LastAlerted.IsZero() || !sameDay(s.LastAlerted, now, loc)
+		if p.Advisory && !s.LastAlerted.IsZero() {
+			due = daysBetween(s.LastAlerted, now, loc) >= AdvisoryEvery
+		}
+		if due {
 			alert = append(alert, p)
 			s.LastAlerted = now
 		}
@@ -71,6 +95,13 @@ func Reconcile(prev []AlertState, current []Problem, now time.Time, loc *time.Lo
 		}
 	}
 	return alert, resolved, next
+}
+
+// daysBetween counts calendar days in loc from a to b.
+func daysBetween(a, b time.Time, loc *time.Location) int {
+	ay, am, ad := a.In(loc).Date()
+	by, bm, bd := b.In(loc).Date()
+	return int(time.Date(by, bm, bd, 12, 0, 0, 0, time.UTC).Sub(time.Date(ay, am, ad, 12, 0, 0, 0, time.UTC)).Hours()+1) / 24
 }
 
 func sameDay(a, b time.Time, loc *time.Location) bool {
@@ -96,27 +127,27 @@ func AlertText(alert []Problem, resolved []AlertState, next []AlertState, host s
 		state[s.Key] = s
 	}
 
-	subject = "cotd on " + line(host) + ": "
+	subject = "cotd on " + text.OneLine(host) + ": "
 	switch {
 	case len(alert) == 1:
-		subject += line(alert[0].Summary)
+		subject += text.OneLine(alert[0].Summary)
 	case len(alert) > 1:
-		subject += fmt.Sprintf("%s (and %s)", line(alert[0].Summary), plural(len(alert)-1, "more problem", "more problems"))
+		subject += fmt.Sprintf("%s (and %s)", text.OneLine(alert[0].Summary), text.Plural(len(alert)-1, "more problem", "more problems"))
 	case len(resolved) == 1:
-		subject += "resolved: " + line(resolved[0].Summary)
+		subject += cleared(resolved[0])
 	default:
-		subject += plural(len(resolved), "problem", "problems") + " resolved"
+		subject += text.Plural(len(resolved), "problem", "problems") + " resolved"
 	}
 	if len(alert) > 0 && len(resolved) > 0 {
-		subject += ", " + plural(len(resolved), "resolved", "resolved")
+		subject += ", " + text.Plural(len(resolved), "resolved", "resolved")
 	}
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "cotd on %s, %s\n", line(host), stamp(now))
+	fmt.Fprintf(&b, "cotd on %s, %s\n", text.OneLine(host), now.Format(text.Stamp))
 	for _, p := range alert {
-		fmt.Fprintf(&b, "\nPROBLEM: %s\n", line(p.Summary))
+		fmt.Fprintf(&b, "\nPROBLEM: %s\n", text.OneLine(p.Summary))
 		if s, ok := state[p.Key]; ok && !s.Since.IsZero() && s.Since.Before(now) {
-			fmt.Fprintf(&b, "since %s (%s)\n", stamp(s.Since.In(now.Location())), lasted(now.Sub(s.Since)))
+			fmt.Fprintf(&b, "since %s (%s)\n", s.Since.In(now.Location()).Format(text.Stamp), text.Lasted(now.Sub(s.Since)))
 		} else {
 			b.WriteString("first seen on this run\n")
 		}
@@ -125,59 +156,60 @@ func AlertText(alert []Problem, resolved []AlertState, next []AlertState, host s
 		}
 	}
 	for _, s := range resolved {
-		fmt.Fprintf(&b, "\nRESOLVED: %s\n", line(s.Summary))
+		fmt.Fprintf(&b, "\nRESOLVED: %s\n", text.OneLine(s.Summary))
+		if s.Cleared != "" {
+			fmt.Fprintf(&b, "%s\n", upper(text.OneLine(s.Cleared)))
+		}
 		if !s.Since.IsZero() {
-			fmt.Fprintf(&b, "it had lasted since %s (%s)\n", stamp(s.Since.In(now.Location())), lasted(now.Sub(s.Since)))
+			fmt.Fprintf(&b, "it had lasted since %s (%s)\n", s.Since.In(now.Location()).Format(text.Stamp), text.Lasted(now.Sub(s.Since)))
 		}
 	}
 	alerted := map[string]bool{}
 	for _, p := range alert {
 		alerted[p.Key] = true
 	}
-	var open []AlertState
+	var today, earlier []AlertState
 	for _, s := range next {
-		if !alerted[s.Key] {
-			open = append(open, s)
+		switch {
+		case alerted[s.Key]:
+		case sameDay(s.LastAlerted, now, now.Location()):
+			today = append(today, s)
+		default:
+			earlier = append(earlier, s)
 		}
 	}
-	if len(open) > 0 {
-		b.WriteString("\nStill open, already reported today:\n")
-		for _, s := range open {
-			fmt.Fprintf(&b, "- %s (since %s)\n", line(s.Summary), stamp(s.Since.In(now.Location())))
+	for _, group := range []struct {
+		head string
+		list []AlertState
+	}{{"Still open, already reported today:", today}, {"Still open, reported earlier (reminded weekly):", earlier}} {
+		if len(group.list) == 0 {
+			continue
+		}
+		b.WriteString("\n" + group.head + "\n")
+		for _, s := range group.list {
+			fmt.Fprintf(&b, "- %s (since %s)\n", text.OneLine(s.Summary), s.Since.In(now.Location()).Format(text.Stamp))
 		}
 	}
-	b.WriteString("\nYou get one mail a day per problem while it lasts, and a note when it clears.\n")
+	b.WriteString("\nA problem that keeps the cats from going out is reminded once a day while it lasts;\n" +
+		"an advisory (few cats left, files to convert) once a week; each gets a note when it clears.\n" +
+		"`cotd status` shows all of them at any time.\n")
 	return subject, b.String()
 }
 
-func stamp(t time.Time) string { return t.Format("2006-01-02 15:04 MST") }
-
-func lasted(d time.Duration) string {
-	switch {
-	case d < time.Hour:
-		return plural(int(d/time.Minute), "minute", "minutes")
-	case d < 48*time.Hour:
-		return plural(int(d/time.Hour), "hour", "hours")
+// cleared is the subject of a resolved-only mail: the news, not the old
+// problem ("resolved: all photo files can be used again").
+func cleared(s AlertState) string {
+	if s.Cleared != "" {
+		return "resolved: " + text.OneLine(s.Cleared)
 	}
-	return plural(int(d/(24*time.Hour)), "day", "days")
+	return "resolved: " + text.OneLine(s.Summary)
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
+func upper(s string) string {
+	if s == "" {
+		return s
 	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
-// line makes s one line: a subject or heading must not break (or inject
-// headers) because a summary held a newline.
-func line(s string) string {
-	return strings.Join(strings.Fields(strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)), " ")
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func indent(s string) string {

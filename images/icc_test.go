@@ -366,3 +366,24 @@ func FuzzParseICC(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkICCConvert: the colour conversion of one full-size rendition
+// (1280×960, 4:2:0), the cost a P3 photo adds to its one-time render.
+func BenchmarkICCConvert(b *testing.B) {
+	m, err := parseICC(writeProfile("Display P3", p3, srgbPara()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	t := newTransform(m)
+	img := image.NewYCbCr(image.Rect(0, 0, 1280, 960), image.YCbCrSubsampleRatio420)
+	for i := range img.Y {
+		img.Y[i] = uint8(i)
+	}
+	for i := range img.Cb {
+		img.Cb[i], img.Cr[i] = uint8(i*7), uint8(i*13)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		t.ycbcr420(img)
+	}
+}

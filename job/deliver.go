@@ -305,15 +305,33 @@ func (j *Job) send(ctx context.Context, work []owedWork, photos map[schedule.Day
 	slices.SortStableFunc(out, func(a, b outgoing) int { return len(a.days) - len(b.days) })
 	sum.Pending += len(out)
 	again, err := j.sendBatch(ctx, out, sum)
-	if err != nil || len(again) == 0 || sum.ConnErr != nil || ctx.Err() != nil {
+	if err != nil || len(again) == 0 {
 		return err
+	}
+	if sum.ConnErr != nil || ctx.Err() != nil {
+		// No second pass this run (stopped, or the server is gone): the
+		// refused digests are failures after all; the next run sends them
+		// in pieces.
+		for _, a := range again {
+			sum.Failures = append(sum.Failures, Failure{To: a.o.to.String(), Days: a.o.days, Err: a.err, Temporary: true})
+		}
+		return nil
 	}
 	var second []outgoing
 	for _, a := range again {
 		for _, w := range work {
-			if key(w.to) == key(a.o.to) {
-				second = append(second, j.pieces(w, photos, true, a.limit, sum)...)
+			if key(w.to) != key(a.o.to) {
+				continue
 			}
+			// Only the days of the refused message: whatever else went
+			// out in the first pass is not sent again.
+			var days []store.Day
+			for _, d := range w.days {
+				if slices.Contains(a.o.days, d.Day) {
+					days = append(days, d)
+				}
+			}
+			second = append(second, j.pieces(owedWork{to: w.to, days: days}, photos, true, a.limit, sum)...)
 		}
 	}
 	slices.SortStableFunc(second, func(a, b outgoing) int { return len(a.days) - len(b.days) })
@@ -326,6 +344,7 @@ func (j *Job) send(ctx context.Context, work []owedWork, photos map[schedule.Day
 type resend struct {
 	o     outgoing
 	limit int64 // the server's SIZE, 0 if unknown
+	err   error // why it was refused
 }
 
 // sendBatch sends out and records each outcome as it lands. It returns the
@@ -355,7 +374,7 @@ func (j *Job) sendBatch(ctx context.Context, out []outgoing, sum *Summary) ([]re
 			err = j.record(o, r, piece, sum)
 		}
 		if piece {
-			again = append(again, resend{o: o, limit: limit})
+			again = append(again, resend{o: o, limit: limit, err: r.Err})
 		}
 		if err != nil && recordErr == nil {
 			recordErr = err

@@ -2,6 +2,7 @@ package job
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -18,6 +19,7 @@ type tooLargeSender struct {
 	maxDays   int
 	delivered []string
 	refused   int
+	onRefuse  func()
 }
 
 func (s *tooLargeSender) SendEach(_ context.Context, msgs []*gomail.Msg, done func(int, cmail.Result)) error {
@@ -29,6 +31,9 @@ func (s *tooLargeSender) SendEach(_ context.Context, msgs []*gomail.Msg, done fu
 		}
 		if cats > s.maxDays {
 			s.refused++
+			if s.onRefuse != nil {
+				s.onRefuse()
+			}
 			done(i, cmail.Result{Err: fmt.Errorf("smtp: delivery failed: 552 5.3.4 message file too big: %w", cmail.ErrTooLarge)})
 			continue
 		}
@@ -97,5 +102,31 @@ func TestDayTooLargeAloneIsGivenUp(t *testing.T) {
 	}
 	if len(sum.Dropped) != 1 || !strings.Contains(sum.Dropped[0], "too large") {
 		t.Errorf("dropped %q, want the day named as too large", sum.Dropped)
+	}
+}
+
+// A digest refused as too large when the run is being stopped (SIGTERM)
+// is still a failure of the run, not silently dropped: the next run sends
+// it in pieces.
+func TestDigestTooLargeWhileStopping(t *testing.T) {
+	s := &tooLargeSender{maxDays: 1}
+	j, c := newTestJob(t, 6, "a@example.test", s)
+	if _, err := j.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c.t = at(5, 8)
+	ctx, cancel := context.WithCancel(context.Background())
+	s.onRefuse = cancel // systemd stops the run as the digest is refused
+	sum, err := j.Run(ctx)
+	if !errors.Is(err, ErrUndelivered) || len(sum.Failures) != 1 {
+		t.Fatalf("stopped run: %v, failures %+v; want the digest reported undelivered", err, sum.Failures)
+	}
+	s.onRefuse, s.delivered = nil, nil
+	c.t = at(5, 9)
+	if _, err := j.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.delivered) != 3 {
+		t.Errorf("next run delivered %q, want the three days one by one", s.delivered)
 	}
 }

@@ -22,8 +22,7 @@ import (
 )
 
 var (
-	updateScreenshots = flag.Bool("screenshots", false, "copy the browser test's screenshots to docs/")
-	browserOut        = flag.String("browser-out", "", "keep every page and screenshot of the browser test in this directory")
+	browserOut = flag.String("browser-out", "", "keep every page and screenshot of the browser test in this directory")
 )
 
 // needTool finds an external program the browser test cannot do without.
@@ -296,22 +295,6 @@ func TestBrowserRendering(t *testing.T) {
 			}
 			checkScreenshot(t, r.Screenshot, r.Width)
 		})
-	}
-
-	if *updateScreenshots {
-		for from, to := range map[string]string{
-			"single-phone-light.png":   "mail-phone.png",
-			"single-phone-dark.png":    "mail-phone-dark.png",
-			"single-desktop-light.png": "mail-desktop.png",
-		} {
-			b, err := os.ReadFile(filepath.Join(dir, from))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join("..", "docs", to), b, 0o644); err != nil {
-				t.Fatalf("write screenshot (does docs/ exist?): %v", err)
-			}
-		}
 	}
 }
 

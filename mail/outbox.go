@@ -35,17 +35,10 @@ type Outbox struct {
 // outFile is the part of *os.File the outbox uses.
 type outFile = atomicfile.File
 
-// Send writes msgs into the outbox; results[i] belongs to msgs[i]. err is
-// non-nil only when the directory cannot be made, and then every result
-// carries it.
-func (o Outbox) Send(ctx context.Context, msgs []*gomail.Msg) ([]Result, error) {
-	results := make([]Result, len(msgs))
-	err := o.SendEach(ctx, msgs, func(i int, r Result) { results[i] = r })
-	return results, err
-}
-
-// SendEach is Send reporting each result through done as soon as its
-// file is safely on disk; done is called once per message, in order.
+// SendEach writes msgs into the outbox, reporting each result through
+// done as soon as its file is safely on disk; done is called once per
+// message, in order. The error is non-nil only when the directory cannot
+// be made, and then every result carries it.
 func (o Outbox) SendEach(ctx context.Context, msgs []*gomail.Msg, done func(i int, r Result)) error {
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		err = fmt.Errorf("create outbox %s: %w; check --outbox and its permissions", o.Dir, hintSpace(err))

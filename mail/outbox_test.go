@@ -36,7 +36,7 @@ func TestOutboxWritesOneFilePerMessage(t *testing.T) {
 	o := Outbox{Dir: dir}
 	tos := []string{"ann@example.test", `"Bob O'Neil" <Bob.ONeil+cats@Example.test>`, "cee@example.test"}
 	msgs := testMsgs(t, tos...)
-	results, err := o.Send(context.Background(), msgs)
+	results, err := collect(o, context.Background(), msgs)
 	if err != nil {
 		t.Fatalf("Send: %v", err)
 	}
@@ -82,7 +82,7 @@ func TestOutboxWritesOneFilePerMessage(t *testing.T) {
 	}
 
 	// The same messages again (a rerun after a crash) rewrite nothing new.
-	results, err = o.Send(context.Background(), testMsgs(t, tos...))
+	results, err = collect(o, context.Background(), testMsgs(t, tos...))
 	if err != nil || !results[0].Delivered {
 		t.Fatalf("second Send: %v %+v", err, results)
 	}
@@ -94,7 +94,7 @@ func TestOutboxWritesOneFilePerMessage(t *testing.T) {
 	// replaces the file instead of adding one.
 	again := testMsg(t, tos[0], "Cat of the Day "+testDay.Format(time.DateOnly))
 	again.SetBodyString(gomail.TypeTextPlain, "purr\n")
-	if results, err := o.Send(context.Background(), []*gomail.Msg{again}); err != nil || !results[0].Delivered {
+	if results, err := collect(o, context.Background(), []*gomail.Msg{again}); err != nil || !results[0].Delivered {
 		t.Fatalf("Send again: %v %+v", err, results)
 	}
 	if got := listDir(t, dir); !slices.Equal(got, want) {
@@ -106,7 +106,7 @@ func TestOutboxWritesOneFilePerMessage(t *testing.T) {
 
 	// A different message for the same day and recipient is kept beside it.
 	other := testMsg(t, "ann@example.test", "send-test")
-	if results, err := o.Send(context.Background(), []*gomail.Msg{other}); err != nil || !results[0].Delivered {
+	if results, err := collect(o, context.Background(), []*gomail.Msg{other}); err != nil || !results[0].Delivered {
 		t.Fatalf("Send other: %v %+v", err, results)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "2026-03-04-ann@example.test-2.eml")); err != nil {
@@ -165,7 +165,7 @@ func TestOutboxDiskFull(t *testing.T) {
 		}
 		return f, nil
 	}}
-	results, err := o.Send(context.Background(), testMsgs(t, "ann@example.test", "bob@example.test"))
+	results, err := collect(o, context.Background(), testMsgs(t, "ann@example.test", "bob@example.test"))
 	if err != nil {
 		t.Fatalf("Send: %v", err)
 	}
@@ -202,7 +202,7 @@ func TestOutboxRealFullDisk(t *testing.T) {
 	big := testMsg(t, "ann@example.test", "big")
 	big.SetBodyString(gomail.TypeTextPlain, strings.Repeat("meow ", 40000)) // 200 KB
 	small := testMsg(t, "bob@example.test", "small")
-	results, err := Outbox{Dir: dir}.Send(context.Background(), []*gomail.Msg{big, small})
+	results, err := collect(Outbox{Dir: dir}, context.Background(), []*gomail.Msg{big, small})
 	if err != nil {
 		t.Fatalf("Send: %v", err)
 	}
@@ -224,7 +224,7 @@ func TestOutboxUnusableDir(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	results, err := Outbox{Dir: filepath.Join(file, "outbox")}.Send(context.Background(), testMsgs(t, "ann@example.test", "bob@example.test"))
+	results, err := collect(Outbox{Dir: filepath.Join(file, "outbox")}, context.Background(), testMsgs(t, "ann@example.test", "bob@example.test"))
 	checkErr(t, err, "", "create outbox "+filepath.Join(file, "outbox"), "--outbox")
 	assertNoneDelivered(t, results, 2)
 }
@@ -233,7 +233,7 @@ func TestOutboxCancelled(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancelCause(context.Background())
 	cancel(fmt.Errorf("shutting down"))
-	results, err := Outbox{Dir: dir}.Send(ctx, testMsgs(t, "ann@example.test"))
+	results, err := collect(Outbox{Dir: dir}, ctx, testMsgs(t, "ann@example.test"))
 	if err != nil {
 		t.Fatalf("Send: %v", err)
 	}
@@ -258,4 +258,13 @@ func TestOutboxSendEachReportsBeforeTheNextMessage(t *testing.T) {
 	if err != nil || !slices.Equal(order, []int{0, 1}) {
 		t.Fatalf("SendEach: %v, done called for %v", err, order)
 	}
+}
+
+// collect is SendEach gathering the results in order, for tests.
+func collect(s interface {
+	SendEach(context.Context, []*gomail.Msg, func(int, Result)) error
+}, ctx context.Context, msgs []*gomail.Msg) ([]Result, error) {
+	results := make([]Result, len(msgs))
+	err := s.SendEach(ctx, msgs, func(i int, r Result) { results[i] = r })
+	return results, err
 }

@@ -474,8 +474,8 @@ func TestRefusalPeerAcceptsAll(t *testing.T) {
 	p := startScriptedPeer(t, peerScript{})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	results, err := NewSMTP(SMTPConfig{Host: "127.0.0.1", Port: p.port, TLS: TLSNone, Timeout: 5 * time.Second}).
-		Send(ctx, testMsgs(t, "ann@example.test", "bob@example.test"))
+	results, err := collect(NewSMTP(SMTPConfig{Host: "127.0.0.1", Port: p.port, TLS: TLSNone, Timeout: 5 * time.Second}),
+		ctx, testMsgs(t, "ann@example.test", "bob@example.test"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,8 +35,8 @@ const (
 	TLSNone TLSMode = "none"
 )
 
-// DefaultTimeout was the one deadline cotd gave every operation; it is
-// kept for callers that want a short fixed wait (SMTPConfig.Timeout).
+// DefaultTimeout is a short fixed wait for callers that want one
+// (SMTPConfig.Timeout); cotd run waits RFC5321Timeouts instead.
 const DefaultTimeout = 30 * time.Second
 
 // StepTimeouts are how long each step of an SMTP session may take.
@@ -217,19 +217,13 @@ func (s *SMTP) Check(ctx context.Context) error {
 	return nil
 }
 
-// Send delivers msgs over one connection, one message after the other;
-// results[i] belongs to msgs[i]. A refused recipient fails only its own
-// message. err is non-nil only when nothing could be attempted (config,
-// connect, TLS, login); then every result carries that error.
-func (s *SMTP) Send(ctx context.Context, msgs []*gomail.Msg) ([]Result, error) {
-	results := make([]Result, len(msgs))
-	err := s.SendEach(ctx, msgs, func(i int, r Result) { results[i] = r })
-	return results, err
-}
-
-// SendEach is Send reporting each result through done as soon as it is
-// known (before the next message goes out), so the caller can record a
-// delivery at once and a crash mid-batch costs at most one duplicate.
+// SendEach delivers msgs over one connection, one message after the
+// other, reporting each result through done as soon as it is known
+// (before the next message goes out), so the caller can record a delivery
+// at once and a crash mid-batch costs at most one duplicate. A refused
+// recipient fails only its own message. The error is non-nil only when
+// nothing could be attempted (config, connect, TLS, login); then every
+// result carries it.
 // done is called exactly once per message, in order, on the calling
 // goroutine.
 func (s *SMTP) SendEach(ctx context.Context, msgs []*gomail.Msg, done func(i int, r Result)) error {
@@ -738,9 +732,9 @@ type scrubbedError struct {
 func (e *scrubbedError) Error() string { return e.msg }
 func (e *scrubbedError) Unwrap() error { return e.reply }
 
-// Scrub removes the password and its AUTH encodings from s, for text that
-// did not come through this package's errors.
-func (s *SMTP) Scrub(text string) string { return s.cfg.scrub(text) }
+// Scrub removes the password and its AUTH encodings from text that did
+// not come through this package's errors (the monitor's reports).
+func (c SMTPConfig) Scrub(text string) string { return c.scrub(text) }
 
 // describe turns an error from connecting, TLS or login into one that
 // says what happened and what to do.

@@ -166,7 +166,7 @@ func TestSendStartTLSAuthOneConnection(t *testing.T) {
 	msgs := testMsgs(t, tos...)
 
 	s := NewSMTP(cfg)
-	results, err := s.Send(context.Background(), msgs)
+	results, err := collect(s, context.Background(), msgs)
 	if err != nil {
 		t.Fatalf("Send: %v", err)
 	}
@@ -205,7 +205,7 @@ func TestSendWrongPassword(t *testing.T) {
 	srv := mailpit.Start(t, mailpit.Options{StartTLS: true, Auth: true})
 	cfg := configFor(srv, TLSStartTLS)
 	cfg.Password = "not-" + srv.Password
-	results, err := NewSMTP(cfg).Send(context.Background(), testMsgs(t, "ann@example.test", "bob@example.test"))
+	results, err := collect(NewSMTP(cfg), context.Background(), testMsgs(t, "ann@example.test", "bob@example.test"))
 	checkErr(t, err, cfg.Password, "smtp login as "+srv.User+" at "+srv.Host+" failed: 535", "check the user and the password file")
 	var te *textproto.Error
 	if !errors.As(err, &te) || te.Code != 535 {
@@ -229,7 +229,7 @@ func TestSendRefusesWithoutSTARTTLS(t *testing.T) {
 	cfg.Host = "localhost" // loopback, yet starttls mode must still insist
 	cfg.Port = p.Port
 	s := NewSMTP(cfg)
-	results, err := s.Send(context.Background(), testMsgs(t, "ann@example.test"))
+	results, err := collect(s, context.Background(), testMsgs(t, "ann@example.test"))
 	checkErr(t, err, srv.Password, "smtp localhost:"+strconv.Itoa(p.Port)+" does not offer STARTTLS", "--smtp-tls=tls")
 	assertNoneDelivered(t, results, 1)
 	sent := p.clientSent()
@@ -259,7 +259,7 @@ func TestSendConnectionLostMidBatch(t *testing.T) {
 	p := startProxy(t, srv.Addr, func(sent string) bool { return strings.Count(sent, "MAIL FROM") >= 2 })
 	cfg := configFor(srv, TLSNone)
 	cfg.Port = p.Port
-	results, err := NewSMTP(cfg).Send(context.Background(), testMsgs(t, "ann@example.test", "bob@example.test", "cee@example.test"))
+	results, err := collect(NewSMTP(cfg), context.Background(), testMsgs(t, "ann@example.test", "bob@example.test", "cee@example.test"))
 	if err != nil {
 		t.Fatalf("Send: %v (the first message went through)", err)
 	}
@@ -281,7 +281,7 @@ func TestSendConnectionLostMidBatch(t *testing.T) {
 func TestSendImplicitTLS(t *testing.T) {
 	srv := mailpit.Start(t, mailpit.Options{ImplicitTLS: true, Auth: true})
 	s := NewSMTP(configFor(srv, TLSImplicit))
-	results, err := s.Send(context.Background(), testMsgs(t, "ann@example.test", "bob@example.test"))
+	results, err := collect(s, context.Background(), testMsgs(t, "ann@example.test", "bob@example.test"))
 	if err != nil {
 		t.Fatalf("Send: %v", err)
 	}
@@ -300,7 +300,7 @@ func TestSendImplicitTLS(t *testing.T) {
 
 func TestSendImplicitTLSToSTARTTLSPort(t *testing.T) {
 	srv := mailpit.Start(t, mailpit.Options{StartTLS: true, Auth: true})
-	results, err := NewSMTP(configFor(srv, TLSImplicit)).Send(context.Background(), testMsgs(t, "ann@example.test"))
+	results, err := collect(NewSMTP(configFor(srv, TLSImplicit)), context.Background(), testMsgs(t, "ann@example.test"))
 	checkErr(t, err, srv.Password, "does not speak TLS from the start", "--smtp-tls=starttls")
 	assertNoneDelivered(t, results, 1)
 }
@@ -308,7 +308,7 @@ func TestSendImplicitTLSToSTARTTLSPort(t *testing.T) {
 func TestSendTLSNoneToLoopback(t *testing.T) {
 	srv := mailpit.Start(t, mailpit.Options{Auth: true, Args: []string{"--smtp-auth-allow-insecure"}})
 	s := NewSMTP(configFor(srv, TLSNone))
-	results, err := s.Send(context.Background(), testMsgs(t, "ann@example.test"))
+	results, err := collect(s, context.Background(), testMsgs(t, "ann@example.test"))
 	if err != nil || !results[0].Delivered {
 		t.Fatalf("Send: %v, %+v; want delivered in the clear to loopback", err, results)
 	}
@@ -368,7 +368,7 @@ func TestSendCertificateProblems(t *testing.T) {
 				tt.cfg(&cfg)
 			}
 			s := NewSMTP(cfg)
-			results, err := s.Send(context.Background(), testMsgs(t, "ann@example.test"))
+			results, err := collect(s, context.Background(), testMsgs(t, "ann@example.test"))
 			checkErr(t, err, srv.Password, append([]string{"smtp 127.0.0.1:" + strconv.Itoa(srv.Port)}, tt.want...)...)
 			if !tt.as(err) {
 				t.Errorf("errors.As did not find the x509 error in %v", err)
@@ -409,7 +409,7 @@ func TestCertExpiringSoon(t *testing.T) {
 func TestSendAllowedRecipients(t *testing.T) {
 	srv := mailpit.Start(t, mailpit.Options{StartTLS: true, Auth: true, AllowedRecipients: `^(ann|cee)@example\.test$`})
 	tos := []string{"ann@example.test", "bob@example.test", "cee@example.test"}
-	results, err := NewSMTP(configFor(srv, TLSStartTLS)).Send(context.Background(), testMsgs(t, tos...))
+	results, err := collect(NewSMTP(configFor(srv, TLSStartTLS)), context.Background(), testMsgs(t, tos...))
 	if err != nil {
 		t.Fatalf("Send: %v", err)
 	}
@@ -441,7 +441,7 @@ func TestSendAllowedRecipients(t *testing.T) {
 func TestSendChaosTemporaryRecipient(t *testing.T) {
 	srv := mailpit.Start(t, mailpit.Options{StartTLS: true, Auth: true, Chaos: true})
 	srv.SetChaos(t, `{"Recipient":{"ErrorCode":451,"Probability":100}}`)
-	results, err := NewSMTP(configFor(srv, TLSStartTLS)).Send(context.Background(), testMsgs(t, "ann@example.test", "bob@example.test"))
+	results, err := collect(NewSMTP(configFor(srv, TLSStartTLS)), context.Background(), testMsgs(t, "ann@example.test", "bob@example.test"))
 	if err != nil {
 		t.Fatalf("Send: %v (a refused recipient must not fail the whole batch)", err)
 	}
@@ -463,7 +463,7 @@ func TestSendServerDown(t *testing.T) {
 	srv := mailpit.Start(t, mailpit.Options{StartTLS: true, Auth: true})
 	cfg := configFor(srv, TLSStartTLS)
 	srv.Stop()
-	results, err := NewSMTP(cfg).Send(context.Background(), testMsgs(t, "ann@example.test", "bob@example.test"))
+	results, err := collect(NewSMTP(cfg), context.Background(), testMsgs(t, "ann@example.test", "bob@example.test"))
 	checkErr(t, err, srv.Password, "smtp "+srv.Addr+": connection refused; is the server running and the port right (--smtp-port)?")
 	if !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Errorf("errors.Is ECONNREFUSED: false for %v", err)
@@ -491,7 +491,7 @@ func TestSendSilentServerTimesOut(t *testing.T) {
 			port, _ := silentServer(t)
 			cfg := SMTPConfig{Host: "127.0.0.1", Port: port, User: "bob", Password: "s3cret-pw", TLS: mode, Timeout: 300 * time.Millisecond}
 			s := NewSMTP(cfg)
-			results, err := s.Send(context.Background(), testMsgs(t, "ann@example.test"))
+			results, err := collect(s, context.Background(), testMsgs(t, "ann@example.test"))
 			checkErr(t, err, cfg.Password, "smtp 127.0.0.1:"+strconv.Itoa(port)+" timed out after 300ms")
 			if !isTimeout(err) {
 				t.Errorf("error does not wrap a timeout: %v", err)
@@ -511,7 +511,7 @@ func TestSendCancelledWhileWaiting(t *testing.T) {
 		<-accepted // connected and waiting for a greeting
 		cancel(errors.New("shutting down"))
 	}()
-	results, err := s.Send(ctx, testMsgs(t, "ann@example.test"))
+	results, err := collect(s, ctx, testMsgs(t, "ann@example.test"))
 	checkErr(t, err, "", "stopped: shutting down")
 	assertNoneDelivered(t, results, 1)
 }
@@ -552,7 +552,7 @@ func TestValidate(t *testing.T) {
 			}
 			checkErr(t, err, c.Password, tt.want)
 			// Send refuses the same config without connecting.
-			results, serr := NewSMTP(c).Send(context.Background(), testMsgs(t, "ann@example.test"))
+			results, serr := collect(NewSMTP(c), context.Background(), testMsgs(t, "ann@example.test"))
 			if serr == nil || serr.Error() != err.Error() {
 				t.Errorf("Send: got %v, want %v", serr, err)
 			}
@@ -638,7 +638,7 @@ func TestSendLoginProblems(t *testing.T) {
 			if tt.password != "" {
 				cfg.User, cfg.Password = "cotd", tt.password
 			}
-			results, err := NewSMTP(cfg).Send(context.Background(), testMsgs(t, "ann@example.test"))
+			results, err := collect(NewSMTP(cfg), context.Background(), testMsgs(t, "ann@example.test"))
 			checkErr(t, err, cfg.Password, tt.want...)
 			assertNoneDelivered(t, results, 1)
 			if results[0].Temporary != tt.temp {

@@ -2,8 +2,6 @@ package monitor
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -26,21 +24,37 @@ func (m *Monitor) alert(ctx context.Context, sum job.Summary, problems []Problem
 	now = now.In(loc)
 	var current []health.Problem
 	for _, p := range problems {
-		current = append(current, health.Problem{Key: string(p.Key), Summary: p.Summary, Detail: p.Detail})
+		current = append(current, health.Problem{Key: string(p.Key), Summary: p.Summary, Detail: p.Detail,
+			Advisory: p.Key.Advisory(), Cleared: p.Key.Cleared()})
 	}
 
 	var mailErr error
 	var subject, body string
 	if m.c.AlertTo != "" {
-		alert, resolved, next := health.Reconcile(alertStates(book.Mail), current, now, loc)
+		prev := alertStates(book.Mail)
+		alert, resolved, next := health.Reconcile(prev, current, now, loc)
 		if len(alert)+len(resolved) > 0 {
 			subject, body = health.AlertText(alert, resolved, next, m.host, now)
 			subject, body = m.scrub(subject), m.scrub(body)
+			id := mail.AlertID(m.c.From, subject, body, now)
 			if sum.ConnErr != nil {
 				// The same server just failed; the push below says it instead.
 				mailErr = fmt.Errorf("alert mail to %s not sent: %w", m.c.AlertTo, sum.ConnErr)
 			} else {
-				mailErr = m.sendAlert(ctx, subject, body, now)
+				mailErr = m.sendAlert(ctx, subject, body, now, id, threads(alert, resolved, prev))
+			}
+			if mailErr == nil {
+				// This mail starts the thread of each problem it is the
+				// first to report.
+				first := map[string]bool{}
+				for _, p := range alert {
+					first[p.Key] = true
+				}
+				for i := range next {
+					if first[next[i].Key] && next[i].Thread == "" {
+						next[i].Thread = id
+					}
+				}
 			}
 		}
 		if mailErr == nil {
@@ -99,34 +113,45 @@ func (m *Monitor) alert(ctx context.Context, sum job.Summary, problems []Problem
 	return book
 }
 
-// sendAlert mails the owner through the run's SMTP server, or writes the
-// mail into the outbox in outbox mode.
-func (m *Monitor) sendAlert(ctx context.Context, subject, body string, now time.Time) error {
-	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
-	if err := msg.From(m.c.From); err != nil {
-		return fmt.Errorf("alert mail: from: %w", err)
+// threads lists the Message-IDs an alert replies to: the first alert of
+// each problem it reports or resolves, the subject's (most urgent) first,
+// so its reminders and its resolved note sit in one conversation.
+func threads(alert []health.Problem, resolved, prev []health.AlertState) []string {
+	known := map[string]string{}
+	for _, s := range prev {
+		known[s.Key] = s.Thread
 	}
-	if err := msg.To(m.c.AlertTo); err != nil {
-		return fmt.Errorf("alert mail: to: %w", err)
-	}
-	msg.Subject(subject)
-	msg.SetDateWithValue(now)
-	sum := sha256.Sum256([]byte(now.String() + subject + body))
-	domain := "cotd.invalid"
-	if a, err := mail.ParseAddress(m.c.From); err == nil {
-		if at := strings.LastIndexByte(a.Address, '@'); at >= 0 {
-			domain = a.Address[at+1:]
+	var out []string
+	seen := map[string]bool{}
+	addID := func(id string) {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
 		}
 	}
-	msg.SetMessageIDWithValue("cotd-alert." + now.UTC().Format("20060102T150405") + "." + hex.EncodeToString(sum[:6]) + "@" + domain)
-	msg.SetGenHeader(gomail.Header("Auto-Submitted"), "auto-generated")
-	msg.SetUserAgent("cotd")
-	msg.SetBodyString(gomail.TypeTextPlain, body)
+	for _, p := range alert {
+		addID(known[p.Key])
+	}
+	for _, s := range resolved {
+		addID(s.Thread)
+	}
+	return out
+}
+
+// sendAlert mails the owner through the run's SMTP server, or writes the
+// mail into the outbox in outbox mode. refs are the Message-IDs it replies
+// to (In-Reply-To the first, References all).
+func (m *Monitor) sendAlert(ctx context.Context, subject, body string, now time.Time, id string, refs []string) error {
+	msg, err := mail.ComposeAlert(mail.Alert{From: m.c.From, To: m.c.AlertTo, Subject: subject, Body: body, Date: now, ID: id, Refs: refs})
+	if err != nil {
+		return err
+	}
 
 	var sender job.Sender
 	if m.c.SMTP != nil {
 		cfg := *m.c.SMTP
 		cfg.Timeout = alertMailTimeout
+		cfg.Budget = alertMailBudget
 		sender = mail.NewSMTP(cfg)
 	} else {
 		sender = mail.Outbox{Dir: m.c.Outbox, Now: m.c.Now}

@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,9 @@ import (
 	"cotd/health"
 	"cotd/internal/atomicfile"
 	"cotd/internal/text"
+	"cotd/job"
+	"cotd/mail"
+	"cotd/store"
 )
 
 // Level is how a line of `cotd check` reads.
@@ -89,4 +93,80 @@ func (c Config) CheckChannels() []Finding {
 		return append(out, Finding{Warn, "monitoring", "nobody hears about a failed or missing run", "set --alert-to and --ping-url (see the README's monitoring section)"})
 	}
 	return append(out, Finding{OK, "monitoring", strings.Join(mon, ", ") + " (not contacted by check)", ""})
+}
+
+// CheckContent judges what the run would mail, for `cotd check`: the
+// clock against the database, the quotes and the photos, read by j the
+// way a run reads them.
+func (c Config) CheckContent(j *job.Job, quotes, photos string, now time.Time) []Finding {
+	var out []Finding
+	if err := j.Store.View(func(tx *store.Tx) error { return job.ClockCheck(tx, now, c.Schedule.Loc) }); err != nil {
+		out = append(out, Finding{Trouble, "clock", text.OneLine(err.Error()), job.ClockHint})
+	}
+	n, qproblems, err := j.CheckQuotes()
+	where := orDefault(quotes, "the built-in quotes")
+	switch {
+	case err != nil:
+		out = append(out, Finding{Trouble, "quotes", text.OneLine(err.Error()), "fix the quotes file or point --quotes at another one"})
+	case len(qproblems) > 0:
+		out = append(out, Finding{Trouble, "quotes", fmt.Sprintf("%d usable quotes, and %s: %s", n, text.Plural(len(qproblems), "problem", "problems"), strings.Join(qproblems, "; ")), "fix or delete those lines (one quote per line, author after ' — ')"})
+	default:
+		out = append(out, Finding{OK, "quotes", fmt.Sprintf("%d quotes in %s", n, where), ""})
+	}
+	idx, err := j.Index()
+	where = orDefault(photos, "the built-in sample cat")
+	switch {
+	case err != nil:
+		out = append(out, Finding{Trouble, "photos", text.OneLine(err.Error()), "check --photos and that the user cotd runs as can read it"})
+	case idx.Photos == 0:
+		out = append(out, Finding{Trouble, "photos", "no usable photo in " + where, "put JPEG or PNG photos in " + where})
+	case idx.Unusable > 0:
+		out = append(out, Finding{Warn, "photos", fmt.Sprintf("%s in %s; %s cannot be used", text.Plural(idx.Photos, "usable photo", "usable photos"), where, text.Plural(idx.Unusable, "file", "files")),
+			"'cotd status' and the alert mail list them; convert them to JPEG or remove them"})
+	default:
+		out = append(out, Finding{OK, "photos", fmt.Sprintf("%s in %s", text.Plural(idx.Photos, "usable photo", "usable photos"), where), ""})
+	}
+	return out
+}
+
+// CheckSending judges the way out, for `cotd check`: the outbox folder,
+// or the SMTP server's TLS and login, without sending anything. It
+// returns the server's certificate for CheckCerts.
+func (c Config) CheckSending(ctx context.Context, timeout time.Duration) ([]Finding, []certs.Expiry) {
+	if c.SMTP == nil {
+		if err := atomicfile.Writable(c.Outbox); err != nil {
+			return []Finding{{Trouble, "outbox", fmt.Sprintf("cannot write .eml files into %s: %v", c.Outbox, err), "fix --outbox or its permissions, or set --smtp-host to send for real"}}, nil
+		}
+		return []Finding{{OK, "outbox", fmt.Sprintf("no --smtp-host: messages are written to %s, nothing is sent", c.Outbox), ""}}, nil
+	}
+	cfg := *c.SMTP
+	cfg.Timeout = timeout
+	sm := mail.NewSMTP(cfg)
+	src := SMTPSource(c.SMTP)
+	if err := sm.Check(ctx); err != nil {
+		var read []certs.Expiry
+		var invalid x509.CertificateInvalidError
+		if errors.As(err, &invalid) && invalid.Cert != nil {
+			read = append(read, certs.Earliest(src, []*x509.Certificate{invalid.Cert}))
+		}
+		return []Finding{{Trouble, "smtp", Scrub(c.SMTP, text.OneLine(err.Error())), ""}}, read
+	}
+	how := map[mail.TLSMode]string{mail.TLSStartTLS: "STARTTLS", mail.TLSImplicit: "TLS", mail.TLSNone: "an unencrypted loopback connection"}[c.SMTP.TLS]
+	login := ""
+	if c.SMTP.User != "" {
+		login = " and the login of " + c.SMTP.User
+	}
+	out := []Finding{{OK, "smtp", fmt.Sprintf("%s accepted %s%s (nothing sent)", strings.TrimPrefix(src, "smtp "), how, login), ""}}
+	var read []certs.Expiry
+	if _, chain, ok := sm.Cert(); ok {
+		read = append(read, certs.Earliest(src, chain))
+	}
+	return out, read
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

@@ -42,6 +42,11 @@ const DefaultTimeout = 10 * time.Second
 // mail has already gone out, so this only delays the end of the run.
 const alertMailTimeout = 20 * time.Second
 
+// alertMailBudget bounds the whole alert mail: with the cat mail's
+// mail.DefaultBudget it keeps a run inside cotd.service's
+// TimeoutStartSec=15min.
+const alertMailBudget = time.Minute
+
 // Settings are the owner's monitoring settings, validated by the CLI.
 type Settings struct {
 	AlertTo     string // the owner's address; empty: no alert mail
@@ -245,7 +250,7 @@ func Scrub(c *mail.SMTPConfig, s string) string {
 	if c == nil || len(c.Password) < 4 {
 		return s
 	}
-	return strings.ReplaceAll(s, c.Password, "***")
+	return c.Scrub(s) // the password and its AUTH PLAIN/LOGIN encodings
 }
 
 // reportText is the ping body: the outcome, the summary, the error and

@@ -1,10 +1,12 @@
 package monitor
 
 import (
-	"cotd/schedule"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
+
+	"cotd/schedule"
 
 	"cotd/certs"
 	"cotd/internal/text"
@@ -191,5 +193,62 @@ func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusabl
 		add(WatchCerts, Warning, text.Plural(len(rec.WatchErrors), "watched certificate", "watched certificates")+" could not be checked",
 			strings.Join(lines, "\n"))
 	}
+	sort.SliceStable(out, func(i, j int) bool { return urgency(out[i]) < urgency(out[j]) })
 	return out
+}
+
+// urgency orders problems, most urgent first, so an alert's subject names
+// the one to act on: mail that is not going out, then certificates about
+// to stop it (the fewer days left the sooner), then mail given up, then
+// advisories. Equal ranks keep the order problems() found them in.
+func urgency(p Problem) int {
+	switch {
+	case p.Key == Undelivered || p.Key == RunFailed:
+		return 0
+	case p.Key.IsCert() && p.Severity == Error:
+		return 1
+	case p.Key == GaveUp || p.Key == Dropped || p.Key == ClockJump:
+		return 2
+	case p.Key.IsCert():
+		return 3
+	case p.Key == WatchCerts:
+		return 4
+	case p.Key == PhotosSkipped || p.Key == QuotesProblem:
+		return 5
+	}
+	return 6 // CatsLow and anything new: advice, not an incident
+}
+
+// Advisory reports problems that do not keep the cats from going out:
+// the owner is reminded of them weekly, not daily (they always show in
+// `cotd status`). Incidents (undelivered, given up, certificates, failed
+// runs) keep their daily reminder.
+func (k Key) Advisory() bool {
+	return k == CatsLow || k == PhotosSkipped || k == QuotesProblem
+}
+
+// Cleared is the news when a problem goes away, for the resolved note's
+// subject ("resolved: all photo files can be used again").
+func (k Key) Cleared() string {
+	switch {
+	case k == Undelivered:
+		return "the cat mail goes out again"
+	case k == RunFailed:
+		return "runs succeed again"
+	case k == GaveUp || k == Dropped:
+		return "no more mail given up"
+	case k == ClockJump:
+		return "the clock runs normally again"
+	case k == PhotosSkipped:
+		return "all photo files can be used again"
+	case k == QuotesProblem:
+		return "every line of the quotes file can be used again"
+	case k == CatsLow:
+		return "enough new cats before any repeats"
+	case k == WatchCerts:
+		return "every watched certificate can be checked again"
+	case k.IsCert():
+		return "the certificate of " + strings.TrimPrefix(string(k), "cert:") + " is fine again"
+	}
+	return ""
 }

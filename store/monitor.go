@@ -65,6 +65,10 @@ type Alert struct {
 	Since       time.Time `json:"since"`        // first run that saw it
 	LastAlerted time.Time `json:"last_alerted"` // zero: never alerted
 	Summary     string    `json:"summary"`
+	// Cleared and Thread were added without a schema change: records
+	// without them decode as before (no news text, no thread yet).
+	Cleared string `json:"cleared,omitempty"` // the news when it clears
+	Thread  string `json:"thread,omitempty"`  // Message-ID of its first alert
 }
 
 // LastRun returns the record of the last run; ok is false when there is

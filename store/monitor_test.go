@@ -1,24 +1,10 @@
 package store
 
 import (
-	"bytes"
 	"reflect"
 	"testing"
 	"time"
-
-	"cotd/schedule"
 )
-
-// deliveryCount counts the deliveries recorded for day d, for tests.
-func deliveryCount(t *Tx, d schedule.Day) int {
-	n := 0
-	c := t.tx.Bucket(bDeliveries).Cursor()
-	prefix := []byte(d.String() + "\x00")
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		n++
-	}
-	return n
-}
 
 // The run record and the alert book round-trip through their typed
 // accessors, and a database written by the untyped monitor code before

@@ -78,7 +78,7 @@ func TestStateRoundTrip(t *testing.T) {
 		if _, ok, _ := tx.Delivery(d, "b@example.test"); ok {
 			t.Error("delivery for someone else")
 		}
-		if n := deliveryCount(tx, d); n != 1 {
+		if n := tx.DeliveryCount(d); n != 1 {
 			t.Errorf("DeliveryCount = %d", n)
 		}
 		return nil

@@ -7,17 +7,12 @@ package mailpit
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -29,6 +24,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"cotd/internal/testcert"
 )
 
 // Install is the command that installs the Mailpit version these tests use.
@@ -392,69 +389,17 @@ func (s *Server) makeCert(t testing.TB, dir string, o Options) (certFile, keyFil
 		hosts = []string{"127.0.0.1", "localhost"}
 	}
 
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca := &x509.Certificate{
-		SerialNumber:          serial(t),
-		Subject:               pkix.Name{CommonName: "cotd test CA " + randomHex(t, 4)},
-		NotBefore:             earliest(notBefore, time.Now()).Add(-24 * time.Hour),
-		NotAfter:              latest(notAfter, time.Now()).Add(2 * 365 * 24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf := &x509.Certificate{
-		SerialNumber: serial(t),
-		Subject:      pkix.Name{CommonName: hosts[0]},
-		NotBefore:    notBefore,
-		NotAfter:     notAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	for _, h := range hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			leaf.IPAddresses = append(leaf.IPAddresses, ip)
-		} else {
-			leaf.DNSNames = append(leaf.DNSNames, h)
-		}
-	}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.Cert, err = x509.ParseCertificate(leafDER); err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
+	ca := testcert.NewCA(t, "cotd test CA "+randomHex(t, 4),
+		earliest(notBefore, time.Now()).Add(-24*time.Hour), latest(notAfter, time.Now()).Add(2*365*24*time.Hour))
+	leaf := ca.Issue(t, testcert.Server{CN: hosts[0], Hosts: hosts, NotBefore: notBefore, NotAfter: notAfter})
+	s.Cert = leaf.Leaf
 	s.CAFile = filepath.Join(dir, "ca.pem")
-	writeFile(t, s.CAFile, string(caPEM))
-	s.CAPool = x509.NewCertPool()
-	s.CAPool.AddCert(caCert)
-
+	testcert.WriteCerts(t, s.CAFile, ca.Cert)
+	s.CAPool = ca.Pool
 	certFile = filepath.Join(dir, "server.pem")
-	writeFile(t, certFile, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leafDER})))
+	testcert.WriteCerts(t, certFile, leaf.Leaf)
 	keyFile = filepath.Join(dir, "server.key")
-	writeFile(t, keyFile, string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})))
+	testcert.WriteKey(t, keyFile, leaf)
 	return certFile, keyFile
 }
 
@@ -470,15 +415,6 @@ func latest(a, b time.Time) time.Time {
 		return a
 	}
 	return b
-}
-
-func serial(t testing.TB) *big.Int {
-	t.Helper()
-	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
 
 func randomHex(t testing.TB, n int) string {

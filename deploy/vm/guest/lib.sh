@@ -55,6 +55,11 @@ equal() {
 	if [[ $2 == "$3" ]]; then ok "$1: $2"; else fail "$1: got '$2', want '$3'"; fi
 }
 
+# match WHAT STRING REGEX: STRING matches the extended REGEX.
+match() {
+	if grep -Eq -- "$3" <<<"$2"; then ok "$1: '$2' =~ /$3/"; else fail "$1: '$2' does not match /$3/"; fi
+}
+
 # mail_count QUERY: how many messages Mailpit holds that match its search
 # QUERY (e.g. to:cee@example.test).
 mail_count() {

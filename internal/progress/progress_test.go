@@ -1,7 +1,9 @@
-package main
+package progress
 
 import (
 	"bytes"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -10,12 +12,12 @@ import (
 func TestProgressLogLines(t *testing.T) {
 	var out bytes.Buffer
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	p := &progress{w: &out, log: newLogger(&out), clock: func() time.Time { return now }, every: 10 * time.Second}
+	p := &Reporter{w: &out, log: logger(&out), clock: func() time.Time { return now }, every: 10 * time.Second}
 	// 1,000 files at 20 per second: a line every 10 s, not one per file.
-	p.update(0, 1000)
+	p.Update(0, 1000)
 	for i := 1; i <= 1000; i++ {
 		now = now.Add(50 * time.Millisecond)
-		p.update(i, 1000)
+		p.Update(i, 1000)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(lines) != 5 {
@@ -32,11 +34,11 @@ func TestProgressLogLines(t *testing.T) {
 func TestProgressBar(t *testing.T) {
 	var out bytes.Buffer
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	p := &progress{w: &out, tty: true, clock: func() time.Time { return now }}
-	p.update(0, 4)
+	p := &Reporter{w: &out, tty: true, clock: func() time.Time { return now }}
+	p.Update(0, 4)
 	for i := 1; i <= 4; i++ {
 		now = now.Add(time.Second)
-		p.update(i, 4)
+		p.Update(i, 4)
 	}
 	s := out.String()
 	if !strings.Contains(s, "\rindexing photos [######..................] 1/4  1.0/s") || !strings.HasSuffix(s, "[########################] 4/4  1.0/s \n") {
@@ -47,11 +49,11 @@ func TestProgressBar(t *testing.T) {
 func TestProgressQuietForSmallIndex(t *testing.T) {
 	var out bytes.Buffer
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	p := &progress{w: &out, log: newLogger(&out), clock: func() time.Time { return now }, every: 10 * time.Second}
-	p.update(0, 30)
+	p := &Reporter{w: &out, log: logger(&out), clock: func() time.Time { return now }, every: 10 * time.Second}
+	p.Update(0, 30)
 	for i := 1; i <= 30; i++ {
 		now = now.Add(10 * time.Millisecond)
-		p.update(i, 30)
+		p.Update(i, 30)
 	}
 	if out.Len() != 0 {
 		t.Errorf("a 0.3 s index printed %q", out.String())
@@ -62,21 +64,33 @@ func TestProgressQuietForSmallIndex(t *testing.T) {
 func TestProgressETA(t *testing.T) {
 	var out bytes.Buffer
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	p := &progress{w: &out, log: newLogger(&out), clock: func() time.Time { return now }, every: 10 * time.Second}
-	p.update(0, 1000)
+	p := &Reporter{w: &out, log: logger(&out), clock: func() time.Time { return now }, every: 10 * time.Second}
+	p.Update(0, 1000)
 	for i := 1; i <= 200; i++ {
 		now = now.Add(50 * time.Millisecond)
-		p.update(i, 1000)
+		p.Update(i, 1000)
 	}
 	if !strings.Contains(out.String(), "indexing photos: 200 of 1000, 20.0 per second, about 40s left") {
 		t.Errorf("log line %q lacks the ETA", out.String())
 	}
 	var bar bytes.Buffer
-	b := &progress{w: &bar, tty: true, clock: func() time.Time { return now }}
-	b.update(0, 4)
+	b := &Reporter{w: &bar, tty: true, clock: func() time.Time { return now }}
+	b.Update(0, 4)
 	now = now.Add(time.Second)
-	b.update(1, 4)
+	b.Update(1, 4)
 	if !strings.Contains(bar.String(), "1/4  1.0/s 3s left ") {
 		t.Errorf("bar %q lacks the ETA", bar.String())
 	}
+}
+
+// logger logs to w without timestamps, as cotd's logger does.
+func logger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
 }

@@ -1,4 +1,7 @@
-package main
+// Package progress reports a long first index of the photo folder: a
+// redrawn bar on a terminal, and otherwise a plain line every few seconds,
+// which reads well in journald. It reports; it does not index.
+package progress
 
 import (
 	"fmt"
@@ -11,9 +14,8 @@ import (
 	"golang.org/x/term"
 )
 
-// progress reports a long first index: a redrawn bar on a terminal, and
-// otherwise a plain line every few seconds, which reads well in journald.
-type progress struct {
+// Reporter reports an index as it goes.
+type Reporter struct {
 	w       io.Writer
 	tty     bool
 	log     *slog.Logger
@@ -25,16 +27,17 @@ type progress struct {
 	width   int // of the last bar drawn
 }
 
-func newProgress(w io.Writer, log *slog.Logger) *progress {
+// New reports to w: a bar when w is a terminal, else lines through log.
+func New(w io.Writer, log *slog.Logger) *Reporter {
 	tty := false
 	if f, ok := w.(*os.File); ok {
 		tty = term.IsTerminal(int(f.Fd()))
 	}
-	return &progress{w: w, tty: tty, log: log, clock: time.Now, every: 10 * time.Second}
+	return &Reporter{w: w, tty: tty, log: log, clock: time.Now, every: 10 * time.Second}
 }
 
-// update is the job's Progress callback.
-func (p *progress) update(done, total int) {
+// Update is the job's Progress callback.
+func (p *Reporter) Update(done, total int) {
 	now := p.clock()
 	if !p.started {
 		p.start, p.last, p.started = now, now, true
