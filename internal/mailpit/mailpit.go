@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"cotd/internal/deadend"
+	"cotd/internal/needs"
 	"cotd/internal/testcert"
 )
 
@@ -120,14 +121,7 @@ func Binary(t testing.TB) string {
 	return p
 }
 
-func missing(t testing.TB, why string) {
-	t.Helper()
-	msg := why + "; install it: " + Install
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
+func missing(t testing.TB, why string) { needs.Missing(t, why, Install) }
 
 // Start runs a Mailpit configured by o and waits until its SMTP port and
 // API answer. The server is stopped when the test ends.

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"cotd/internal/deadend"
+	"cotd/internal/needs"
 	"cotd/internal/testcert"
 )
 
@@ -52,14 +53,7 @@ type Server struct {
 	Dir string
 }
 
-func missing(t testing.TB, why string) {
-	t.Helper()
-	msg := why + "; install it: " + Install
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
+func missing(t testing.TB, why string) { needs.Missing(t, why, Install) }
 
 // Available returns "" when a private Postfix can run here, else why not.
 func Available() string {
