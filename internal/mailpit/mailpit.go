@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"cotd/internal/deadend"
 	"cotd/internal/testcert"
 )
 
@@ -180,7 +181,7 @@ func Start(t testing.TB, o Options) *Server {
 
 func (s *Server) launch(t testing.TB, bin, dir string, attempt int, extra []string) error {
 	t.Helper()
-	smtpPort, httpPort := freePort(t), freePort(t)
+	smtpPort, httpPort := deadend.Port(t), deadend.Port(t)
 	s.Port = smtpPort
 	s.Addr = net.JoinHostPort(s.Host, strconv.Itoa(smtpPort))
 	httpAddr := net.JoinHostPort(s.Host, strconv.Itoa(httpPort))
@@ -431,14 +432,4 @@ func writeFile(t testing.TB, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
