@@ -63,3 +63,27 @@ func TestAlertEscapesFileNames(t *testing.T) {
 		}
 	}
 }
+
+// The cats-low alert counts its photos through text.Plural: one photo is
+// "1 of 1 photo", not "1 of 1 photos have".
+func TestCatsLowCountsPhotos(t *testing.T) {
+	m := &Monitor{c: Config{Photos: "photos", Schedule: schedule.Settings{Loc: time.UTC}}}
+	for _, tc := range []struct {
+		total, left int
+		want        string
+	}{
+		{1, 1, "Unsent in this round: 1 of 1 photo. "},
+		{5, 2, "Unsent in this round: 2 of 5 photos. "},
+	} {
+		ps := m.problems(job.Summary{}, nil, store.Run{PhotosTotal: tc.total, PhotosLeft: tc.left}, nil, time.Now())
+		var detail string
+		for _, p := range ps {
+			if p.Key == CatsLow {
+				detail = p.Detail
+			}
+		}
+		if !strings.HasPrefix(detail, tc.want) {
+			t.Errorf("%d of %d: cats-low detail %q, want it to start %q", tc.left, tc.total, detail, tc.want)
+		}
+	}
+}

@@ -157,9 +157,11 @@ func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusabl
 		case rec.PhotosTotal < catsLowDays:
 			summary = fmt.Sprintf("only %d photos: the same cats come back every %d days", rec.PhotosTotal, rec.PhotosTotal)
 		}
+		// "Unsent: 1 of 1 photo", not "1 of 1 photos have": the count
+		// goes through text.Plural, and no verb needs to agree with it.
 		add(CatsLow, Warning, summary, fmt.Sprintf(
-			"%d of %d photos have not been sent in this round. Add new photos to %s; new photos go out first.",
-			rec.PhotosLeft, rec.PhotosTotal, text.Escape(m.c.Photos)))
+			"Unsent in this round: %d of %s. Add new photos to %s; new photos go out first.",
+			rec.PhotosLeft, text.Plural(rec.PhotosTotal, "photo", "photos"), text.Escape(m.c.Photos)))
 	}
 	for _, c := range rec.Certs {
 		st := certs.Classify(expiry(c), now.In(loc), m.c.WarnDays)
