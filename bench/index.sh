@@ -18,12 +18,13 @@
 # Usage (from the repository root): bench/index.sh
 #   REPS=5 (renders)   KEEP=dir (reuse generated photos there)
 #
-# Photos: lossless jpegtran crops (3 sizes, 8 flips/rotations, offsets on
-# the MCU grid) of the 12 MP phone photo jpg_tests_42_IndexError.jpg from
-# ../shared/realworld-photos: every file is a different picture with a
+# Photos: lossless jpegtran crops (4 sizes of about 11 MP, 4 flips, offsets
+# on the MCU grid) of the 12 MP phone photo jpg_tests_42_IndexError.jpg
+# from ../shared/realworld-photos: every one a different picture with a
 # phone photo's detail, so each costs what a phone photo costs to decode.
-# (internal/photogen's gradients decode in half the time of a real photo,
-# which would flatter cotd.) They are made here, never committed.
+# (internal/photogen's 12 MP gradients decode in about half the CPU of a
+# real photo, which would flatter cotd; it makes the 10,000 small files.)
+# They are made here, never committed.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -43,17 +44,21 @@ CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$work/cotd" .
 CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -trimpath -ldflags='-s -w' -o "$work/cotd-arm64" .
 go build -o "$work/mkphotos" ./bench/mkphotos
 
-# 2,000 distinct real-size photos; the first 200 are the index set.
-if [ ! -f "$work/p2000/.done" ]; then
-	mkdir -p "$work/p2000"
+# The index set: N200 distinct real-size photos (lossless crops). The
+# 2,000-photo folder is those, each also in byte-distinct copies (a JPEG
+# comment segment "cotd bench copy N" after SOI): every file has its own
+# hash, so cotd reads and renders each one, at the cost of a phone photo.
+# (2,000 distinct crops take jpegtran about 40 minutes on this machine.)
+if [ ! -f "$work/p200/.done" ]; then
+	mkdir -p "$work/p200"
 	: >"$work/crops"
 	n=0
 	for size in 3840x2880 3904x2928 3968x2976 3776x2832; do
 		w=${size%x*} h=${size#*x}
 		for tr in none "-flip horizontal" "-flip vertical" "-rotate 180"; do
-			for ((x = 0; x + w <= 4032; x += 16)); do
-				for ((y = 0; y + h <= 3024; y += 8)); do
-					[ $n -lt "$N2000" ] || break 4
+			for ((x = 0; x + w <= 4032; x += 48)); do
+				for ((y = 0; y + h <= 3024; y += 48)); do
+					[ $n -lt "$N200" ] || break 4
 					echo "$n $size+$x+$y $tr" >>"$work/crops"
 					n=$((n + 1))
 				done
@@ -61,11 +66,24 @@ if [ ! -f "$work/p2000/.done" ]; then
 		done
 	done
 	# shellcheck disable=SC2016
-	parallel -j 2 --colsep ' ' 'jpegtran -copy none -optimize -crop {2} $(test "{3}" = none || echo "{3} {4}") -outfile '"$work"'/p2000/IMG_$(printf %05d {1}).jpg '"$src" <"$work/crops"
+	parallel -j 2 --colsep ' ' 'jpegtran -copy none -crop {2} $(test "{3}" = none || echo "{3} {4}") -outfile '"$work"'/p200/IMG_$(printf %05d {1}).jpg '"$src" <"$work/crops"
+	touch "$work/p200/.done"
+fi
+if [ ! -f "$work/p2000/.done" ]; then
+	mkdir -p "$work/p2000"
+	i=0
+	while [ $i -lt "$N2000" ]; do
+		for f in "$work"/p200/IMG_*.jpg; do
+			[ $i -lt "$N2000" ] || break
+			c=$(printf 'cotd bench copy %05d' $i)
+			len=$(printf '%02x' $((${#c} + 2)))
+			# shellcheck disable=SC2059 # the length byte is built into the format
+			{ printf "\xff\xd8\xff\xfe\x00\x$len"; printf '%s' "$c"; tail -c +3 "$f"; } >"$work/p2000/IMG_$(printf %05d $i).jpg"
+			i=$((i + 1))
+		done
+	done
 	touch "$work/p2000/.done"
 fi
-mkdir -p "$work/p200"
-find "$work/p2000" -name '*.jpg' | sort | head -n "$N200" | xargs -I{} ln -f {} "$work/p200/"
 dups=$(sha256sum "$work"/p2000/*.jpg | awk '{print $1}' | sort | uniq -d | wc -l)
 [ "$dups" -eq 0 ] || { echo "index.sh: error: $dups duplicate photos" >&2; exit 1; }
 if [ ! -d "$work/p10k" ]; then "$work/mkphotos" "$work/p10k" "$N10K" 320x240; fi

@@ -316,7 +316,9 @@ func dial(ctx context.Context, t Target, roots *x509.CertPool, timeout time.Dura
 		if t.StartTLS {
 			speaks = "speaks SMTP with STARTTLS on that port"
 		}
-		if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		// The connection's deadline is the context's, so a read can time
+		// out a moment before ctx itself reports it: either is the timeout.
+		if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return Expiry{}, fmt.Errorf("watch %s: no TLS handshake within %s: %w; check that the service is up and %s", t.Item, timeout, err, speaks)
 		}
 		var noTLS errNoStartTLS

@@ -6,6 +6,7 @@ package deadend
 
 import (
 	"net"
+	"strconv"
 	"sync"
 	"testing"
 )
@@ -62,4 +63,16 @@ func Closed(t testing.TB) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return addr
+}
+
+// Port returns a loopback port nobody listens on, for a test server that
+// must be told its port before it starts (Mailpit, Postfix).
+func Port(t testing.TB) int {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(Closed(t))
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

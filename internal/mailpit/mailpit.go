@@ -25,6 +25,8 @@ import (
 	"testing"
 	"time"
 
+	"cotd/internal/deadend"
+	"cotd/internal/needs"
 	"cotd/internal/testcert"
 )
 
@@ -119,14 +121,7 @@ func Binary(t testing.TB) string {
 	return p
 }
 
-func missing(t testing.TB, why string) {
-	t.Helper()
-	msg := why + "; install it: " + Install
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
+func missing(t testing.TB, why string) { needs.Missing(t, why, Install) }
 
 // Start runs a Mailpit configured by o and waits until its SMTP port and
 // API answer. The server is stopped when the test ends.
@@ -180,7 +175,7 @@ func Start(t testing.TB, o Options) *Server {
 
 func (s *Server) launch(t testing.TB, bin, dir string, attempt int, extra []string) error {
 	t.Helper()
-	smtpPort, httpPort := freePort(t), freePort(t)
+	smtpPort, httpPort := deadend.Port(t), deadend.Port(t)
 	s.Port = smtpPort
 	s.Addr = net.JoinHostPort(s.Host, strconv.Itoa(smtpPort))
 	httpAddr := net.JoinHostPort(s.Host, strconv.Itoa(httpPort))
@@ -431,14 +426,4 @@ func writeFile(t testing.TB, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

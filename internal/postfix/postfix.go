@@ -24,6 +24,8 @@ import (
 	"testing"
 	"time"
 
+	"cotd/internal/deadend"
+	"cotd/internal/needs"
 	"cotd/internal/testcert"
 )
 
@@ -51,14 +53,7 @@ type Server struct {
 	Dir string
 }
 
-func missing(t testing.TB, why string) {
-	t.Helper()
-	msg := why + "; install it: " + Install
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
+func missing(t testing.TB, why string) { needs.Missing(t, why, Install) }
 
 // Available returns "" when a private Postfix can run here, else why not.
 func Available() string {
@@ -96,7 +91,7 @@ func Start(t testing.TB, o Options) *Server {
 	for d := dir; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
 		os.Chmod(d, 0o755)
 	}
-	s := &Server{Host: "127.0.0.1", Port: freePort(t), User: "cotd", Password: "pf-" + randomHex(t, 8), Dir: dir}
+	s := &Server{Host: "127.0.0.1", Port: deadend.Port(t), User: "cotd", Password: "pf-" + randomHex(t, 8), Dir: dir}
 	for _, d := range []string{"queue", "data", "sasl"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)
@@ -271,16 +266,6 @@ func write(t testing.TB, path, content string, mode os.FileMode) {
 	if err := os.WriteFile(path, []byte(content), mode); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func randomHex(t testing.TB, n int) string {

@@ -2,7 +2,6 @@ package progress
 
 import (
 	"bytes"
-	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -12,7 +11,7 @@ import (
 func TestProgressLogLines(t *testing.T) {
 	var out bytes.Buffer
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	p := &Reporter{w: &out, log: logger(&out), clock: func() time.Time { return now }, every: 10 * time.Second}
+	p := &Reporter{w: &out, log: slog.New(slog.NewTextHandler(&out, nil)), clock: func() time.Time { return now }, every: 10 * time.Second}
 	// 1,000 files at 20 per second: a line every 10 s, not one per file.
 	p.Update(0, 1000)
 	for i := 1; i <= 1000; i++ {
@@ -49,7 +48,7 @@ func TestProgressBar(t *testing.T) {
 func TestProgressQuietForSmallIndex(t *testing.T) {
 	var out bytes.Buffer
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	p := &Reporter{w: &out, log: logger(&out), clock: func() time.Time { return now }, every: 10 * time.Second}
+	p := &Reporter{w: &out, log: slog.New(slog.NewTextHandler(&out, nil)), clock: func() time.Time { return now }, every: 10 * time.Second}
 	p.Update(0, 30)
 	for i := 1; i <= 30; i++ {
 		now = now.Add(10 * time.Millisecond)
@@ -64,7 +63,7 @@ func TestProgressQuietForSmallIndex(t *testing.T) {
 func TestProgressETA(t *testing.T) {
 	var out bytes.Buffer
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	p := &Reporter{w: &out, log: logger(&out), clock: func() time.Time { return now }, every: 10 * time.Second}
+	p := &Reporter{w: &out, log: slog.New(slog.NewTextHandler(&out, nil)), clock: func() time.Time { return now }, every: 10 * time.Second}
 	p.Update(0, 1000)
 	for i := 1; i <= 200; i++ {
 		now = now.Add(50 * time.Millisecond)
@@ -81,16 +80,4 @@ func TestProgressETA(t *testing.T) {
 	if !strings.Contains(bar.String(), "1/4  1.0/s 3s left ") {
 		t.Errorf("bar %q lacks the ETA", bar.String())
 	}
-}
-
-// logger logs to w without timestamps, as cotd's logger does.
-func logger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
-		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if len(groups) == 0 && a.Key == slog.TimeKey {
-				return slog.Attr{}
-			}
-			return a
-		},
-	}))
 }
