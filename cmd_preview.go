@@ -28,15 +28,20 @@ paths. It sends nothing and records no delivery. Takes the same flags as
 'cotd run' (see 'cotd help run').
 `,
 	settings: true,
+	flags:    func(fs *pflag.FlagSet) { previewFlags(fs) },
 	run:      cmdPreview,
+}
+
+// previewFlags declares preview's own flags.
+func previewFlags(fs *pflag.FlagSet) (date, outDir *string) {
+	date = fs.String("date", "", "the date to preview, YYYY-MM-DD (default today)")
+	outDir = fs.String("out", "./preview", "folder for the .eml and .html files")
+	return date, outDir
 }
 
 func cmdPreview(args []string, e env) error {
 	var date, outDir *string
-	_, c, err := loadSettings("preview", args, e, func(fs *pflag.FlagSet) {
-		date = fs.String("date", "", "the date to preview, YYYY-MM-DD (default today)")
-		outDir = fs.String("out", "./preview", "folder for the .eml and .html files")
-	})
+	_, c, err := loadSettings("preview", args, e, func(fs *pflag.FlagSet) { date, outDir = previewFlags(fs) })
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,13 @@ Warnings (photos skipped, quotes problems, cats running low, a certificate
 within --cert-warn-days) are shown but keep the exit status 0.
 `,
 	settings: true,
+	flags:    func(fs *pflag.FlagSet) { statusFlags(fs) },
 	run:      cmdStatus,
+}
+
+// statusFlags declares status's own flag.
+func statusFlags(fs *pflag.FlagSet) (asJSON *bool) {
+	return fs.Bool("json", false, "print the status as JSON")
 }
 
 // errUnhealthy makes `cotd status` exit 1.
@@ -45,7 +51,7 @@ var errUnhealthy = errors.New("unhealthy")
 
 func cmdStatus(args []string, e env) error {
 	var asJSON *bool
-	_, c, err := loadSettings("status", args, e, func(fs *pflag.FlagSet) { asJSON = fs.Bool("json", false, "print the status as JSON") })
+	_, c, err := loadSettings("status", args, e, func(fs *pflag.FlagSet) { asJSON = statusFlags(fs) })
 	if err != nil {
 		return err
 	}

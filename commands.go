@@ -22,7 +22,10 @@ type command struct {
 	// settings: the command reads the settings (flags and COTD_*
 	// variables); `cotd help NAME` lists them.
 	settings bool
-	run      func(args []string, e env) error
+	// flags declares the command's own flags (beyond the settings) on a
+	// throwaway flag set, so `cotd help NAME` lists them too; nil: none.
+	flags func(fs *pflag.FlagSet)
+	run   func(args []string, e env) error
 }
 
 // commands is the table, in the order the usage text lists them; it is

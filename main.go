@@ -1,8 +1,12 @@
 // Command cotd mails a cat photo and a quote to a few people every morning.
 //
-// main.go parses flags and wires the packages together; the work happens in
-// schedule (what is due), store (state), images (the photo), mail (the
-// message) and job (one run, in order). Exit codes: 0 done or nothing due,
+// main.go holds the embedded defaults and calls cli; cli.go turns a
+// command's error into one line, a hint and an exit code; commands.go is
+// the command table and the usage text, one cmd_*.go per command; config/
+// parses flags and COTD_* variables; wire.go builds the parts a command
+// needs. The work happens in schedule (what is due), store (state), images
+// (the photo), mail (the message), job (one run, in order) and monitor
+// (status, checks and alerts around a run). Exit codes: 0 done or nothing due,
 // 1 something due was not delivered, 2 usage or configuration, 3 refused to
 // act on the state (database locked or unreadable, clock went backwards).
 package main

@@ -18,8 +18,12 @@ import (
 // alike; Load checks a number's range.
 type option struct {
 	name, env, def, help string
-	number               *rule // an int option
-	duration             *rule // a time.Duration option, never negative
+	// shownDef is what help shows as the default when def is empty and
+	// the real default depends on other settings (e.g. --to without an
+	// SMTP host); empty shows "none".
+	shownDef string
+	number   *rule // an int option
+	duration *rule // a time.Duration option, never negative
 }
 
 // rule is what a number or duration option accepts, and how to say it is
@@ -44,8 +48,8 @@ var options = []option{
 	{name: "quotes", env: "COTD_QUOTES", def: "./quotes.txt", help: "quotes file, one per line (the built-in quotes when the default file is absent)"},
 	{name: "db", env: "COTD_DB", def: "./cotd.db", help: "state database"},
 	{name: "outbox", env: "COTD_OUTBOX", def: "./outbox", help: "folder for .eml files when no --smtp-host is set"},
-	{name: "to", env: "COTD_TO", help: "recipients, comma-separated: 'Cee <c@example.test>, d@example.test'"},
-	{name: "from", env: "COTD_FROM", help: "sender, e.g. 'Ana Lima <ana@example.test>'; its display name is who the mail says it is from"},
+	{name: "to", env: "COTD_TO", shownDef: "you@example.invalid without --smtp-host (the outbox demo), required with it", help: "recipients, comma-separated: 'Cee <c@example.test>, d@example.test'"},
+	{name: "from", env: "COTD_FROM", shownDef: "'Cat of the Day <cotd@example.invalid>' without --smtp-host, required with it", help: "sender, e.g. 'Ana Lima <ana@example.test>'; its display name is who the mail says it is from"},
 	{name: "owner", env: "COTD_OWNER", help: "the person behind a service --from, e.g. 'Ana Lima <ana@example.test>': named in the mail, gets replies and unsubscribe requests (default: --from)"},
 	{name: "smtp-host", env: "COTD_SMTP_HOST", help: "SMTP server; empty writes .eml files to --outbox instead"},
 	{name: "smtp-port", env: "COTD_SMTP_PORT", def: "587", help: "SMTP port",
@@ -91,6 +95,9 @@ func FlagTable() string {
 	var b strings.Builder
 	for _, o := range options {
 		def := o.def
+		if def == "" {
+			def = o.shownDef
+		}
 		if def == "" {
 			def = "none"
 		}
