@@ -31,6 +31,8 @@
 #                          catchup, nontp) on the disk an earlier run left after the
 #                          boot before it (each passing boot's disk is kept there)
 #   COTD_VM_BOOT_TIMEOUT=S seconds one boot may take (default 900)
+#   COTD_VM_START_TIMEOUT=S seconds until its stage must have started, else the
+#                          boot is tried once more (default 480)
 set -euo pipefail
 # All of it in one block: bash parses a block whole before it runs it, so
 # editing this file cannot change a run that is under way.
@@ -38,6 +40,7 @@ set -euo pipefail
 here=$(cd "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 boot_timeout=${COTD_VM_BOOT_TIMEOUT:-900}
+start_timeout=${COTD_VM_START_TIMEOUT:-480}
 started=$SECONDS
 
 step() { printf '\n== vm: %s (at %ds)\n' "$*" "$((SECONDS - started))"; }
@@ -144,6 +147,32 @@ cp "$here/guest/lib.sh" "$share/lib.sh"
 (cd "$repo" && go run ./deploy/vm/mkphotos "$share/photos" 12)
 file "$share/v1/cotd" "$mailpit"
 
+# run_qemu NAME RTC [KERNEL-ARGS...] boots the guest once and waits for it
+# to power off (at most boot_timeout seconds). It returns 125 when the stage
+# had not started after start_timeout seconds (and kills the guest then).
+run_qemu() {
+	local name=$1 rtc=$2 deadline=$((SECONDS + start_timeout)) pid
+	shift 2
+	timeout "$boot_timeout" "$qemu" \
+		-accel tcg,thread=multi "${machine[@]}" -smp 2 -m 1024 \
+		-nic none -no-reboot -display none -serial "file:$work/console-$name.log" \
+		-rtc "base=$rtc,clock=host" \
+		-kernel "$work/vmlinuz" -initrd "$work/initrd.img" \
+		-append "root=/dev/vda rw console=$console quiet systemd.show_status=0 $*" \
+		-drive "file=$image,format=raw,if=virtio" \
+		-virtfs "local,path=$share,mount_tag=share,security_model=none" &
+	pid=$!
+	while [[ ! -e $share/out/stage.log ]] && kill -0 "$pid" 2>/dev/null; do
+		if ((SECONDS >= deadline)); then
+			kill "$pid" 2>/dev/null || true
+			wait "$pid" || true
+			return 125
+		fi
+		sleep 5
+	done
+	wait "$pid"
+}
+
 # boot NAME RTC [KERNEL-ARGS...] runs guest/stage-NAME.sh in one boot that
 # starts with the guest's RTC at RTC (UTC), and fails unless it passed.
 boot() {
@@ -154,18 +183,24 @@ boot() {
 	fi
 	skip=no
 	step "boot $name ($arch): RTC $rtc ${*:+(kernel: $*)}"
-	rm -rf "$share/out"
-	mkdir -p "$share/out"
 	cp "$here/guest/stage-$name.sh" "$share/stage.sh"
-	local rc=0
-	timeout --foreground "$boot_timeout" "$qemu" \
-		-accel tcg,thread=multi "${machine[@]}" -smp 2 -m 1024 \
-		-nic none -no-reboot -display none -serial "file:$work/console-$name.log" \
-		-rtc "base=$rtc,clock=host" \
-		-kernel "$work/vmlinuz" -initrd "$work/initrd.img" \
-		-append "root=/dev/vda rw console=$console quiet systemd.show_status=0 $*" \
-		-drive "file=$image,format=raw,if=virtio" \
-		-virtfs "local,path=$share,mount_tag=share,security_model=none" || rc=$?
+	# Rarely, an emulated boot hangs before it gets anywhere (both vCPUs in
+	# soft lockup from the first minute on, seen once in about ten boots):
+	# a boot whose stage has not started within $start_timeout s is killed and
+	# run once more, from the disk as it was before.
+	cp --sparse=always "$image" "$work/disk-before.raw"
+	local rc attempt
+	for attempt in 1 2; do
+		rm -rf "$share/out"
+		mkdir -p "$share/out"
+		rc=0
+		run_qemu "$name" "$rtc" "$@" || rc=$?
+		((rc == 125 && attempt == 1)) || break
+		echo "vm: boot $name: the stage did not start within ${start_timeout}s; the console said:"
+		tail -n 5 "$work/console-$name.log" | sed 's/^/  console| /'
+		echo "vm: boot $name: booting again from the disk as it was before"
+		cp --sparse=always "$work/disk-before.raw" "$image"
+	done
 	cp -r "$share/out" "$work/out-$name"
 	if [[ -s $share/out/stage.log ]]; then
 		sed 's/^/  | /' "$share/out/stage.log"
@@ -176,6 +211,7 @@ boot() {
 	local stage_rc
 	stage_rc=$(cat "$share/out/rc" 2>/dev/null || echo none)
 	printf 'vm: boot %s took %ds (qemu exit %d, stage exit %s)\n' "$name" "$((SECONDS - t0))" "$rc" "$stage_rc"
+	((rc != 125)) || die "boot $name: the stage did not start within ${start_timeout}s, twice"
 	((rc == 0)) || die "boot $name: qemu did not power off within ${boot_timeout}s (exit $rc)"
 	[[ $stage_rc == 0 ]] || die "boot $name: the stage failed (exit $stage_rc); journal: $work/out-$name/journal.txt"
 	if grep -q '^FAIL:' "$share/out/stage.log"; then

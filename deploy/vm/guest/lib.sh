@@ -95,6 +95,19 @@ wait_runs() {
 	done
 	ok "cotd.service run $want ended (at $(date -u +%H:%M:%S) guest time)"
 }
+# wait_idle SECONDS: wait until no cotd.service run is under way (a timer
+# tick may start one while the stage looks), or fail.
+wait_idle() {
+	local deadline=$((SECONDS + $1))
+	while [[ $(systemctl is-active cotd.service) =~ ^(activating|active|deactivating)$ ]]; do
+		if ((SECONDS >= deadline)); then
+			fail "cotd.service still running after $1 s"
+			return 1
+		fi
+		sleep 2
+	done
+	ok "no cotd.service run under way"
+}
 # timer_fired: cotd.timer has triggered in this boot (the stages never
 # start cotd.service themselves).
 timer_fired() {
