@@ -74,7 +74,7 @@ func logSummary(log *slog.Logger, c *config.Config, sum job.Summary, runErr erro
 		log.Error("not delivered", "to", f.To, "days", schedule.List(f.Days), "err", f.Err)
 	}
 	for _, g := range sum.GaveUp {
-		log.Error("gave up: " + g + " (older than --catch-up-max-days)")
+		log.Error("gave up: " + monitor.UndeliveredLine(g) + " (older than --catch-up-max-days)")
 	}
 	if errors.Is(runErr, schedule.ErrClockBackwards) || sum.Plan.Today.IsZero() {
 		return

@@ -151,9 +151,8 @@ func (j *Job) giveUpDay(d schedule.Day, to []*mail.Address, why string, sum *Sum
 		return nil
 	})
 	if err == nil && len(names) > 0 {
-		note := fmt.Sprintf("%s to %s: %s", d, strings.Join(names, ", "), why)
-		sum.Dropped = append(sum.Dropped, note)
-		j.log().Error("gave up: " + note)
+		sum.Dropped = append(sum.Dropped, Undelivered{Day: d, To: names, Reason: why})
+		j.log().Error(fmt.Sprintf("gave up: %s to %s: %s", d, strings.Join(names, ", "), why))
 	}
 	return err
 }
@@ -271,7 +270,7 @@ func (j *Job) tidy(window schedule.Day, open []store.Day, sum *Summary) error {
 				for _, a := range owed {
 					names = append(names, a.Address)
 				}
-				sum.GaveUp = append(sum.GaveUp, fmt.Sprintf("%s to %s", d, strings.Join(names, ", ")))
+				sum.GaveUp = append(sum.GaveUp, Undelivered{Day: d, To: names})
 			default:
 				continue
 			}

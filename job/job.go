@@ -88,6 +88,14 @@ type Failure struct {
 	Temporary bool
 }
 
+// Undelivered is a day given up for good for some recipients: data, so
+// that whoever prints it (the journal, the alert mail) words it.
+type Undelivered struct {
+	Day    schedule.Day
+	To     []string // addresses
+	Reason string   // why it was dropped; "" for a day older than the window
+}
+
 // Summary is what one run did.
 type Summary struct {
 	Now      time.Time
@@ -99,13 +107,13 @@ type Summary struct {
 	Failures []Failure
 	// ConnErr is set when no message could be attempted (connect, TLS, login).
 	ConnErr error
-	GaveUp  []string // "2026-03-02 to x@example.test" left undelivered for good
+	GaveUp  []Undelivered // days older than the window, left undelivered for good
 	// ClockJump names a jump of the clock far beyond the catch-up window
 	// since the last run (likely a wrong clock), with the fix; "" if none.
 	ClockJump string
-	// Dropped are days given up inside the window, each with its reason
-	// ("2026-03-02 to x@example.test: …"); already logged by the job.
-	Dropped                  []string
+	// Dropped are days given up inside the window, each with its reason;
+	// already logged by the job.
+	Dropped                  []Undelivered
 	Pending                  int // messages that were due this run
 	PhotosLeft, QuotesLeft   int
 	PhotosTotal, QuotesTotal int

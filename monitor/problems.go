@@ -118,11 +118,11 @@ func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusabl
 	}
 	if len(sum.GaveUp) > 0 {
 		add(GaveUp, Error, "gave up on mail older than --catch-up-max-days",
-			"Never delivered:\n- "+strings.Join(sum.GaveUp, "\n- ")+"\n\nThese days are older than --catch-up-max-days and will not be sent.")
+			"Never delivered:\n- "+strings.Join(undeliveredLines(sum.GaveUp), "\n- ")+"\n\nThese days are older than --catch-up-max-days and will not be sent.")
 	}
 	if len(sum.Dropped) > 0 {
 		add(Dropped, Error, "gave up on mail the server will not take",
-			"Never delivered:\n- "+strings.Join(sum.Dropped, "\n- ")+"\n\nThe other days and recipients were not held up by these.")
+			"Never delivered:\n- "+strings.Join(undeliveredLines(sum.Dropped), "\n- ")+"\n\nThe other days and recipients were not held up by these.")
 	}
 	if sum.ClockJump != "" {
 		add(ClockJump, Error, "the clock jumped far ahead: a clock problem?", sum.ClockJump)
@@ -253,4 +253,23 @@ func (k Key) Cleared() string {
 		return "the certificate of " + strings.TrimPrefix(string(k), "cert:") + " is fine again"
 	}
 	return ""
+}
+
+// UndeliveredLine words a given-up day as the journal and the alert mail
+// show it: "2026-03-02 to x@example.test", then ": why" when it was
+// dropped for a reason.
+func UndeliveredLine(u job.Undelivered) string {
+	l := fmt.Sprintf("%s to %s", u.Day, strings.Join(u.To, ", "))
+	if u.Reason != "" {
+		l += ": " + u.Reason
+	}
+	return l
+}
+
+func undeliveredLines(us []job.Undelivered) []string {
+	ls := make([]string, len(us))
+	for i, u := range us {
+		ls[i] = UndeliveredLine(u)
+	}
+	return ls
 }
