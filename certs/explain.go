@@ -131,3 +131,39 @@ func unknownMessage(host string, e x509.UnknownAuthorityError) string {
 	}
 	return fmt.Sprintf("the certificate of %s is signed by an unknown authority (issuer %s)%s", host, c.Issuer, hint)
 }
+
+// DescribeInvalid words an invalid certificate met while sending mail, as
+// the send error shows it (its certificate named by its subject, times in
+// UTC to the second); the x509 wording lives here, with explain's, so mail
+// keeps none of its own.
+func DescribeInvalid(e x509.CertificateInvalidError, now time.Time) string {
+	c := e.Cert
+	if e.Reason == x509.Expired && c != nil {
+		if now.Before(c.NotBefore) {
+			return fmt.Sprintf("certificate %s is not valid until %s (this machine's clock says %s); check the clock, or the certificate's dates",
+				certName(c), c.NotBefore.UTC().Format(time.DateTime+" MST"), now.UTC().Format(time.DateTime+" MST"))
+		}
+		return fmt.Sprintf("certificate %s expired on %s (%s ago); the server's certificate must be renewed",
+			certName(c), c.NotAfter.UTC().Format(time.DateTime+" MST"), ago(now.Sub(c.NotAfter)))
+	}
+	return fmt.Sprintf("certificate %s is not acceptable: %v", certName(c), e)
+}
+
+// ago is a duration in the send error: whole days from two on.
+func ago(d time.Duration) string {
+	if d >= 48*time.Hour {
+		return fmt.Sprintf("%d days", int(d/(24*time.Hour)))
+	}
+	return d.Round(time.Minute).String()
+}
+
+// certName is a certificate's subject, quoted.
+func certName(c *x509.Certificate) string {
+	if c == nil {
+		return "(none)"
+	}
+	if c.Subject.CommonName != "" {
+		return fmt.Sprintf("%q", c.Subject.CommonName)
+	}
+	return fmt.Sprintf("%q", c.Subject.String())
+}

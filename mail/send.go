@@ -20,6 +20,8 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
+
+	"cotd/certs"
 )
 
 // TLSMode says how the SMTP connection is encrypted.
@@ -783,7 +785,7 @@ func (sess *session) describe(ctx context.Context, err error) error {
 	case errors.As(both, &invalidErr):
 		// crypto/x509 returns the value type; also offer a pointer so
 		// errors.As finds it with either target.
-		return sess.newUserError(fmt.Sprintf("smtp %s: %s", addr, sess.describeInvalidCert(invalidErr)), err, ioe, &invalidErr)
+		return sess.newUserError(fmt.Sprintf("smtp %s: %s", addr, certs.DescribeInvalid(invalidErr, sess.s.cfg.Now())), err, ioe, &invalidErr)
 	case errors.As(both, &recordErr) && s.cfg.TLS == TLSImplicit:
 		return mk("smtp %s does not speak TLS from the start; for port 587 use --smtp-tls=starttls", addr)
 	case isTimeout(both):
@@ -813,37 +815,6 @@ func (sess *session) describe(ctx context.Context, err error) error {
 		return mk("smtp %s refused the session: %d %s", addr, textErr.Code, textErr.Msg)
 	}
 	return mk("smtp %s: %v", addr, err)
-}
-
-func (sess *session) describeInvalidCert(e x509.CertificateInvalidError) string {
-	now := sess.s.cfg.Now()
-	c := e.Cert
-	if e.Reason == x509.Expired && c != nil {
-		if now.Before(c.NotBefore) {
-			return fmt.Sprintf("certificate %s is not valid until %s (this machine's clock says %s); check the clock, or the certificate's dates",
-				certName(c), c.NotBefore.UTC().Format(time.DateTime+" MST"), now.UTC().Format(time.DateTime+" MST"))
-		}
-		return fmt.Sprintf("certificate %s expired on %s (%s ago); the server's certificate must be renewed",
-			certName(c), c.NotAfter.UTC().Format(time.DateTime+" MST"), ago(now.Sub(c.NotAfter)))
-	}
-	return fmt.Sprintf("certificate %s is not acceptable: %v", certName(c), e)
-}
-
-func ago(d time.Duration) string {
-	if d >= 48*time.Hour {
-		return fmt.Sprintf("%d days", int(d/(24*time.Hour)))
-	}
-	return d.Round(time.Minute).String()
-}
-
-func certName(c *x509.Certificate) string {
-	if c == nil {
-		return "(none)"
-	}
-	if c.Subject.CommonName != "" {
-		return fmt.Sprintf("%q", c.Subject.CommonName)
-	}
-	return fmt.Sprintf("%q", c.Subject.String())
 }
 
 func certNames(c *x509.Certificate) string {
