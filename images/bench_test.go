@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image/jpeg"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -30,6 +31,29 @@ func loadBenchPhotos(b *testing.B) map[string][]byte {
 	return out
 }
 
+// loadProgressivePhotos is loadBenchPhotos rewritten as progressive JPEGs
+// by jpegtran (lossless: the same coefficients, sent in libjpeg's default
+// progressive scans with DC and AC refinement), so the progressive rows
+// differ from the baseline ones by the file's layout alone.
+func loadProgressivePhotos(b *testing.B) map[string][]byte {
+	b.Helper()
+	jpegtran, err := exec.LookPath("jpegtran")
+	if err != nil {
+		b.Skip("jpegtran is missing (apt install libjpeg-turbo-progs)")
+	}
+	out := map[string][]byte{}
+	for name, data := range loadBenchPhotos(b) {
+		cmd := exec.Command(jpegtran, "-progressive", "-copy", "all")
+		cmd.Stdin = bytes.NewReader(data)
+		prog, err := cmd.Output()
+		if err != nil {
+			b.Fatalf("jpegtran -progressive %s: %v", name, err)
+		}
+		out[name] = prog
+	}
+	return out
+}
+
 // BenchmarkDecode is image/jpeg at full resolution: the floor of the pipeline.
 func BenchmarkDecode(b *testing.B) {
 	for _, name := range benchPhotos {
@@ -49,6 +73,21 @@ func BenchmarkDecode(b *testing.B) {
 func BenchmarkDecodeScaled(b *testing.B) {
 	for _, name := range benchPhotos {
 		data := loadBenchPhotos(b)[name]
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				decodeForBench(b, data)
+			}
+		})
+	}
+}
+
+// BenchmarkDecodeScaledProgressive is BenchmarkDecodeScaled on the same
+// photos as progressive files (jpegprog.go).
+func BenchmarkDecodeScaledProgressive(b *testing.B) {
+	photos := loadProgressivePhotos(b)
+	for _, name := range benchPhotos {
+		data := photos[name]
 		b.Run(name, func(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			for b.Loop() {
@@ -101,6 +140,22 @@ func BenchmarkEncode(b *testing.B) {
 func BenchmarkRender(b *testing.B) {
 	for _, name := range benchPhotos {
 		data := loadBenchPhotos(b)[name]
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Render(bytes.NewReader(data), Default); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRenderProgressive is BenchmarkRender on the same photos as
+// progressive files.
+func BenchmarkRenderProgressive(b *testing.B) {
+	photos := loadProgressivePhotos(b)
+	for _, name := range benchPhotos {
+		data := photos[name]
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
 				if _, err := Render(bytes.NewReader(data), Default); err != nil {

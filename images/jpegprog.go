@@ -26,19 +26,8 @@ type progState struct {
 }
 
 func newProgState(comps []jcomp, width, height, n int) *progState {
-	p := &progState{n: n}
-	for k := range 64 {
-		p.slot[k] = -1
-		if z := unzig[k]; int(z&7) < n && int(z>>3) < n {
-			p.slot[k] = int8(int(z>>3)*n + int(z&7))
-		}
-	}
-	hmax, vmax := 1, 1
-	for _, c := range comps {
-		hmax, vmax = max(hmax, c.h), max(vmax, c.v)
-	}
-	mcusX := (width + 8*hmax - 1) / (8 * hmax)
-	mcusY := (height + 8*vmax - 1) / (8 * vmax)
+	p := &progState{n: n, slot: *lowSlots(n)}
+	hmax, vmax, mcusX, mcusY := mcuGrid(comps, width, height)
 	for _, c := range comps {
 		pc := progComp{bw: mcusX * c.h, bh: mcusY * c.v}
 		if len(comps) == 1 {
@@ -150,12 +139,7 @@ func (p *progState) scan(entropy, sos []byte, comps []jcomp, width, height, rest
 			}
 		}
 	} else {
-		hmax, vmax := 1, 1
-		for _, c := range comps {
-			hmax, vmax = max(hmax, c.h), max(vmax, c.v)
-		}
-		mcusX := (width + 8*hmax - 1) / (8 * hmax)
-		mcusY := (height + 8*vmax - 1) / (8 * vmax)
+		_, _, mcusX, mcusY := mcuGrid(comps, width, height)
 		for my := range mcusY {
 			for mx := range mcusX {
 				if !next() {
@@ -320,7 +304,6 @@ func (p *progState) finish(comps []jcomp, width, height int, quant *[4][64]int32
 			}
 		}
 		c.out = newPlane(pc.bw*n, pc.bh*n)
-		out := c.out
 		for by := range pc.bh {
 			for bx := range pc.bw {
 				b := by*pc.bw + bx
@@ -332,19 +315,7 @@ func (p *progState) finish(comps []jcomp, width, height int, quant *[4][64]int32
 						onlyDC = false
 					}
 				}
-				off := by*n*out.stride + bx*n
-				if onlyDC || n == 1 {
-					v := uint8(min(max((cf[0]+4)>>3+128, 0), 255))
-					for y := range n {
-						row := out.pix[off+y*out.stride:]
-						row = row[:n]
-						for x := range row {
-							row[x] = v
-						}
-					}
-					continue
-				}
-				idct(&cf, tab, n, out.pix[off:], out.stride)
+				putBlock(&c.out, bx, by, n, &cf, tab, onlyDC)
 			}
 		}
 		pc.low, pc.nz = nil, nil // the planes are all that is needed now

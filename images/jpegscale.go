@@ -531,12 +531,7 @@ func decodeScan(entropy, sos []byte, comps []jcomp, width, height, n, restartN i
 	if !lumaFirst(comps) {
 		return source{}, errFallback
 	}
-	hmax, vmax := 1, 1
-	for _, c := range comps {
-		hmax, vmax = max(hmax, c.h), max(vmax, c.v)
-	}
-	mcusX := (width + 8*hmax - 1) / (8 * hmax)
-	mcusY := (height + 8*vmax - 1) / (8 * vmax)
+	_, _, mcusX, mcusY := mcuGrid(comps, width, height)
 	for ci := range comps {
 		c := &comps[ci]
 		c.out = newPlane(mcusX*c.h*n, mcusY*c.v*n)
@@ -604,20 +599,7 @@ func decodeScan(entropy, sos []byte, comps []jcomp, width, height, n, restartN i
 				onlyDC = false
 			}
 		}
-		out := c.out
-		off := by*n*out.stride + bx*n
-		if onlyDC || n == 1 {
-			v := uint8(min(max((cf[0]+4)>>3+128, 0), 255))
-			for y := range n {
-				row := out.pix[off+y*out.stride:]
-				row = row[:n]
-				for x := range row {
-					row[x] = v
-				}
-			}
-			return true
-		}
-		idct(&cf, tab, n, out.pix[off:], out.stride)
+		putBlock(&c.out, bx, by, n, &cf, tab, onlyDC)
 		return true
 	}
 
@@ -652,6 +634,27 @@ func decodeScan(entropy, sos []byte, comps []jcomp, width, height, n, restartN i
 	return planesSource(comps, width, height, n)
 }
 
+// putBlock writes the n×n samples of block (bx, by) of out from its low
+// dequantized coefficients cf: one flat value when only the DC term is set
+// (most blocks of a photo at small scales) or n is 1, the reduced IDCT
+// otherwise. Baseline and progressive decoding both end here, so the same
+// coefficients give the same bytes whichever way the file was sent.
+func putBlock(out *plane, bx, by, n int, cf, tab *[16]int32, onlyDC bool) {
+	off := by*n*out.stride + bx*n
+	if onlyDC || n == 1 {
+		v := uint8(min(max((cf[0]+4)>>3+128, 0), 255))
+		for y := range n {
+			row := out.pix[off+y*out.stride:]
+			row = row[:n]
+			for x := range row {
+				row[x] = v
+			}
+		}
+		return
+	}
+	idct(cf, tab, n, out.pix[off:], out.stride)
+}
+
 // lowSlots maps each zig-zag index to its place among the low n×n
 // coefficients the reduced IDCT reads (row-major), or -1.
 func lowSlots(n int) *[64]int8 {
@@ -663,6 +666,16 @@ func lowSlots(n int) *[64]int8 {
 		}
 	}
 	return &s
+}
+
+// mcuGrid returns the largest sampling factors of comps and how many MCUs
+// (of 8·hmax × 8·vmax pixels) cover a width×height frame across and down.
+func mcuGrid(comps []jcomp, width, height int) (hmax, vmax, mcusX, mcusY int) {
+	hmax, vmax = 1, 1
+	for _, c := range comps {
+		hmax, vmax = max(hmax, c.h), max(vmax, c.v)
+	}
+	return hmax, vmax, (width + 8*hmax - 1) / (8 * hmax), (height + 8*vmax - 1) / (8 * vmax)
 }
 
 // lumaFirst reports whether the first component is the full-resolution
