@@ -5,7 +5,9 @@
 // clearly a name rather than a camera counter (`mochi-on-the-radiator.jpg`
 // yes, `IMG_1234.jpg`, `PXL_20240101_…`, `DSC0001.jpg` no).
 //
-// It reads metadata only; decoding pictures is the images package's job.
+// It reads metadata only; decoding pictures is the images package's job,
+// and so is the JPEG segment walk and the EXIF parse (images.Segments,
+// images.ParseEXIF), which it shares with the renderer's Orientation.
 // Every source is optional and any damage in it just means no caption:
 // a photo is worth mailing without one.
 package caption
@@ -20,6 +22,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"cotd/images"
 )
 
 // MaxLen bounds a caption; a longer description is cut at a word.
@@ -62,54 +66,24 @@ func sidecar(path string) string {
 // then XMP dc:description, EXIF ImageDescription, the IPTC caption and the
 // IPTC object name.
 func Embedded(data []byte) string {
-	var xmp, exif, iptc []byte
-	eachSegment(data, func(marker byte, seg []byte) {
+	var xmp, iptc []byte
+	for marker, seg := range images.Segments(data) {
 		switch {
 		case marker == 0xe1 && bytes.HasPrefix(seg, []byte("http://ns.adobe.com/xap/1.0/\x00")) && xmp == nil:
 			xmp = seg[len("http://ns.adobe.com/xap/1.0/\x00"):]
-		case marker == 0xe1 && bytes.HasPrefix(seg, []byte("Exif\x00\x00")) && exif == nil:
-			exif = seg[6:]
 		case marker == 0xed && bytes.HasPrefix(seg, []byte("Photoshop 3.0\x00")) && iptc == nil:
 			iptc = seg[len("Photoshop 3.0\x00"):]
 		}
-	})
+	}
+	exif, _ := images.ParseEXIF(images.JPEGEXIF(data))
 	title, desc := xmpText(xmp)
 	caption, object := iptcText(iptc)
-	for _, c := range []string{title, desc, exifDescription(exif), caption, object} {
+	for _, c := range []string{title, desc, exif.ImageDescription(), caption, object} {
 		if c = clean(c); c != "" && !cameraJunk(c) {
 			return c
 		}
 	}
 	return ""
-}
-
-// eachSegment calls fn for each marker segment before the image data.
-func eachSegment(b []byte, fn func(marker byte, seg []byte)) {
-	if len(b) < 4 || b[0] != 0xff || b[1] != 0xd8 {
-		return
-	}
-	for i := 2; i+4 <= len(b); {
-		if b[i] != 0xff {
-			return
-		}
-		m := b[i+1]
-		switch {
-		case m == 0xff:
-			i++
-			continue
-		case m == 0x01 || (m >= 0xd0 && m <= 0xd8):
-			i += 2
-			continue
-		case m == 0xda || m == 0xd9:
-			return
-		}
-		n := int(binary.BigEndian.Uint16(b[i+2:]))
-		if n < 2 || i+2+n > len(b) {
-			return
-		}
-		fn(m, b[i+4:i+2+n])
-		i += 2 + n
-	}
 }
 
 // xmpText reads dc:title and dc:description (the x-default or first
@@ -151,50 +125,6 @@ func xmpText(packet []byte) (title, desc string) {
 			}
 		}
 	}
-}
-
-// exifDescription reads tag 0x010E (ImageDescription) from IFD0 of a TIFF
-// structure (the EXIF APP1 payload).
-func exifDescription(t []byte) string {
-	if len(t) < 8 {
-		return ""
-	}
-	var bo binary.ByteOrder
-	switch string(t[:2]) {
-	case "II":
-		bo = binary.LittleEndian
-	case "MM":
-		bo = binary.BigEndian
-	default:
-		return ""
-	}
-	ifd := int(bo.Uint32(t[4:]))
-	if ifd < 8 || ifd+2 > len(t) {
-		return ""
-	}
-	n := int(bo.Uint16(t[ifd:]))
-	for k := 0; k < n; k++ {
-		e := ifd + 2 + 12*k
-		if e+12 > len(t) {
-			return ""
-		}
-		if bo.Uint16(t[e:]) != 0x010e || bo.Uint16(t[e+2:]) != 2 { // ASCII
-			continue
-		}
-		count := int(bo.Uint32(t[e+4:]))
-		var v []byte
-		if count <= 4 {
-			v = t[e+8 : e+8+count]
-		} else {
-			off := int(bo.Uint32(t[e+8:]))
-			if off < 0 || count < 0 || off+count > len(t) {
-				return ""
-			}
-			v = t[off : off+count]
-		}
-		return string(bytes.TrimRight(v, "\x00"))
-	}
-	return ""
 }
 
 // iptcText reads the IPTC IIM caption (2:120) and object name (2:05) from

@@ -38,32 +38,9 @@ func iccProfile(data []byte, format string) ([]byte, error) {
 }
 
 func jpegICC(b []byte) ([]byte, error) {
-	if len(b) < 4 || b[0] != 0xff || b[1] != 0xd8 {
-		return nil, nil
-	}
 	chunks := map[int][]byte{}
 	total := 0
-	for i := 2; i+4 <= len(b); {
-		if b[i] != 0xff {
-			break
-		}
-		m := b[i+1]
-		if m == 0xff {
-			i++
-			continue
-		}
-		if m == 0x01 || (m >= 0xd0 && m <= 0xd8) {
-			i += 2
-			continue
-		}
-		if m == 0xda || m == 0xd9 {
-			break
-		}
-		n := int(binary.BigEndian.Uint16(b[i+2:]))
-		if n < 2 || i+2+n > len(b) {
-			break
-		}
-		seg := b[i+4 : i+2+n]
+	for m, seg := range Segments(b) {
 		if m == 0xe2 && len(seg) > 14 && string(seg[:12]) == "ICC_PROFILE\x00" {
 			seq, count := int(seg[12]), int(seg[13])
 			if seq < 1 || seq > count {
@@ -72,7 +49,6 @@ func jpegICC(b []byte) ([]byte, error) {
 			total = count
 			chunks[seq] = seg[14:]
 		}
-		i += 2 + n
 	}
 	if len(chunks) == 0 {
 		return nil, nil
