@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image"
 	"image/color"
+	"math"
 )
 
 // HeaderBytes is how much of a file [Cost] wants to see: enough for the
@@ -34,15 +35,21 @@ func Cost(head []byte, size int64, o Options) int64 {
 	if w*h > MaxPixels {
 		return size + fixed // refused from its header
 	}
-	if format == "jpeg" && isBaselineJPEG(head) {
-		tw, th := fit(cfg.Width, cfg.Height, o.MaxSide)
-		s := int64(jpegScale(cfg.Width, cfg.Height, tw, th))
-		// Planes at 1/s (luma and up to two full-resolution chroma
-		// planes) and the box-shrunk copies made from them.
-		return 2*size + fixed + 4*(w/s+1)*(h/s+1)
-	}
-	if w*h > MaxFullDecodePixels {
+	baseline := format == "jpeg" && isBaselineJPEG(head)
+	if w*h > MaxFullDecodePixels && !baseline {
 		return size + fixed // refused from its header
+	}
+	if format == "jpeg" {
+		tw, th := fit(cfg.Width, cfg.Height, o.MaxSide)
+		if f, ok := jpegFrame(head); ok {
+			return 2*size + fixed + f.workingSet(jpegScale(cfg.Width, cfg.Height, tw, th), tw, th)
+		}
+		if baseline {
+			// A frame image/jpeg alone reads (CMYK, RGB, 12-bit): its
+			// full decode, up to 4 bytes a pixel, three full-size planes
+			// made from it, and resize's rows over them.
+			return 2*size + fixed + 7*w*h + 12*(w+16)*int64(th+1)
+		}
 	}
 	perPixel := int64(12) // RGBA 64-bit decodes (16-bit PNG, TIFF) and three planes
 	switch {
@@ -54,6 +61,95 @@ func Cost(head []byte, size int64, o Options) int64 {
 		perPixel = 2
 	}
 	return size + fixed + perPixel*w*h
+}
+
+// frame is what [Cost] needs of a JPEG's frame header.
+type frame struct {
+	comps         []jcomp
+	width, height int
+	progressive   bool
+	scaled        bool // the scaled decoder takes it; else image/jpeg decodes it in full
+	orientation   int  // EXIF Orientation: other than 1, the rendition is turned (a copy)
+	icc           bool // an ICC profile: the rendition is converted to sRGB (a copy)
+}
+
+// jpegFrame reads the frame header of a JPEG from its first bytes, for a
+// baseline, extended or progressive Huffman frame of 8-bit grey or YCbCr,
+// which is what both the scaled decoder and image/jpeg decode into planes;
+// ok is false for any other frame.
+func jpegFrame(head []byte) (f frame, ok bool) {
+	adobe := false
+	for m, seg := range Segments(head) {
+		switch {
+		case m == 0xee && len(seg) >= 5 && string(seg[:5]) == "Adobe":
+			adobe = true // the scaled decoder leaves Adobe files to image/jpeg
+		case (m == 0xc0 || m == 0xc1 || m == 0xc2) && f.comps == nil:
+			if f.comps, f.width, f.height, ok = parseFrame(seg); !ok {
+				return frame{}, false
+			}
+			f.progressive = m == 0xc2
+		case m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc:
+			return frame{}, false // another frame type, or a second frame
+		}
+	}
+	if f.comps == nil {
+		return frame{}, false
+	}
+	f.orientation = orientation(head, "jpeg")
+	p, err := jpegICC(head)
+	f.icc = p != nil || err != nil
+	f.scaled = !adobe && lumaFirst(f.comps) &&
+		(len(f.comps) == 1 || f.comps[1].h == f.comps[2].h && f.comps[1].v == f.comps[2].v)
+	return f, true
+}
+
+// workingSet is what rendering the frame at 1/s into tw×th takes beyond
+// the file itself, from the geometry the decoders and scalePlane use: each
+// plane (padded to whole MCUs; at s = 1 image/jpeg's YCbCr, which is the
+// same), its box-shrunk copy when scalePlane makes one, resize's int32
+// rows (the width it resizes × its output rows) and, for a progressive
+// file, the coefficients held until the last scan: the low n×n of every
+// block in the scaled decoder (progBytes), all 64 as int32 in image/jpeg;
+// then the rendition's planes.
+func (f frame) workingSet(s, tw, th int) int64 {
+	if !f.scaled {
+		s = 1
+	}
+	n := 8 / s
+	hmax, vmax, mcusX, mcusY := mcuGrid(f.comps, f.width, f.height)
+	var b int64
+	for i, c := range f.comps {
+		pw, ph := mcusX*c.h*n, mcusY*c.v*n
+		gw := float64(f.width*c.h) / float64(hmax*s) // the picture's extent in the plane
+		gh := float64(f.height*c.v) / float64(vmax*s)
+		dw, dh := float64(tw), float64(th)
+		if i > 0 {
+			dw, dh = dw/2, dh/2
+		}
+		b += int64(pw) * int64(ph)
+		kx, ky := max(1, int(gw/dw/boxResidual)), max(1, int(gh/dh/boxResidual))
+		if kx > 1 || ky > 1 {
+			pw, ph = (pw+kx-1)/kx, (ph+ky-1)/ky
+			b += int64(pw) * int64(ph)
+		}
+		b += 4 * int64(pw) * int64(math.Ceil(dh))
+		if f.progressive && s == 1 {
+			b += int64(mcusX*c.h) * int64(mcusY*c.v) * 64 * 4
+		}
+	}
+	if f.progressive && s > 1 {
+		b += progBytes(f.comps, f.width, f.height, n)
+	}
+	// The rendition's planes (1.5 bytes a pixel) as resize makes them, a
+	// copy turned upright, and one converted to sRGB.
+	copies := int64(1)
+	if f.orientation != 1 {
+		copies++
+	}
+	if f.icc {
+		copies++
+	}
+	return b + copies*3*int64(tw)*int64(th)/2
 }
 
 // jpegScale is the shrink-on-load factor (1, 2, 4 or 8) for a w×h JPEG

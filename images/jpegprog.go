@@ -26,8 +26,19 @@ type progState struct {
 }
 
 func newProgState(comps []jcomp, width, height, n int) *progState {
-	p := &progState{n: n, slot: *lowSlots(n)}
+	p := &progState{n: n, slot: *lowSlots(n), comps: progGrids(comps, width, height)}
+	for i := range p.comps {
+		pc := &p.comps[i]
+		pc.low = make([]int16, pc.bw*pc.bh*n*n)
+		pc.nz = make([]uint64, pc.bw*pc.bh)
+	}
+	return p
+}
+
+// progGrids is each component's block grid, without its coefficients.
+func progGrids(comps []jcomp, width, height int) []progComp {
 	hmax, vmax, mcusX, mcusY := mcuGrid(comps, width, height)
+	grids := make([]progComp, 0, len(comps))
 	for _, c := range comps {
 		pc := progComp{bw: mcusX * c.h, bh: mcusY * c.v}
 		if len(comps) == 1 {
@@ -35,11 +46,20 @@ func newProgState(comps []jcomp, width, height, n int) *progState {
 		}
 		pc.cw = ((width*c.h+hmax-1)/hmax + 7) / 8
 		pc.ch = ((height*c.v+vmax-1)/vmax + 7) / 8
-		pc.low = make([]int16, pc.bw*pc.bh*n*n)
-		pc.nz = make([]uint64, pc.bw*pc.bh)
-		p.comps = append(p.comps, pc)
+		grids = append(grids, pc)
 	}
-	return p
+	return grids
+}
+
+// progBytes is what newProgState allocates for the frame at n×n samples
+// per block: n² int16 coefficients and one uint64 of non-zero bits for
+// every stored block. [Cost] charges it for a progressive file.
+func progBytes(comps []jcomp, width, height, n int) int64 {
+	var b int64
+	for _, pc := range progGrids(comps, width, height) {
+		b += int64(pc.bw) * int64(pc.bh) * int64(2*n*n+8)
+	}
+	return b
 }
 
 // scan decodes one scan whose entropy-coded data starts entropy, and

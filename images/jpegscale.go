@@ -404,29 +404,11 @@ func decodeJPEGScaled(data []byte, scale int) (source, error) {
 		switch {
 		case m == 0xc0 || m == 0xc1 || m == 0xc2:
 			progressive = m == 0xc2
-			if len(seg) < 6 || seg[0] != 8 || comps != nil {
+			if comps != nil {
 				return source{}, errFallback
 			}
-			height, width = int(binary.BigEndian.Uint16(seg[1:])), int(binary.BigEndian.Uint16(seg[3:]))
-			if int64(width)*int64(height) > MaxPixels {
-				return source{}, errFallback
-			}
-			nf := int(seg[5])
-			if (nf != 1 && nf != 3) || len(seg) < 6+3*nf || width == 0 || height == 0 {
-				return source{}, errFallback
-			}
-			for c := range nf {
-				p := seg[6+3*c:]
-				jc := jcomp{id: int(p[0]), h: int(p[1] >> 4), v: int(p[1] & 15), tq: int(p[2])}
-				if jc.h < 1 || jc.h > 4 || jc.v < 1 || jc.v > 4 || jc.tq > 3 {
-					return source{}, errFallback
-				}
-				if nf == 1 {
-					jc.h, jc.v = 1, 1 // a lone component's scan has one block per MCU
-				}
-				comps = append(comps, jc)
-			}
-			if nf == 3 && comps[0].id == 'R' && comps[1].id == 'G' && comps[2].id == 'B' {
+			var ok bool
+			if comps, width, height, ok = parseFrame(seg); !ok {
 				return source{}, errFallback
 			}
 		case m >= 0xc2 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc:
@@ -504,6 +486,39 @@ func decodeJPEGScaled(data []byte, scale int) (source, error) {
 			return source{}, errFallback
 		}
 	}
+}
+
+// parseFrame reads a frame header (the payload of SOF0, SOF1 or SOF2) as
+// the scaled decoder takes it: 8-bit samples, one component or three that
+// are not RGB, sampling factors of 1 to 4, at most MaxPixels. ok is false
+// for anything else, which is left to image/jpeg.
+func parseFrame(seg []byte) (comps []jcomp, width, height int, ok bool) {
+	if len(seg) < 6 || seg[0] != 8 {
+		return nil, 0, 0, false
+	}
+	height, width = int(binary.BigEndian.Uint16(seg[1:])), int(binary.BigEndian.Uint16(seg[3:]))
+	if int64(width)*int64(height) > MaxPixels {
+		return nil, 0, 0, false
+	}
+	nf := int(seg[5])
+	if (nf != 1 && nf != 3) || len(seg) < 6+3*nf || width == 0 || height == 0 {
+		return nil, 0, 0, false
+	}
+	for c := range nf {
+		p := seg[6+3*c:]
+		jc := jcomp{id: int(p[0]), h: int(p[1] >> 4), v: int(p[1] & 15), tq: int(p[2])}
+		if jc.h < 1 || jc.h > 4 || jc.v < 1 || jc.v > 4 || jc.tq > 3 {
+			return nil, 0, 0, false
+		}
+		if nf == 1 {
+			jc.h, jc.v = 1, 1 // a lone component's scan has one block per MCU
+		}
+		comps = append(comps, jc)
+	}
+	if nf == 3 && comps[0].id == 'R' && comps[1].id == 'G' && comps[2].id == 'B' {
+		return nil, 0, 0, false
+	}
+	return comps, width, height, true
 }
 
 func decodeScan(entropy, sos []byte, comps []jcomp, width, height, n, restartN int,
