@@ -38,7 +38,6 @@ import (
 	"github.com/spf13/pflag"
 	bolt "go.etcd.io/bbolt"
 
-	"cotd/config"
 	"cotd/internal/mailpit"
 	"cotd/schedule"
 	"cotd/store"
@@ -673,11 +672,19 @@ func testBadPhotos(t *testing.T, bin string) {
 // in argv or the environment), not in logs (right or wrong), and every
 // file cotd creates is private.
 func testSecrets(t *testing.T, bin string) {
-	config.New("run").Flags().VisitAll(func(o *pflag.Flag) {
-		if strings.Contains(o.Name, "password") && o.Name != "smtp-password-file" {
-			t.Errorf("option --%s would put a password on the command line", o.Name)
+	// The options are checked in config (TestNoPasswordOption); here
+	// every command's flags of its own.
+	for _, c := range commands {
+		fs := pflag.NewFlagSet(c.name, pflag.ContinueOnError)
+		if c.flags != nil {
+			c.flags(fs)
 		}
-	})
+		fs.VisitAll(func(o *pflag.Flag) {
+			if strings.Contains(o.Name, "password") && o.Name != "smtp-password-file" {
+				t.Errorf("option --%s would put a password on the command line", o.Name)
+			}
+		})
+	}
 	srv := mailpit.Start(t, mailpit.Options{StartTLS: true, Auth: true})
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "photos", "cat.jpg"), testJPEG(t, 640, 480, 1))
