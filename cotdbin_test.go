@@ -12,7 +12,7 @@ import (
 
 // The real binary, for the tests that run it as a process (the fault
 // suite): built once, run with only the settings a test gives, as the
-// test's user or as nobody, on a file system a test mounts.
+// test's user or as nobody.
 
 // buildCotd builds cotd into a temporary folder the way users build it
 // (CGO_ENABLED=0), with the given build tags: the fault suite builds with
@@ -84,31 +84,4 @@ func runBare(t *testing.T, bin, dir string, asNobody bool, env []string, args ..
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	return finish(t, cmd, &stdout, &stderr)
-}
-
-// needRoot skips a test that needs root (to mount a file system, to run
-// as another user) elsewhere, and fails it in CI, which runs as root.
-func needRoot(t *testing.T, why string) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("CI runs this test as root: " + why)
-	}
-	t.Skip(why)
-}
-
-// mountTmpfs mounts a tmpfs of size (e.g. "1m") on dir until the test
-// ends; the test is skipped where no tmpfs can be mounted.
-func mountTmpfs(t *testing.T, dir, size string) {
-	t.Helper()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs here: %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount: %v: %s", err, out)
-		}
-	})
 }

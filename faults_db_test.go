@@ -6,13 +6,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"cotd/internal/needs"
+	"cotd/internal/tmpfs"
 )
 
 // testDatabaseOpen (issue 11 item 15): a healthy database on a read-only
 // file system, or one the cotd user may not read or write, exits 3 with a
 // hint that says the file is fine and what to do, never "move it away".
 func testDatabaseOpen(t *testing.T, bin string) {
-	needRoot(t, "needs root to mount a read-only file system and run as another user")
+	needs.Root(t, "mounting a read-only file system and running cotd as another user")
 	check := func(t *testing.T, r result, says string) {
 		t.Helper()
 		if r.code != 3 {
@@ -26,7 +29,7 @@ func testDatabaseOpen(t *testing.T, bin string) {
 	t.Run("read-only file system", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "ro")
 		os.Mkdir(dir, 0o700)
-		mountTmpfs(t, dir, "2m")
+		tmpfs.Mount(t, dir, "2m")
 		env := []string{"COTD_DB=" + filepath.Join(dir, "cotd.db"), "COTD_OUTBOX=" + filepath.Join(dir, "outbox"),
 			"COTD_NOW=2026-03-02T08:00:00+01:00"}
 		if r := runCotd(t, bin, dir, env, "run"); r.code != 0 {

@@ -36,6 +36,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"cotd/internal/mailpit"
+	"cotd/internal/tmpfs"
 	"cotd/schedule"
 	"cotd/store"
 )
@@ -758,11 +759,9 @@ func cmdMailparts(ts *testscript.TestScript, neg bool, args []string) {
 // next morning: exit 1 with the disk named and a hint; once there is room
 // the day goes out and the earlier day's records are all there.
 func testDiskFull(t *testing.T, bin string) {
-	needRoot(t, "mounting a small tmpfs needs root")
 	dir := t.TempDir()
 	state := filepath.Join(dir, "state")
-	os.Mkdir(state, 0o700)
-	mountTmpfs(t, state, "1m")
+	tmpfs.Mount(t, state, "1m")
 	writeFile(t, filepath.Join(dir, "photos", "a.jpg"), testJPEG(t, 640, 480, 1))
 	writeFile(t, filepath.Join(dir, "photos", "b.jpg"), testJPEG(t, 640, 480, 2))
 	env := []string{"COTD_PHOTOS=photos", "COTD_DB=state/cotd.db", "COTD_OUTBOX=state/outbox"}
