@@ -753,8 +753,8 @@ func (sess *session) describe(ctx context.Context, err error) error {
 	both := errors.Join(err, ioe)
 
 	// The certificate's troubles are worded by certs, as for a watched
-	// endpoint, with the advice about sending mail; dates in UTC, as the
-	// journal's are.
+	// endpoint, with the advice about sending mail; dates in UTC, as they
+	// always were here (mail does not know the owner's time zone).
 	certMsg := certs.Describe(s.cfg.Host, both, s.cfg.Now().UTC(), true)
 	var (
 		dnsErr      *net.DNSError
