@@ -85,18 +85,15 @@ const (
 	NotYetValid
 )
 
-func (l Level) String() string {
-	switch l {
-	case OK:
-		return "ok"
-	case Warn:
-		return "warn"
-	case Expired:
-		return "expired"
-	case NotYetValid:
-		return "not-yet-valid"
+func (l Level) String() string { return name(l, "level", "ok", "warn", "expired", "not-yet-valid") }
+
+// name is the name of an enum value numbered from 0 (Level, Kind), or
+// what(N) for a value outside names.
+func name[T ~int](v T, what string, names ...string) string {
+	if v >= 0 && int(v) < len(names) {
+		return names[v]
 	}
-	return fmt.Sprintf("level(%d)", int(l))
+	return fmt.Sprintf("%s(%d)", what, int(v))
 }
 
 // Status is the verdict on one Expiry at one moment.
