@@ -12,7 +12,6 @@ import (
 	"net/mail"
 	"net/textproto"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -29,6 +28,7 @@ import (
 	"cotd/store"
 
 	"cotd/internal/deadend"
+	"cotd/internal/tmpfs"
 )
 
 // fakeSender answers each message with what answer says for its
@@ -260,36 +260,13 @@ func TestSlowServerTimesOut(t *testing.T) {
 	}
 }
 
-// mountTiny mounts a tmpfs of size at dir (root only) and unmounts it at
-// the end of the test.
-func mountTiny(t *testing.T, dir, size string) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI runs this test as root: mounting a tmpfs needs root")
-		}
-		t.Skip("mounting a small tmpfs needs root")
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs here: %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	})
-}
-
 // A full disk under the rendition cache is the machine's problem, not the
 // photos': the run fails with a clear error, no photo is marked unusable,
 // and once there is room the same photos are used.
 func TestCacheDiskFull(t *testing.T) {
 	fs := &fakeSender{}
 	j, c := newTestJob(t, 2, "a@example.test", fs)
-	mountTiny(t, j.CacheDir, "8k")
+	tmpfs.Mount(t, j.CacheDir, "8k")
 	filler := filepath.Join(j.CacheDir, "filler")
 	if err := os.WriteFile(filler, make([]byte, 64<<10), 0o600); !errors.Is(err, syscall.ENOSPC) {
 		t.Fatalf("filling the 8k tmpfs: %v, want ENOSPC", err)
