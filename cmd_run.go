@@ -31,7 +31,7 @@ the same day sends nothing.
 }
 
 func cmdRun(args []string, e env) error {
-	_, c, err := loadSettings("run", args, e, nil)
+	c, err := loadSettings("run", args, e, nil)
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func logSummary(log *slog.Logger, c *config.Config, sum job.Summary, runErr erro
 		log.Warn(r)
 	}
 	for _, p := range sum.Problems {
-		log.Warn(p)
+		log.Warn(monitor.QuotesProblemLine(p))
 	}
 	for _, f := range sum.Failures {
 		if sum.ConnErr != nil && errors.Is(f.Err, sum.ConnErr) {

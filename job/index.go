@@ -817,36 +817,36 @@ func writeFile(path string, data []byte, durable bool) error {
 }
 
 // indexQuotes reads the quotes and records new ones; it returns the usable
-// quotes and one line per problem.
-func (j *Job) indexQuotes() ([]quotes.Quote, []string, error) {
-	name := "built-in quotes"
+// quotes and what is wrong with them.
+func (j *Job) indexQuotes() ([]quotes.Quote, []QuotesProblem, error) {
+	name := "" // the built-in quotes
 	var src io.Reader = bytes.NewReader(j.DefaultQuotes)
-	var problems []string
+	var problems []QuotesProblem
 	if j.Quotes != "" {
 		// Streamed, never read whole: quotes.Parse bounds what a huge
 		// file costs.
 		f, err := os.Open(j.Quotes)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("quotes %s: %s; using the built-in quotes until it is fixed", j.Quotes, reason(err)))
+			problems = append(problems, QuotesProblem{Kind: QuotesUnreadable, File: j.Quotes, Reason: reason(err)})
 		} else {
 			defer f.Close()
 			name, src = j.Quotes, f
 		}
 	}
 	qs, ps, err := quotes.Parse(src)
-	if err != nil && name != "built-in quotes" {
-		problems = append(problems, fmt.Sprintf("quotes %s: %s; using the built-in quotes until it is fixed", j.Quotes, reason(err)))
-		name = "built-in quotes"
+	if err != nil && name != "" {
+		problems = append(problems, QuotesProblem{Kind: QuotesUnreadable, File: j.Quotes, Reason: reason(err)})
+		name = ""
 		qs, ps, err = quotes.Parse(bytes.NewReader(j.DefaultQuotes))
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("read %s: %w", name, err)
+		return nil, nil, fmt.Errorf("read built-in quotes: %w", err)
 	}
 	for _, p := range ps {
-		problems = append(problems, fmt.Sprintf("%s:%d: %s", name, p.Line, p.Reason))
+		problems = append(problems, QuotesProblem{Kind: BadQuote, File: name, Line: p.Line, Reason: p.Reason})
 	}
-	if len(qs) == 0 && name != "built-in quotes" {
-		problems = append(problems, fmt.Sprintf("%s has no usable quote; using the built-in quotes until it has one", name))
+	if len(qs) == 0 && name != "" {
+		problems = append(problems, QuotesProblem{Kind: NoQuote, File: name})
 		qs, _, _ = quotes.Parse(bytes.NewReader(j.DefaultQuotes))
 	}
 	if len(qs) == 0 {

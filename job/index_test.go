@@ -1,11 +1,9 @@
 package job
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -15,7 +13,6 @@ import (
 	"time"
 
 	"cotd/images"
-	"cotd/quotes"
 	"cotd/schedule"
 	"cotd/store"
 )
@@ -339,42 +336,4 @@ func TestSymlinkOutOfFolderNotFollowed(t *testing.T) {
 		t.Errorf("without FollowLinks again: %v, %d photos, %d removed; want the linked photo dropped", err, st.Photos, st.Removed)
 	}
 	_ = c
-}
-
-// A huge quotes.txt (issue 11 item 8) is streamed, not read whole, and
-// only its first quotes.MaxQuotes are kept: the run mails, says what it
-// left out, and the database does not balloon.
-func TestHugeQuotesFileBounded(t *testing.T) {
-	j, _ := newTestJob(t, 1, "a@example.test", &fakeSender{})
-	j.Quotes = filepath.Join(t.TempDir(), "quotes.txt")
-	f, err := os.Create(j.Quotes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := bufio.NewWriter(f)
-	for i := range 400_000 { // about 20 MB, the size that made a 121 MB database
-		fmt.Fprintf(w, "Cats sleep %d hours a day, and this is quote number %d of a very long file. — Someone\n", i%24, i)
-	}
-	w.Flush()
-	f.Close()
-
-	sum, err := j.Run(context.Background())
-	if err != nil || sum.Sent != 1 {
-		t.Fatalf("run: %v, sent %d", err, sum.Sent)
-	}
-	if !strings.Contains(strings.Join(sum.Problems, "\n"), "more than 10000 quotes; this line and the rest of the file are not read") {
-		t.Errorf("problems %q do not say the rest was left out", sum.Problems)
-	}
-	n := 0
-	j.Store.View(func(tx *store.Tx) error { return tx.EachQuote(func(store.Quote) error { n++; return nil }) })
-	if n > quotes.MaxQuotes {
-		t.Errorf("%d quotes stored; want at most %d", n, quotes.MaxQuotes)
-	}
-	fi, err := os.Stat(filepath.Join(filepath.Dir(j.CacheDir), "cotd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Size() > 16<<20 {
-		t.Errorf("the database is %d MiB after one run; want it bounded by the quotes kept", fi.Size()>>20)
-	}
 }

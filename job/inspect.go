@@ -60,8 +60,8 @@ func UnusableFiles(tx *store.Tx, folder string) ([]string, error) {
 }
 
 // CheckQuotes reads the quotes file the way a run does and returns how
-// many usable quotes it holds and one line per problem.
-func (j *Job) CheckQuotes() (int, []string, error) {
+// many usable quotes it holds and what is wrong with them.
+func (j *Job) CheckQuotes() (int, []QuotesProblem, error) {
 	qs, problems, err := j.indexQuotes()
 	return len(qs), problems, err
 }

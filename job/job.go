@@ -96,12 +96,38 @@ type Undelivered struct {
 	Reason string   // why it was dropped; "" for a day older than the window
 }
 
+// QuotesProblem is something wrong with the quotes that the owner should
+// fix: the facts (which file, which line, what is wrong), so that whoever
+// prints it (the journal, the alert mail, `cotd check`) words it.
+type QuotesProblem struct {
+	Kind QuotesProblemKind
+	File string // the quotes file; "" for the built-in quotes
+	Line int    // the line, from 1, for a BadQuote
+	// Reason is what is wrong: why the file could not be read
+	// (QuotesUnreadable) or what is wrong with the line (BadQuote).
+	Reason string
+}
+
+// QuotesProblemKind says which of the quotes problems it is.
+type QuotesProblemKind int
+
+const (
+	// QuotesUnreadable is a quotes file that could not be opened or read;
+	// the run uses the built-in quotes until it is fixed.
+	QuotesUnreadable QuotesProblemKind = iota
+	// BadQuote is a line that could not be used; it is skipped.
+	BadQuote
+	// NoQuote is a quotes file without one usable quote; the run uses
+	// the built-in quotes until it has one.
+	NoQuote
+)
+
 // Summary is what one run did.
 type Summary struct {
 	Now      time.Time
 	Plan     schedule.Plan
 	Index    IndexStats
-	Problems []string // quotes problems and other things the owner should fix
+	Problems []QuotesProblem // things wrong with the quotes, for the owner to fix
 	Sent     int
 	Messages []string // Message-IDs delivered
 	Failures []Failure

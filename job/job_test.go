@@ -12,7 +12,6 @@ import (
 	"net/mail"
 	"net/textproto"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -29,6 +28,7 @@ import (
 	"cotd/store"
 
 	"cotd/internal/deadend"
+	"cotd/internal/tmpfs"
 )
 
 // fakeSender answers each message with what answer says for its
@@ -260,88 +260,13 @@ func TestSlowServerTimesOut(t *testing.T) {
 	}
 }
 
-// Quotes files as editors and accidents leave them: the cat always goes
-// out, with the file's quote when there is one and a built-in one (and a
-// line saying so) when there is not.
-func TestBadQuotesFiles(t *testing.T) {
-	tests := []struct {
-		name     string
-		content  []byte // nil: the file is missing
-		want     string // the quote mailed
-		problems []string
-	}{
-		{"BOM", []byte("\xef\xbb\xbfCats rule. — Me\n"), "Cats rule.", nil},
-		{"CRLF", []byte("# mine\r\nCats rule. — Me\r\n"), "Cats rule.", nil},
-		{"invalid UTF-8", []byte("Caf\xe9 cats. — Me\nCats rule. — Me\n"), "Cats rule.", []string{":1: not valid UTF-8"}},
-		{"10 MB line", append(bytes.Repeat([]byte("x"), 10<<20), "\nCats rule. — Me\n"...), "Cats rule.", []string{":1: line is longer than"}},
-		{"only comments", []byte("# one\n# two\n\n"), "Built in.", []string{"has no usable quote; using the built-in quotes"}},
-		{"empty", []byte{}, "Built in.", []string{"has no usable quote; using the built-in quotes"}},
-		{"missing", nil, "Built in.", []string{"it vanished or is a broken link; using the built-in quotes until it is fixed"}},
-		{"only bad lines", []byte("\xff\xfe\n"), "Built in.", []string{":1: not valid UTF-8", "has no usable quote"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fs := &fakeSender{}
-			j, _ := newTestJob(t, 1, "a@example.test", fs)
-			j.Quotes = filepath.Join(t.TempDir(), "quotes.txt")
-			if tt.content != nil {
-				os.WriteFile(j.Quotes, tt.content, 0o644)
-			}
-			sum, err := j.Run(context.Background())
-			if err != nil {
-				t.Fatalf("run: %v", err)
-			}
-			if sum.Sent != 1 {
-				t.Fatalf("sent %d, want the cat to go out", sum.Sent)
-			}
-			var d store.Day
-			j.Store.View(func(tx *store.Tx) error { d, _, _ = tx.Day(schedule.Day{Year: 2026, Month: 3, Day: 2}); return nil })
-			if d.Text != tt.want {
-				t.Errorf("mailed quote %q, want %q", d.Text, tt.want)
-			}
-			all := strings.Join(sum.Problems, "\n")
-			for _, p := range tt.problems {
-				if !strings.Contains(all, p) {
-					t.Errorf("problems %q lack %q", sum.Problems, p)
-				}
-			}
-			if len(tt.problems) == 0 && len(sum.Problems) > 0 {
-				t.Errorf("unexpected problems %q", sum.Problems)
-			}
-		})
-	}
-}
-
-// mountTiny mounts a tmpfs of size at dir (root only) and unmounts it at
-// the end of the test.
-func mountTiny(t *testing.T, dir, size string) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI runs this test as root: mounting a tmpfs needs root")
-		}
-		t.Skip("mounting a small tmpfs needs root")
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs here: %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	})
-}
-
 // A full disk under the rendition cache is the machine's problem, not the
 // photos': the run fails with a clear error, no photo is marked unusable,
 // and once there is room the same photos are used.
 func TestCacheDiskFull(t *testing.T) {
 	fs := &fakeSender{}
 	j, c := newTestJob(t, 2, "a@example.test", fs)
-	mountTiny(t, j.CacheDir, "8k")
+	tmpfs.Mount(t, j.CacheDir, "8k")
 	filler := filepath.Join(j.CacheDir, "filler")
 	if err := os.WriteFile(filler, make([]byte, 64<<10), 0o600); !errors.Is(err, syscall.ENOSPC) {
 		t.Fatalf("filling the 8k tmpfs: %v, want ENOSPC", err)

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	netmail "net/mail"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
+
+	"cotd/internal/tmpfs"
 )
 
 func listDir(t *testing.T, dir string) []string {
@@ -184,21 +185,8 @@ func TestOutboxDiskFull(t *testing.T) {
 
 // TestOutboxRealFullDisk fills a small tmpfs, which needs root.
 func TestOutboxRealFullDisk(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root")
-	}
 	dir := filepath.Join(t.TempDir(), "tiny")
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs here: %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	})
+	tmpfs.Mount(t, dir, "64k")
 	big := testMsg(t, "ann@example.test", "big")
 	big.SetBodyString(gomail.TypeTextPlain, strings.Repeat("meow ", 40000)) // 200 KB
 	small := testMsg(t, "bob@example.test", "small")

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
+
+	"cotd/internal/deadend"
 )
 
 // Issue 11 item 2: with no Timeout set, each step waits what RFC 5321
@@ -63,15 +65,15 @@ func sendAll(t *testing.T, cfg SMTPConfig, tos ...string) []Result {
 // (a content filter) still gets its message recorded as delivered: the
 // final dot has its own, longer wait.
 func TestSlowFinalDotIsDelivered(t *testing.T) {
-	p := startScriptedPeer(t, peerScript{slowStep: "dot", slow: time.Second, victim: 1})
-	results := sendAll(t, SMTPConfig{Host: "127.0.0.1", Port: p.port, TLS: TLSNone, Steps: short},
+	p := deadend.Scripted(t, deadend.Script{SlowStep: deadend.AtDot, Slow: time.Second, Victim: 1})
+	results := sendAll(t, SMTPConfig{Host: "127.0.0.1", Port: p.Port, TLS: TLSNone, Steps: short},
 		"ann@example.test", "bob@example.test", "cee@example.test")
 	for i, r := range results {
 		if !r.Delivered {
 			t.Errorf("message %d: %v, want delivered (the final dot may take %s)", i, r.Err, short.FinalDot)
 		}
 	}
-	if _, accepted, _ := p.results(); len(accepted) != 3 {
+	if _, accepted, _ := p.Results(); len(accepted) != 3 {
 		t.Errorf("peer accepted %d, want 3", len(accepted))
 	}
 }
@@ -79,8 +81,8 @@ func TestSlowFinalDotIsDelivered(t *testing.T) {
 // After one message times out, the others are still tried, on a fresh
 // connection: one slow step for bob must not cost cee her morning.
 func TestTimeoutThenOthersOnFreshConnection(t *testing.T) {
-	p := startScriptedPeer(t, peerScript{slowStep: "rcpt", slow: time.Second, victim: 1})
-	results := sendAll(t, SMTPConfig{Host: "127.0.0.1", Port: p.port, TLS: TLSNone, Steps: short},
+	p := deadend.Scripted(t, deadend.Script{SlowStep: deadend.AtRcpt, Slow: time.Second, Victim: 1})
+	results := sendAll(t, SMTPConfig{Host: "127.0.0.1", Port: p.Port, TLS: TLSNone, Steps: short},
 		"ann@example.test", "bob@example.test", "cee@example.test")
 	if !results[0].Delivered || !results[2].Delivered {
 		t.Errorf("ann %v, cee %v: want both delivered", results[0].Err, results[2].Err)
@@ -88,7 +90,7 @@ func TestTimeoutThenOthersOnFreshConnection(t *testing.T) {
 	if results[1].Delivered || !TimedOut(results[1].Err) || !strings.Contains(results[1].Err.Error(), "timed out after 300ms (reply to RCPT TO)") {
 		t.Errorf("bob: %v, want a timeout at RCPT TO", results[1].Err)
 	}
-	if conns, _, _ := p.results(); conns != 2 {
+	if conns, _, _ := p.Results(); conns != 2 {
 		t.Errorf("%d connections, want 2 (a fresh one after the timeout)", conns)
 	}
 }
@@ -96,9 +98,9 @@ func TestTimeoutThenOthersOnFreshConnection(t *testing.T) {
 // The budget bounds the whole batch even when every step is slow: the
 // messages it leaves no time for are not attempted, and say why.
 func TestBudgetBoundsTheBatch(t *testing.T) {
-	p := startScriptedPeer(t, peerScript{slowStep: "mail", slow: 2 * time.Second, slowAll: true})
+	p := deadend.Scripted(t, deadend.Script{SlowStep: deadend.AtMail, Slow: 2 * time.Second, SlowAll: true})
 	start := time.Now()
-	results := sendAll(t, SMTPConfig{Host: "127.0.0.1", Port: p.port, TLS: TLSNone, Steps: short, Budget: 800 * time.Millisecond},
+	results := sendAll(t, SMTPConfig{Host: "127.0.0.1", Port: p.Port, TLS: TLSNone, Steps: short, Budget: 800 * time.Millisecond},
 		"ann@example.test", "bob@example.test", "cee@example.test", "dee@example.test")
 	if took := time.Since(start); took > 1500*time.Millisecond {
 		t.Errorf("the batch took %s, want it bounded by the 800ms budget", took)
@@ -120,7 +122,8 @@ func TestBudgetBoundsTheBatch(t *testing.T) {
 // started.
 func TestStopWaitsForTheFinalDot(t *testing.T) {
 	dots := make(chan int, 3)
-	p := startScriptedPeer(t, peerScript{slowStep: "dot", slow: 300 * time.Millisecond, victim: 0, dotSeen: dots})
+	p := deadend.Scripted(t, deadend.Script{SlowStep: deadend.AtDot, Slow: 300 * time.Millisecond, Victim: 0,
+		OnDot: func(n int, _ []string) { dots <- n }})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
@@ -128,7 +131,7 @@ func TestStopWaitsForTheFinalDot(t *testing.T) {
 		cancel()
 	}()
 	results := make([]Result, 3)
-	err := NewSMTP(SMTPConfig{Host: "127.0.0.1", Port: p.port, TLS: TLSNone}).
+	err := NewSMTP(SMTPConfig{Host: "127.0.0.1", Port: p.Port, TLS: TLSNone}).
 		SendEach(ctx, testMsgs(t, "ann@example.test", "bob@example.test", "cee@example.test"), func(i int, r Result) { results[i] = r })
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +144,7 @@ func TestStopWaitsForTheFinalDot(t *testing.T) {
 			t.Errorf("message %d after the stop: %+v, want not attempted", i+1, r)
 		}
 	}
-	if _, accepted, _ := p.results(); len(accepted) != 1 {
+	if _, accepted, _ := p.Results(); len(accepted) != 1 {
 		t.Errorf("peer accepted %d, want exactly the one in flight", len(accepted))
 	}
 }
@@ -151,11 +154,11 @@ func TestStopWaitsForTheFinalDot(t *testing.T) {
 // with the limit, through TooLarge; a 552 5.3.4 after the dot is TooLarge
 // too. The smaller messages go out.
 func TestSizeLimit(t *testing.T) {
-	p := startScriptedPeer(t, peerScript{size: 2000})
+	p := deadend.Scripted(t, deadend.Script{Size: 2000})
 	big := testMsg(t, "bob@example.test", "Cat of the Day digest")
 	big.SetBodyString(gomail.TypeTextPlain, strings.Repeat("meow meow\n", 400))
 	msgs := []*gomail.Msg{testMsg(t, "ann@example.test", "Cat of the Day"), big}
-	results, err := collect(NewSMTP(SMTPConfig{Host: "127.0.0.1", Port: p.port, TLS: TLSNone, Steps: short}), context.Background(), msgs)
+	results, err := collect(NewSMTP(SMTPConfig{Host: "127.0.0.1", Port: p.Port, TLS: TLSNone, Steps: short}), context.Background(), msgs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,12 +169,12 @@ func TestSizeLimit(t *testing.T) {
 	if results[1].Delivered || !ok || limit != 2000 || !strings.Contains(results[1].Err.Error(), "at most 2000") {
 		t.Errorf("big message: %v (limit %d, too large %v), want refused before sending, limit 2000", results[1].Err, limit, ok)
 	}
-	if _, accepted, _ := p.results(); len(accepted) != 1 {
+	if _, accepted, _ := p.Results(); len(accepted) != 1 {
 		t.Errorf("peer accepted %d, want 1 (the big one never sent)", len(accepted))
 	}
 
-	p2 := startScriptedPeer(t, peerScript{step: "dot", victim: 0, reply: "552 5.3.4 Error: message file too big"})
-	results = sendAll(t, SMTPConfig{Host: "127.0.0.1", Port: p2.port, TLS: TLSNone, Steps: short}, "ann@example.test")
+	p2 := deadend.Scripted(t, deadend.Script{Step: deadend.AtDot, Victim: 0, Reply: "552 5.3.4 Error: message file too big"})
+	results = sendAll(t, SMTPConfig{Host: "127.0.0.1", Port: p2.Port, TLS: TLSNone, Steps: short}, "ann@example.test")
 	if _, ok := TooLarge(results[0].Err); !ok {
 		t.Errorf("552 5.3.4 after the dot: TooLarge(%v) = false", results[0].Err)
 	}
@@ -205,8 +208,8 @@ func TestEchoedAuthIsScrubbed(t *testing.T) {
 		base64.RawStdEncoding.EncodeToString([]byte(pass))}
 	for _, mech := range []string{"PLAIN", "LOGIN"} {
 		t.Run(mech, func(t *testing.T) {
-			p := startScriptedPeer(t, peerScript{auth: mech})
-			s := NewSMTP(SMTPConfig{Host: "127.0.0.1", Port: p.port, TLS: TLSNone, User: user, Password: pass, Steps: short})
+			p := deadend.Scripted(t, deadend.Script{Auth: mech})
+			s := NewSMTP(SMTPConfig{Host: "127.0.0.1", Port: p.Port, TLS: TLSNone, User: user, Password: pass, Steps: short})
 			results, err := collect(s, context.Background(), testMsgs(t, "ann@example.test"))
 			if err == nil || !strings.Contains(err.Error(), "535") || !strings.Contains(err.Error(), "authentication failed for") {
 				t.Fatalf("send: %v, want the 535", err)
@@ -266,9 +269,9 @@ func TestIPv6LiteralHost(t *testing.T) {
 		t.Skipf("no IPv6 loopback (::1) on this machine, nothing to test: %v", err)
 	}
 	l.Close()
-	p := startScriptedPeerOn(t, "[::1]:0", peerScript{})
+	p := deadend.ScriptedOn(t, "[::1]:0", deadend.Script{})
 	for _, host := range []string{"::1", "[::1]"} {
-		cfg := SMTPConfig{Host: host, Port: p.port, TLS: TLSNone, Steps: short}
+		cfg := SMTPConfig{Host: host, Port: p.Port, TLS: TLSNone, Steps: short}
 		if err := cfg.Validate(); err != nil {
 			t.Errorf("Validate(%s): %v", host, err)
 		}

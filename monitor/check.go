@@ -109,7 +109,7 @@ func (c Config) CheckContent(j *job.Job, quotes, photos string, now time.Time) [
 	case err != nil:
 		out = append(out, Finding{Trouble, "quotes", text.OneLine(err.Error()), "fix the quotes file or point --quotes at another one"})
 	case len(qproblems) > 0:
-		out = append(out, Finding{Trouble, "quotes", fmt.Sprintf("%d usable quotes, and %s: %s", n, text.Plural(len(qproblems), "problem", "problems"), strings.Join(qproblems, "; ")), "fix or delete those lines (one quote per line, author after ' — ')"})
+		out = append(out, Finding{Trouble, "quotes", fmt.Sprintf("%d usable quotes, and %s: %s", n, text.Plural(len(qproblems), "problem", "problems"), strings.Join(quotesProblemLines(qproblems), "; ")), "fix or delete those lines (one quote per line, author after ' — ')"})
 	default:
 		out = append(out, Finding{OK, "quotes", fmt.Sprintf("%d quotes in %s", n, where), ""})
 	}

@@ -147,7 +147,7 @@ func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusabl
 	}
 	if len(sum.Problems) > 0 {
 		add(QuotesProblem, Warning, text.Plural(len(sum.Problems), "problem", "problems")+" with the quotes",
-			strings.Join(sum.Problems, "\n")+"\n\nThese lines are skipped; fix them in the quotes file.")
+			strings.Join(quotesProblemLines(sum.Problems), "\n")+"\n\nThese lines are skipped; fix them in the quotes file.")
 	}
 	if m.c.Photos != "" && rec.PhotosTotal > 0 && rec.PhotosLeft < catsLowDays {
 		summary := fmt.Sprintf("only %s left before cats repeat", text.Plural(rec.PhotosLeft, "unsent cat", "unsent cats"))
@@ -270,6 +270,31 @@ func undeliveredLines(us []job.Undelivered) []string {
 	ls := make([]string, len(us))
 	for i, u := range us {
 		ls[i] = UndeliveredLine(u)
+	}
+	return ls
+}
+
+// QuotesProblemLine words a quotes problem as the journal, the alert mail
+// and `cotd check` show it: "quotes.txt:3: not valid UTF-8; …" for a bad
+// line, and what the run does instead for a file it cannot use.
+func QuotesProblemLine(p job.QuotesProblem) string {
+	switch p.Kind {
+	case job.QuotesUnreadable:
+		return fmt.Sprintf("quotes %s: %s; using the built-in quotes until it is fixed", p.File, p.Reason)
+	case job.NoQuote:
+		return fmt.Sprintf("%s has no usable quote; using the built-in quotes until it has one", p.File)
+	}
+	file := p.File
+	if file == "" {
+		file = "built-in quotes"
+	}
+	return fmt.Sprintf("%s:%d: %s", file, p.Line, p.Reason)
+}
+
+func quotesProblemLines(ps []job.QuotesProblem) []string {
+	ls := make([]string, len(ps))
+	for i, p := range ps {
+		ls[i] = QuotesProblemLine(p)
 	}
 	return ls
 }

@@ -13,22 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"cotd/internal/needs"
+	"cotd/internal/tmpfs"
 	"cotd/schedule"
 )
 
 // Issue 11 item 15: a healthy database cotd may not write is never called
 // "not a cotd database, or damaged … move it away". Each cause gets its
 // own error and a safe fix (store.Hint), and the file is left unchanged.
-
-func needRoot(t *testing.T, why string) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI runs this test as root: %s", why)
-		}
-		t.Skip(why + " needs root")
-	}
-}
 
 func sum(t *testing.T, path string) [32]byte {
 	t.Helper()
@@ -66,13 +58,8 @@ func checkDiagnosis(t *testing.T, err, want error, says string) {
 }
 
 func TestOpenOnReadOnlyFileSystem(t *testing.T) {
-	needRoot(t, "mounting a tmpfs read-only")
 	dir := filepath.Join(t.TempDir(), "ro")
-	os.Mkdir(dir, 0o700)
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs here: %v: %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+	tmpfs.Mount(t, dir, "1m")
 	path := filepath.Join(dir, "cotd.db")
 	makeDB(t, path)
 	before := sum(t, path)
@@ -97,7 +84,7 @@ func TestOpenWithoutPermission(t *testing.T) {
 			errors.Is(err, ErrPermission), errors.Is(err, ErrReadOnly), errors.Is(err, ErrNotDatabase), Hint(err), err)
 		return
 	}
-	needRoot(t, "running Open as another user")
+	needs.Root(t, "running Open as another user")
 	base := t.TempDir()
 	os.Chmod(filepath.Dir(base), 0o755)
 	os.Chmod(base, 0o755)

@@ -1,7 +1,10 @@
 // Package deadend gives tests the network peers that fail on purpose: a
 // server on loopback that accepts connections and never says a word (the
 // hung mail server, ping endpoint or TLS service that timeout tests need),
-// and a loopback address nobody listens on. It is for tests only.
+// a loopback address nobody listens on, and a scripted SMTP server that
+// refuses, stalls or hangs up at the step a test chooses (Scripted), which
+// Mailpit's chaos cannot do at the greeting or at DATA. It is for tests
+// only.
 package deadend
 
 import (
@@ -17,40 +20,50 @@ import (
 // ends.
 func Silent(t testing.TB) (addr string, accepted <-chan struct{}) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	acc := make(chan struct{}, 64)
+	ln := serve(t, "127.0.0.1:0", func(net.Conn) {
+		// The connection stays open, unanswered, until the test ends.
+		select {
+		case acc <- struct{}{}:
+		default:
+		}
+	})
+	return ln.Addr().String(), acc
+}
+
+// serve listens on addr and hands each accepted connection to handle, in a
+// goroutine of its own; handle need not close it. When the test ends, serve
+// stops accepting, closes every connection it accepted (so a handler
+// blocked on one returns) and waits for the handlers.
+func serve(t testing.TB, addr string, handle func(net.Conn)) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	acc := make(chan struct{}, 64)
-	var mu sync.Mutex
-	var conns []net.Conn
-	done := make(chan struct{})
+	var conns []net.Conn // only the accept loop writes it, until accepting closes
+	var handlers sync.WaitGroup
+	accepting := make(chan struct{})
 	t.Cleanup(func() {
 		ln.Close()
-		<-done
-		mu.Lock()
-		defer mu.Unlock()
+		<-accepting
 		for _, c := range conns {
 			c.Close()
 		}
+		handlers.Wait()
 	})
 	go func() {
-		defer close(done)
+		defer close(accepting)
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			mu.Lock()
 			conns = append(conns, c)
-			mu.Unlock()
-			select {
-			case acc <- struct{}{}:
-			default:
-			}
+			handlers.Go(func() { handle(c) })
 		}
 	}()
-	return ln.Addr().String(), acc
+	return ln
 }
 
 // Closed returns a loopback address (127.0.0.1:PORT) nobody listens on.

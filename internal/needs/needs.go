@@ -1,6 +1,8 @@
-// Package needs is how a test says a real peer it needs (Mailpit,
-// Postfix) is not installed: CI, which installs everything, fails; a
-// developer's machine skips, naming what to install. It is for tests only.
+// Package needs is how a test says something it needs is missing: a real
+// peer that is not installed (Mailpit, Postfix) or root. CI, which
+// installs everything and runs as root, fails; a developer's machine
+// skips, naming what to install or that root is needed. It is for tests
+// only.
 package needs
 
 import (
@@ -17,4 +19,17 @@ func Missing(t testing.TB, why, install string) {
 		t.Fatal(msg)
 	}
 	t.Skip(msg)
+}
+
+// Root fails the test under CI and skips it elsewhere unless it runs as
+// root; why says what root is needed for ("mounting a tmpfs").
+func Root(t testing.TB, why string) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("CI runs this test as root: %s needs root", why)
+	}
+	t.Skip(why + " needs root")
 }
