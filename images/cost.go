@@ -141,7 +141,8 @@ func (f frame) workingSet(s, tw, th int) int64 {
 		b += progBytes(f.comps, f.width, f.height, n)
 	}
 	// The rendition's planes (1.5 bytes a pixel) as resize makes them, a
-	// copy turned upright, and one converted to sRGB.
+	// copy turned upright, one converted to sRGB, and the encoded JPEG as
+	// jpegenc.go's buffer grows (under 2 bytes a pixel even for noise).
 	copies := int64(1)
 	if f.orientation != 1 {
 		copies++
@@ -149,7 +150,7 @@ func (f frame) workingSet(s, tw, th int) int64 {
 	if f.icc {
 		copies++
 	}
-	return b + copies*3*int64(tw)*int64(th)/2
+	return b + (copies*3+4)*int64(tw)*int64(th)/2
 }
 
 // jpegScale is the shrink-on-load factor (1, 2, 4 or 8) for a w×h JPEG
