@@ -85,18 +85,15 @@ const (
 	NotYetValid
 )
 
-func (l Level) String() string {
-	switch l {
-	case OK:
-		return "ok"
-	case Warn:
-		return "warn"
-	case Expired:
-		return "expired"
-	case NotYetValid:
-		return "not-yet-valid"
+func (l Level) String() string { return name(l, "level", "ok", "warn", "expired", "not-yet-valid") }
+
+// name is the name of an enum value numbered from 0 (Level, Kind), or
+// what(N) for a value outside names.
+func name[T ~int](v T, what string, names ...string) string {
+	if v >= 0 && int(v) < len(names) {
+		return names[v]
 	}
-	return fmt.Sprintf("level(%d)", int(l))
+	return fmt.Sprintf("%s(%d)", what, int(v))
 }
 
 // Status is the verdict on one Expiry at one moment.
@@ -124,12 +121,10 @@ func Classify(e Expiry, now time.Time, warnDays int) Status {
 		st.Message = fmt.Sprintf("%s: no certificate was found", e.Source)
 	case !now.Before(e.NotAfter):
 		st.Level = Expired
-		st.Message = fmt.Sprintf("%s expired on %s (%s); renew it",
-			what, date(e.NotAfter, now), text.DaysAgo(now.Sub(e.NotAfter)))
+		st.Message = expired(what, e.NotAfter, now)
 	case now.Before(e.NotBefore):
 		st.Level = NotYetValid
-		st.Message = fmt.Sprintf("%s is not valid until %s (%s); check the clock of this machine and of the server",
-			what, date(e.NotBefore, now), ahead(e.NotBefore.Sub(now)))
+		st.Message = notYetValid(what, e.NotBefore, now)
 	case left <= time.Duration(warnDays)*day:
 		st.Level = Warn
 		st.Message = fmt.Sprintf("%s expires on %s (%s); renew it before then",
@@ -147,6 +142,18 @@ func describe(e Expiry) string {
 		return "the certificate of " + e.Source
 	}
 	return fmt.Sprintf("the certificate of %s (%s)", e.Source, e.Subject)
+}
+
+// expired and notYetValid are cotd's one wording of a certificate outside
+// its dates, for an expiry Classify judges and for a verification error
+// Describe explains: what, the day, how long ago or ahead, and the fix.
+func expired(what string, notAfter, now time.Time) string {
+	return fmt.Sprintf("%s expired on %s (%s); renew it", what, date(notAfter, now), text.DaysAgo(now.Sub(notAfter)))
+}
+
+func notYetValid(what string, notBefore, now time.Time) string {
+	return fmt.Sprintf("%s is not valid until %s (%s); check the clock of this machine (timedatectl) and of the server",
+		what, date(notBefore, now), ahead(notBefore.Sub(now)))
 }
 
 // date formats t as a calendar day in now's location.

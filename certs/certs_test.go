@@ -105,3 +105,12 @@ func TestLevelString(t *testing.T) {
 		}
 	}
 }
+
+// Kind is named by the same helper as Level, out-of-range values too.
+func TestKindString(t *testing.T) {
+	for k, want := range map[Kind]string{File: "file", Glob: "glob", Endpoint: "endpoint", Kind(7): "kind(7)", Kind(-1): "kind(-1)"} {
+		if got := k.String(); got != want {
+			t.Errorf("%d.String() = %q, want %q", int(k), got, want)
+		}
+	}
+}

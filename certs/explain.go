@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"cotd/internal/text"
 )
 
 // explained carries a rewritten, user-facing message while keeping the
@@ -22,26 +20,30 @@ type explained struct {
 func (e *explained) Error() string { return e.msg }
 func (e *explained) Unwrap() error { return e.err }
 
-// explain turns a TLS verification error from connecting to host into one
-// user-facing line that names the host, the certificate's date(s) and what
-// to do, instead of a raw x509 string. The result wraps err, so errors.As
-// still finds the x509 error underneath. Errors that are not about
-// certificates (a refused connection, a timeout) come back unchanged, and
-// nil gives nil. Dates are shown in now's location. mail adds the advice
-// about sending mail, which watched endpoints (a k3s API server) do not
-// need.
+// explain turns a TLS verification error from connecting to host into an
+// error that reads as Describe's line and wraps err, so errors.Is and
+// errors.As still find the x509 error underneath. Errors that are not
+// about certificates (a refused connection, a timeout) come back
+// unchanged, and nil gives nil.
 func explain(host string, err error, now time.Time, mail bool) error {
 	if err == nil {
 		return nil
 	}
-	msg := message(host, err, now, mail)
+	msg := Describe(host, err, now, mail)
 	if msg == "" {
 		return err
 	}
 	return &explained{msg: msg, err: err}
 }
 
-func message(host string, err error, now time.Time, mail bool) string {
+// Describe words a TLS verification error from connecting to host as one
+// user-facing line that names the host, the certificate's date(s) and what
+// to do, instead of a raw x509 string: cotd's one wording of x509 errors,
+// for the SMTP server (mail set: with the advice about sending mail and
+// its flags) and for watched endpoints (a k3s API server). Dates are shown
+// in now's location. It returns "" for an error that is not about
+// certificates.
+func Describe(host string, err error, now time.Time, mail bool) string {
 	var invalid x509.CertificateInvalidError
 	var hostErr x509.HostnameError
 	var unknown x509.UnknownAuthorityError
@@ -51,7 +53,7 @@ func message(host string, err error, now time.Time, mail bool) string {
 	case errors.As(err, &invalid):
 		return invalidMessage(host, invalid, now, mail)
 	case errors.As(err, &hostErr):
-		return hostnameMessage(host, hostErr)
+		return hostnameMessage(host, hostErr, mail)
 	case errors.As(err, &unknown):
 		return unknownMessage(host, unknown)
 	case errors.As(err, &noRoots):
@@ -76,13 +78,13 @@ func invalidMessage(host string, e x509.CertificateInvalidError, now time.Time, 
 		}
 		switch {
 		case !now.Before(c.NotAfter):
-			msg := fmt.Sprintf("%s expired on %s (%s); renew it on the server", whose, date(c.NotAfter, now), text.DaysAgo(now.Sub(c.NotAfter)))
+			msg := expired(whose, c.NotAfter, now) + " on the server"
 			if mail {
 				msg += ", cotd will not send to a server with an expired certificate"
 			}
 			return msg
 		case now.Before(c.NotBefore):
-			return fmt.Sprintf("%s is not valid until %s (%s); check the clock of this machine (timedatectl) and of the server", whose, date(c.NotBefore, now), ahead(c.NotBefore.Sub(now)))
+			return notYetValid(whose, c.NotBefore, now)
 		default:
 			// Verified at another time than now (a clock that moved).
 			return fmt.Sprintf("%s is valid only from %s to %s; check the clock of this machine (timedatectl)", whose, date(c.NotBefore, now), date(c.NotAfter, now))
@@ -96,7 +98,7 @@ func invalidMessage(host string, e x509.CertificateInvalidError, now time.Time, 
 	return fmt.Sprintf("the certificate of %s is not valid (%s); fix the certificate on the server", host, strings.TrimPrefix(reason, "x509: "))
 }
 
-func hostnameMessage(host string, e x509.HostnameError) string {
+func hostnameMessage(host string, e x509.HostnameError, mail bool) string {
 	c := e.Certificate
 	var names []string
 	if c != nil {
@@ -117,7 +119,11 @@ func hostnameMessage(host string, e x509.HostnameError) string {
 	if len(names) > show {
 		list += fmt.Sprintf(" and %d more", len(names)-show)
 	}
-	return fmt.Sprintf("the certificate of %s is for %s, not for %s; connect using one of those names, or get a certificate that includes %s", host, list, e.Host, e.Host)
+	fix := "connect using one of those names"
+	if mail {
+		fix = "set --smtp-host to one of those names"
+	}
+	return fmt.Sprintf("the certificate of %s is for %s, not for %s; %s, or get a certificate that includes %s", host, list, e.Host, fix, e.Host)
 }
 
 func unknownMessage(host string, e x509.UnknownAuthorityError) string {
@@ -130,40 +136,4 @@ func unknownMessage(host string, e x509.UnknownAuthorityError) string {
 		return fmt.Sprintf("the certificate of %s (%s) is self-signed, so it is signed by an unknown authority%s", host, subjectName(c), hint)
 	}
 	return fmt.Sprintf("the certificate of %s is signed by an unknown authority (issuer %s)%s", host, c.Issuer, hint)
-}
-
-// DescribeInvalid words an invalid certificate met while sending mail, as
-// the send error shows it (its certificate named by its subject, times in
-// UTC to the second); the x509 wording lives here, with explain's, so mail
-// keeps none of its own.
-func DescribeInvalid(e x509.CertificateInvalidError, now time.Time) string {
-	c := e.Cert
-	if e.Reason == x509.Expired && c != nil {
-		if now.Before(c.NotBefore) {
-			return fmt.Sprintf("certificate %s is not valid until %s (this machine's clock says %s); check the clock, or the certificate's dates",
-				certName(c), c.NotBefore.UTC().Format(time.DateTime+" MST"), now.UTC().Format(time.DateTime+" MST"))
-		}
-		return fmt.Sprintf("certificate %s expired on %s (%s ago); the server's certificate must be renewed",
-			certName(c), c.NotAfter.UTC().Format(time.DateTime+" MST"), ago(now.Sub(c.NotAfter)))
-	}
-	return fmt.Sprintf("certificate %s is not acceptable: %v", certName(c), e)
-}
-
-// ago is a duration in the send error: whole days from two on.
-func ago(d time.Duration) string {
-	if d >= 48*time.Hour {
-		return fmt.Sprintf("%d days", int(d/(24*time.Hour)))
-	}
-	return d.Round(time.Minute).String()
-}
-
-// certName is a certificate's subject, quoted.
-func certName(c *x509.Certificate) string {
-	if c == nil {
-		return "(none)"
-	}
-	if c.Subject.CommonName != "" {
-		return fmt.Sprintf("%q", c.Subject.CommonName)
-	}
-	return fmt.Sprintf("%q", c.Subject.String())
 }

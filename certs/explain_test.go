@@ -163,3 +163,55 @@ func TestExplainPassesOtherErrors(t *testing.T) {
 		t.Errorf("Explain changed a non-certificate error: %v", got)
 	}
 }
+
+// One wording of a certificate outside its dates: the expiry Classify
+// judges (a file, the SMTP server's chain) and the verification error
+// Describe explains (the server cotd sends to, a watched endpoint) say the
+// same words; only the advice around them differs.
+func TestOneWordingOfDates(t *testing.T) {
+	ca := newCA(t, "Home CA", now.AddDate(5, 0, 0))
+	host := "mail.example.test"
+	tests := []struct {
+		name      string
+		notBefore time.Time
+		notAfter  time.Time
+		want      string
+	}{
+		{"expired", now.AddDate(0, -3, 0), now.AddDate(0, 0, -5), "expired on 2026-11-20 (5 days ago); renew it"},
+		{"not yet valid", now.AddDate(0, 0, 3), now.AddDate(0, 6, 0), "is not valid until 2026-11-28 (in 3 days); check the clock of this machine (timedatectl) and of the server"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := leaf(t, ca, leafOpts{cn: host, dns: []string{host}, notBefore: tt.notBefore, notAfter: tt.notAfter}).Leaf
+			classified := Classify(Earliest("smtp "+host+":587", []*x509.Certificate{c}), now, 21).Message
+			for _, mail := range []bool{true, false} {
+				described := Describe(host, verifyErr(t, c, host, ca.pool), now, mail)
+				if !strings.Contains(described, "the certificate of "+host+" "+tt.want) {
+					t.Errorf("Describe(mail %v) = %q, want %q", mail, described, tt.want)
+				}
+			}
+			if !strings.Contains(classified, "the certificate of smtp "+host+":587 (CN="+host+") "+tt.want) {
+				t.Errorf("Classify = %q, want %q", classified, tt.want)
+			}
+		})
+	}
+}
+
+// The advice around the words is the caller's: the SMTP server's errors
+// name cotd's flags, a watched endpoint's do not.
+func TestDescribeMailAdvice(t *testing.T) {
+	ca := newCA(t, "Home CA", now.AddDate(5, 0, 0))
+	c := leaf(t, ca, leafOpts{cn: "smtp.other.test", dns: []string{"smtp.other.test"}, notAfter: now.AddDate(0, 3, 0)}).Leaf
+	err := verifyErr(t, c, "mail.example.test", ca.pool)
+	for mail, want := range map[bool]string{
+		true:  "the certificate of mail.example.test is for smtp.other.test, not for mail.example.test; set --smtp-host to one of those names, or get a certificate that includes mail.example.test",
+		false: "the certificate of mail.example.test is for smtp.other.test, not for mail.example.test; connect using one of those names, or get a certificate that includes mail.example.test",
+	} {
+		if got := Describe("mail.example.test", err, now, mail); got != want {
+			t.Errorf("Describe(mail %v) =\n %q\nwant\n %q", mail, got, want)
+		}
+	}
+	if got := Describe("h", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}, now, true); got != "" {
+		t.Errorf("Describe worded a refused connection: %q", got)
+	}
+}

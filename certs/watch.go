@@ -30,17 +30,7 @@ const (
 	Endpoint
 )
 
-func (k Kind) String() string {
-	switch k {
-	case File:
-		return "file"
-	case Glob:
-		return "glob"
-	case Endpoint:
-		return "endpoint"
-	}
-	return fmt.Sprintf("kind(%d)", int(k))
-}
+func (k Kind) String() string { return name(k, "kind", "file", "glob", "endpoint") }
 
 // Target is one item of a --watch-certs list.
 type Target struct {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"cotd/internal/text"
 	"cotd/schedule"
 	"cotd/store"
 )
@@ -33,16 +34,9 @@ func ClockCheck(tx *store.Tx, now time.Time, loc *time.Location) error {
 	}
 	if !st.LastRun.IsZero() && now.Before(st.LastRun) {
 		return fmt.Errorf("%w: it is %s but the last run was at %s (%s in the future)", schedule.ErrClockBackwards,
-			now.In(loc).Format(time.RFC3339), st.LastRun.In(loc).Format(time.RFC3339), ago(st.LastRun.Sub(now)))
+			now.In(loc).Format(time.RFC3339), st.LastRun.In(loc).Format(time.RFC3339), text.Lasted(st.LastRun.Sub(now)))
 	}
 	return nil
-}
-
-func ago(d time.Duration) string {
-	if d >= 48*time.Hour {
-		return fmt.Sprintf("%d days", int(d/(24*time.Hour)))
-	}
-	return d.Round(time.Minute).String()
 }
 
 // farJump is how far past the last run a clock may jump before the run
@@ -59,7 +53,7 @@ func clockJump(st schedule.State, now time.Time, s schedule.Settings, skipped in
 		return ""
 	}
 	return fmt.Sprintf("the clock jumped %s past the last run (%s), so %d days were skipped: if the clock is wrong, fix it (timedatectl) and run '%s'",
-		ago(now.Sub(st.LastRun)), st.LastRun.In(s.Loc).Format("2006-01-02 15:04 MST"), skipped, ClockResetCommand)
+		text.Lasted(now.Sub(st.LastRun)), st.LastRun.In(s.Loc).Format("2006-01-02 15:04 MST"), skipped, ClockResetCommand)
 }
 
 // Forgotten is what ForgetFuture removed.

@@ -11,6 +11,20 @@ import (
 	"cotd/store"
 )
 
+// A clock behind the last run by hours says so in hours, as the rest of
+// cotd words a span (text.Lasted), not as a Go duration ("5h0m0s").
+func TestClockCheckSaysHowFarBehind(t *testing.T) {
+	j, c := newTestJob(t, 1, "a@example.test", &fakeSender{})
+	c.t = at(2, 13)
+	if _, err := j.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	err := j.Store.View(func(tx *store.Tx) error { return ClockCheck(tx, at(2, 8), berlin) })
+	if !errors.Is(err, schedule.ErrClockBackwards) || !strings.Contains(err.Error(), "(5 hours in the future)") {
+		t.Errorf("ClockCheck = %v, want the last run named 5 hours in the future", err)
+	}
+}
+
 // Issue 11 item 4: one run with the clock a year ahead used to lock cotd
 // out for a year. The jump is named as a clock problem with the fix;
 // once the clock is right, ClockCheck says what is wrong, and

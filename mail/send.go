@@ -752,10 +752,12 @@ func (sess *session) describe(ctx context.Context, err error) error {
 	}
 	both := errors.Join(err, ioe)
 
+	// The certificate's troubles are worded by certs, as for a watched
+	// endpoint, with the advice about sending mail; dates in UTC, as they
+	// always were here (mail does not know the owner's time zone).
+	certMsg := certs.Describe(s.cfg.Host, both, s.cfg.Now().UTC(), true)
 	var (
 		dnsErr      *net.DNSError
-		unknownCA   x509.UnknownAuthorityError
-		hostErr     x509.HostnameError
 		invalidErr  x509.CertificateInvalidError
 		recordErr   tls.RecordHeaderError
 		textErr     *textproto.Error
@@ -772,20 +774,14 @@ func (sess *session) describe(ctx context.Context, err error) error {
 		return mk("smtp %s: connection refused; is the server running and the port right (--smtp-port)?", addr)
 	case errors.Is(both, syscall.EHOSTUNREACH), errors.Is(both, syscall.ENETUNREACH):
 		return mk("smtp %s: host unreachable; check --smtp-host and this machine's network", addr)
-	case errors.As(both, &unknownCA):
-		issuer := "unknown"
-		if unknownCA.Cert != nil {
-			issuer = fmt.Sprintf("%q", unknownCA.Cert.Issuer.String())
+	case certMsg != "":
+		causes := []error{err, ioe}
+		if errors.As(both, &invalidErr) {
+			// crypto/x509 returns the value type; also offer a pointer
+			// so errors.As finds it with either target.
+			causes = append(causes, &invalidErr)
 		}
-		return mk("smtp %s: the server's certificate is signed by an unknown authority (issuer %s); if the server uses a private CA, pass its certificate with --smtp-ca-file",
-			addr, issuer)
-	case errors.As(both, &hostErr):
-		return mk("smtp %s: the server's certificate is not valid for %s (it names %s); set --smtp-host to a name the certificate holds, or fix the certificate",
-			addr, hostErr.Host, certNames(hostErr.Certificate))
-	case errors.As(both, &invalidErr):
-		// crypto/x509 returns the value type; also offer a pointer so
-		// errors.As finds it with either target.
-		return sess.newUserError(fmt.Sprintf("smtp %s: %s", addr, certs.DescribeInvalid(invalidErr, sess.s.cfg.Now())), err, ioe, &invalidErr)
+		return sess.newUserError("smtp "+addr+": "+certMsg, causes...)
 	case errors.As(both, &recordErr) && s.cfg.TLS == TLSImplicit:
 		return mk("smtp %s does not speak TLS from the start; for port 587 use --smtp-tls=starttls", addr)
 	case isTimeout(both):
@@ -815,21 +811,6 @@ func (sess *session) describe(ctx context.Context, err error) error {
 		return mk("smtp %s refused the session: %d %s", addr, textErr.Code, textErr.Msg)
 	}
 	return mk("smtp %s: %v", addr, err)
-}
-
-func certNames(c *x509.Certificate) string {
-	if c == nil {
-		return "nothing"
-	}
-	var names []string
-	names = append(names, c.DNSNames...)
-	for _, ip := range c.IPAddresses {
-		names = append(names, ip.String())
-	}
-	if len(names) == 0 {
-		return "no host names"
-	}
-	return strings.Join(names, ", ")
 }
 
 func isTimeout(err error) bool {

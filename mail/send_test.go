@@ -328,7 +328,7 @@ func TestSendCertificateProblems(t *testing.T) {
 				var v x509.CertificateInvalidError
 				return errors.As(err, &p) && p.Reason == x509.Expired && errors.As(err, &v) && v.Reason == x509.Expired
 			},
-			want: []string{"expired on " + now.Add(-3*24*time.Hour).UTC().Format(time.DateOnly), "3 days ago", "renewed"},
+			want: []string{"expired on " + now.Add(-3*24*time.Hour).UTC().Format(time.DateOnly), "3 days ago", "renew it on the server"},
 		},
 		{
 			name: "not yet valid",
@@ -344,7 +344,7 @@ func TestSendCertificateProblems(t *testing.T) {
 			name: "wrong host",
 			opts: mailpit.Options{CertHosts: []string{"mail.example.test"}},
 			as:   func(err error) bool { var e x509.HostnameError; return errors.As(err, &e) },
-			want: []string{"not valid for 127.0.0.1", "mail.example.test", "--smtp-host"},
+			want: []string{"not for 127.0.0.1", "mail.example.test", "--smtp-host"},
 		},
 	}
 	for _, tt := range tests {
