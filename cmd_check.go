@@ -67,9 +67,9 @@ func (k *checker) warn(what, msg, fix string)    { k.line("warn", what, msg, fix
 func (k *checker) problem(what, msg, fix string) { k.line("problem", what, msg, fix) }
 
 func cmdCheck(args []string, e env) error {
-	s := config.New("check")
-	if err := s.Parse(args, e.lookup); err != nil {
-		return err
+	s, err := parseSettings("check", args, e, nil)
+	if err != nil {
+		return err // a malformed flag or variable: nothing to check with
 	}
 	k := &checker{w: e.stdout}
 	c, err := s.Load(e.lookup)

@@ -32,7 +32,7 @@ already delivered is sent again. Run it only when the clock is right now.
 }
 
 func cmdClockReset(args []string, e env) error {
-	_, c, err := loadSettings("clock-reset", args, e, nil)
+	c, err := loadSettings("clock-reset", args, e, nil)
 	if err != nil {
 		return err
 	}

@@ -2,9 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
-
-	"github.com/spf13/pflag"
 
 	"cotd/config"
 )
@@ -33,26 +30,13 @@ func runHelp(args []string, e env) error {
 		return config.Usagef("run 'cotd help' to see the commands", "no help for %q", args[0])
 	}
 	fmt.Fprint(e.stdout, c.help)
-	if c.flags != nil {
-		fmt.Fprint(e.stdout, "\nFlags of its own:\n"+ownFlagTable(c.flags))
+	// The tables are written from the flag set the command parses.
+	s := config.New(c.name, c.flags)
+	if own := s.OwnFlagTable(); own != "" {
+		fmt.Fprint(e.stdout, "\nFlags of its own:\n"+own)
 	}
 	if c.settings {
-		fmt.Fprint(e.stdout, "\nFlags (every one also read from its environment variable):\n"+config.FlagTable())
+		fmt.Fprint(e.stdout, "\nFlags (every one also read from its environment variable):\n"+s.FlagTable())
 	}
 	return nil
-}
-
-// ownFlagTable lists the flags declare adds, in config.FlagTable's layout
-// (they have no environment variable).
-func ownFlagTable(declare func(*pflag.FlagSet)) string {
-	fs := pflag.NewFlagSet("help", pflag.ContinueOnError)
-	declare(fs)
-	var b strings.Builder
-	fs.VisitAll(func(f *pflag.Flag) {
-		fmt.Fprintf(&b, "  --%-20s %s\n", f.Name, f.Usage)
-		if f.DefValue != "" { // an empty default is described in the usage
-			fmt.Fprintf(&b, "  %-22s default %s\n", "", f.DefValue)
-		}
-	})
-	return b.String()
 }

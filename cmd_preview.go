@@ -32,24 +32,24 @@ paths. It sends nothing and records no delivery. Takes the same flags as
 	run:      cmdPreview,
 }
 
-// previewFlags declares preview's own flags.
-func previewFlags(fs *pflag.FlagSet) (date, outDir *string) {
-	date = fs.String("date", "", "the date to preview, YYYY-MM-DD (default today)")
+// previewFlags declares preview's own flags; --date is parsed as a date
+// by pflag, with the rest.
+func previewFlags(fs *pflag.FlagSet) (date *schedule.Day, outDir *string) {
+	date = config.DayFlag(fs, "date", "the date to preview, YYYY-MM-DD (default today)")
 	outDir = fs.String("out", "./preview", "folder for the .eml and .html files")
 	return date, outDir
 }
 
 func cmdPreview(args []string, e env) error {
-	var date, outDir *string
-	_, c, err := loadSettings("preview", args, e, func(fs *pflag.FlagSet) { date, outDir = previewFlags(fs) })
+	var date *schedule.Day
+	var outDir *string
+	c, err := loadSettings("preview", args, e, func(fs *pflag.FlagSet) { date, outDir = previewFlags(fs) })
 	if err != nil {
 		return err
 	}
-	day := schedule.DayOf(c.Now(), c.Job.Schedule.Loc)
-	if *date != "" {
-		if day, err = schedule.ParseDay(*date); err != nil {
-			return config.Usagef("example: cotd preview --date 2026-12-24", "%v", err)
-		}
+	day := *date
+	if day.IsZero() {
+		day = schedule.DayOf(c.Now(), c.Job.Schedule.Loc)
 	}
 	j, _, err := openJob(c, e)
 	if err != nil {

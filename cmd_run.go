@@ -31,7 +31,7 @@ the same day sends nothing.
 }
 
 func cmdRun(args []string, e env) error {
-	_, c, err := loadSettings("run", args, e, nil)
+	c, err := loadSettings("run", args, e, nil)
 	if err != nil {
 		return err
 	}

@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	netmail "net/mail"
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
 	gomail "github.com/wneessen/go-mail"
 
 	"cotd/config"
@@ -28,23 +30,23 @@ the recipients still get today's mail from the next 'cotd run'. --to here
 is the one test address, not the recipient list.
 `,
 	settings: true,
+	flags:    func(fs *pflag.FlagSet) { sendTestFlags(fs) },
 	run:      cmdSendTest,
 }
 
+// sendTestFlags declares send-test's --to: exactly one address, parsed
+// by pflag, required. It takes the place of the recipients' --to, so it
+// has no environment variable: COTD_TO holds the recipient list, and the
+// test goes only where --to says.
+func sendTestFlags(fs *pflag.FlagSet) (to *netmail.Address) {
+	to = config.AddressFlag(fs, "to", "the one address to mail (not the recipients; never read from COTD_TO)")
+	config.Require(fs, "to", "send-test needs --to ADDR, the one address to mail", "e.g. cotd send-test --to me@example.test")
+	return to
+}
+
 func cmdSendTest(args []string, e env) error {
-	s := config.New("send-test")
-	if err := s.Parse(args, e.lookup); err != nil {
-		return err
-	}
-	// COTD_TO holds the recipient list; the test goes only where --to says.
-	if !s.FromFlag("to") {
-		return config.Usagef("e.g. cotd send-test --to me@example.test", "send-test needs --to ADDR, the one address to mail")
-	}
-	addr, err := mail.ParseAddress(s.Get("to"))
-	if err != nil {
-		return config.Usagef("give exactly one address, e.g. --to me@example.test", "send-test --to: %v", err)
-	}
-	c, err := s.Load(e.lookup)
+	var addr *netmail.Address
+	c, err := loadSettings("send-test", args, e, func(fs *pflag.FlagSet) { addr = sendTestFlags(fs) })
 	if err != nil {
 		return err
 	}

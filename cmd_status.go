@@ -51,7 +51,7 @@ var errUnhealthy = errors.New("unhealthy")
 
 func cmdStatus(args []string, e env) error {
 	var asJSON *bool
-	_, c, err := loadSettings("status", args, e, func(fs *pflag.FlagSet) { asJSON = statusFlags(fs) })
+	c, err := loadSettings("status", args, e, func(fs *pflag.FlagSet) { asJSON = statusFlags(fs) })
 	if err != nil {
 		return err
 	}

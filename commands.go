@@ -22,8 +22,10 @@ type command struct {
 	// settings: the command reads the settings (flags and COTD_*
 	// variables); `cotd help NAME` lists them.
 	settings bool
-	// flags declares the command's own flags (beyond the settings) on a
-	// throwaway flag set, so `cotd help NAME` lists them too; nil: none.
+	// flags declares the command's flags of its own (beyond the settings),
+	// typed, for parsing and for `cotd help NAME`'s "Flags of its own";
+	// nil: none. One with a setting's name takes the setting's place for
+	// this command (send-test --to); config.New says how.
 	flags func(fs *pflag.FlagSet)
 	run   func(args []string, e env) error
 }
@@ -72,8 +74,10 @@ Commands:
 `
 
 const usageOutro = `
-Every flag has an environment variable (COTD_...): the flag wins over the
-variable, the variable over the default. 'cotd help run' lists them.
+Every setting is a flag with an environment variable (COTD_...): the flag
+wins over the variable, the variable over the default. 'cotd help run'
+lists them; 'cotd help CMD' also lists the command's flags of its own,
+which have none.
 
 Exit codes: 0 done or nothing due, 1 something due was not delivered (the
 next run retries it), 2 usage or configuration error, 3 refused to act on the
@@ -92,17 +96,24 @@ func usageText() string {
 	return b.String()
 }
 
-// loadSettings is the flag handling of a settings command: its flags and
-// COTD_* variables parsed (declare adds the command's own flags, or is
-// nil) and validated into a config.
-func loadSettings(cmd string, args []string, e env, declare func(*pflag.FlagSet)) (*config.Settings, *config.Config, error) {
-	s := config.New(cmd)
-	if declare != nil {
-		declare(s.Flags())
-	}
+// parseSettings is the flag handling of every settings command: the
+// flags its table entry declares (declare adds them, or is nil) and every
+// option, parsed from the command line and the COTD_* variables. Only
+// check, which reports a bad setting as one of its lines, calls it
+// directly; the others call loadSettings.
+func parseSettings(cmd string, args []string, e env, declare func(*pflag.FlagSet)) (*config.Settings, error) {
+	s := config.New(cmd, declare)
 	if err := s.Parse(args, e.lookup); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	c, err := s.Load(e.lookup)
-	return s, c, err
+	return s, nil
+}
+
+// loadSettings parses the settings and validates them into a config.
+func loadSettings(cmd string, args []string, e env, declare func(*pflag.FlagSet)) (*config.Config, error) {
+	s, err := parseSettings(cmd, args, e, declare)
+	if err != nil {
+		return nil, err
+	}
+	return s.Load(e.lookup)
 }

@@ -1,25 +1,21 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
+
+	"cotd/internal/needs"
+	"cotd/internal/tmpfs"
 )
 
 // testDatabaseOpen (issue 11 item 15): a healthy database on a read-only
 // file system, or one the cotd user may not read or write, exits 3 with a
 // hint that says the file is fine and what to do, never "move it away".
 func testDatabaseOpen(t *testing.T, bin string) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI runs this test as root (mount, another user)")
-		}
-		t.Skip("needs root to mount a read-only file system and run as another user")
-	}
+	needs.Root(t, "mounting a read-only file system and running cotd as another user")
 	check := func(t *testing.T, r result, says string) {
 		t.Helper()
 		if r.code != 3 {
@@ -33,10 +29,7 @@ func testDatabaseOpen(t *testing.T, bin string) {
 	t.Run("read-only file system", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "ro")
 		os.Mkdir(dir, 0o700)
-		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", dir).CombinedOutput(); err != nil {
-			t.Skipf("cannot mount a tmpfs here: %v: %s", err, out)
-		}
-		t.Cleanup(func() { exec.Command("umount", dir).Run() })
+		tmpfs.Mount(t, dir, "2m")
 		env := []string{"COTD_DB=" + filepath.Join(dir, "cotd.db"), "COTD_OUTBOX=" + filepath.Join(dir, "outbox"),
 			"COTD_NOW=2026-03-02T08:00:00+01:00"}
 		if r := runCotd(t, bin, dir, env, "run"); r.code != 0 {
@@ -57,19 +50,7 @@ func testDatabaseOpen(t *testing.T, bin string) {
 			t.Fatalf("first run: exit %d: %s", r.code, r.stderr)
 		}
 		os.Chmod(filepath.Join(dir, "cotd.db"), 0o600) // root's
-		binCopy := filepath.Join(dir, "cotd")
-		b, err := os.ReadFile(bin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		writeFile(t, binCopy, b)
-		os.Chmod(binCopy, 0o755)
-		cmd := exec.Command(binCopy, "run")
-		cmd.Dir = dir
-		cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dir, "COTD_TZ=Europe/Berlin", "COTD_NOW=2026-03-03T08:00:00+01:00"}
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		check(t, finish(t, cmd, &stdout, &stderr), "permission denied")
+		binCopy := copyBinary(t, bin, dir)
+		check(t, runBare(t, binCopy, dir, true, []string{"COTD_TZ=Europe/Berlin", "COTD_NOW=2026-03-03T08:00:00+01:00"}, "run"), "permission denied")
 	})
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"net"
 	"os"
@@ -33,16 +32,7 @@ func testSigtermAtFinalDot(t *testing.T, bin string) {
 		"COTD_FROM=cotd@example.test", "COTD_TO=a@example.test, b@example.test, c@example.test",
 		"COTD_PHOTOS=photos", "COTD_NOW=2026-03-02T08:00:00+01:00"}
 
-	cmd := exec.Command(bin, "run")
-	cmd.Dir = dir
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "COTD_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, append([]string{"COTD_TZ=Europe/Berlin"}, env...)...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd, _, stderr := cotdCommand(bin, dir, env, "run")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

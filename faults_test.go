@@ -19,10 +19,7 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
-	"io"
 	"io/fs"
-	"mime"
-	"mime/multipart"
 	"net/mail"
 	"net/textproto"
 	"os"
@@ -38,8 +35,8 @@ import (
 	"github.com/spf13/pflag"
 	bolt "go.etcd.io/bbolt"
 
-	"cotd/config"
 	"cotd/internal/mailpit"
+	"cotd/internal/tmpfs"
 	"cotd/schedule"
 	"cotd/store"
 )
@@ -81,13 +78,8 @@ func init() {
 // TestFaults builds the real binary once and runs every fault case as a
 // subtest against it: go test -run 'TestFaults/PowerCut'.
 func TestFaults(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "cotd")
 	// -tags crashpoints compiles in the kill points of internal/crash.
-	build := exec.Command("go", "build", "-tags", "crashpoints", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildCotd(t, "crashpoints")
 	for _, tc := range []struct {
 		name string
 		fn   func(*testing.T, string)
@@ -120,18 +112,8 @@ type result struct {
 // test process's own COTD_* variables are dropped).
 func runCotd(t *testing.T, bin, dir string, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "COTD_") && !strings.HasPrefix(kv, "CREDENTIALS_DIRECTORY=") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, "COTD_TZ=Europe/Berlin")
-	cmd.Env = append(cmd.Env, env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	return finish(t, cmd, &stdout, &stderr)
+	cmd, stdout, stderr := cotdCommand(bin, dir, env, args...)
+	return finish(t, cmd, stdout, stderr)
 }
 
 func finish(t *testing.T, cmd *exec.Cmd, stdout, stderr *bytes.Buffer) result {
@@ -544,17 +526,10 @@ func testBadPhotos(t *testing.T, bin string) {
 			writeFile(t, p, f.data)
 		}
 	}
-	binCopy := filepath.Join(dir, "cotd")
-	b, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(binCopy, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	binCopy := copyBinary(t, bin, dir)
 	if asNobody {
 		os.Chmod(dir, 0o755)
-		if err := os.Chown(dir, 65534, 65534); err != nil {
+		if err := os.Chown(dir, nobody, nobody); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -562,15 +537,7 @@ func testBadPhotos(t *testing.T, bin string) {
 	to := []string{"a@example.test", "b@example.test", "c@example.test"}
 	env := smtpEnv(srv, strings.Join(to, ", "))
 	run := func(now string) result {
-		cmd := exec.Command(binCopy, "run")
-		cmd.Dir = dir
-		cmd.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=" + dir, "COTD_TZ=Europe/Berlin", "COTD_NOW=" + now}, env...)
-		if asNobody {
-			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-		}
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		return finish(t, cmd, &stdout, &stderr)
+		return runBare(t, binCopy, dir, asNobody, append([]string{"COTD_TZ=Europe/Berlin", "COTD_NOW=" + now}, env...), "run")
 	}
 	skippedRe := regexp.MustCompile(`msg="skipped photos/([^:]+): ([^"]*)"`)
 	skipped := func(r result) map[string][]string {
@@ -673,11 +640,19 @@ func testBadPhotos(t *testing.T, bin string) {
 // in argv or the environment), not in logs (right or wrong), and every
 // file cotd creates is private.
 func testSecrets(t *testing.T, bin string) {
-	config.New("run").Flags().VisitAll(func(o *pflag.Flag) {
-		if strings.Contains(o.Name, "password") && o.Name != "smtp-password-file" {
-			t.Errorf("option --%s would put a password on the command line", o.Name)
+	// The options are checked in config (TestNoPasswordOption); here
+	// every command's flags of its own.
+	for _, c := range commands {
+		fs := pflag.NewFlagSet(c.name, pflag.ContinueOnError)
+		if c.flags != nil {
+			c.flags(fs)
 		}
-	})
+		fs.VisitAll(func(o *pflag.Flag) {
+			if strings.Contains(o.Name, "password") && o.Name != "smtp-password-file" {
+				t.Errorf("option --%s would put a password on the command line", o.Name)
+			}
+		})
+	}
 	srv := mailpit.Start(t, mailpit.Options{StartTLS: true, Auth: true})
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "photos", "cat.jpg"), testJPEG(t, 640, 480, 1))
@@ -767,34 +742,15 @@ func cmdMailparts(ts *testscript.TestScript, neg bool, args []string) {
 		if err != nil {
 			ts.Fatalf("%v", err)
 		}
-		var walk func(h map[string][]string, body io.Reader)
-		walk = func(h map[string][]string, body io.Reader) {
-			mt, params, err := mime.ParseMediaType(textproto.MIMEHeader(h).Get("Content-Type"))
-			if err != nil {
-				ts.Fatalf("%v", err)
-			}
-			if strings.HasPrefix(mt, "multipart/") {
-				mr := multipart.NewReader(body, params["boundary"])
-				for {
-					p, err := mr.NextRawPart()
-					if err == io.EOF {
-						return
-					}
-					if err != nil {
-						ts.Fatalf("%v", err)
-					}
-					walk(p.Header, p)
-				}
-			}
+		err = eachPart(textproto.MIMEHeader(m.Header), m.Body, func(mt string, _ textproto.MIMEHeader, b []byte) error {
 			if strings.HasPrefix(mt, "text/") && (only == "" || mt == only) {
-				b, err := decodeBody(textproto.MIMEHeader(h).Get("Content-Transfer-Encoding"), body)
-				if err != nil {
-					ts.Fatalf("%v", err)
-				}
 				fmt.Fprintf(out, "--- %s\n%s\n", mt, strings.ReplaceAll(string(b), "\r\n", "\n"))
 			}
+			return nil
+		})
+		if err != nil {
+			ts.Fatalf("%v", err)
 		}
-		walk(m.Header, m.Body)
 	}
 }
 
@@ -803,23 +759,9 @@ func cmdMailparts(ts *testscript.TestScript, neg bool, args []string) {
 // next morning: exit 1 with the disk named and a hint; once there is room
 // the day goes out and the earlier day's records are all there.
 func testDiskFull(t *testing.T, bin string) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI runs this test as root: mounting a tmpfs needs root")
-		}
-		t.Skip("mounting a small tmpfs needs root")
-	}
 	dir := t.TempDir()
 	state := filepath.Join(dir, "state")
-	os.Mkdir(state, 0o700)
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", state).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs here: %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", state).CombinedOutput(); err != nil {
-			t.Errorf("umount: %v: %s", err, out)
-		}
-	})
+	tmpfs.Mount(t, state, "1m")
 	writeFile(t, filepath.Join(dir, "photos", "a.jpg"), testJPEG(t, 640, 480, 1))
 	writeFile(t, filepath.Join(dir, "photos", "b.jpg"), testJPEG(t, 640, 480, 2))
 	env := []string{"COTD_PHOTOS=photos", "COTD_DB=state/cotd.db", "COTD_OUTBOX=state/outbox"}
@@ -868,27 +810,15 @@ func testUnreadablePasswordFile(t *testing.T, bin string) {
 	dir := t.TempDir()
 	os.Chmod(filepath.Dir(dir), 0o755) // testing makes the parent 0700
 	os.Chmod(dir, 0o755)
-	binCopy := filepath.Join(dir, "cotd")
-	b, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, binCopy, b)
-	os.Chmod(binCopy, 0o755)
+	binCopy := copyBinary(t, bin, dir)
 	pw := filepath.Join(dir, "smtp-password")
 	writeFile(t, pw, []byte("s3cret-pw\n"))
 	os.Chmod(pw, 0o600) // root's
 	work := filepath.Join(dir, "work")
 	os.Mkdir(work, 0o755)
-	os.Chown(work, 65534, 65534)
-	cmd := exec.Command(binCopy, "run", "--smtp-host", "mail.example.test", "--smtp-user", "cotd",
+	os.Chown(work, nobody, nobody)
+	r := runBare(t, binCopy, work, true, nil, "run", "--smtp-host", "mail.example.test", "--smtp-user", "cotd",
 		"--smtp-password-file", pw, "--to", "a@example.test", "--from", "cotd@example.test")
-	cmd.Dir = work
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + work}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	r := finish(t, cmd, &stdout, &stderr)
 	if r.code != 2 {
 		t.Fatalf("exit %d, want 2: %s", r.code, r.stderr)
 	}
@@ -907,12 +837,7 @@ func testUnreadablePasswordFile(t *testing.T, bin string) {
 // TestShippedBinaryHasNoCrashPoints: built as users build it (no
 // -tags crashpoints), COTD_CRASH_AT is ignored and the run completes.
 func TestShippedBinaryHasNoCrashPoints(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "cotd")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildCotd(t)
 	dir := t.TempDir()
 	for _, point := range []string{"opened:1", "delivered:1", "recorded:1"} {
 		r := runCotd(t, bin, dir, []string{"COTD_CRASH_AT=" + point, "COTD_NOW=2026-03-02T08:00:00+01:00"}, "run")

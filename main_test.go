@@ -283,51 +283,25 @@ func checkMessage(raw []byte, landscape bool, wantCats int) error {
 	parts := map[string][]byte{}
 	var images [][]byte
 	var cids []string
-	var walk func(h map[string][]string, body io.Reader) error
-	walk = func(h map[string][]string, body io.Reader) error {
-		ct := textproto.MIMEHeader(h).Get("Content-Type")
-		mt, params, err := mime.ParseMediaType(ct)
-		if err != nil {
-			return fmt.Errorf("content type %q: %v", ct, err)
-		}
-		if strings.HasPrefix(mt, "multipart/") {
-			parts[mt] = nil
-			mr := multipart.NewReader(body, params["boundary"])
-			for {
-				p, err := mr.NextRawPart()
-				if err == io.EOF {
-					return nil
-				}
-				if err != nil {
-					return err
-				}
-				if err := walk(p.Header, p); err != nil {
-					return err
-				}
-			}
-		}
-		data, err := decodeBody(textproto.MIMEHeader(h).Get("Content-Transfer-Encoding"), body)
-		if err != nil {
-			return err
-		}
+	err = eachPart(textproto.MIMEHeader(m.Header), m.Body, func(mt string, h textproto.MIMEHeader, data []byte) error {
 		switch {
 		case strings.HasPrefix(mt, "image/"):
-			disp := textproto.MIMEHeader(h).Get("Content-Disposition")
+			disp := h.Get("Content-Disposition")
 			if !strings.HasPrefix(disp, "inline") {
 				return fmt.Errorf("image disposition %q, want inline", disp)
 			}
-			cid := strings.Trim(textproto.MIMEHeader(h).Get("Content-Id"), "<>")
+			cid := strings.Trim(h.Get("Content-Id"), "<>")
 			if cid == "" {
 				return fmt.Errorf("image without Content-ID")
 			}
 			cids = append(cids, cid)
 			images = append(images, data)
-		default:
+		default: // a multipart one with nil data
 			parts[mt] = data
 		}
 		return nil
-	}
-	if err := walk(m.Header, m.Body); err != nil {
+	})
+	if err != nil {
 		return err
 	}
 	for _, need := range []string{"multipart/alternative", "multipart/related", "text/plain", "text/html"} {
@@ -369,6 +343,40 @@ func checkMessage(raw []byte, landscape bool, wantCats int) error {
 		return fmt.Errorf("no line of the text part appears in the HTML part")
 	}
 	return nil
+}
+
+// eachPart calls fn for every part of a message, depth first: a multipart
+// part with nil data before the parts it holds, every other part with its
+// body decoded (base64, quoted-printable). It stops at fn's first error.
+func eachPart(h textproto.MIMEHeader, body io.Reader, fn func(mt string, h textproto.MIMEHeader, data []byte) error) error {
+	ct := h.Get("Content-Type")
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return fmt.Errorf("content type %q: %v", ct, err)
+	}
+	if !strings.HasPrefix(mt, "multipart/") {
+		data, err := decodeBody(h.Get("Content-Transfer-Encoding"), body)
+		if err != nil {
+			return fmt.Errorf("%s part: %v", mt, err)
+		}
+		return fn(mt, h, data)
+	}
+	if err := fn(mt, h, nil); err != nil {
+		return err
+	}
+	mr := multipart.NewReader(body, params["boundary"])
+	for {
+		p, err := mr.NextRawPart()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := eachPart(textproto.MIMEHeader(p.Header), p, fn); err != nil {
+			return err
+		}
+	}
 }
 
 func decodeBody(cte string, r io.Reader) ([]byte, error) {

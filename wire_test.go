@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html"
-	"io"
 	"mime"
-	"mime/multipart"
 	"net/mail"
 	"net/textproto"
 	"os"
@@ -96,26 +94,7 @@ func cmdVisible(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		subject, _ := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
 		fmt.Fprintf(ts.Stdout(), "subject: %s\n", subject)
-		var walk func(h map[string][]string, body io.Reader)
-		walk = func(h map[string][]string, body io.Reader) {
-			mt, params, err := mime.ParseMediaType(textproto.MIMEHeader(h).Get("Content-Type"))
-			if err != nil {
-				ts.Fatalf("content type: %v", err)
-			}
-			if strings.HasPrefix(mt, "multipart/") {
-				mr := multipart.NewReader(body, params["boundary"])
-				for {
-					p, err := mr.NextRawPart()
-					if err != nil {
-						return
-					}
-					walk(p.Header, p)
-				}
-			}
-			data, err := decodeBody(textproto.MIMEHeader(h).Get("Content-Transfer-Encoding"), body)
-			if err != nil {
-				ts.Fatalf("decode: %v", err)
-			}
+		err = eachPart(textproto.MIMEHeader(m.Header), m.Body, func(mt string, _ textproto.MIMEHeader, data []byte) error {
 			switch mt {
 			case "text/plain":
 				fmt.Fprintf(ts.Stdout(), "%s\n", bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n")))
@@ -127,8 +106,11 @@ func cmdVisible(ts *testscript.TestScript, neg bool, args []string) {
 				text := html.UnescapeString(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(page, " "))
 				fmt.Fprintf(ts.Stdout(), "html: %s\n", strings.Join(strings.Fields(text), " "))
 			}
+			return nil
+		})
+		if err != nil {
+			ts.Fatalf("message to %v: %v", sum.To, err)
 		}
-		walk(m.Header, m.Body)
 	}
 }
 

@@ -3,7 +3,7 @@
 # as pi-setup.sh says, CGO_ENABLED=0 -trimpath -ldflags='-s -w'), in one
 # run, printed as the Markdown tables of BENCHMARKS.md:
 #
-#   1. the first index of 200 distinct ~11 MP JPEGs with 1, 2 and all
+#   1. the first index of 200 distinct 7-12 MP phone JPEGs with 1, 2 and all
 #      cores, against a vipsthumbnail loop and `parallel -j N vipsthumbnail`
 #      over the same files;
 #   2. the time to the first mail on a fresh 2,000-photo folder (a day due,
@@ -18,10 +18,8 @@
 # Usage (from the repository root): bench/index.sh
 #   REPS=5 (renders)   KEEP=dir (reuse generated photos there)
 #
-# Photos: lossless jpegtran crops (4 sizes of about 11 MP, 4 flips, offsets
-# on the MCU grid) of the 12 MP phone photo jpg_tests_42_IndexError.jpg
-# from ../shared/realworld-photos: every one a different picture with a
-# phone photo's detail, so each costs what a phone photo costs to decode.
+# Photos: lossless jpegtran crops of seven real 8-12 MP phone photos (see
+# below), every one a different picture with a phone photo's detail.
 # (internal/photogen's 12 MP gradients decode in about half the CPU of a
 # real photo, which would flatter cotd; it makes the 10,000 small files.)
 # They are made here, never committed.
@@ -32,7 +30,7 @@ PHOTOS=${PHOTOS:-../shared/realworld-photos}
 REPS=${REPS:-5}
 N200=${N200:-200} N2000=${N2000:-2000} N10K=${N10K:-10000} # smaller for a dry run of the script
 src="$PHOTOS/jpg_tests_42_IndexError.jpg"
-for t in vipsthumbnail parallel jpegtran qemu-aarch64-static convert; do
+for t in vips vipsheader vipsthumbnail parallel jpegtran qemu-aarch64-static convert; do
 	command -v "$t" >/dev/null || { echo "index.sh: error: $t is missing (apt-get install libvips-tools parallel libjpeg-turbo-progs qemu-user-static imagemagick)" >&2; exit 2; }
 done
 [ -f "$src" ] || { echo "index.sh: error: no $src; set PHOTOS=dir" >&2; exit 2; }
@@ -44,45 +42,52 @@ CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$work/cotd" .
 CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -trimpath -ldflags='-s -w' -o "$work/cotd-arm64" .
 go build -o "$work/mkphotos" ./bench/mkphotos
 
-# The index set: N200 distinct real-size photos (lossless crops). The
-# 2,000-photo folder is those, each also in byte-distinct copies (a JPEG
-# comment segment "cotd bench copy N" after SOI): every file has its own
-# hash, so cotd reads and renders each one, at the cost of a phone photo.
-# (2,000 distinct crops take jpegtran about 40 minutes on this machine.)
+# The photos: N2000 distinct crops of seven real 8-12 MP phone photos from
+# ../shared/realworld-photos (five JPEGs; two HEICs made JPEG once by vips at
+# Q=92 with 4:2:0 chroma, as a phone's "most compatible" export does). Photo
+# i is source i%7 under one of jpegtran's eight lossless transforms (half of
+# them turn the picture, so the roll mixes landscape and portrait), cropped
+# 96 px smaller than its source at an offset on the 16-px MCU grid that no
+# other photo of that source and transform has (so up to 7 x 8 x 36 = 2,016
+# photos): every file is a different picture, and a different hash, with a
+# phone photo's detail, so each costs what a phone photo costs to decode.
+# jpegtran makes one in about 0.2 s. The 200 are the first 200 of the 2,000
+# (hard links).
+if [ ! -f "$work/p2000/.done" ]; then
+	mkdir -p "$work/p2000" "$work/src"
+	for f in jpg_tests_42_IndexError.jpg jpg_mobile_jolla.jpg jpg_hdr_iphone_hdr_NO.jpg \
+		jpg_hdr_iphone_hdr_YES.jpg jpg_mobile_HMD_Nokia_8.3_5G.jpg; do
+		cp "$PHOTOS/$f" "$work/src/$f"
+	done
+	for f in heic_mobile_iphone_13_pro_max.HEIC heic_IMG_5195.HEIC; do
+		vips copy "$PHOTOS/$f" "$work/src/${f%.*}.jpg[Q=92,subsample-mode=on]"
+	done
+	mapfile -t srcs < <(ls "$work"/src/*.jpg)
+	ns=${#srcs[@]}
+	ws=() hs=()
+	for s in "${srcs[@]}"; do ws+=("$(vipsheader -f width "$s")") hs+=("$(vipsheader -f height "$s")"); done
+	transforms=(none "-flip horizontal" "-flip vertical" "-rotate 90" "-rotate 180" "-rotate 270" -transpose -transverse)
+	: >"$work/crops"
+	for ((i = 0; i < N2000; i++)); do
+		s=${srcs[i % ns]}
+		t=$(((i / ns) % 8))
+		k=$((i / (ns * 8))) # the offset: up to 6x6 positions, 96 px of margin
+		ox=$((k % 6 * 16)) oy=$((k / 6))
+		oy=$((oy * 16))
+		cw=$((ws[i % ns] - 96)) ch=$((hs[i % ns] - 96))
+		# the four transforms that turn the picture make a portrait crop
+		if [ "$t" = 3 ] || [ "$t" = 5 ] || [ "$t" = 6 ] || [ "$t" = 7 ]; then read -r cw ch <<<"$ch $cw"; fi
+		printf '%s\t%s\t%dx%d+%d+%d\t%05d\n' "$s" "${transforms[t]}" "$cw" "$ch" "$ox" "$oy" "$i" >>"$work/crops"
+	done
+	[ "$N2000" -le $((ns * 8 * 36)) ] || { echo "index.sh: error: at most $((ns * 8 * 36)) distinct crops" >&2; exit 2; }
+	# shellcheck disable=SC2016 # {2} is parallel's, unquoted on purpose: "-flip horizontal" is two words
+	parallel -j "$(nproc)" --colsep '\t' 'jpegtran -copy none $(test "{2}" = none || echo {2}) -crop {3} -outfile '"$work"'/p2000/IMG_{4}.jpg {1}' <"$work/crops"
+	touch "$work/p2000/.done"
+fi
 if [ ! -f "$work/p200/.done" ]; then
 	mkdir -p "$work/p200"
-	: >"$work/crops"
-	n=0
-	for size in 3840x2880 3904x2928 3968x2976 3776x2832; do
-		w=${size%x*} h=${size#*x}
-		for tr in none "-flip horizontal" "-flip vertical" "-rotate 180"; do
-			for ((x = 0; x + w <= 4032; x += 48)); do
-				for ((y = 0; y + h <= 3024; y += 48)); do
-					[ $n -lt "$N200" ] || break 4
-					echo "$n $size+$x+$y $tr" >>"$work/crops"
-					n=$((n + 1))
-				done
-			done
-		done
-	done
-	# shellcheck disable=SC2016
-	parallel -j 2 --colsep ' ' 'jpegtran -copy none -crop {2} $(test "{3}" = none || echo "{3} {4}") -outfile '"$work"'/p200/IMG_$(printf %05d {1}).jpg '"$src" <"$work/crops"
+	for ((i = 0; i < N200; i++)); do ln -f "$work/p2000/IMG_$(printf %05d $i).jpg" "$work/p200/"; done
 	touch "$work/p200/.done"
-fi
-if [ ! -f "$work/p2000/.done" ]; then
-	mkdir -p "$work/p2000"
-	i=0
-	while [ $i -lt "$N2000" ]; do
-		for f in "$work"/p200/IMG_*.jpg; do
-			[ $i -lt "$N2000" ] || break
-			c=$(printf 'cotd bench copy %05d' $i)
-			len=$(printf '%02x' $((${#c} + 2)))
-			# shellcheck disable=SC2059 # the length byte is built into the format
-			{ printf "\xff\xd8\xff\xfe\x00\x$len"; printf '%s' "$c"; tail -c +3 "$f"; } >"$work/p2000/IMG_$(printf %05d $i).jpg"
-			i=$((i + 1))
-		done
-	done
-	touch "$work/p2000/.done"
 fi
 dups=$(sha256sum "$work"/p2000/*.jpg | awk '{print $1}' | sort | uniq -d | wc -l)
 [ "$dups" -eq 0 ] || { echo "index.sh: error: $dups duplicate photos" >&2; exit 1; }
@@ -163,7 +168,7 @@ FNR == NR { count[$1] = $2; next }
 { n[$1]++; w[$1, n[$1]] = $2; c[$1, n[$1]] = $3; if ($4 > rss[$1]) rss[$1] = $4; if (!($1 in seen)) { seen[$1] = 1; order[++k] = $1 } }
 END {
 	for (i = 1; i <= k; i++) { key = order[i]; for (j = 1; j <= n[key]; j++) { a[j] = w[key, j]; b[j] = c[key, j] }; mw[key] = median(a, n[key]); mc[key] = median(b, n[key]) }
-	printf "| first index of %d distinct ~11 MP JPEGs | cores | wall s | photos/s | CPU s | peak RSS MiB | wall vs 1 core |\n", n200
+	printf "| first index of %d distinct 7-12 MP phone JPEGs | cores | wall s | photos/s | CPU s | peak RSS MiB | wall vs 1 core |\n", n200
 	print "|---|---:|---:|---:|---:|---:|---:|"
 	nc = split(list, cs, " ")
 	for (i = 1; i <= nc; i++) {
@@ -173,7 +178,7 @@ END {
 		printf "| `parallel -j %d vipsthumbnail` | %d | %.1f | %.1f | %.1f | %.0f | %.2f× |\n", cc, cc, mw["index200-vipsparallel-" cc], n200 / mw["index200-vipsparallel-" cc], mc["index200-vipsparallel-" cc], rss["index200-vipsparallel-" cc] / 1024, mw["index200-vipsparallel-1"] / mw["index200-vipsparallel-" cc]
 	}
 	printf "\ncotd / vips CPU for the same %d: %.2f× (1 core, against the loop)\n\n", n200, mc["index200-cotd-1"] / mc["index200-vipsloop-1"]
-	printf "| first run on a fresh folder of %d distinct ~11 MP JPEGs, a day due | wall s to the first mail | photos indexed by then | photos/s | CPU s | peak RSS MiB |\n", n2000
+	printf "| first run on a fresh folder of %d distinct 7-12 MP phone JPEGs, a day due | wall s to the first mail | photos indexed by then | photos/s | CPU s | peak RSS MiB |\n", n2000
 	print "|---|---:|---:|---:|---:|---:|"
 	na = count["firstmail2000-amd64-indexed"]; nq = count["firstmail2000-arm64-qemu-indexed"]
 	all = cs[nc]

@@ -34,7 +34,7 @@ func TestStrictValues(t *testing.T) {
 		{[]string{"--catch-up-max-days", "3"}, []string{"COTD_CATCH_UP_MAX_DAYS", "3x"}, ""}, // the flag wins; the variable is not read
 		{nil, []string{"COTD_CATCH_UP_MAX_DAYS", " 5 "}, ""},
 	} {
-		s := New("run")
+		s := New("run", nil)
 		lookup := env(tc.env...)
 		err := s.Parse(tc.args, lookup)
 		var c *Config
@@ -56,7 +56,7 @@ func TestStrictValues(t *testing.T) {
 			t.Errorf("%v %v: MaxDays = %d", tc.args, tc.env, c.Job.Schedule.MaxDays)
 		}
 	}
-	s := New("run")
+	s := New("run", nil)
 	if err := s.Parse([]string{"--index-budget", "90s"}, env()); err != nil {
 		t.Fatal(err)
 	}

@@ -89,23 +89,6 @@ func lookupOption(name string) *option {
 	return nil
 }
 
-// FlagTable lists every option with its environment variable and default,
-// for `cotd help CMD`.
-func FlagTable() string {
-	var b strings.Builder
-	for _, o := range options {
-		def := o.def
-		if def == "" {
-			def = o.shownDef
-		}
-		if def == "" {
-			def = "none"
-		}
-		fmt.Fprintf(&b, "  --%-20s %s\n  %-22s env %s, default %s\n", o.name, o.help, "", o.env, def)
-	}
-	return b.String()
-}
-
 // UsageError is a usage or configuration mistake: the CLI exits 2 and
 // prints Hint, the fix.
 type UsageError struct {
@@ -119,20 +102,30 @@ func Usagef(hint, format string, a ...any) error {
 	return &UsageError{Msg: fmt.Sprintf(format, a...), Hint: hint}
 }
 
-// Settings holds parsed option values and where they came from.
+// Settings holds a command's parsed flags: its flags of its own and every
+// option it does not replace with one of them.
 type Settings struct {
-	cmd      string
-	fs       *pflag.FlagSet
-	fromFlag map[string]bool // given on the command line (not the environment)
+	cmd string
+	fs  *pflag.FlagSet
+	// own holds the names of the command's flags of its own. One that
+	// has an option's name takes that option's place (send-test's --to,
+	// the one test address, stands for the recipients): the setting is
+	// then read from that flag only, never from the option's variable.
+	own map[string]bool
 }
 
-// New declares every option, typed, for the command cmd.
-func New(cmd string) *Settings {
-	s := &Settings{cmd: cmd, fs: pflag.NewFlagSet("cotd "+cmd, pflag.ContinueOnError), fromFlag: map[string]bool{}}
+// New declares the flags of the command cmd: its own (declare adds them,
+// or is nil), then every option it does not replace, typed.
+func New(cmd string, declare func(*pflag.FlagSet)) *Settings {
+	s := &Settings{cmd: cmd, fs: pflag.NewFlagSet("cotd "+cmd, pflag.ContinueOnError), own: map[string]bool{}}
 	s.fs.SortFlags = false
 	s.fs.Usage = func() {}
 	s.fs.SetOutput(io.Discard)
-	for _, o := range options {
+	if declare != nil {
+		declare(s.fs)
+		s.fs.VisitAll(func(f *pflag.Flag) { s.own[f.Name] = true })
+	}
+	for _, o := range s.options() {
 		usage := o.help + " [" + o.env + "]"
 		switch {
 		case o.number != nil:
@@ -154,13 +147,55 @@ func New(cmd string) *Settings {
 	return s
 }
 
-// Flags is the command's flag set, for the flags of its own (status
-// --json, preview --date); declare them before Parse.
-func (s *Settings) Flags() *pflag.FlagSet { return s.fs }
+// options are the options the command reads from their flag or variable:
+// all but those a flag of its own replaces.
+func (s *Settings) options() []option {
+	var out []option
+	for _, o := range options {
+		if !s.own[o.name] {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// FlagTable lists the command's options with their environment variables
+// and defaults, for `cotd help CMD`.
+func (s *Settings) FlagTable() string {
+	var b strings.Builder
+	for _, o := range s.options() {
+		def := o.def
+		if def == "" {
+			def = o.shownDef
+		}
+		if def == "" {
+			def = "none"
+		}
+		fmt.Fprintf(&b, "  --%-20s %s\n  %-22s env %s, default %s\n", o.name, o.help, "", o.env, def)
+	}
+	return b.String()
+}
+
+// OwnFlagTable lists the command's flags of its own in FlagTable's layout
+// (they have no environment variable); "" when it has none.
+func (s *Settings) OwnFlagTable() string {
+	var b strings.Builder
+	s.fs.VisitAll(func(f *pflag.Flag) {
+		if !s.own[f.Name] {
+			return
+		}
+		fmt.Fprintf(&b, "  --%-20s %s\n", f.Name, f.Usage)
+		if f.DefValue != "" { // an empty default is described in the usage
+			fmt.Fprintf(&b, "  %-22s default %s\n", "", f.DefValue)
+		}
+	})
+	return b.String()
+}
 
 // Parse reads flags, then fills what no flag set from the environment,
 // through the same pflag parser: flag wins over env, env over default.
-// The settings commands take no arguments besides flags.
+// The settings commands take no arguments besides flags; a required flag
+// of its own (Require) must be given.
 func (s *Settings) Parse(args []string, lookup func(string) (string, bool)) error {
 	if err := s.fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -168,9 +203,8 @@ func (s *Settings) Parse(args []string, lookup func(string) (string, bool)) erro
 		}
 		return s.badValue(err, "")
 	}
-	for _, o := range options {
+	for _, o := range s.options() {
 		if s.fs.Changed(o.name) {
-			s.fromFlag[o.name] = true
 			continue
 		}
 		if ev, ok := lookup(o.env); ok && strings.TrimSpace(ev) != "" {
@@ -182,20 +216,26 @@ func (s *Settings) Parse(args []string, lookup func(string) (string, bool)) erro
 	if s.fs.NArg() > 0 {
 		return Usagef("run 'cotd help "+s.cmd+"'", "cotd %s takes no arguments, got %q", s.cmd, strings.Join(s.fs.Args(), " "))
 	}
-	return nil
+	return s.missing()
 }
 
 // badValue turns pflag's parse error into cotd's: a malformed number or
-// duration names the option, where the value came from and the fix.
+// duration names the option, where the value came from and the fix; a
+// flag of its own (an address, a date) says it in its own words.
 func (s *Settings) badValue(err error, env string) error {
 	var iv *pflag.InvalidValueError
 	if errors.As(err, &iv) {
-		if o := lookupOption(iv.GetFlag().Name); o != nil && o.rule() != nil {
+		name := iv.GetFlag().Name
+		if o := lookupOption(name); o != nil && !s.own[name] && o.rule() != nil {
 			from := ""
 			if env != "" {
 				from = " (from " + env + ")"
 			}
 			return Usagef(o.rule().hint, "--%s %q%s is not %s", o.name, iv.GetValue(), from, o.rule().what)
+		}
+		var ue *UsageError
+		if errors.As(err, &ue) { // a flag of its own, whose parser words it
+			return ue
 		}
 	}
 	return Usagef("run 'cotd help "+s.cmd+"' for the flags", "%v", err)
@@ -204,16 +244,14 @@ func (s *Settings) badValue(err error, env string) error {
 // Set reports whether the user gave the option, by flag or environment.
 func (s *Settings) Set(name string) bool { return s.fs.Changed(name) }
 
-// FromFlag reports whether the option was given on the command line.
-func (s *Settings) FromFlag(name string) bool { return s.fromFlag[name] }
-
-// Get returns a text option's value.
+// Get returns a text option's value, or the text of the flag of its own
+// that takes the option's place.
 func (s *Settings) Get(name string) string {
-	v, err := s.fs.GetString(name)
-	if err != nil {
-		panic(err) // a programming error: not a text option
+	f := s.fs.Lookup(name)
+	if f == nil || (!s.own[name] && f.Value.Type() != "string") {
+		panic("option " + name + " is not a text option") // a programming error
 	}
-	return strings.TrimSpace(v)
+	return strings.TrimSpace(f.Value.String())
 }
 
 // number returns a number option's value, checked against its range.

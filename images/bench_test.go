@@ -79,13 +79,21 @@ func BenchmarkOrient(b *testing.B) {
 	}
 }
 
-// BenchmarkEncode writes a 1280 px rendition at quality 85.
+// BenchmarkEncode writes a 1280 px rendition at quality 85 with the
+// rendition encoder (jpegenc.go) and, for comparison, image/jpeg.
 func BenchmarkEncode(b *testing.B) {
 	for _, name := range benchPhotos {
 		src := decodeForBench(b, loadBenchPhotos(b)[name])
 		tw, th := target(src.w, src.h, 1, Default.MaxSide)
 		img := process(src, 1, tw, th)
 		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := encodeJPEG(img, Default.Quality); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/image-jpeg", func(b *testing.B) {
 			var buf bytes.Buffer
 			for b.Loop() {
 				buf.Reset()

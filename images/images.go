@@ -26,8 +26,11 @@ import (
 	"strings"
 )
 
-// Pipeline is bumped whenever a change to this package changes the bytes it
-// renders, so renditions cached under [Options.Key] are made again.
+// Pipeline is bumped whenever a change to this package changes the picture
+// it renders, so renditions cached under [Options.Key] are made again. (The
+// rendition encoder of jpegenc.go writes other bytes than image/jpeg did for
+// the same picture, within 0.01 dB of it: a cached rendition stays as good,
+// so it did not bump, and no owner re-renders a library for it.)
 const pipeline = 2 // 2: photos with an ICC profile are converted to sRGB (icc.go)
 
 // MaxPixels is the largest image cotd will decode, checked from the file's

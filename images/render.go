@@ -69,13 +69,13 @@ func render(data []byte, o Options) (Result, error) {
 	img := process(src, orientation, tw, th)
 	img, note := toSRGB(img, data, format) // icc.go
 
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: o.Quality}); err != nil {
+	out, err := encodeJPEG(img, o.Quality) // jpegenc.go
+	if err != nil {
 		return Result{}, fmt.Errorf("encode jpeg: %w", err)
 	}
 	b := img.Bounds()
 	return Result{
-		JPEG:         buf.Bytes(),
+		JPEG:         out,
 		Width:        b.Dx(),
 		Height:       b.Dy(),
 		Note:         note,

@@ -1,0 +1,84 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+
+	"cotd/schedule"
+)
+
+// The password stays in its file: no option would put it on the command
+// line (the fault suite's testSecrets checks the commands' own flags).
+func TestNoPasswordOption(t *testing.T) {
+	New("run", nil).fs.VisitAll(func(o *pflag.Flag) {
+		if strings.Contains(o.Name, "password") && o.Name != "smtp-password-file" {
+			t.Errorf("option --%s would put a password on the command line", o.Name)
+		}
+	})
+}
+
+// A command's flag of its own with an option's name (send-test --to)
+// takes the option's place: typed, required, never read from the option's
+// variable, and left out of the settings' help table.
+func TestOwnFlagTakesOptionsPlace(t *testing.T) {
+	declare := func(fs *pflag.FlagSet) {
+		AddressFlag(fs, "to", "the one address to mail")
+		Require(fs, "to", "send-test needs --to ADDR, the one address to mail", "e.g. cotd send-test --to me@example.test")
+	}
+	recipients := env("COTD_TO", "a@example.test, b@example.test")
+	for _, tc := range []struct {
+		args     []string
+		msg      string // "" means Parse and Load succeed
+		hint, to string
+	}{
+		{nil, "send-test needs --to ADDR, the one address to mail", "e.g. cotd send-test --to me@example.test", ""},
+		{[]string{"--to", "not an address"}, `send-test --to: address "not an address" is not valid`, "give exactly one address, e.g. --to me@example.test", ""},
+		{[]string{"--to", "a@example.test, b@example.test"}, `send-test --to: address "a@example.test, b@example.test" holds more than one address`, "give exactly one address, e.g. --to me@example.test", ""},
+		{[]string{"--to", "Me <me@example.test>"}, "", "", `"Me" <me@example.test>`},
+	} {
+		s := New("send-test", declare)
+		err := s.Parse(tc.args, recipients)
+		var c *Config
+		if err == nil {
+			c, err = s.Load(recipients)
+		}
+		if tc.msg == "" {
+			if err != nil {
+				t.Errorf("%q: %v", tc.args, err)
+			} else if len(c.Job.To) != 1 || c.Job.To[0].String() != tc.to {
+				t.Errorf("%q: recipients %v, want only %s (COTD_TO is not read)", tc.args, c.Job.To, tc.to)
+			}
+			continue
+		}
+		var ue *UsageError
+		if !errors.As(err, &ue) || !strings.HasPrefix(ue.Msg, tc.msg) || ue.Hint != tc.hint {
+			t.Errorf("%q: got %#v, want a usage error %q with hint %q", tc.args, err, tc.msg, tc.hint)
+		}
+	}
+	s := New("send-test", declare)
+	if own, table := s.OwnFlagTable(), s.FlagTable(); !strings.Contains(own, "--to ") || strings.Contains(table, "COTD_TO") || !strings.Contains(table, "COTD_FROM") {
+		t.Errorf("help tables: own\n%s\nsettings\n%s\nwant --to only in the first", own, table)
+	}
+	if table := New("run", nil).FlagTable(); !strings.Contains(table, "env COTD_TO") {
+		t.Errorf("run's table lacks COTD_TO:\n%s", table)
+	}
+}
+
+// A date flag of its own is parsed by pflag with the rest, in the words
+// and with the hint preview always gave.
+func TestDayFlag(t *testing.T) {
+	s := New("preview", func(fs *pflag.FlagSet) { DayFlag(fs, "date", "the date") })
+	err := s.Parse([]string{"--date", "tomorrow"}, env())
+	var ue *UsageError
+	if !errors.As(err, &ue) || ue.Msg != `date "tomorrow" is not YYYY-MM-DD` || ue.Hint != "example: cotd preview --date 2026-12-24" {
+		t.Errorf("--date tomorrow: %#v", err)
+	}
+	var day *schedule.Day
+	s = New("preview", func(fs *pflag.FlagSet) { day = DayFlag(fs, "date", "the date") })
+	if err := s.Parse([]string{"--date", "2026-12-24"}, env()); err != nil || *day != (schedule.Day{Year: 2026, Month: 12, Day: 24}) {
+		t.Errorf("--date 2026-12-24: %v, %v", err, *day)
+	}
+}
