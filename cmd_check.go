@@ -27,7 +27,8 @@ Example, right after pi-setup.sh:
     sudo -u cotd cotd check
 
 A doctor: checks the settings, opens the database, reads the quotes, scans
-the photos, connects to the SMTP server with TLS and logs in without
+the photos (indexing new ones for at most 30 s: the runs index the rest),
+connects to the SMTP server with TLS and logs in without
 sending anything, and checks the certificates (the server's and
 --watch-certs). One line per check:
 
@@ -46,6 +47,11 @@ contacted, so checking does not look like a run to Healthchecks.
 
 // checkTimeout bounds the SMTP check and each watched endpoint.
 const checkTimeout = 20 * time.Second
+
+// checkIndexBudget bounds check's look at the photo folder (a shorter
+// --index-budget wins): on a big new folder it indexes what it can and
+// leaves the rest to the runs.
+const checkIndexBudget = 30 * time.Second
 
 type checker struct {
 	w        io.Writer
@@ -123,7 +129,11 @@ func cmdCheck(args []string, e env) error {
 		}
 		cc := *c
 		cc.Job.CacheDir = cache
-		for _, f := range monitorConfig(c).CheckContent(newJob(&cc, st, newLogger(io.Discard)), c.Job.Quotes, c.Job.Photos, now) {
+		budget := min(c.Job.Indexing.Budget, checkIndexBudget)
+		if budget == 0 {
+			budget = checkIndexBudget
+		}
+		for _, f := range monitorConfig(c).CheckContent(ctx, newJob(&cc, st, newLogger(io.Discard)), c.Job.Quotes, c.Job.Photos, now, budget) {
 			k.line(string(f.Level), f.What, f.Msg, f.Fix)
 		}
 	}

@@ -66,24 +66,11 @@ func writePEM(t *testing.T, path string, certs ...*x509.Certificate) {
 // address. Each connection is handshaken and closed.
 func serveTLS(t *testing.T, cert tls.Certificate) string {
 	t.Helper()
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_ = c.(*tls.Conn).Handshake()
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}}
+	return deadend.Serve(t, func(c net.Conn) {
+		defer c.Close()
+		_ = tls.Server(c, cfg).Handshake()
+	}).String()
 }
 
 // silentListener accepts connections and never answers: the server that

@@ -9,11 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"cotd/images"
 	"cotd/internal/photogen"
 	cmail "cotd/mail"
-	"cotd/schedule"
-	"cotd/store"
 )
 
 // benchFolder writes n small distinct JPEGs (a phone folder's worth of
@@ -35,23 +32,12 @@ func benchFolderSized(b testing.TB, n, w, h int) string {
 }
 
 func benchJob(b testing.TB, photos string, to []*mail.Address, sender Sender) *Job {
-	dir := b.TempDir()
-	st, err := store.Open(filepath.Join(dir, "cotd.db"), time.Second)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	berlin, _ := time.LoadLocation("Europe/Berlin")
-	now := time.Date(2026, 3, 2, 8, 0, 0, 0, berlin)
-	return &Job{
-		Config: Config{
-			Photos: photos, DefaultQuotes: []byte("Be kind. — Anon\nStay curious. — Someone\n"),
-			From: "cotd@example.test", Owner: "cotd@example.test", To: to,
-			Schedule: schedule.Settings{At: schedule.Clock{Hour: 7}, Loc: berlin, CatchUp: schedule.Digest, MaxDays: 7},
-			CacheDir: filepath.Join(dir, "cache"), Render: images.Default,
-		},
-		Store: st, Sender: sender, Now: func() time.Time { return now }, Stopwatch: time.Now,
-	}
+	now := at(2, 8)
+	j := jobOver(b, photos, to, sender, func() time.Time { return now })
+	j.DefaultQuotes = []byte("Be kind. — Anon\nStay curious. — Someone\n")
+	j.Schedule.MaxDays = 7
+	j.Stopwatch = time.Now
+	return j
 }
 
 // BenchmarkIndex10k is the first index of a 10,000-photo folder (read,

@@ -107,25 +107,35 @@ func newTestJob(t *testing.T, n int, to string, s Sender) (*Job, *clock) {
 			t.Fatal(err)
 		}
 	}
-	st, err := store.Open(filepath.Join(dir, "cotd.db"), time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
 	addrs, err := cmail.ParseAddressList(to)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &clock{at(2, 8)}
+	return jobOver(t, photos, addrs, s, c.now), c
+}
+
+// jobOver is a job over the folder photos, with its own database and
+// cache in a fresh folder (cotd.db beside cache), mailing to through s at
+// the time now says: a 07:00 Berlin schedule with a two-day digest and one
+// built-in quote. Tests and benchmarks change what they need after.
+func jobOver(tb testing.TB, photos string, to []*mail.Address, s Sender, now func() time.Time) *Job {
+	tb.Helper()
+	dir := tb.TempDir()
+	st, err := store.Open(filepath.Join(dir, "cotd.db"), time.Second)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
 	return &Job{
 		Config: Config{
 			Photos: photos, DefaultQuotes: []byte("Built in. — Cotd\n"),
-			From: "cotd@example.test", Owner: "cotd@example.test", To: addrs,
+			From: "cotd@example.test", Owner: "cotd@example.test", To: to,
 			Schedule: schedule.Settings{At: schedule.Clock{Hour: 7}, Loc: berlin, CatchUp: schedule.Digest, MaxDays: 2},
 			CacheDir: filepath.Join(dir, "cache"), Render: images.Default,
 		},
-		Store: st, Sender: s, Now: c.now,
-	}, c
+		Store: st, Sender: s, Now: now,
+	}
 }
 
 func equal(a, b []string) bool { return strings.Join(a, ",") == strings.Join(b, ",") }

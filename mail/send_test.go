@@ -104,50 +104,38 @@ type proxy struct {
 
 func startProxy(t *testing.T, target string, cut func(string) bool) *proxy {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	p := &proxy{Addr: l.Addr().String(), Port: l.Addr().(*net.TCPAddr).Port, cut: cut}
-	go func() {
+	p := &proxy{cut: cut}
+	addr := deadend.Serve(t, func(c net.Conn) {
+		p.conns.Add(1)
+		defer c.Close()
+		up, err := net.Dial("tcp", target)
+		if err != nil {
+			return
+		}
+		defer up.Close()
+		go func() { io.Copy(c, up); c.Close() }()
+		buf := make([]byte, 4096)
 		for {
-			c, err := l.Accept()
+			n, err := c.Read(buf)
+			if n > 0 {
+				p.mu.Lock()
+				p.sent.Write(buf[:n])
+				cut := p.cut != nil && p.cut(p.sent.String())
+				p.mu.Unlock()
+				if cut {
+					up.Close()
+					return
+				}
+				if _, werr := up.Write(buf[:n]); werr != nil {
+					return
+				}
+			}
 			if err != nil {
 				return
 			}
-			p.conns.Add(1)
-			go func() {
-				defer c.Close()
-				up, err := net.Dial("tcp", target)
-				if err != nil {
-					return
-				}
-				defer up.Close()
-				go func() { io.Copy(c, up); c.Close() }()
-				buf := make([]byte, 4096)
-				for {
-					n, err := c.Read(buf)
-					if n > 0 {
-						p.mu.Lock()
-						p.sent.Write(buf[:n])
-						cut := p.cut != nil && p.cut(p.sent.String())
-						p.mu.Unlock()
-						if cut {
-							up.Close()
-							return
-						}
-						if _, werr := up.Write(buf[:n]); werr != nil {
-							return
-						}
-					}
-					if err != nil {
-						return
-					}
-				}
-			}()
 		}
-	}()
+	})
+	p.Addr, p.Port = addr.String(), addr.Port
 	return p
 }
 

@@ -98,7 +98,12 @@ func (c Config) CheckChannels() []Finding {
 // CheckContent judges what the run would mail, for `cotd check`: the
 // clock against the database, the quotes and the photos, read by j the
 // way a run reads them.
-func (c Config) CheckContent(j *job.Job, quotes, photos string, now time.Time) []Finding {
+//
+// A first look at a big new folder would take the whole first index (an
+// hour on a Pi for a few thousand photos), so check indexes for at most
+// budget and says how many files it left to the runs, which index within
+// their own budget and mail from what is done.
+func (c Config) CheckContent(ctx context.Context, j *job.Job, quotes, photos string, now time.Time, budget time.Duration) []Finding {
 	var out []Finding
 	if err := j.Store.View(func(tx *store.Tx) error { return job.ClockCheck(tx, now, c.Schedule.Loc) }); err != nil {
 		out = append(out, Finding{Trouble, "clock", text.OneLine(err.Error()), job.ClockHint})
@@ -113,18 +118,24 @@ func (c Config) CheckContent(j *job.Job, quotes, photos string, now time.Time) [
 	default:
 		out = append(out, Finding{OK, "quotes", fmt.Sprintf("%d quotes in %s", n, where), ""})
 	}
-	idx, err := j.Index()
+	idx, err := j.IndexWithin(ctx, budget)
 	where = orDefault(photos, "the built-in sample cat")
+	sofar := ""
+	if idx.Left > 0 {
+		sofar = fmt.Sprintf(" so far; %s not indexed yet, which the runs index (each mails from what is indexed)", text.Plural(idx.Left, "new photo file", "new photo files"))
+	}
 	switch {
 	case err != nil:
 		out = append(out, Finding{Trouble, "photos", text.OneLine(err.Error()), "check --photos and that the user cotd runs as can read it"})
+	case idx.Photos == 0 && idx.Left > 0:
+		out = append(out, Finding{Warn, "photos", "no usable photo in " + where + sofar, "run 'cotd check' again, or let the first run index them"})
 	case idx.Photos == 0:
 		out = append(out, Finding{Trouble, "photos", "no usable photo in " + where, "put JPEG or PNG photos in " + where})
 	case idx.Unusable > 0:
-		out = append(out, Finding{Warn, "photos", fmt.Sprintf("%s in %s; %s cannot be used", text.Plural(idx.Photos, "usable photo", "usable photos"), where, text.Plural(idx.Unusable, "file", "files")),
+		out = append(out, Finding{Warn, "photos", fmt.Sprintf("%s in %s%s; %s cannot be used", text.Plural(idx.Photos, "usable photo", "usable photos"), where, sofar, text.Plural(idx.Unusable, "file", "files")),
 			"'cotd status' and the alert mail list them; convert them to JPEG or remove them"})
 	default:
-		out = append(out, Finding{OK, "photos", fmt.Sprintf("%s in %s", text.Plural(idx.Photos, "usable photo", "usable photos"), where), ""})
+		out = append(out, Finding{OK, "photos", fmt.Sprintf("%s in %s%s", text.Plural(idx.Photos, "usable photo", "usable photos"), where, sofar), ""})
 	}
 	return out
 }

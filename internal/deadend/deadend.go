@@ -31,6 +31,15 @@ func Silent(t testing.TB) (addr string, accepted <-chan struct{}) {
 	return ln.Addr().String(), acc
 }
 
+// Serve starts a loopback server of the test's own (a TLS server with a
+// chosen certificate, a proxy that cuts the line) on 127.0.0.1 and returns
+// its address: handle runs for each connection, with the same clean-up as
+// the peers above.
+func Serve(t testing.TB, handle func(net.Conn)) *net.TCPAddr {
+	t.Helper()
+	return serve(t, "127.0.0.1:0", handle).Addr().(*net.TCPAddr)
+}
+
 // serve listens on addr and hands each accepted connection to handle, in a
 // goroutine of its own; handle need not close it. When the test ends, serve
 // stops accepting, closes every connection it accepted (so a handler

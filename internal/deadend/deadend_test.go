@@ -141,3 +141,29 @@ func TestSilentNeverAnswers(t *testing.T) {
 		t.Errorf("read %d bytes, %v; want nothing until the deadline", n, err)
 	}
 }
+
+// When a test ends, Serve closes the connections its handlers still hold
+// and waits for them: no handler outlives its test.
+func TestServeEndsHandlersWithTheTest(t *testing.T) {
+	var client net.Conn
+	returned := make(chan struct{})
+	t.Run("inner", func(t *testing.T) {
+		started := make(chan struct{})
+		addr := Serve(t, func(c net.Conn) {
+			defer close(returned)
+			close(started)
+			c.Read(make([]byte, 1)) // blocks until the clean-up closes c
+		})
+		var err error
+		if client, err = net.Dial("tcp", addr.String()); err != nil {
+			t.Fatal(err)
+		}
+		<-started
+	})
+	defer client.Close()
+	select {
+	case <-returned:
+	default:
+		t.Fatal("the handler was still running after its test ended")
+	}
+}
