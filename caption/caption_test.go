@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"cotd/internal/needs"
 )
 
 func plainJPEG(t *testing.T) []byte {
@@ -30,10 +32,7 @@ func plainJPEG(t *testing.T) []byte {
 func TestEmbeddedExiftool(t *testing.T) {
 	exiftool, err := exec.LookPath("exiftool")
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("exiftool is missing (apt install libimage-exiftool-perl)")
-		}
-		t.Skip("exiftool is missing (apt install libimage-exiftool-perl)")
+		needs.Missing(t, "exiftool is missing", "apt install libimage-exiftool-perl")
 	}
 	for _, tc := range []struct {
 		name string

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"cotd/internal/needs"
 )
 
 // allocated is how many bytes fn allocates, garbage included: an upper
@@ -69,10 +71,7 @@ func checkCost(t *testing.T, name string, est, used int64) {
 func TestCostOfProgressiveJPEG(t *testing.T) {
 	jpegtran, err := exec.LookPath("jpegtran")
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("jpegtran is missing (apt install libjpeg-turbo-progs)")
-		}
-		t.Skip("jpegtran is missing (apt install libjpeg-turbo-progs)")
+		needs.Missing(t, "jpegtran is missing", "apt install libjpeg-turbo-progs")
 	}
 	const w, h = 4000, 3000
 	img := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)

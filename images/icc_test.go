@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"cotd/internal/needs"
 )
 
 // The profiles are written here, from their published primaries, so the
@@ -261,10 +263,7 @@ func iccDecode(t *testing.T, b []byte) image.Image {
 func TestICCAgainstLittleCMS(t *testing.T) {
 	jpgicc, err := exec.LookPath("jpgicc")
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("jpgicc is missing (apt install liblcms2-utils)")
-		}
-		t.Skip("jpgicc is missing (apt install liblcms2-utils)")
+		needs.Missing(t, "jpgicc is missing", "apt install liblcms2-utils")
 	}
 	pic := testPicture(t)
 	for _, tc := range []struct {
@@ -401,10 +400,7 @@ func TestICCRealPhoto(t *testing.T) {
 	jpgicc, err1 := exec.LookPath("jpgicc")
 	exiftool, err2 := exec.LookPath("exiftool")
 	if err1 != nil || err2 != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("needs jpgicc (liblcms2-utils) and exiftool (libimage-exiftool-perl)")
-		}
-		t.Skip("needs jpgicc (liblcms2-utils) and exiftool (libimage-exiftool-perl)")
+		needs.Missing(t, "jpgicc or exiftool is missing", "apt install liblcms2-utils libimage-exiftool-perl")
 	}
 	in := filepath.Join(dir, "jpg_orientation_landscape_6.jpg")
 	lcms := func(args ...string) []byte {
