@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"strings"
 
 	"cotd/config"
 	"cotd/images"
@@ -25,7 +24,11 @@ orientation, fitted within 1280x1280 px, JPEG quality 85, with no metadata
 }
 
 func cmdRender(args []string, e env) error {
-	if len(args) != 2 || strings.HasPrefix(args[0], "-") {
+	args, err := plainArgs("render", args)
+	if err != nil {
+		return err
+	}
+	if len(args) != 2 {
 		return config.Usagef("example: cotd render photos/IMG_1234.jpg /tmp/check.jpg", "cotd render takes a photo and an output file")
 	}
 	in, out := args[0], args[1]

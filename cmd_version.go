@@ -4,13 +4,23 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"strings"
+
+	"cotd/config"
 )
 
 var versionCommand = command{
 	name: "version", aliases: []string{"--version"},
 	summary: "print the version",
 	help:    "Usage: cotd version\n\nPrints the version, the commit and the Go version.\n",
-	run: func(_ []string, e env) error {
+	run: func(args []string, e env) error {
+		args, err := plainArgs("version", args)
+		if err != nil {
+			return err
+		}
+		if len(args) > 0 {
+			return config.Usagef("run 'cotd version'", "cotd version takes no arguments, got %q", strings.Join(args, " "))
+		}
 		fmt.Fprintf(e.stdout, "cotd %s\n", versionString())
 		return nil
 	},

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -107,6 +109,23 @@ func parseSettings(cmd string, args []string, e env, declare func(*pflag.FlagSet
 		return nil, err
 	}
 	return s, nil
+}
+
+// plainArgs is the flag handling of a command that reads no settings
+// (render, version): it has no flags, but --help shows its help and any
+// other flag is refused as by every other command; it returns the
+// arguments.
+func plainArgs(cmd string, args []string) ([]string, error) {
+	fs := pflag.NewFlagSet("cotd "+cmd, pflag.ContinueOnError)
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil, err
+		}
+		return nil, config.Usagef("run 'cotd help "+cmd+"' for the flags", "%v", err)
+	}
+	return fs.Args(), nil
 }
 
 // loadSettings parses the settings and validates them into a config.

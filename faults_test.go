@@ -12,7 +12,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"image"
 	"image/color"
 	"image/color/palette"
@@ -36,6 +35,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"cotd/internal/mailpit"
+	"cotd/internal/photogen"
 	"cotd/internal/tmpfs"
 	"cotd/schedule"
 	"cotd/store"
@@ -373,28 +373,11 @@ func testBadDatabase(t *testing.T, bin string) {
 	}
 }
 
-// pngHeader is a PNG whose header claims w×h pixels but holds no data: a
-// decompression bomb's promise without the bomb.
-func pngHeader(w, h uint32) []byte {
-	chunk := func(typ string, data []byte) []byte {
-		c := binary.BigEndian.AppendUint32(nil, uint32(len(data)))
-		c = append(append(c, typ...), data...)
-		return binary.BigEndian.AppendUint32(c, crc32.ChecksumIEEE(append([]byte(typ), data...)))
-	}
-	ihdr := binary.BigEndian.AppendUint32(nil, w)
-	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
-	ihdr = append(ihdr, 8, 2, 0, 0, 0)
-	out := []byte("\x89PNG\r\n\x1a\n")
-	out = append(out, chunk("IHDR", ihdr)...)
-	out = append(out, chunk("IDAT", []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01})...)
-	return append(out, chunk("IEND", nil)...)
-}
-
 // testDecompressionBomb: a 100000×100000 PNG is refused from its header;
 // the whole run's peak memory (the child's rusage) stays under 100 MiB.
 func testDecompressionBomb(t *testing.T, bin string) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "photos", "bomb.png"), pngHeader(100000, 100000))
+	writeFile(t, filepath.Join(dir, "photos", "bomb.png"), photogen.PNGHeader(100000, 100000))
 	writeFile(t, filepath.Join(dir, "photos", "cat.jpg"), testJPEG(t, 640, 480, 1))
 	r := runCotd(t, bin, dir, []string{"COTD_PHOTOS=photos", "COTD_NOW=2026-03-02T08:00:00+01:00"}, "run")
 	if r.code != 0 {
@@ -463,7 +446,7 @@ func madeUpFiles(t *testing.T) []badFile {
 		{name: "zero.jpg", data: []byte{}, reason: "empty file"},
 		{name: "notes.jpg", data: []byte("shopping list: cat food, more cat food\n")},
 		{name: "truncated.jpg", data: good[:len(good)/3]},
-		{name: "bomb.png", data: pngHeader(100000, 100000), reason: "100000×100000"},
+		{name: "bomb.png", data: photogen.PNGHeader(100000, 100000), reason: "100000×100000"},
 		{name: "cmyk.jpg", data: fixture("cmyk.jpg"), usable: true},
 		{name: "progressive.jpg", data: fixture("progressive.jpg"), usable: true},
 		{name: "gray16.png", data: encPNG(gray16), usable: true},

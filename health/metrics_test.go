@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"cotd/certs"
+	"cotd/internal/needs"
 )
 
 var runAt = time.Date(2026, 11, 25, 7, 0, 3, 0, time.UTC)
@@ -114,10 +115,7 @@ func TestWriteMetrics(t *testing.T) {
 func TestPromtool(t *testing.T) {
 	promtool, err := exec.LookPath("promtool")
 	if err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skip("promtool not found; install the Debian package prometheus (apt install prometheus) to run this test")
-		}
-		t.Fatal("promtool not found in CI; install the Debian package prometheus")
+		needs.Missing(t, "promtool not found", "apt install prometheus")
 	}
 	for name, m := range map[string]Metrics{"full": sampleMetrics(), "empty": {}} {
 		t.Run(name, func(t *testing.T) {

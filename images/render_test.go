@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"image"
 	"image/color"
 	"image/color/palette"
@@ -20,6 +19,8 @@ import (
 	"testing"
 
 	"github.com/disintegration/imaging"
+
+	"cotd/internal/photogen"
 )
 
 // assertClean fails unless b is a baseline JPEG whose only segments are the
@@ -220,23 +221,6 @@ func exifJPEG(t *testing.T, img image.Image, o int) []byte {
 	return append(out, jpg[2:]...)
 }
 
-// pngWithHeader returns a PNG signature, an IHDR claiming w×h and an IEND:
-// a decompression bomb's header without the bomb.
-func pngWithHeader(w, h uint32) []byte {
-	chunk := func(typ string, data []byte) []byte {
-		c := binary.BigEndian.AppendUint32(nil, uint32(len(data)))
-		c = append(append(c, typ...), data...)
-		return binary.BigEndian.AppendUint32(c, crc32.ChecksumIEEE(append([]byte(typ), data...)))
-	}
-	ihdr := binary.BigEndian.AppendUint32(nil, w)
-	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
-	ihdr = append(ihdr, 8, 2, 0, 0, 0) // 8-bit RGB
-	out := []byte("\x89PNG\r\n\x1a\n")
-	out = append(out, chunk("IHDR", ihdr)...)
-	out = append(out, chunk("IDAT", []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01})...)
-	return append(out, chunk("IEND", nil)...)
-}
-
 func encodePNG(t *testing.T, img image.Image) []byte {
 	t.Helper()
 	var buf bytes.Buffer
@@ -330,9 +314,9 @@ func TestMadeUpInputs(t *testing.T) {
 		{name: "header-only.jpg", data: good.Bytes()[:40], wantErr: ErrCorrupt, reason: "re-export the photo"},
 		{name: "renamed-heic.jpg", data: []byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic\x00\x00\x00\x00"), wantErr: ErrUnsupported, reason: "HEIC is not supported, convert it to JPEG"},
 		{name: "avif.jpg", data: []byte("\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf\x00\x00\x00\x00"), wantErr: ErrUnsupported, reason: "AVIF"},
-		{name: "bomb.png", data: pngWithHeader(100000, 100000), wantErr: ErrTooLarge, reason: "100000×100000 (10000 MP), larger than the 64 MP limit"},
-		{name: "big.png", data: pngWithHeader(5000, 4000), wantErr: ErrTooLarge, reason: "PNG is 5000×4000 (20 MP), larger than the 16 MP limit for PNG files"},
-		{name: "zero-size.png", data: pngWithHeader(0, 10), wantErr: ErrCorrupt},
+		{name: "bomb.png", data: photogen.PNGHeader(100000, 100000), wantErr: ErrTooLarge, reason: "100000×100000 (10000 MP), larger than the 64 MP limit"},
+		{name: "big.png", data: photogen.PNGHeader(5000, 4000), wantErr: ErrTooLarge, reason: "PNG is 5000×4000 (20 MP), larger than the 16 MP limit for PNG files"},
+		{name: "zero-size.png", data: photogen.PNGHeader(0, 10), wantErr: ErrCorrupt},
 		{name: "rotated.jpg", data: exifJPEG(t, portrait, 6), check: func(t *testing.T, res Result, img image.Image) {
 			if res.Width != 1280 || res.Height != 853 {
 				t.Errorf("size %d×%d, want 1280×853", res.Width, res.Height)
@@ -418,7 +402,7 @@ func rgbAt(img image.Image, x, y int) (uint8, uint8, uint8) {
 // TestBombIsRefusedBeforeDecoding proves the pixel limit is checked from the
 // header: refusing a 100000×100000 PNG allocates almost nothing.
 func TestBombIsRefusedBeforeDecoding(t *testing.T) {
-	data := pngWithHeader(100000, 100000)
+	data := photogen.PNGHeader(100000, 100000)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	_, err := Render(bytes.NewReader(data), Default)

@@ -19,25 +19,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"cotd/internal/needs"
 )
 
 var (
 	browserOut = flag.String("browser-out", "", "keep every page and screenshot of the browser test in this directory")
 )
-
-// needTool finds an external program the browser test cannot do without.
-// Missing on a developer's machine it skips, naming what to install; in CI
-// (CI non-empty) it fails, because a skipped check there proves nothing.
-func needTool(t *testing.T, ok bool, what string) {
-	t.Helper()
-	if ok {
-		return
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("browser test needs %s (CI is set, so this is an error)", what)
-	}
-	t.Skipf("browser test needs %s", what)
-}
 
 func lookTool(name string, fallbacks ...string) (string, bool) {
 	if p, err := exec.LookPath(name); err == nil {
@@ -140,15 +128,21 @@ type browserResult struct {
 // playwright-core (npm, in testdata/browser) drives the system Chromium.
 func TestBrowserRendering(t *testing.T) {
 	chromium, ok := lookTool("chromium", "/usr/bin/chromium")
-	needTool(t, ok, "Chromium (Debian: apt install chromium)")
+	if !ok {
+		needs.Missing(t, "the browser test needs Chromium", "apt install chromium")
+	}
 	node, ok := lookTool("node")
-	needTool(t, ok, "Node.js (Debian: apt install nodejs npm)")
+	if !ok {
+		needs.Missing(t, "the browser test needs Node.js", "apt install nodejs npm")
+	}
 	script, err := filepath.Abs(filepath.Join("testdata", "browser", "check.mjs"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = os.Stat(filepath.Join("testdata", "browser", "node_modules", "playwright-core", "package.json"))
-	needTool(t, err == nil, "playwright-core (run: npm ci --prefix mail/testdata/browser)")
+	if err != nil {
+		needs.Missing(t, "the browser test needs playwright-core", "npm ci --prefix mail/testdata/browser")
+	}
 
 	photos := browserPhotos(t)
 	single := singleMessage(t)

@@ -2,7 +2,9 @@ package photogen
 
 import (
 	"bytes"
+	"image"
 	"image/jpeg"
+	_ "image/png"
 	"testing"
 )
 
@@ -18,5 +20,13 @@ func TestDistinct(t *testing.T) {
 	cfg, err := jpeg.DecodeConfig(bytes.NewReader(Distinct(7, 1280, 960)))
 	if err != nil || cfg.Width != 1280 || cfg.Height != 960 {
 		t.Fatalf("DecodeConfig = %+v, %v", cfg, err)
+	}
+}
+
+// A decoder reads PNGHeader's claimed size from the header alone.
+func TestPNGHeader(t *testing.T) {
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(PNGHeader(100000, 7)))
+	if err != nil || format != "png" || cfg.Width != 100000 || cfg.Height != 7 {
+		t.Errorf("DecodeConfig: %v %q %dx%d, want png 100000x7", err, format, cfg.Width, cfg.Height)
 	}
 }
