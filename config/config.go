@@ -43,44 +43,28 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 	c.Job.Render = images.Default
 	c.Job.CacheDir = filepath.Join(filepath.Dir(c.DB), "cotd-cache")
 
-	// The clock.
+	// The clock (--now, --at, --tz and --catch-up were parsed by Parse).
 	c.Now = time.Now
-	if v := s.Get("now"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			return nil, Usagef("use RFC 3339, e.g. --now 2026-03-02T08:00:00+01:00", "--now %q is not an RFC 3339 time", v)
-		}
-		c.Now = func() time.Time { return t }
-	}
 	wait, err := s.duration("clock-sync-wait")
 	if err != nil {
 		return nil, err
 	}
-	if s.Get("now") == "" { // a given --now needs no real clock
+	if t, ok := s.parsed("now").(time.Time); ok {
+		c.Now = func() time.Time { return t }
+	} else { // a given --now needs no real clock
 		c.ClockWait = wait
 	}
 
 	// The schedule.
-	at, err := schedule.ParseClock(s.Get("at"))
-	if err != nil {
-		return nil, Usagef("set --at or COTD_AT to a time such as 07:00", "%v", err)
-	}
 	loc := time.Local
-	if v := s.Get("tz"); v != "" {
-		loc, err = time.LoadLocation(v)
-		if err != nil {
-			return nil, Usagef("use an IANA zone name such as Europe/Berlin or America/New_York (see timedatectl list-timezones)", "unknown time zone %q for --tz", v)
-		}
-	}
-	mode, err := schedule.ParseMode(s.Get("catch-up"))
-	if err != nil {
-		return nil, Usagef("set --catch-up to digest, each or skip", "%v", err)
+	if l, ok := s.parsed("tz").(*time.Location); ok {
+		loc = l
 	}
 	maxDays, err := s.number("catch-up-max-days")
 	if err != nil {
 		return nil, err
 	}
-	c.Job.Schedule = schedule.Settings{At: at, Loc: loc, CatchUp: mode, MaxDays: maxDays}
+	c.Job.Schedule = schedule.Settings{At: s.parsed("at").(schedule.Clock), Loc: loc, CatchUp: s.parsed("catch-up").(schedule.Mode), MaxDays: maxDays}
 
 	// Photos: the default folder may be absent (then the sample cat); a
 	// folder the user named must exist.
@@ -159,11 +143,7 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	tlsMode, err := mail.ParseTLSMode(s.Get("smtp-tls"))
-	if err != nil {
-		return nil, Usagef("set --smtp-tls to starttls, tls or none", "%v", err)
-	}
-	sc := &mail.SMTPConfig{Host: host, Port: port, User: s.Get("smtp-user"), TLS: tlsMode}
+	sc := &mail.SMTPConfig{Host: host, Port: port, User: s.Get("smtp-user"), TLS: s.parsed("smtp-tls").(mail.TLSMode)}
 	if sc.User != "" {
 		pw, where, err := readPassword(s.Get("smtp-password-file"), lookup)
 		if err != nil {
@@ -277,11 +257,7 @@ func (s *Settings) loadIndexing(c *Config) error {
 	if err != nil {
 		return err
 	}
-	links := s.Get("follow-links")
-	if links != "inside" && links != "all" {
-		return Usagef("set --follow-links to inside or all", "--follow-links %q is neither inside nor all", links)
-	}
-	c.Job.Indexing = job.IndexOptions{Budget: budget, DueBudget: min(budget, job.DueIndexBudget), Workers: workers, FollowLinks: links == "all"}
+	c.Job.Indexing = job.IndexOptions{Budget: budget, DueBudget: min(budget, job.DueIndexBudget), Workers: workers, FollowLinks: s.parsed("follow-links").(bool)}
 	if budget == 0 {
 		c.Job.Indexing.DueBudget = 0
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -80,5 +81,56 @@ func TestDayFlag(t *testing.T) {
 	s = New("preview", func(fs *pflag.FlagSet) { day = DayFlag(fs, "date", "the date") })
 	if err := s.Parse([]string{"--date", "2026-12-24"}, env()); err != nil || *day != (schedule.Day{Year: 2026, Month: 12, Day: 24}) {
 		t.Errorf("--date 2026-12-24: %v, %v", err, *day)
+	}
+}
+
+// The text options with a syntax are parsed by pflag too, through their
+// parsers: Parse refuses a malformed value from the flag or the variable
+// with the words and the fix Load used to give, before anything is loaded.
+func TestTextOptionsParsedByPflag(t *testing.T) {
+	for _, tc := range []struct {
+		args      []string
+		env       []string
+		msg, hint string
+	}{
+		{[]string{"--at", "25:00"}, nil, `send time "25:00" is not a 24-hour HH:MM time such as 07:00`, "set --at or COTD_AT to a time such as 07:00"},
+		{nil, []string{"COTD_AT", "7.30"}, `send time "7.30" is not a 24-hour HH:MM time such as 07:00`, "set --at or COTD_AT to a time such as 07:00"},
+		{nil, []string{"COTD_TZ", "Mars/Olympus"}, `unknown time zone "Mars/Olympus" for --tz`, "use an IANA zone name such as Europe/Berlin or America/New_York (see timedatectl list-timezones)"},
+		{[]string{"--now", "tomorrow"}, nil, `--now "tomorrow" is not an RFC 3339 time`, "use RFC 3339, e.g. --now 2026-03-02T08:00:00+01:00"},
+		{nil, []string{"COTD_CATCH_UP", "weekly"}, `catch-up mode "weekly" is not one of digest, each, skip`, "set --catch-up to digest, each or skip"},
+		{[]string{"--smtp-tls", "plain"}, nil, `unknown smtp tls mode "plain": use starttls (port 587), tls (port 465) or none (loopback only)`, "set --smtp-tls to starttls, tls or none"},
+		{nil, []string{"COTD_FOLLOW_LINKS", "some"}, `--follow-links "some" is neither inside nor all`, "set --follow-links to inside or all"},
+	} {
+		err := New("run", nil).Parse(tc.args, env(tc.env...))
+		var ue *UsageError
+		if !errors.As(err, &ue) || ue.Msg != tc.msg || ue.Hint != tc.hint {
+			t.Errorf("%q %q: Parse = %#v, want %q with hint %q", tc.args, tc.env, err, tc.msg, tc.hint)
+		}
+	}
+	// Well-formed values arrive typed; the flag wins over the variable.
+	s := New("run", nil)
+	lookup := env("COTD_TZ", "Mars/Olympus", "COTD_CATCH_UP", "Each", "COTD_FOLLOW_LINKS", "all", "COTD_NOW", "2026-03-02T08:00:00+01:00")
+	if err := s.Parse([]string{"--tz", "Europe/Berlin", "--at", "6:30"}, lookup); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Load(lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sch := c.Job.Schedule
+	if sch.Loc.String() != "Europe/Berlin" || sch.At != (schedule.Clock{Hour: 6, Minute: 30}) || sch.CatchUp != schedule.Each ||
+		!c.Job.Indexing.FollowLinks || c.Now().Format(time.RFC3339) != "2026-03-02T08:00:00+01:00" || c.ClockWait != 0 {
+		t.Errorf("schedule %+v, follow links %v, now %v, clock wait %v", sch, c.Job.Indexing.FollowLinks, c.Now(), c.ClockWait)
+	}
+	// The defaults, typed.
+	s = New("run", nil)
+	if err := s.Parse(nil, env()); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = s.Load(env()); err != nil {
+		t.Fatal(err)
+	}
+	if c.Job.Schedule.At != (schedule.Clock{Hour: 7}) || c.Job.Schedule.CatchUp != schedule.Digest || c.Job.Schedule.Loc != time.Local || c.Job.Indexing.FollowLinks {
+		t.Errorf("defaults: %+v, follow links %v", c.Job.Schedule, c.Job.Indexing.FollowLinks)
 	}
 }

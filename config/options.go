@@ -15,7 +15,9 @@ import (
 // line in `cotd help`. A number or duration option is declared to pflag
 // as an int or a time.Duration, so pflag's parser refuses a malformed
 // value (25zz, 3x, 8 minutes) from the flag and from the environment
-// alike; Load checks a number's range.
+// alike; Load checks a number's range. A text option with a syntax (a
+// time, a zone, one of a few words) has its parser, which pflag calls the
+// same way (textValue).
 type option struct {
 	name, env, def, help string
 	// shownDef is what help shows as the default when def is empty and
@@ -24,6 +26,9 @@ type option struct {
 	shownDef string
 	number   *rule // an int option
 	duration *rule // a time.Duration option, never negative
+	// parse reads a text option's value into its type, or returns a
+	// *UsageError with the fix; "" is parsed too, except as the default.
+	parse func(string) (any, error)
 }
 
 // rule is what a number or duration option accepts, and how to say it is
@@ -56,14 +61,14 @@ var options = []option{
 		number: &rule{1, 65535, "a port number", "set --smtp-port to the server's port: 587 (STARTTLS) or 465 (TLS)"}},
 	{name: "smtp-user", env: "COTD_SMTP_USER", help: "SMTP login"},
 	{name: "smtp-password-file", env: "COTD_SMTP_PASSWORD_FILE", help: "file holding the SMTP password (also read from $CREDENTIALS_DIRECTORY/smtp-password)"},
-	{name: "smtp-tls", env: "COTD_SMTP_TLS", def: "starttls", help: "starttls (mandatory), tls (implicit, port 465) or none (loopback only)"},
+	{name: "smtp-tls", env: "COTD_SMTP_TLS", def: "starttls", help: "starttls (mandatory), tls (implicit, port 465) or none (loopback only)", parse: parseTLS},
 	{name: "smtp-ca-file", env: "COTD_SMTP_CA_FILE", help: "extra trusted CA certificate (PEM) for a private SMTP server"},
-	{name: "at", env: "COTD_AT", def: "07:00", help: "morning send time, 24-hour HH:MM"},
-	{name: "tz", env: "COTD_TZ", help: "time zone, an IANA name such as Europe/Berlin (default: the machine's)"},
+	{name: "at", env: "COTD_AT", def: "07:00", help: "morning send time, 24-hour HH:MM", parse: parseClock},
+	{name: "tz", env: "COTD_TZ", help: "time zone, an IANA name such as Europe/Berlin (default: the machine's)", parse: parseZone},
 	{name: "clock-sync-wait", env: "COTD_CLOCK_SYNC_WAIT", def: "0s", help: "before a run, wait up to this long for NTP to synchronise the clock, then go on and say so in the log (pi-setup.sh's service: 3m)",
 		duration: &rule{0, 0, "a duration", "set --clock-sync-wait to a duration such as 3m or 90s (0 does not wait)"}},
-	{name: "now", env: "COTD_NOW", help: "act as if it were this RFC 3339 time for the schedule (tests, dry runs); certificates are checked against the real clock"},
-	{name: "catch-up", env: "COTD_CATCH_UP", def: "digest", help: "after downtime: digest (one mail with every missed day), each (one mail per day) or skip"},
+	{name: "now", env: "COTD_NOW", help: "act as if it were this RFC 3339 time for the schedule (tests, dry runs); certificates are checked against the real clock", parse: parseNow},
+	{name: "catch-up", env: "COTD_CATCH_UP", def: "digest", help: "after downtime: digest (one mail with every missed day), each (one mail per day) or skip", parse: parseCatchUp},
 	{name: "catch-up-max-days", env: "COTD_CATCH_UP_MAX_DAYS", def: "7", help: "deliver at most this many missed days; older ones are skipped",
 		number: &rule{0, 366, "a number of days", "set --catch-up-max-days to a whole number from 0 to 366"}},
 	{name: "alert-to", env: "COTD_ALERT_TO", help: "the owner's address: told by mail when something went wrong (once per problem per day)"},
@@ -74,7 +79,7 @@ var options = []option{
 		duration: &rule{0, 0, "a duration", "set --index-budget to a duration such as 8m or 90s (0 for no limit)"}},
 	{name: "index-workers", env: "COTD_INDEX_WORKERS", def: "0", help: "photos rendered at once; 0 means one per CPU core",
 		number: &rule{0, 256, "a number of workers", "set --index-workers to a whole number of photos rendered at once, 0 for one per core"}},
-	{name: "follow-links", env: "COTD_FOLLOW_LINKS", def: "inside", help: "symbolic links in the photo folder: inside (only those to files in the folder) or all"},
+	{name: "follow-links", env: "COTD_FOLLOW_LINKS", def: "inside", help: "symbolic links in the photo folder: inside (only those to files in the folder) or all", parse: parseLinks},
 	{name: "cert-warn-days", env: "COTD_CERT_WARN_DAYS", def: "21", help: "warn this many days before a certificate expires",
 		number: &rule{0, 365, "a number of days", "set --cert-warn-days to a whole number of days from 0 to 365, e.g. 21"}},
 	{name: "watch-certs", env: "COTD_WATCH_CERTS", help: "more certificates to watch: PEM files, globs and host:port endpoints, comma-separated"},
@@ -140,6 +145,14 @@ func New(cmd string, declare func(*pflag.FlagSet)) *Settings {
 				panic("option " + o.name + ": default " + o.def + " is not a duration")
 			}
 			s.fs.Duration(o.name, d, usage)
+		case o.parse != nil:
+			v := &textValue{parse: o.parse}
+			if o.def != "" {
+				if err := v.Set(o.def); err != nil {
+					panic("option " + o.name + ": default " + o.def + ": " + err.Error())
+				}
+			}
+			s.fs.Var(v, o.name, usage)
 		default:
 			s.fs.String(o.name, o.def, usage)
 		}
@@ -252,6 +265,16 @@ func (s *Settings) Get(name string) string {
 		panic("option " + name + " is not a text option") // a programming error
 	}
 	return strings.TrimSpace(f.Value.String())
+}
+
+// parsed returns a text option's value as its parser typed it; nil while
+// the option is empty and has no default (--tz, --now).
+func (s *Settings) parsed(name string) any {
+	v, ok := s.fs.Lookup(name).Value.(*textValue)
+	if !ok {
+		panic("option " + name + " has no parser") // a programming error
+	}
+	return v.parsed
 }
 
 // number returns a number option's value, checked against its range.
