@@ -66,17 +66,23 @@ func boxShrink(p plane, kx, ky int) plane {
 		}
 		rows := uint32(y1 - y0)
 		o := out.row(oy)
+		// Rounded division by the pixel count, as a multiply by its
+		// reciprocal: exact, as the sums stay far below 2^32/n.
 		full := rows * uint32(kx)
+		recip, half := reciprocal(full), full/2
 		for x := range o {
-			n := full
 			if x == ow-1 && p.w%kx != 0 {
-				n = rows * uint32(p.w%kx)
+				n := rows * uint32(p.w%kx)
+				recip, half = reciprocal(n), n/2
 			}
-			o[x] = uint8((sums[x] + n/2) / n)
+			o[x] = uint8((uint64(sums[x]+half) * recip) >> 32)
 		}
 	}
 	return out
 }
+
+// reciprocal is ceil(2^32/n): for a < 2^32/n, a*reciprocal(n)>>32 is a/n.
+func reciprocal(n uint32) uint64 { return (1<<32 + uint64(n) - 1) / uint64(n) }
 
 const (
 	hBits = 14 // first-pass (vertical) weight precision
@@ -154,20 +160,43 @@ func resize(p plane, gw, gh float64, dw, dh int, dgw, dgh float64) plane {
 	v := makeTaps(p.h, gh, dh, dgh, hBits)
 	h := makeTaps(p.w, gw, dw, dgw, vBits)
 
-	tmp := make([]int32, p.w*dh)
+	// The horizontal pass reads every output pixel's taps as one run of n
+	// (a multiple of 4, zero weights past the real ones) from a flat table
+	// and from tmp rows padded by n, so hrow's loops have no tail and no
+	// per-pixel slice headers to load.
+	n := 4
+	for _, ws := range h.w {
+		n = max(n, (len(ws)+3)&^3)
+	}
+	hw := make([]int32, dw*n)
+	for x, ws := range h.w {
+		copy(hw[x*n:], ws)
+	}
+	stride := p.w + n
+	tmp := make([]int32, stride*dh)
 	acc := make([]int32, p.w)
 	const vRound = 1 << (hBits - mBits - 1)
 	for y := range dh {
 		clear(acc)
 		ws, k := v.w[y], 0
-		// Two source rows per sweep halve the loads and stores of acc.
+		// Four source rows per sweep quarter the loads and stores of acc
+		// (the sums are exact integers, so the grouping changes nothing).
+		for ; k+3 < len(ws); k += 4 {
+			w0, w1, w2, w3 := ws[k], ws[k+1], ws[k+2], ws[k+3]
+			r0 := p.row(v.start[y] + k)[:len(acc)]
+			r1 := p.row(v.start[y] + k + 1)[:len(acc)]
+			r2 := p.row(v.start[y] + k + 2)[:len(acc)]
+			r3 := p.row(v.start[y] + k + 3)[:len(acc)]
+			for x, a := range acc {
+				acc[x] = a + int32(r0[x])*w0 + int32(r1[x])*w1 + int32(r2[x])*w2 + int32(r3[x])*w3
+			}
+		}
 		for ; k+1 < len(ws); k += 2 {
 			w0, w1 := ws[k], ws[k+1]
-			r0 := p.row(v.start[y] + k)
-			r1 := p.row(v.start[y] + k + 1)
-			r0, r1 = r0[:len(acc)], r1[:len(acc)]
-			for x := range acc {
-				acc[x] += int32(r0[x])*w0 + int32(r1[x])*w1
+			r0 := p.row(v.start[y] + k)[:len(acc)]
+			r1 := p.row(v.start[y] + k + 1)[:len(acc)]
+			for x, a := range acc {
+				acc[x] = a + int32(r0[x])*w0 + int32(r1[x])*w1
 			}
 		}
 		if k < len(ws) {
@@ -178,36 +207,61 @@ func resize(p plane, gw, gh float64, dw, dh int, dgw, dgh float64) plane {
 				acc[x] += int32(r[x]) * w
 			}
 		}
-		out := tmp[y*p.w : (y+1)*p.w]
+		out := tmp[y*stride : y*stride+p.w]
 		for x, a := range acc {
 			out[x] = (a + vRound) >> (hBits - mBits)
 		}
 	}
 
 	dst := newPlane(dw, dh)
-	const hShift = vBits + mBits
 	for y := range dh {
-		src := tmp[y*p.w : (y+1)*p.w]
-		o := dst.row(y)
-		for x := range o {
-			ws := h.w[x]
-			s := src[h.start[x]:]
-			s = s[:len(ws)]
-			var a, b int32
-			k := 0
-			for ; k+3 < len(ws); k += 4 {
-				a += s[k]*ws[k] + s[k+1]*ws[k+1]
-				b += s[k+2]*ws[k+2] + s[k+3]*ws[k+3]
-			}
-			for ; k < len(ws); k++ {
-				a += s[k] * ws[k]
-			}
-			a += b
-			a = (a + 1<<(hShift-1)) >> hShift
-			o[x] = uint8(min(max(a, 0), 255))
-		}
+		hrow(dst.row(y), tmp[y*stride:(y+1)*stride], hw, h.start, n)
 	}
 	return dst
+}
+
+// hrow is one row of the horizontal pass: output x is the n taps of hw
+// from x*n against src from start[x]. The common tap counts (8 and 12: a
+// residual factor below 2, after the box) are unrolled over arrays, so the
+// compiler checks bounds once a pixel instead of once a tap.
+func hrow(o []uint8, src, hw []int32, start []int, n int) {
+	switch n {
+	case 8:
+		for x := range o {
+			w := (*[8]int32)(hw[x*8 : x*8+8])
+			s := (*[8]int32)(src[start[x] : start[x]+8])
+			a := s[0]*w[0] + s[1]*w[1] + s[2]*w[2] + s[3]*w[3]
+			b := s[4]*w[4] + s[5]*w[5] + s[6]*w[6] + s[7]*w[7]
+			o[x] = hround(a + b)
+		}
+	case 12:
+		for x := range o {
+			w := (*[12]int32)(hw[x*12 : x*12+12])
+			s := (*[12]int32)(src[start[x] : start[x]+12])
+			a := s[0]*w[0] + s[1]*w[1] + s[2]*w[2] + s[3]*w[3]
+			b := s[4]*w[4] + s[5]*w[5] + s[6]*w[6] + s[7]*w[7]
+			c := s[8]*w[8] + s[9]*w[9] + s[10]*w[10] + s[11]*w[11]
+			o[x] = hround(a + b + c)
+		}
+	default:
+		for x := range o {
+			w := hw[x*n : x*n+n]
+			s := src[start[x]:]
+			s = s[:len(w)]
+			var a int32
+			for k, v := range w {
+				a += s[k] * v
+			}
+			o[x] = hround(a)
+		}
+	}
+}
+
+// hround brings a horizontal sum back to a clamped 8-bit sample.
+func hround(a int32) uint8 {
+	const hShift = vBits + mBits
+	a = (a + 1<<(hShift-1)) >> hShift
+	return uint8(min(max(a, 0), 255))
 }
 
 // orient turns a plane upright for EXIF orientation o; for 5..8 width and
