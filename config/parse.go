@@ -33,13 +33,23 @@ func (v *textValue) Set(s string) error {
 func (v *textValue) String() string { return v.raw }
 func (v *textValue) Type() string   { return "string" }
 
-func parseClock(s string) (any, error) {
-	at, err := schedule.ParseClock(s)
-	if err != nil {
-		return nil, Usagef("set --at or COTD_AT to a time such as 07:00", "%v", err)
+// parser makes an option's parser of a package's own, whose errors say
+// what is wrong in that package's words; hint says the fix.
+func parser[T any](parse func(string) (T, error), hint string) func(string) (any, error) {
+	return func(s string) (any, error) {
+		v, err := parse(s)
+		if err != nil {
+			return nil, Usagef(hint, "%v", err)
+		}
+		return v, nil
 	}
-	return at, nil
 }
+
+var (
+	parseClock   = parser(schedule.ParseClock, "set --at or COTD_AT to a time such as 07:00")
+	parseCatchUp = parser(schedule.ParseMode, "set --catch-up to digest, each or skip")
+	parseTLS     = parser(mail.ParseTLSMode, "set --smtp-tls to starttls, tls or none")
+)
 
 // parseZone: empty is the machine's zone (nil).
 func parseZone(s string) (any, error) {
@@ -63,22 +73,6 @@ func parseNow(s string) (any, error) {
 		return nil, Usagef("use RFC 3339, e.g. --now 2026-03-02T08:00:00+01:00", "--now %q is not an RFC 3339 time", s)
 	}
 	return t, nil
-}
-
-func parseCatchUp(s string) (any, error) {
-	mode, err := schedule.ParseMode(s)
-	if err != nil {
-		return nil, Usagef("set --catch-up to digest, each or skip", "%v", err)
-	}
-	return mode, nil
-}
-
-func parseTLS(s string) (any, error) {
-	mode, err := mail.ParseTLSMode(s)
-	if err != nil {
-		return nil, Usagef("set --smtp-tls to starttls, tls or none", "%v", err)
-	}
-	return mode, nil
 }
 
 // parseLinks: true for all, false for inside.
