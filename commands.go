@@ -79,7 +79,7 @@ const usageOutro = `
 Every setting is a flag with an environment variable (COTD_...): the flag
 wins over the variable, the variable over the default. 'cotd help run'
 lists them; 'cotd help CMD' also lists the command's flags of its own,
-which have none.
+which have no variable.
 
 Exit codes: 0 done or nothing due, 1 something due was not delivered (the
 next run retries it), 2 usage or configuration error, 3 refused to act on the
@@ -101,8 +101,9 @@ func usageText() string {
 // parseSettings is the flag handling of every settings command: the
 // flags its table entry declares (declare adds them, or is nil) and every
 // option, parsed from the command line and the COTD_* variables. Only
-// check, which reports a bad setting as one of its lines, calls it
-// directly; the others call loadSettings.
+// check, which shows a well-formed setting that cannot work (Load's
+// error) as one of its lines, calls it directly; the others call
+// loadSettings.
 func parseSettings(cmd string, args []string, e env, declare func(*pflag.FlagSet)) (*config.Settings, error) {
 	s := config.New(cmd, declare)
 	if err := s.Parse(args, e.lookup); err != nil {
