@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -144,7 +143,7 @@ func Start(t testing.TB, o Options) *Server {
 	}
 	if o.Auth {
 		s.User = "cotd"
-		s.Password = randomHex(t, 12)
+		s.Password = rand.Text()
 		authFile := filepath.Join(dir, "smtp-auth")
 		writeFile(t, authFile, s.User+":"+s.Password+"\n")
 		s.PasswordFile = filepath.Join(dir, "smtp-password")
@@ -384,7 +383,7 @@ func (s *Server) makeCert(t testing.TB, dir string, o Options) (certFile, keyFil
 		hosts = []string{"127.0.0.1", "localhost"}
 	}
 
-	ca := testcert.NewCA(t, "cotd test CA "+randomHex(t, 4),
+	ca := testcert.NewCA(t, "cotd test CA "+rand.Text()[:8],
 		earliest(notBefore, time.Now()).Add(-24*time.Hour), latest(notAfter, time.Now()).Add(2*365*24*time.Hour))
 	leaf := ca.Issue(t, testcert.Server{CN: hosts[0], Hosts: hosts, NotBefore: notBefore, NotAfter: notAfter})
 	s.Cert = leaf.Leaf
@@ -410,15 +409,6 @@ func latest(a, b time.Time) time.Time {
 		return a
 	}
 	return b
-}
-
-func randomHex(t testing.TB, n int) string {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b)
 }
 
 func writeFile(t testing.TB, path, content string) {

@@ -91,7 +91,7 @@ func Start(t testing.TB, o Options) *Server {
 	for d := dir; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
 		os.Chmod(d, 0o755)
 	}
-	s := &Server{Host: "127.0.0.1", Port: deadend.Port(t), User: "cotd", Password: "pf-" + randomHex(t, 8), Dir: dir}
+	s := &Server{Host: "127.0.0.1", Port: deadend.Port(t), User: "cotd", Password: "pf-" + rand.Text(), Dir: dir}
 	for _, d := range []string{"queue", "data", "sasl"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)
@@ -250,7 +250,7 @@ func (s *Server) LogTail() string {
 func (s *Server) makeCert(t testing.TB) (certFile, keyFile string) {
 	t.Helper()
 	now := time.Now()
-	ca := testcert.NewCA(t, "cotd postfix test CA "+randomHex(t, 4), now.Add(-time.Hour), now.Add(2*365*24*time.Hour))
+	ca := testcert.NewCA(t, "cotd postfix test CA "+rand.Text()[:8], now.Add(-time.Hour), now.Add(2*365*24*time.Hour))
 	leaf := ca.Issue(t, testcert.Server{CN: "127.0.0.1", Hosts: []string{"127.0.0.1"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(365 * 24 * time.Hour)})
 	s.CAFile = filepath.Join(s.Dir, "ca.pem")
 	testcert.WriteCerts(t, s.CAFile, ca.Cert)
@@ -266,13 +266,4 @@ func write(t testing.TB, path, content string, mode os.FileMode) {
 	if err := os.WriteFile(path, []byte(content), mode); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func randomHex(t testing.TB, n int) string {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("%x", b)
 }
