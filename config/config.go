@@ -8,13 +8,12 @@ import (
 	"crypto/x509"
 	"errors"
 	"io/fs"
+	netmail "net/mail"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"cotd/certs"
-	"cotd/health"
 	"cotd/images"
 	"cotd/job"
 	"cotd/mail"
@@ -91,8 +90,8 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 
 	// Addresses.
 	host := s.Get("smtp-host")
-	to := s.Get("to")
-	if to == "" {
+	to, _ := s.parsed("to").([]*netmail.Address)
+	if to == nil {
 		if host != "" {
 			return nil, Usagef("set --to or COTD_TO to the recipients, e.g. --to 'Cee <c@example.test>, d@example.test'", "no recipients")
 		}
@@ -105,31 +104,20 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 			return nil, Usagef("set COTD_TO, COTD_FROM and COTD_SMTP_HOST in the service's settings (pi-setup.sh: sudo nano /etc/cotd/cotd.env), then run: sudo cotd-service check",
 				"no recipients: the settings are still the template's (COTD_TO is not set), so this service mails nobody")
 		}
-		to = "you@example.invalid"
+		to = []*netmail.Address{{Address: "you@example.invalid"}}
 	}
-	c.Job.To, err = mail.ParseAddressList(to)
-	if err != nil {
-		return nil, Usagef("fix --to/COTD_TO: comma-separated addresses, display names allowed", "recipients: %v", err)
-	}
-	from := s.Get("from")
-	if from == "" {
+	c.Job.To = to
+	from, _ := s.parsed("from").(*netmail.Address)
+	if from == nil {
 		if host != "" {
 			return nil, Usagef("set --from or COTD_FROM, e.g. --from 'Cat of the Day <cotd@example.test>'", "no sender address")
 		}
-		from = "Cat of the Day <cotd@example.invalid>"
+		from = &netmail.Address{Name: "Cat of the Day", Address: "cotd@example.invalid"}
 	}
-	fromAddr, err := mail.ParseAddress(from)
-	if err != nil {
-		return nil, Usagef("fix --from/COTD_FROM, e.g. 'Cat of the Day <cotd@example.test>'", "sender: %v", err)
-	}
-	c.Job.From = fromAddr.String()
-	c.Job.Owner = fromAddr.String()
-	if v := s.Get("owner"); v != "" {
-		ownerAddr, err := mail.ParseAddress(v)
-		if err != nil {
-			return nil, Usagef("fix --owner/COTD_OWNER, e.g. 'Ana Lima <ana@example.test>'", "owner: %v", err)
-		}
-		c.Job.Owner = ownerAddr.String()
+	c.Job.From = from.String()
+	c.Job.Owner = from.String()
+	if owner, ok := s.parsed("owner").(*netmail.Address); ok {
+		c.Job.Owner = owner.String()
 	}
 	if err := s.loadMonitor(c); err != nil {
 		return nil, err
@@ -204,31 +192,10 @@ func readPassword(file string, lookup func(string) (string, bool)) (pw, where st
 // loadMonitor validates the monitoring settings into c.Monitor.
 func (s *Settings) loadMonitor(c *Config) error {
 	m := &c.Monitor
-	if v := s.Get("alert-to"); v != "" {
-		a, err := mail.ParseAddress(v)
-		if err != nil {
-			return Usagef("set --alert-to/COTD_ALERT_TO to the owner's address, e.g. 'Owner <me@example.test>'", "alert address: %v", err)
-		}
+	if a, ok := s.parsed("alert-to").(*netmail.Address); ok {
 		m.AlertTo = a.String()
 	}
-	urls := []struct {
-		name    string
-		dst     *string
-		example string
-	}{
-		{"notify-url", &m.NotifyURL, "https://ntfy.sh/YOUR-TOPIC or https://gotify.example/message?token=APPTOKEN"},
-		{"ping-url", &m.PingURL, "https://hc-ping.com/YOUR-CHECK-UUID"},
-	}
-	for _, u := range urls {
-		v := s.Get(u.name)
-		if v == "" {
-			continue
-		}
-		if err := health.CheckURL(v); err != nil {
-			return Usagef("set --"+u.name+" to a URL such as "+u.example, "--%s %v", u.name, err)
-		}
-		*u.dst = v
-	}
+	m.NotifyURL, m.PingURL = s.Get("notify-url"), s.Get("ping-url") // checked by Parse
 	m.MetricsFile = s.Get("metrics-file")
 	if m.MetricsFile != "" {
 		if fi, err := os.Stat(m.MetricsFile); err == nil && fi.IsDir() {
@@ -240,10 +207,7 @@ func (s *Settings) loadMonitor(c *Config) error {
 		return err
 	}
 	m.WarnDays = n
-	m.Watch = s.Get("watch-certs")
-	if _, errs := certs.ParseSpec(m.Watch); len(errs) > 0 {
-		return Usagef("--watch-certs takes PEM files, globs and host:port endpoints, comma-separated", "%v", errs[0])
-	}
+	m.Watch = s.Get("watch-certs") // its spelling checked by Parse
 	return nil
 }
 

@@ -16,8 +16,9 @@ import (
 // as an int or a time.Duration, so pflag's parser refuses a malformed
 // value (25zz, 3x, 8 minutes) from the flag and from the environment
 // alike; Load checks a number's range. A text option with a syntax (a
-// time, a zone, one of a few words) has its parser, which pflag calls the
-// same way (textValue).
+// time, a zone, one of a few words, addresses, a URL) has its parser,
+// which pflag calls the same way (textValue); Load checks only what needs
+// the world or other settings (files, folders, what SMTP requires).
 type option struct {
 	name, env, def, help string
 	// shownDef is what help shows as the default when def is empty and
@@ -53,9 +54,9 @@ var options = []option{
 	{name: "quotes", env: "COTD_QUOTES", def: "./quotes.txt", help: "quotes file, one per line (the built-in quotes when the default file is absent)"},
 	{name: "db", env: "COTD_DB", def: "./cotd.db", help: "state database"},
 	{name: "outbox", env: "COTD_OUTBOX", def: "./outbox", help: "folder for .eml files when no --smtp-host is set"},
-	{name: "to", env: "COTD_TO", shownDef: "you@example.invalid without --smtp-host (the outbox demo), required with it", help: "recipients, comma-separated: 'Cee <c@example.test>, d@example.test'"},
-	{name: "from", env: "COTD_FROM", shownDef: "'Cat of the Day <cotd@example.invalid>' without --smtp-host, required with it", help: "sender, e.g. 'Ana Lima <ana@example.test>'; its display name is who the mail says it is from"},
-	{name: "owner", env: "COTD_OWNER", help: "the person behind a service --from, e.g. 'Ana Lima <ana@example.test>': named in the mail, gets replies and unsubscribe requests (default: --from)"},
+	{name: "to", env: "COTD_TO", shownDef: "you@example.invalid without --smtp-host (the outbox demo), required with it", help: "recipients, comma-separated: 'Cee <c@example.test>, d@example.test'", parse: parseRecipients},
+	{name: "from", env: "COTD_FROM", shownDef: "'Cat of the Day <cotd@example.invalid>' without --smtp-host, required with it", help: "sender, e.g. 'Ana Lima <ana@example.test>'; its display name is who the mail says it is from", parse: parseFrom},
+	{name: "owner", env: "COTD_OWNER", help: "the person behind a service --from, e.g. 'Ana Lima <ana@example.test>': named in the mail, gets replies and unsubscribe requests (default: --from)", parse: parseOwner},
 	{name: "smtp-host", env: "COTD_SMTP_HOST", help: "SMTP server; empty writes .eml files to --outbox instead"},
 	{name: "smtp-port", env: "COTD_SMTP_PORT", def: "587", help: "SMTP port",
 		number: &rule{1, 65535, "a port number", "set --smtp-port to the server's port: 587 (STARTTLS) or 465 (TLS)"}},
@@ -71,9 +72,9 @@ var options = []option{
 	{name: "catch-up", env: "COTD_CATCH_UP", def: "digest", help: "after downtime: digest (one mail with every missed day), each (one mail per day) or skip", parse: parseCatchUp},
 	{name: "catch-up-max-days", env: "COTD_CATCH_UP_MAX_DAYS", def: "7", help: "deliver at most this many missed days; older ones are skipped",
 		number: &rule{0, 366, "a number of days", "set --catch-up-max-days to a whole number from 0 to 366"}},
-	{name: "alert-to", env: "COTD_ALERT_TO", help: "the owner's address: told by mail when something went wrong (once per problem per day)"},
-	{name: "notify-url", env: "COTD_NOTIFY_URL", help: "ntfy or Gotify URL for a push notification when mail itself is broken"},
-	{name: "ping-url", env: "COTD_PING_URL", help: "healthchecks.io-style URL pinged at start, success and failure (a dead man's switch)"},
+	{name: "alert-to", env: "COTD_ALERT_TO", help: "the owner's address: told by mail when something went wrong (once per problem per day)", parse: parseAlertTo},
+	{name: "notify-url", env: "COTD_NOTIFY_URL", help: "ntfy or Gotify URL for a push notification when mail itself is broken", parse: urlParser("notify-url", "https://ntfy.sh/YOUR-TOPIC or https://gotify.example/message?token=APPTOKEN")},
+	{name: "ping-url", env: "COTD_PING_URL", help: "healthchecks.io-style URL pinged at start, success and failure (a dead man's switch)", parse: urlParser("ping-url", "https://hc-ping.com/YOUR-CHECK-UUID")},
 	{name: "metrics-file", env: "COTD_METRICS_FILE", help: "Prometheus textfile for node_exporter, rewritten atomically after each run"},
 	{name: "index-budget", env: "COTD_INDEX_BUDGET", def: "8m", help: "most time a run spends rendering new photos before it mails from those indexed (at most 1m when a day is due); the next runs go on; 0 for no limit",
 		duration: &rule{0, 0, "a duration", "set --index-budget to a duration such as 8m or 90s (0 for no limit)"}},
@@ -82,7 +83,7 @@ var options = []option{
 	{name: "follow-links", env: "COTD_FOLLOW_LINKS", def: "inside", help: "symbolic links in the photo folder: inside (only those to files in the folder) or all", parse: parseLinks},
 	{name: "cert-warn-days", env: "COTD_CERT_WARN_DAYS", def: "21", help: "warn this many days before a certificate expires",
 		number: &rule{0, 365, "a number of days", "set --cert-warn-days to a whole number of days from 0 to 365, e.g. 21"}},
-	{name: "watch-certs", env: "COTD_WATCH_CERTS", help: "more certificates to watch: PEM files, globs and host:port endpoints, comma-separated"},
+	{name: "watch-certs", env: "COTD_WATCH_CERTS", help: "more certificates to watch: PEM files, globs and host:port endpoints, comma-separated", parse: parseWatch},
 }
 
 func lookupOption(name string) *option {
@@ -267,14 +268,18 @@ func (s *Settings) Get(name string) string {
 	return strings.TrimSpace(f.Value.String())
 }
 
+// typed is a flag value that holds its parsed form: a text option's
+// (textValue), or that of a flag of its own taking an option's place.
+type typed interface{ typed() any }
+
 // parsed returns a text option's value as its parser typed it; nil while
-// the option is empty and has no default (--tz, --now).
+// the option is empty and has no default (--tz, --now, --to).
 func (s *Settings) parsed(name string) any {
-	v, ok := s.fs.Lookup(name).Value.(*textValue)
+	v, ok := s.fs.Lookup(name).Value.(typed)
 	if !ok {
 		panic("option " + name + " has no parser") // a programming error
 	}
-	return v.parsed
+	return v.typed()
 }
 
 // number returns a number option's value, checked against its range.

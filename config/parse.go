@@ -4,11 +4,14 @@ import (
 	"strings"
 	"time"
 
+	"cotd/certs"
+	"cotd/health"
 	"cotd/mail"
 	"cotd/schedule"
 )
 
-// The parsers of the text options with a syntax. pflag calls them through
+// The parsers of the text options with a syntax (times, zones, words,
+// addresses, URLs, certificate specs). pflag calls them through
 // textValue for a value from the flag or the environment alike, so a
 // malformed one is refused by Parse, before Load or anything else runs,
 // with the words and the fix each error has always had.
@@ -31,6 +34,7 @@ func (v *textValue) Set(s string) error {
 }
 
 func (v *textValue) String() string { return v.raw }
+func (v *textValue) typed() any     { return v.parsed }
 func (v *textValue) Type() string   { return "string" }
 
 // parser makes an option's parser of a package's own, whose errors say
@@ -81,4 +85,60 @@ func parseLinks(s string) (any, error) {
 		return nil, Usagef("set --follow-links to inside or all", "--follow-links %q is neither inside nor all", s)
 	}
 	return s == "all", nil
+}
+
+// parseRecipients: empty is no list (nil); Load decides what that means.
+func parseRecipients(s string) (any, error) {
+	if s == "" {
+		return nil, nil
+	}
+	list, err := mail.ParseAddressList(s)
+	if err != nil {
+		return nil, Usagef("fix --to/COTD_TO: comma-separated addresses, display names allowed", "recipients: %v", err)
+	}
+	return list, nil
+}
+
+// addressParser parses exactly one address, what it is for named in the
+// error; empty is none (nil).
+func addressParser(what, hint string) func(string) (any, error) {
+	return func(s string) (any, error) {
+		if s == "" {
+			return nil, nil
+		}
+		a, err := mail.ParseAddress(s)
+		if err != nil {
+			return nil, Usagef(hint, "%s: %v", what, err)
+		}
+		return a, nil
+	}
+}
+
+var (
+	parseFrom    = addressParser("sender", "fix --from/COTD_FROM, e.g. 'Cat of the Day <cotd@example.test>'")
+	parseOwner   = addressParser("owner", "fix --owner/COTD_OWNER, e.g. 'Ana Lima <ana@example.test>'")
+	parseAlertTo = addressParser("alert address", "set --alert-to/COTD_ALERT_TO to the owner's address, e.g. 'Owner <me@example.test>'")
+)
+
+// urlParser checks a ping or notification URL (health.CheckURL); empty is
+// none.
+func urlParser(name, example string) func(string) (any, error) {
+	return func(s string) (any, error) {
+		if s == "" {
+			return nil, nil
+		}
+		if err := health.CheckURL(s); err != nil {
+			return nil, Usagef("set --"+name+" to a URL such as "+example, "--%s %v", name, err)
+		}
+		return s, nil
+	}
+}
+
+// parseWatch checks the spelling of --watch-certs (certs.ParseSpec); the
+// files and endpoints are looked at by the checks, not here.
+func parseWatch(s string) (any, error) {
+	if _, errs := certs.ParseSpec(s); len(errs) > 0 {
+		return nil, Usagef("--watch-certs takes PEM files, globs and host:port endpoints, comma-separated", "%v", errs[0])
+	}
+	return s, nil
 }
