@@ -313,14 +313,19 @@ func idct4(cf *[16]int32, dst []byte, stride int) {
 		tmp[w+2] = (e1 - o1 + round) >> idctBits
 		tmp[w+3] = (e0 - o0 + round) >> idctBits
 	}
+	// The four output rows as arrays: one bounds check each, not sixteen.
+	r0 := (*[4]byte)(dst[:4])
+	r1 := (*[4]byte)(dst[stride : stride+4])
+	r2 := (*[4]byte)(dst[2*stride : 2*stride+4])
+	r3 := (*[4]byte)(dst[3*stride : 3*stride+4])
 	for x := range 4 {
 		c0, c1, c2, c3 := tmp[x], tmp[4+x], tmp[8+x], tmp[12+x]
 		e0, e1 := (c0+c2)*k0, (c0-c2)*k0
 		o0, o1 := c1*k1+c3*k3, c1*k3-c3*k1
-		dst[x] = level8((e0 + o0 + round) >> idctBits)
-		dst[stride+x] = level8((e1 + o1 + round) >> idctBits)
-		dst[2*stride+x] = level8((e1 - o1 + round) >> idctBits)
-		dst[3*stride+x] = level8((e0 - o0 + round) >> idctBits)
+		r0[x] = level8((e0 + o0 + round) >> idctBits)
+		r1[x] = level8((e1 + o1 + round) >> idctBits)
+		r2[x] = level8((e1 - o1 + round) >> idctBits)
+		r3[x] = level8((e0 - o0 + round) >> idctBits)
 	}
 }
 
