@@ -408,29 +408,15 @@ func fdctIslow(b *[64]int32) {
 		t1, t6 := d[1]+d[6], d[1]-d[6]
 		t2, t5 := d[2]+d[5], d[2]-d[5]
 		t3, t4 := d[3]+d[4], d[3]-d[4]
-
 		t10, t13 := t0+t3, t0-t3
 		t11, t12 := t1+t2, t1-t2
 		d[0] = (t10 + t11 - 8*128) << pass1Bits // the level shift, done once on the DC
 		d[4] = (t10 - t11) << pass1Bits
-		z1 := (t12 + t13) * fix0541196100
-		d[2] = descale(z1+t13*fix0765366865, constBits-pass1Bits)
-		d[6] = descale(z1-t12*fix1847759065, constBits-pass1Bits)
-
-		z1, z2, z3, z4 := t4+t7, t5+t6, t4+t6, t5+t7
-		z5 := (z3 + z4) * fix1175875602
-		t4 *= fix0298631336
-		t5 *= fix2053119869
-		t6 *= fix3072711026
-		t7 *= fix1501321110
-		z1 *= -fix0899976223
-		z2 *= -fix2562915447
-		z3 = z3*-fix1961570560 + z5
-		z4 = z4*-fix0390180644 + z5
-		d[7] = descale(t4+z1+z3, constBits-pass1Bits)
-		d[5] = descale(t5+z2+z4, constBits-pass1Bits)
-		d[3] = descale(t6+z2+z3, constBits-pass1Bits)
-		d[1] = descale(t7+z1+z4, constBits-pass1Bits)
+		e2, e6 := fdctEven(t12, t13)
+		d[2], d[6] = descale(e2, constBits-pass1Bits), descale(e6, constBits-pass1Bits)
+		o1, o3, o5, o7 := fdctOdd(t4, t5, t6, t7)
+		d[1], d[3] = descale(o1, constBits-pass1Bits), descale(o3, constBits-pass1Bits)
+		d[5], d[7] = descale(o5, constBits-pass1Bits), descale(o7, constBits-pass1Bits)
 	}
 	// Columns: the pass-1 scaling removed, leaving the 8× of the outputs.
 	for c := range 8 {
@@ -438,30 +424,34 @@ func fdctIslow(b *[64]int32) {
 		t1, t6 := b[8+c]+b[48+c], b[8+c]-b[48+c]
 		t2, t5 := b[16+c]+b[40+c], b[16+c]-b[40+c]
 		t3, t4 := b[24+c]+b[32+c], b[24+c]-b[32+c]
-
 		t10, t13 := t0+t3, t0-t3
 		t11, t12 := t1+t2, t1-t2
 		b[c] = descale(t10+t11, pass1Bits)
 		b[32+c] = descale(t10-t11, pass1Bits)
-		z1 := (t12 + t13) * fix0541196100
-		b[16+c] = descale(z1+t13*fix0765366865, constBits+pass1Bits)
-		b[48+c] = descale(z1-t12*fix1847759065, constBits+pass1Bits)
-
-		z1, z2, z3, z4 := t4+t7, t5+t6, t4+t6, t5+t7
-		z5 := (z3 + z4) * fix1175875602
-		t4 *= fix0298631336
-		t5 *= fix2053119869
-		t6 *= fix3072711026
-		t7 *= fix1501321110
-		z1 *= -fix0899976223
-		z2 *= -fix2562915447
-		z3 = z3*-fix1961570560 + z5
-		z4 = z4*-fix0390180644 + z5
-		b[56+c] = descale(t4+z1+z3, constBits+pass1Bits)
-		b[40+c] = descale(t5+z2+z4, constBits+pass1Bits)
-		b[24+c] = descale(t6+z2+z3, constBits+pass1Bits)
-		b[8+c] = descale(t7+z1+z4, constBits+pass1Bits)
+		e2, e6 := fdctEven(t12, t13)
+		b[16+c], b[48+c] = descale(e2, constBits+pass1Bits), descale(e6, constBits+pass1Bits)
+		o1, o3, o5, o7 := fdctOdd(t4, t5, t6, t7)
+		b[8+c], b[24+c] = descale(o1, constBits+pass1Bits), descale(o3, constBits+pass1Bits)
+		b[40+c], b[56+c] = descale(o5, constBits+pass1Bits), descale(o7, constBits+pass1Bits)
 	}
+}
+
+// fdctEven is the rotation of the even part: outputs 2 and 6, not descaled.
+func fdctEven(t12, t13 int32) (e2, e6 int32) {
+	z1 := (t12 + t13) * fix0541196100
+	return z1 + t13*fix0765366865, z1 - t12*fix1847759065
+}
+
+// fdctOdd is the odd part: outputs 1, 3, 5 and 7, not descaled.
+func fdctOdd(t4, t5, t6, t7 int32) (o1, o3, o5, o7 int32) {
+	z1, z2, z3, z4 := t4+t7, t5+t6, t4+t6, t5+t7
+	z5 := (z3 + z4) * fix1175875602
+	z1 *= -fix0899976223
+	z2 *= -fix2562915447
+	z3 = z3*-fix1961570560 + z5
+	z4 = z4*-fix0390180644 + z5
+	return t7*fix1501321110 + z1 + z4, t6*fix3072711026 + z2 + z3,
+		t5*fix2053119869 + z2 + z4, t4*fix0298631336 + z1 + z3
 }
 
 func descale(x int32, n uint) int32 { return (x + 1<<(n-1)) >> n }

@@ -46,6 +46,20 @@ func encPicture(w, h int, gray bool, seed uint64) image.Image {
 	return m
 }
 
+// encodeBoth encodes img with the rendition encoder and with image/jpeg.
+func encodeBoth(t *testing.T, img image.Image, q int) (ours, std []byte) {
+	t.Helper()
+	ours, err := encodeJPEG(img, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	std, err = stdEncode(img, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ours, std
+}
+
 // psnr compares a decoded JPEG with the picture it was made from, over all
 // its samples (luma and chroma at their stored resolution).
 func psnr(t *testing.T, want image.Image, data []byte) float64 {
@@ -103,14 +117,7 @@ func TestEncodeJPEGMatchesImageJPEG(t *testing.T) {
 				name := fmt.Sprintf("gray=%v/q%d/%dx%d", gray, q, sz[0], sz[1])
 				t.Run(name, func(t *testing.T) {
 					img := encPicture(sz[0], sz[1], gray, uint64(i))
-					ours, err := encodeJPEG(img, q)
-					if err != nil {
-						t.Fatal(err)
-					}
-					std, err := stdEncode(img, q)
-					if err != nil {
-						t.Fatal(err)
-					}
+					ours, std := encodeBoth(t, img, q)
 					hdr := bytes.Index(std, []byte{0xff, 0xda})
 					if hdr < 0 || !bytes.Equal(ours[:hdr], std[:hdr]) {
 						t.Fatalf("headers differ from image/jpeg's")
@@ -147,14 +154,7 @@ func TestEncodeJPEGNoise(t *testing.T) {
 					p[i] = byte(r.IntN(256))
 				}
 			}
-			a, err := encodeJPEG(img, q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := stdEncode(img, q)
-			if err != nil {
-				t.Fatal(err)
-			}
+			a, b := encodeBoth(t, img, q)
 			ours += rms(psnr(t, img, a))
 			std += rms(psnr(t, img, b))
 		}
@@ -254,14 +254,7 @@ func FuzzEncodeJPEG(f *testing.F) {
 			fill(m.Cb)
 			fill(m.Cr)
 		}
-		ours, err := encodeJPEG(img, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		std, err := stdEncode(img, q)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ours, std := encodeBoth(t, img, q)
 		// On a few pixels of noise each DCT's rounding tips a different
 		// handful of coefficients across a quantiser step, so either encode
 		// can come out ahead of the other: by up to a fifth (12% is the worst
