@@ -138,9 +138,6 @@ func printStatus(e env, c *config.Config, r *monitor.Report) {
 	if ix := r.Indexing; ix != nil {
 		row("indexing:", fmt.Sprintf("%d of %d photo files left, about %s more at %.1f a second; each run goes on", ix.Left, ix.Files, time.Duration(ix.ETASeconds)*time.Second, ix.Rate))
 	}
-	if ix := r.Indexing; ix != nil {
-		row("indexing:", fmt.Sprintf("%d of %d photo files left, about %s more at %.1f a second; each run goes on", ix.Left, ix.Files, time.Duration(ix.ETASeconds)*time.Second, ix.Rate))
-	}
 	row("quotes:", fmt.Sprintf("%d, %d unsent", r.Quotes.Total, r.Quotes.Unsent))
 	for _, cr := range r.Certificates {
 		row("certificate:", cr.Message)
