@@ -61,7 +61,7 @@ func cmdRun(args []string, e env) error {
 // logSummary writes the run's one summary line, after one line per
 // problem, so `journalctl -u cotd` reads at a glance.
 func logSummary(log *slog.Logger, c *config.Config, sum job.Summary, runErr error) {
-	for _, r := range sum.Index.Reports {
+	for _, r := range sum.Index.ReportLines() {
 		log.Warn(r)
 	}
 	for _, p := range sum.Problems {

@@ -46,14 +46,28 @@ func farJump(maxDays int) time.Duration {
 	return time.Duration(max(4*maxDays, 31)) * 24 * time.Hour
 }
 
+// ClockJump is a jump of the clock far beyond the catch-up window since the
+// last run: most likely a wrong clock (a bad NTP answer, a dead RTC battery).
+type ClockJump struct {
+	By      time.Duration  // how far now is past the last run
+	LastRun time.Time      // the last run before the jump
+	Skipped int            // days the jump skipped
+	Loc     *time.Location // the zone of the schedule, for the wording
+}
+
+// String words the jump with its fix, for the journal and the alert.
+func (c ClockJump) String() string {
+	return fmt.Sprintf("the clock jumped %s past the last run (%s), so %d days were skipped: if the clock is wrong, fix it (timedatectl) and run '%s'",
+		text.Lasted(c.By), c.LastRun.In(c.Loc).Format("2006-01-02 15:04 MST"), c.Skipped, ClockResetCommand)
+}
+
 // clockJump describes a jump of the clock far beyond the catch-up window
 // since the last run, or returns "".
-func clockJump(st schedule.State, now time.Time, s schedule.Settings, skipped int) string {
+func clockJump(st schedule.State, now time.Time, s schedule.Settings, skipped int) *ClockJump {
 	if st.LastRun.IsZero() || now.Sub(st.LastRun) < farJump(s.MaxDays) {
-		return ""
+		return nil
 	}
-	return fmt.Sprintf("the clock jumped %s past the last run (%s), so %d days were skipped: if the clock is wrong, fix it (timedatectl) and run '%s'",
-		text.Lasted(now.Sub(st.LastRun)), st.LastRun.In(s.Loc).Format("2006-01-02 15:04 MST"), skipped, ClockResetCommand)
+	return &ClockJump{By: now.Sub(st.LastRun), LastRun: st.LastRun, Skipped: skipped, Loc: s.Loc}
 }
 
 // Forgotten is what ForgetFuture removed.

@@ -42,7 +42,10 @@ func TestClockAYearAheadIsRecoverable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(sum.ClockJump, "the clock jumped 365 days") || !strings.Contains(sum.ClockJump, ClockResetCommand) {
+	if sum.ClockJump == nil {
+		t.Fatalf("no ClockJump, want the jump named with %q", ClockResetCommand)
+	}
+	if !strings.Contains(sum.ClockJump.String(), "the clock jumped 365 days") || !strings.Contains(sum.ClockJump.String(), ClockResetCommand) {
 		t.Errorf("ClockJump = %q, want the jump named with %q", sum.ClockJump, ClockResetCommand)
 	}
 	fs.take()

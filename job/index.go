@@ -76,12 +76,12 @@ type IndexOptions struct {
 
 // IndexStats describes one photo scan.
 type IndexStats struct {
-	Files    int      // image files seen
-	New      int      // new or changed files read and rendered
-	Photos   int      // distinct usable photos
-	Unusable int      // files that cannot be used (reported when first seen)
-	Reports  []string // "skipped photos/x.heic: reason" for files new or changed this run
-	Removed  int      // photos gone from the folder
+	Files    int       // image files seen
+	New      int       // new or changed files read and rendered
+	Photos   int       // distinct usable photos
+	Unusable int       // files that cannot be used (reported when first seen)
+	Reports  []Skipped // files new or changed this run that cannot be used, in path order
+	Removed  int       // photos gone from the folder
 	Elapsed  time.Duration
 	// Read counts photo files whose contents were read: zero on a rescan
 	// of an unchanged folder, which only stats.
@@ -91,6 +91,25 @@ type IndexStats struct {
 	Left int
 	// Rate is new files indexed per second this run (0 when none).
 	Rate float64
+}
+
+// Skipped is a file of the photo folder that a scan could not use.
+type Skipped struct {
+	File   string // as the owner knows it: under the --photos path
+	Reason string // what is wrong with it, with the fix
+}
+
+// String words a skip for the journal and the alert:
+// "skipped photos/x.heic: reason".
+func (s Skipped) String() string { return "skipped " + s.File + ": " + s.Reason }
+
+// ReportLines words the Reports, one line each.
+func (st IndexStats) ReportLines() []string {
+	out := make([]string, len(st.Reports))
+	for i, r := range st.Reports {
+		out[i] = r.String()
+	}
+	return out
 }
 
 // IndexProgress is what the last run left of the index.
@@ -263,7 +282,7 @@ func (j *Job) IndexWithin(ctx context.Context, budget time.Duration) (IndexStats
 			usable++
 		}
 		if p.f.Err != "" {
-			st.Reports = append(st.Reports, fmt.Sprintf("skipped %s: %s", j.display(p.e.rel), p.f.Err))
+			st.Reports = append(st.Reports, Skipped{File: j.display(p.e.rel), Reason: p.f.Err})
 		}
 		st.New++
 		done++
@@ -281,7 +300,8 @@ func (j *Job) IndexWithin(ctx context.Context, budget time.Duration) (IndexStats
 	if err := flush(); err != nil {
 		return st, err
 	}
-	sort.Strings(st.Reports) // workers finish in any order; the log reads in path order
+	// Workers finish in any order; the log reads in path order.
+	sort.Slice(st.Reports, func(a, b int) bool { return st.Reports[a].String() < st.Reports[b].String() })
 	if fatal != nil {
 		return st, fatal
 	}

@@ -217,7 +217,7 @@ func TestHugeFileRefusedBySize(t *testing.T) {
 	if strings.Join(read, ",") != "cat0.jpg" {
 		t.Errorf("read %v; want only the real photo read", read)
 	}
-	all := strings.Join(sum.Index.Reports, "\n")
+	all := strings.Join(sum.Index.ReportLines(), "\n")
 	for _, want := range []string{"video.jpg: file is 3072 MiB, larger than the 64 MiB limit", "disk.jpg: file is 64 MiB, larger than the 64 MiB limit"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("reports %q lack %q", sum.Index.Reports, want)
@@ -312,7 +312,7 @@ func TestSymlinkOutOfFolderNotFollowed(t *testing.T) {
 	if st.Photos != 1 {
 		t.Errorf("%d photos; want only the one in the folder (the inside link is the same cat)", st.Photos)
 	}
-	all := strings.Join(st.Reports, "\n")
+	all := strings.Join(st.ReportLines(), "\n")
 	for _, name := range []string{"outside.jpg", "relative.jpg"} {
 		if !strings.Contains(all, name+": a symbolic link to "+private+", outside the photo folder; not followed") {
 			t.Errorf("reports %q do not name %s", st.Reports, name)

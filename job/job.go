@@ -134,9 +134,9 @@ type Summary struct {
 	// ConnErr is set when no message could be attempted (connect, TLS, login).
 	ConnErr error
 	GaveUp  []Undelivered // days older than the window, left undelivered for good
-	// ClockJump names a jump of the clock far beyond the catch-up window
-	// since the last run (likely a wrong clock), with the fix; "" if none.
-	ClockJump string
+	// ClockJump is a jump of the clock far beyond the catch-up window since
+	// the last run (likely a wrong clock); nil if none.
+	ClockJump *ClockJump
 	// Dropped are days given up inside the window, each with its reason;
 	// already logged by the job.
 	Dropped                  []Undelivered
@@ -158,9 +158,9 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 		return sum, err
 	}
 	sum.Plan = plan
-	if jump := clockJump(st, now, j.Schedule, len(plan.Skipped)); jump != "" {
+	if jump := clockJump(st, now, j.Schedule, len(plan.Skipped)); jump != nil {
 		sum.ClockJump = jump
-		j.log().Warn(jump)
+		j.log().Warn(jump.String())
 	}
 
 	budget := j.Indexing.Budget

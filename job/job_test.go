@@ -321,7 +321,7 @@ func TestPhotoVanishesMidRun(t *testing.T) {
 		t.Fatalf("run: %v, sent %d", err, sum.Sent)
 	}
 	want := "skipped " + gone + ": cannot read: it vanished or is a broken link"
-	if len(sum.Index.Reports) != 1 || sum.Index.Reports[0] != want {
+	if len(sum.Index.Reports) != 1 || sum.Index.Reports[0].String() != want {
 		t.Errorf("reports %q, want [%q]", sum.Index.Reports, want)
 	}
 	c.t = at(3, 8)

@@ -17,7 +17,12 @@ import (
 func TestClockJumpIsAnAlertProblem(t *testing.T) {
 	m := &Monitor{c: Config{Photos: "photos", Schedule: schedule.Settings{Loc: time.UTC}}}
 	jump := "the clock jumped 365 days past the last run (2026-03-02 08:00 CET), so 357 days were skipped: if the clock is wrong, fix it (timedatectl) and run 'cotd clock-reset'"
-	ps := m.problems(job.Summary{ClockJump: jump}, nil, store.Run{}, nil, time.Now())
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cj := &job.ClockJump{By: 365 * 24 * time.Hour, LastRun: time.Date(2026, 3, 2, 8, 0, 0, 0, berlin), Skipped: 357, Loc: berlin}
+	ps := m.problems(job.Summary{ClockJump: cj}, nil, store.Run{}, nil, time.Now())
 	for _, p := range ps {
 		if p.Key == ClockJump {
 			if !strings.Contains(p.Summary, "clock") || p.Detail != jump {

@@ -124,13 +124,13 @@ func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusabl
 		add(Dropped, Error, "gave up on mail the server will not take",
 			"Never delivered:\n- "+strings.Join(undeliveredLines(sum.Dropped), "\n- ")+"\n\nThe other days and recipients were not held up by these.")
 	}
-	if sum.ClockJump != "" {
-		add(ClockJump, Error, "the clock jumped far ahead: a clock problem?", sum.ClockJump)
+	if sum.ClockJump != nil {
+		add(ClockJump, Error, "the clock jumped far ahead: a clock problem?", sum.ClockJump.String())
 	}
 	if sum.Index.Unusable > 0 {
 		list := unusable
 		if len(list) == 0 {
-			list = sum.Index.Reports
+			list = sum.Index.ReportLines()
 		}
 		// File names come from anyone who can write to the folder: one
 		// with a line break must not forge lines in the owner's mail.
