@@ -36,7 +36,7 @@ func Cost(head []byte, size int64, o Options) int64 {
 		return size + fixed // refused from its header
 	}
 	baseline := format == "jpeg" && isBaselineJPEG(head)
-	if w*h > MaxFullDecodePixels && !baseline {
+	if w*h > MaxFullDecodePixels && !baseline && !(format == "jpeg" && scaledProgressive(head)) {
 		return size + fixed // refused from its header
 	}
 	if format == "jpeg" {

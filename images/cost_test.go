@@ -2,12 +2,14 @@ package images
 
 import (
 	"bytes"
+	"errors"
 	"image"
 	"image/jpeg"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"cotd/internal/needs"
@@ -137,3 +139,50 @@ func TestCostOfRealPhotos(t *testing.T) {
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// TestLargeProgressiveJPEG: a progressive JPEG past MaxFullDecodePixels
+// (a 20 MP export) is rendered, as the scaled decoder reads it at a
+// fraction of its size, within what Cost charges; a damaged one is refused
+// as corrupt instead of falling back to image/jpeg's full decode, which
+// would hold 4–8 bytes a pixel.
+func TestLargeProgressiveJPEG(t *testing.T) {
+	jpegtran, err := exec.LookPath("jpegtran")
+	if err != nil {
+		needs.Missing(t, "jpegtran is missing", "apt install libjpeg-turbo-progs")
+	}
+	const w, h = 5200, 3900
+	if w*h <= MaxFullDecodePixels {
+		t.Fatal("the fixture must be past MaxFullDecodePixels")
+	}
+	img := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
+	for y := range h {
+		for x := range w {
+			img.Y[y*img.YStride+x] = uint8(x*5 ^ y*3)
+		}
+	}
+	for i := range img.Cb {
+		img.Cb[i], img.Cr[i] = uint8(i), uint8(i/5)
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85}); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(jpegtran, "-progressive")
+	cmd.Stdin = bytes.NewReader(buf.Bytes())
+	prog, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("jpegtran -progressive: %v", err)
+	}
+	if isBaselineJPEG(prog) || !scaledProgressive(prog) {
+		t.Fatal("the fixture is not a progressive JPEG the scaled decoder reads")
+	}
+	est, used, _ := renderCost(t, prog)
+	checkCost(t, "20 MP progressive", est, used)
+
+	// Cut mid-scan with no EOI: the scaled decoder gives up on it (cut at
+	// a scan's end with an EOI it renders what arrived).
+	_, err = render(prog[:len(prog)/2], Default.normalized())
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "too large to decode in full") {
+		t.Errorf("damaged 20 MP progressive JPEG: %v; want it refused as corrupt, not decoded in full", err)
+	}
+}

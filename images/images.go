@@ -41,8 +41,9 @@ const pipeline = 2 // 2: photos with an ICC profile are converted to sRGB (icc.g
 const MaxPixels = 64_000_000
 
 // MaxFullDecodePixels is the limit for images that must be decoded at full
-// size before they can be shrunk: every format but baseline JPEG (progressive
-// JPEG, PNG, GIF, WebP, TIFF, BMP). Their decoders hold 4–8 bytes per pixel
+// size before they can be shrunk: every format but baseline JPEG and the
+// progressive JPEGs the scaled decoder reads (so PNG, GIF, WebP, TIFF, BMP,
+// and progressive JPEGs with an Adobe segment or unusual sampling). Their decoders hold 4–8 bytes per pixel
 // (a 48 MP progressive JPEG or PNG takes about 480 MiB), so the limit keeps
 // one render under about 200 MiB on a 512 MB Pi. Phones write baseline JPEG.
 const MaxFullDecodePixels = 16_000_000

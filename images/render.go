@@ -51,7 +51,7 @@ func render(data []byte, o Options) (Result, error) {
 		return Result{}, tooLarge("image is %d×%d (%d MP), larger than the %d MP limit; shrink it first",
 			cfg.Width, cfg.Height, px/1_000_000, MaxPixels/1_000_000)
 	}
-	if px > MaxFullDecodePixels && !(format == "jpeg" && isBaselineJPEG(data)) {
+	if px > MaxFullDecodePixels && !(format == "jpeg" && (isBaselineJPEG(data) || scaledProgressive(data))) {
 		kind := formatLabel(format)
 		if format == "jpeg" {
 			kind = "progressive JPEG"
@@ -136,12 +136,27 @@ var shrinkOnLoadResidual = 1.25
 func decodeScaled(data []byte, format string, w, h, tw, th int) (source, error) {
 	if format == "jpeg" {
 		if s := jpegScale(w, h, tw, th); s > 1 {
-			if src, err := decodeJPEGScaledSafe(data, s); err == nil {
+			src, err := decodeJPEGScaledSafe(data, s)
+			if err == nil {
 				return src, nil
+			}
+			// A progressive file past the full-decode limit was let in for
+			// the scaled decoder alone: image/jpeg would hold 4–8 bytes a
+			// pixel of it.
+			if int64(w)*int64(h) > MaxFullDecodePixels && !isBaselineJPEG(data) {
+				return source{}, corrupt("progressive JPEG of %d MP is damaged or unusual (%v), and too large to decode in full; re-save it as a standard JPEG", int64(w)*int64(h)/1_000_000, err)
 			}
 		}
 	}
 	return decodeFull(data, format, tw, th)
+}
+
+// scaledProgressive reports whether data is a progressive JPEG the scaled
+// decoder reads (jpegprog.go), which it decodes at 1/2, 1/4 or 1/8 of its
+// size whatever its pixel count.
+func scaledProgressive(data []byte) bool {
+	f, ok := jpegFrame(data[:min(len(data), HeaderBytes)])
+	return ok && f.progressive && f.scaled
 }
 
 // decodeJPEGScaledSafe turns a panic in the scaled decoder into a fallback
