@@ -59,23 +59,15 @@ func checkCost(t *testing.T, name string, est, used int64) {
 	}
 }
 
-// TestCostOfProgressiveJPEG pins Cost for a progressive JPEG, which is
-// decoded scaled (jpegprog.go), to what rendering it allocates. The same
-// 12 MP picture is rendered as a baseline file and as a progressive one
-// (jpegtran, lossless: the same coefficients, so the same planes and the
-// same output). Cost must cover each render and not be far above it (the
-// full-decode figure it used for progressive files before, 8 bytes a
-// pixel, was 2.5× what the render takes), and what it charges the
-// progressive file beyond the baseline one must be what the progressive
-// decoder allocates beyond the baseline one: its coefficient store. A
-// baseline file the scaled decoder leaves to image/jpeg is held to its
-// full decode the same way.
-func TestCostOfProgressiveJPEG(t *testing.T) {
+// jpegPair makes a w×h picture with detail in every block as a baseline
+// JPEG (image/jpeg, quality 85) and the same coefficients as a progressive
+// one (jpegtran -progressive, lossless).
+func jpegPair(t *testing.T, w, h int) (base, prog []byte) {
+	t.Helper()
 	jpegtran, err := exec.LookPath("jpegtran")
 	if err != nil {
 		needs.Missing(t, "jpegtran is missing", "apt install libjpeg-turbo-progs")
 	}
-	const w, h = 4000, 3000
 	img := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
 	for y := range h {
 		for x := range w {
@@ -89,13 +81,28 @@ func TestCostOfProgressiveJPEG(t *testing.T) {
 	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85}); err != nil {
 		t.Fatal(err)
 	}
-	base := buf.Bytes()
 	cmd := exec.Command(jpegtran, "-progressive")
-	cmd.Stdin = bytes.NewReader(base)
-	prog, err := cmd.Output()
+	cmd.Stdin = bytes.NewReader(buf.Bytes())
+	prog, err = cmd.Output()
 	if err != nil {
 		t.Fatalf("jpegtran -progressive: %v", err)
 	}
+	return buf.Bytes(), prog
+}
+
+// TestCostOfProgressiveJPEG pins Cost for a progressive JPEG, which is
+// decoded scaled (jpegprog.go), to what rendering it allocates. The same
+// 12 MP picture is rendered as a baseline file and as a progressive one
+// (jpegtran, lossless: the same coefficients, so the same planes and the
+// same output). Cost must cover each render and not be far above it (the
+// full-decode figure it used for progressive files before, 8 bytes a
+// pixel, was 2.5× what the render takes), and what it charges the
+// progressive file beyond the baseline one must be what the progressive
+// decoder allocates beyond the baseline one: its coefficient store. A
+// baseline file the scaled decoder leaves to image/jpeg is held to its
+// full decode the same way.
+func TestCostOfProgressiveJPEG(t *testing.T) {
+	base, prog := jpegPair(t, 4000, 3000)
 	if isBaselineJPEG(prog) || !isBaselineJPEG(base) {
 		t.Fatal("the fixtures are not one baseline and one progressive JPEG")
 	}
@@ -146,33 +153,11 @@ func mib(b int64) float64 { return float64(b) / (1 << 20) }
 // as corrupt instead of falling back to image/jpeg's full decode, which
 // would hold 4–8 bytes a pixel.
 func TestLargeProgressiveJPEG(t *testing.T) {
-	jpegtran, err := exec.LookPath("jpegtran")
-	if err != nil {
-		needs.Missing(t, "jpegtran is missing", "apt install libjpeg-turbo-progs")
-	}
 	const w, h = 5200, 3900
 	if w*h <= MaxFullDecodePixels {
 		t.Fatal("the fixture must be past MaxFullDecodePixels")
 	}
-	img := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
-	for y := range h {
-		for x := range w {
-			img.Y[y*img.YStride+x] = uint8(x*5 ^ y*3)
-		}
-	}
-	for i := range img.Cb {
-		img.Cb[i], img.Cr[i] = uint8(i), uint8(i/5)
-	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85}); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(jpegtran, "-progressive")
-	cmd.Stdin = bytes.NewReader(buf.Bytes())
-	prog, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("jpegtran -progressive: %v", err)
-	}
+	_, prog := jpegPair(t, w, h)
 	if isBaselineJPEG(prog) || !scaledProgressive(prog) {
 		t.Fatal("the fixture is not a progressive JPEG the scaled decoder reads")
 	}
@@ -181,7 +166,7 @@ func TestLargeProgressiveJPEG(t *testing.T) {
 
 	// Cut mid-scan with no EOI: the scaled decoder gives up on it (cut at
 	// a scan's end with an EOI it renders what arrived).
-	_, err = render(prog[:len(prog)/2], Default.normalized())
+	_, err := render(prog[:len(prog)/2], Default.normalized())
 	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "too large to decode in full") {
 		t.Errorf("damaged 20 MP progressive JPEG: %v; want it refused as corrupt, not decoded in full", err)
 	}
