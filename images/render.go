@@ -135,17 +135,17 @@ var shrinkOnLoadResidual = 1.25
 // rendition (tw×th, stored orientation) is small enough, else in full.
 func decodeScaled(data []byte, format string, w, h, tw, th int) (source, error) {
 	if format == "jpeg" {
+		err := errFallback // a 1:1 "scale" is image/jpeg's to decode
 		if s := jpegScale(w, h, tw, th); s > 1 {
-			src, err := decodeJPEGScaledSafe(data, s)
-			if err == nil {
+			var src source
+			if src, err = decodeJPEGScaledSafe(data, s); err == nil {
 				return src, nil
 			}
-			// A progressive file past the full-decode limit was let in for
-			// the scaled decoder alone: image/jpeg would hold 4–8 bytes a
-			// pixel of it.
-			if int64(w)*int64(h) > MaxFullDecodePixels && !isBaselineJPEG(data) {
-				return source{}, corrupt("progressive JPEG of %d MP is damaged or unusual (%v), and too large to decode in full; re-save it as a standard JPEG", int64(w)*int64(h)/1_000_000, err)
-			}
+		}
+		// A progressive file past the full-decode limit was let in for the
+		// scaled decoder alone: image/jpeg would hold 4–8 bytes a pixel of it.
+		if int64(w)*int64(h) > MaxFullDecodePixels && !isBaselineJPEG(data) {
+			return source{}, corrupt("progressive JPEG of %d MP is damaged or unusual (%v), and too large to decode in full; re-save it as a standard JPEG", int64(w)*int64(h)/1_000_000, err)
 		}
 	}
 	return decodeFull(data, format, tw, th)
