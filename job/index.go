@@ -301,7 +301,7 @@ func (j *Job) IndexWithin(ctx context.Context, budget time.Duration) (IndexStats
 		return st, err
 	}
 	// Workers finish in any order; the log reads in path order.
-	sort.Slice(st.Reports, func(a, b int) bool { return st.Reports[a].String() < st.Reports[b].String() })
+	sort.Slice(st.Reports, func(a, b int) bool { return st.Reports[a].File < st.Reports[b].File })
 	if fatal != nil {
 		return st, fatal
 	}
