@@ -26,18 +26,14 @@ func (j *Job) Preview(d schedule.Day) ([]cmail.Message, error) {
 		if err != nil {
 			return err
 		}
+		// A decided day shows its own cat, found as delivery finds it; when
+		// that is gone (no kept copy, the photo no longer in the folder)
+		// the rotation's next one stands in.
 		if ok && rec.Status == store.StatusOpen {
-			day = cmail.Day{Quote: rec.Text, Author: rec.Author, Photo: tx.DayPhoto(d), PhotoWidth: rec.PhotoWidth, PhotoHeight: rec.PhotoHeight, Caption: rec.Caption}
-			if day.Photo == nil {
-				p, _, err := tx.Photo(rec.Photo)
-				if err != nil {
-					return err
-				}
-				if day.Photo, err = j.loadRendition(p); err != nil {
-					return err
-				}
+			if b := j.dayPhoto(tx, rec); b != nil {
+				day = cmail.Day{Quote: rec.Text, Author: rec.Author, Photo: b, PhotoWidth: rec.PhotoWidth, PhotoHeight: rec.PhotoHeight, Caption: rec.Caption}
+				return nil
 			}
-			return nil
 		}
 		var photos []store.Photo
 		if err := tx.EachPhoto(func(p store.Photo) error { photos = append(photos, p); return nil }); err != nil {
