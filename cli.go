@@ -31,6 +31,7 @@ const (
 type env struct {
 	stdout, stderr io.Writer
 	lookup         func(string) (string, bool)
+	environ        func() []string // every variable, NAME=value; nil: none
 }
 
 // hinted carries a fix for an error that is not a usage error.
