@@ -31,8 +31,12 @@ const (
 type env struct {
 	stdout, stderr io.Writer
 	lookup         func(string) (string, bool)
-	environ        func() []string // every variable, NAME=value; nil: none
 }
+
+// environ lists the process's variables (NAME=value) for the one question
+// lookup cannot answer: which COTD_* variables no setting reads. It is
+// the real environment in the binary and in the scripts' cotd.
+var environ = os.Environ
 
 // hinted carries a fix for an error that is not a usage error.
 type hinted struct {

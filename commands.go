@@ -132,10 +132,7 @@ func plainArgs(cmd string, args []string) ([]string, error) {
 // unknownVariables are the COTD_* variables no setting reads (a misspelt
 // COTD_SMPT_HOST): check names them, run warns.
 func (e env) unknownVariables() []config.Unknown {
-	if e.environ == nil {
-		return nil
-	}
-	return config.UnknownVariables(e.environ())
+	return config.UnknownVariables(environ())
 }
 
 // loadSettings parses the settings and validates them into a config.

@@ -30,5 +30,5 @@ var (
 )
 
 func main() {
-	os.Exit(cli(os.Args[1:], env{os.Stdout, os.Stderr, os.LookupEnv, os.Environ}))
+	os.Exit(cli(os.Args[1:], env{os.Stdout, os.Stderr, os.LookupEnv}))
 }

@@ -30,7 +30,7 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"cotd": func() { os.Exit(cli(os.Args[1:], env{os.Stdout, os.Stderr, os.LookupEnv, os.Environ})) },
+		"cotd": func() { os.Exit(cli(os.Args[1:], env{os.Stdout, os.Stderr, os.LookupEnv})) },
 	})
 }
 

@@ -43,7 +43,7 @@ func TestPreviewInBrowser(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := cli([]string{"preview", "--db", filepath.Join(dir, "cotd.db"), "--quotes", filepath.Join(dir, "quotes.txt"),
 		"--to", "Cee <c@example.test>", "--date", "2026-03-05", "--out", filepath.Join(dir, "preview")},
-		env{&stdout, &stderr, func(k string) (string, bool) { v, ok := vars[k]; return v, ok }, nil})
+		env{&stdout, &stderr, func(k string) (string, bool) { v, ok := vars[k]; return v, ok }})
 	if code != 0 {
 		t.Fatalf("cotd preview exit %d: %s", code, stderr.String())
 	}
