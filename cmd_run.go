@@ -35,6 +35,9 @@ func cmdRun(args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	for _, u := range e.unknownVariables() {
+		newLogger(e.stderr).Warn(u.Line())
+	}
 	ctx, stop := signalContext()
 	defer stop()
 	// Before the database is opened, so that waiting holds no lock.

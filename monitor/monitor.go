@@ -49,12 +49,12 @@ const alertMailBudget = time.Minute
 
 // Settings are the owner's monitoring settings, validated by the CLI.
 type Settings struct {
-	AlertTo     string // the owner's address; empty: no alert mail
-	NotifyURL   string // ntfy or Gotify; empty: no push
-	PingURL     string // healthchecks-style; empty: no ping
-	MetricsFile string // Prometheus textfile; empty: none
-	WarnDays    int    // warn this many days before a certificate expires
-	Watch       string // more certificates to watch (certs.ParseSpec)
+	AlertTo     string         // the owner's address; empty: no alert mail
+	NotifyURL   string         // ntfy or Gotify; empty: no push
+	PingURL     string         // healthchecks-style; empty: no ping
+	MetricsFile string         // Prometheus textfile; empty: none
+	WarnDays    int            // warn this many days before a certificate expires
+	Watch       []certs.Target // more certificates to watch (--watch-certs)
 }
 
 // Config is what the monitor knows of the runs it watches.
@@ -225,12 +225,12 @@ func (m *Monitor) certificates(ctx context.Context, j *job.Job, runErr error, no
 		}
 	}
 	var watchErrs []string
-	if m.c.Watch != "" {
+	if len(m.c.Watch) > 0 {
 		var roots *x509.CertPool
 		if m.c.SMTP != nil {
 			roots = m.c.SMTP.RootCAs
 		}
-		es, errs := certs.Watch(ctx, m.c.Watch, roots, m.c.Timeout, now)
+		es, errs := certs.WatchTargets(ctx, m.c.Watch, roots, m.c.Timeout, now)
 		for _, e := range es {
 			out = append(out, storedCert(e, now))
 		}
