@@ -30,12 +30,9 @@ keeps failing, how many cats and quotes are left before they repeat, and
 when the certificates cotd watches expire. It reads the same settings as
 'cotd run' (flags or COTD_* variables) and sends nothing.
 
-Exit status 0 when healthy; 1 when something is wrong (a due day is not
-delivered, the last run failed, no run since a day became due, a
-certificate expired or expires within 3 days), so it works as a probe.
-Warnings (photos skipped, quotes problems, cats running low, a certificate
-within --cert-warn-days) are shown but keep the exit status 0.
-`,
+Exit status 0 when healthy, 1 when not, so it works as a probe. One rule
+decides, for what the last run recorded and what status finds now alike:
+` + monitor.StatusRule(),
 	settings: true,
 	flags:    func(fs *pflag.FlagSet) { statusFlags(fs) },
 	run:      cmdStatus,
@@ -62,7 +59,7 @@ func cmdStatus(args []string, e env) error {
 	// The kernel's NTP state, last so that it never pushes the state's own
 	// warnings down; a warning, not a problem: runs go on after the wait.
 	if l := clocksync.Describe(clocksync.Kernel{}, c.ClockWait); !l.OK {
-		rep.Warnings = append(rep.Warnings, "the clock is "+l.Msg)
+		rep.Add(monitor.NewProblem(monitor.ClockUnsynced, "the clock is "+l.Msg, l.Hint))
 	}
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)

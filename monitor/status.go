@@ -25,8 +25,9 @@ const overdueGrace = time.Hour
 type Report struct {
 	Healthy         bool            `json:"healthy"`
 	Now             time.Time       `json:"now"`
-	Problems        []string        `json:"problems"`
-	Warnings        []string        `json:"warnings"`
+	Problems        []string        `json:"problems"` // the findings of severity error (see Add)
+	Warnings        []string        `json:"warnings"` // the findings of severity warning
+	Findings        []ReportFinding `json:"findings"` // all of them, with their kind and severity
 	LastRun         *ReportRun      `json:"last_run"`
 	LastSuccess     *time.Time      `json:"last_success"`
 	LastDelivered   string          `json:"last_delivered_day"`
@@ -102,10 +103,10 @@ type ReportCert struct {
 // database: a probe must not.
 func Status(c Config, db string, lockWait time.Duration) (*Report, error) {
 	now := c.Now().In(c.Schedule.Loc)
-	r := &Report{Now: now, Problems: []string{}, Warnings: []string{}, DueNow: []string{}, Undelivered: []ReportDay{},
+	r := &Report{Now: now, Healthy: true, Problems: []string{}, Warnings: []string{}, Findings: []ReportFinding{}, DueNow: []string{}, Undelivered: []ReportDay{},
 		Skipped: []ReportSkipped{}, PendingFailures: []ReportFailure{}, Certificates: []ReportCert{}}
 	if _, err := os.Stat(db); errors.Is(err, fs.ErrNotExist) {
-		r.Problems = append(r.Problems, fmt.Sprintf("cotd has never run here: there is no database at %s", db))
+		r.Add(NewProblem(NeverRun, fmt.Sprintf("cotd has never run here: there is no database at %s", db), ""))
 	} else {
 		st, err := store.Open(db, lockWait)
 		if err != nil {
@@ -117,7 +118,6 @@ func Status(c Config, db string, lockWait time.Duration) (*Report, error) {
 			return nil, fmt.Errorf("read %s: %w", db, err)
 		}
 	}
-	r.Healthy = len(r.Problems) == 0
 	return r, nil
 }
 
@@ -135,7 +135,7 @@ func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
 	}
 	if state.LastRun.IsZero() && !haveRec {
 		// A first run that failed did run: its record says how, below.
-		r.Problems = append(r.Problems, "cotd has never run with this database")
+		r.Add(NewProblem(NeverRun, "cotd has never run with this database", ""))
 	}
 	if haveRec {
 		r.LastRun = &ReportRun{At: rec.At.In(loc), OK: rec.OK, ExitCode: rec.ExitCode, Summary: rec.Summary, Error: rec.Error}
@@ -144,7 +144,7 @@ func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
 			r.LastSuccess = &t
 		}
 		if !rec.OK {
-			r.Problems = append(r.Problems, fmt.Sprintf("the last run (%s) failed: %s", rec.At.In(loc).Format(text.Stamp), rec.Error))
+			r.Add(NewProblem(RunFailed, fmt.Sprintf("the last run (%s) failed: %s", rec.At.In(loc).Format(text.Stamp), rec.Error), ""))
 		}
 	} else if !state.LastRun.IsZero() {
 		r.LastRun = &ReportRun{At: state.LastRun.In(loc), OK: true, Summary: "run before monitoring was recorded"}
@@ -154,7 +154,7 @@ func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
 	plan, err := schedule.Decide(state, now, sched)
 	switch {
 	case errors.Is(err, schedule.ErrClockBackwards):
-		r.Problems = append(r.Problems, text.OneLine(err.Error())+"; "+job.ClockHint)
+		r.Add(NewProblem(ClockBackwards, text.OneLine(err.Error())+"; "+job.ClockHint, ""))
 	case err != nil:
 		return err
 	default:
@@ -162,7 +162,7 @@ func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
 			r.DueNow = append(r.DueNow, d.String())
 			due := d.At(sched.At, loc)
 			if !state.LastRun.IsZero() && now.Sub(due) > overdueGrace {
-				r.Problems = append(r.Problems, fmt.Sprintf("%s was due at %s and no run has handled it; is the timer running? (systemctl status cotd.timer)", d, due.Format("15:04")))
+				r.Add(NewProblem(Overdue, fmt.Sprintf("%s was due at %s and no run has handled it; is the timer running? (systemctl status cotd.timer)", d, due.Format("15:04")), ""))
 			}
 		}
 		if len(plan.Open) > 0 {
@@ -203,7 +203,7 @@ func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
 		return err
 	}
 	for _, u := range r.Undelivered {
-		r.Problems = append(r.Problems, fmt.Sprintf("%s not delivered to %s", u.Day, strings.Join(u.Missing, ", ")))
+		r.Add(NewProblem(Undelivered, fmt.Sprintf("%s not delivered to %s", u.Day, strings.Join(u.Missing, ", ")), ""))
 	}
 	err = tx.EachFailure(func(addr string, f store.Failure) error {
 		r.PendingFailures = append(r.PendingFailures, ReportFailure{Recipient: addr, Since: f.Since.In(loc), Last: f.Last.In(loc),
@@ -231,25 +231,22 @@ func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
 		r.Indexing = &ReportIndexing{Files: p.Files, Left: p.Left, Rate: p.Rate, ETASeconds: int(p.ETA().Seconds())}
 	}
 
-	// The last run's warnings, and certificates judged now.
+	// What the last run found, by the same rule as what is found now, and
+	// certificates judged now.
 	for _, p := range rec.Problems {
 		switch {
 		case Key(p.Key) == Undelivered || Key(p.Key) == RunFailed || Key(p.Key).IsCert():
 			// said above from the state, or judged again below
 		default:
-			r.Warnings = append(r.Warnings, p.Summary)
+			r.Add(Problem{Key: Key(p.Key), Severity: storedSeverity(p.Key, p.Severity), Summary: p.Summary})
 		}
 	}
 	for _, cr := range rec.Certs {
 		v := certs.Classify(expiry(cr), now, c.WarnDays)
 		r.Certificates = append(r.Certificates, ReportCert{Source: cr.Source, Subject: cr.Subject, NotAfter: cr.NotAfter.In(loc),
 			DaysLeft: v.DaysLeft, Level: v.Level.String(), Message: v.Message, Seen: cr.Seen.In(loc)})
-		switch sev, ok := CertSeverity(v); {
-		case !ok:
-		case sev == Warning:
-			r.Warnings = append(r.Warnings, v.Message)
-		default:
-			r.Problems = append(r.Problems, v.Message)
+		if sev, ok := CertSeverity(v); ok {
+			r.Add(Problem{Key: CertKey(cr.Source), Severity: sev, Summary: v.Message})
 		}
 	}
 	return nil
