@@ -55,6 +55,7 @@ var options = []option{
 	{name: "db", env: "COTD_DB", def: "./cotd.db", help: "state database"},
 	{name: "outbox", env: "COTD_OUTBOX", def: "./outbox", help: "folder for .eml files when no --smtp-host is set"},
 	{name: "to", env: "COTD_TO", shownDef: "you@example.invalid without --smtp-host (the outbox demo), required with it", help: "recipients, comma-separated: 'Cee <c@example.test>, d@example.test'", parse: parseRecipients},
+	{name: "recipients", env: "COTD_RECIPIENTS", help: "recipients file instead of --to: one a line, each with an optional tz=, at= and paused-until=, e.g. 'Zoe Lima <zoe@example.test>  tz=Asia/Tokyo  at=07:30'; re-read at every run"},
 	{name: "from", env: "COTD_FROM", shownDef: "'Cat of the Day <cotd@example.invalid>' without --smtp-host, required with it", help: "sender, e.g. 'Ana Lima <ana@example.test>'; its display name is who the mail says it is from", parse: parseFrom},
 	{name: "owner", env: "COTD_OWNER", help: "the person behind a service --from, e.g. 'Ana Lima <ana@example.test>': named in the mail, gets replies and unsubscribe requests (default: --from)", parse: parseOwner},
 	{name: "smtp-host", env: "COTD_SMTP_HOST", help: "SMTP server; empty writes .eml files to --outbox instead"},

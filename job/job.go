@@ -141,6 +141,7 @@ type Summary struct {
 	// RecipientProblems are the recipients file's unusable lines: those
 	// recipients got nothing.
 	RecipientProblems []recipients.Problem
+	RecipientsFile    string
 	Sent              int
 	Messages          []string // Message-IDs delivered
 	Failures          []Failure
@@ -161,7 +162,7 @@ type Summary struct {
 // Run does one run.
 func (j *Job) Run(ctx context.Context) (Summary, error) {
 	now := j.now()
-	sum := Summary{Now: now, RecipientProblems: j.RecipientProblems}
+	sum := Summary{Now: now, RecipientProblems: j.RecipientProblems, RecipientsFile: j.RecipientsFile}
 	var st schedule.State
 	if err := j.Store.View(func(tx *store.Tx) (err error) { st, err = tx.State(); return }); err != nil {
 		return sum, err
