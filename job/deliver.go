@@ -175,7 +175,7 @@ func (j *Job) compose(to *mail.Address, g []store.Day, photos map[schedule.Day][
 		})
 		days = append(days, d.Day)
 	}
-	m.SentAt = g[len(g)-1].Day.At(mo.At, loc)
+	m.SentAt = mo.Due(g[len(g)-1].Day)
 	m.Date = j.now().In(loc) // composed just before sending: the time of submission
 	if len(g) > 1 {
 		for _, d := range skipped {

@@ -162,7 +162,7 @@ func (c *Config) OwedNow(tx *store.Tx, d store.Day, now time.Time) ([]*mail.Addr
 	}
 	var out []*mail.Address
 	for _, a := range owed {
-		if c.Morning(a).Due(d.Day, now, c.Schedule.MaxDays) {
+		if c.Morning(a).Deliverable(d.Day, now, c.Schedule.MaxDays) {
 			out = append(out, a)
 		}
 	}

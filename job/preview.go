@@ -63,7 +63,7 @@ func (j *Job) Preview(d schedule.Day) ([]cmail.Message, error) {
 		m := j.Morning(to) // each recipient's own date and send time
 		day.Date = d.Midnight(m.Loc)
 		out = append(out, cmail.Message{From: j.From, To: to.String(), Owner: j.Owner,
-			Days: []cmail.Day{day}, SentAt: d.At(m.At, m.Loc)})
+			Days: []cmail.Day{day}, SentAt: m.Due(d)})
 	}
 	return out, nil
 }

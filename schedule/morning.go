@@ -22,7 +22,7 @@ func (m Morning) Today(now time.Time) Day { return DayOf(now, m.Loc) }
 // its send time has come, else their yesterday.
 func (m Morning) Latest(now time.Time) Day {
 	today := m.Today(now)
-	if now.Before(today.At(m.At, m.Loc)) {
+	if now.Before(m.Due(today)) {
 		return today.AddDays(-1)
 	}
 	return today
@@ -30,7 +30,7 @@ func (m Morning) Latest(now time.Time) Day {
 
 // Next is when the recipient's next day becomes due after now.
 func (m Morning) Next(now time.Time) time.Time {
-	return m.Latest(now).AddDays(1).At(m.At, m.Loc)
+	return m.Due(m.Latest(now).AddDays(1))
 }
 
 // Window is the oldest day the recipient may still be delivered at now.
@@ -44,9 +44,13 @@ func (m Morning) Paused(now time.Time) bool {
 	return !m.PausedUntil.IsZero() && m.Today(now).Before(m.PausedUntil)
 }
 
-// Due reports whether day d is due to the recipient at now and still
-// inside their catch-up window.
-func (m Morning) Due(d Day, now time.Time, maxDays int) bool {
+// Due is the moment day d's mail is due to the recipient: their send
+// time on that date in their zone.
+func (m Morning) Due(d Day) time.Time { return d.At(m.At, m.Loc) }
+
+// Deliverable reports whether day d is due to the recipient at now and
+// still inside their catch-up window.
+func (m Morning) Deliverable(d Day, now time.Time, maxDays int) bool {
 	return !m.Latest(now).Before(d) && !d.Before(m.Window(now, maxDays))
 }
 

@@ -85,7 +85,7 @@ func TestMorning(t *testing.T) {
 	if got := m.Latest(at(t, tokyo, "2027-01-05 07:30")); got != day(t, "2027-01-05") {
 		t.Errorf("latest at the send time = %s", got)
 	}
-	if m.Due(day(t, "2027-01-01"), at(t, tokyo, "2027-01-05 08:00"), 3) || !m.Due(day(t, "2027-01-02"), at(t, tokyo, "2027-01-05 08:00"), 3) {
+	if m.Deliverable(day(t, "2027-01-01"), at(t, tokyo, "2027-01-05 08:00"), 3) || !m.Deliverable(day(t, "2027-01-02"), at(t, tokyo, "2027-01-05 08:00"), 3) {
 		t.Errorf("the window is three days back from their today")
 	}
 }

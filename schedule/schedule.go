@@ -214,12 +214,16 @@ func DecideFor(st State, now time.Time, s Settings, ms []Morning) (Plan, error) 
 		if d.Before(start) {
 			d = start
 		}
-		if n := d.At(m.At, m.Loc); p.Next.IsZero() || n.Before(p.Next) {
+		if n := m.Due(d); p.Next.IsZero() || n.Before(p.Next) {
 			p.Next = n
 		}
 	}
 	return p, nil
 }
+
+// Due is the moment day d's mail is due: the send time on that day, in
+// the schedule's zone (Day.At says how a daylight-saving jump is read).
+func (s Settings) Due(d Day) time.Time { return d.At(s.At, s.Loc) }
 
 // Window returns the oldest day that may still be delivered on today:
 // undelivered days older than that are given up, which bounds both the
