@@ -26,7 +26,7 @@ import (
 // A recipient dropped from --to is owed nothing, and on coming back starts
 // afresh with that day's cat rather than a digest of the days they were
 // away; a pause works the same way (recordMembership). When an owed day is
-// due is the recipient's own morning (schedule.Morning.Due: their local
+// due is the recipient's own morning (schedule.Morning.Deliverable: their local
 // date at their send time, in their zone). Whether a day is still inside the catch-up window is the caller's
 // question: delivery sends only what is inside it, the clean-up gives up
 // what fell out of it.
