@@ -57,7 +57,7 @@ func cmdRun(args []string, e env) error {
 	mon.Start(ctx)
 	sum, runErr := j.Run(ctx)
 	logSummary(log, c, sum, runErr)
-	mon.Finish(ctx, j, sum, runErr)
+	mon.Finish(ctx, sum, runErr)
 	return runErr
 }
 

@@ -171,7 +171,7 @@ func (j *Job) compose(to *mail.Address, g []store.Day, photos map[schedule.Day][
 		})
 		days = append(days, d.Day)
 	}
-	m.SentAt = g[len(g)-1].Day.At(j.Schedule.At, loc)
+	m.SentAt = j.Schedule.Due(g[len(g)-1].Day)
 	m.Date = j.now().In(loc) // composed just before sending: the time of submission
 	if len(g) > 1 {
 		for _, d := range skipped {
@@ -361,6 +361,9 @@ func (j *Job) sendBatch(ctx context.Context, out []outgoing, sum *Summary) ([]re
 	var recordErr error
 	sendErr := j.Sender.SendEach(ctx, msgs, func(i int, r cmail.Result) {
 		crash.Point("delivered") // accepted by the server, not yet recorded
+		if r.Chain != nil {
+			sum.ServerChain = r.Chain
+		}
 		o := out[i]
 		limit, tooLarge := cmail.TooLarge(r.Err)
 		piece := !r.Delivered && len(o.days) > 1 && (tooLarge || cmail.TimedOut(r.Err))

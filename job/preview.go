@@ -62,7 +62,7 @@ func (j *Job) Preview(d schedule.Day) ([]cmail.Message, error) {
 	var out []cmail.Message
 	for _, to := range j.To {
 		out = append(out, cmail.Message{From: j.From, To: to.String(), Owner: j.Owner,
-			Days: []cmail.Day{day}, SentAt: d.At(j.Schedule.At, j.Schedule.Loc)})
+			Days: []cmail.Day{day}, SentAt: j.Schedule.Due(d)})
 	}
 	return out, nil
 }

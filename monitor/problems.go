@@ -181,7 +181,7 @@ func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusabl
 		}
 		detail := st.Message
 		if c.Seen.Before(now) {
-			detail += fmt.Sprintf(" (last seen %s)", c.Seen.In(loc).Format("2006-01-02 15:04"))
+			detail += fmt.Sprintf(" (last seen %s)", c.Seen.In(loc).Format(text.Stamp))
 		}
 		if strings.HasPrefix(c.Source, "smtp ") {
 			detail += "\n\ncotd refuses to send to a server whose certificate has expired: renew it before then, or ask your mail provider to."

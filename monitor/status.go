@@ -160,13 +160,13 @@ func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
 	default:
 		for _, d := range plan.Open {
 			r.DueNow = append(r.DueNow, d.String())
-			due := d.At(sched.At, loc)
+			due := sched.Due(d)
 			if !state.LastRun.IsZero() && now.Sub(due) > overdueGrace {
 				r.Add(NewProblem(Overdue, fmt.Sprintf("%s was due at %s and no run has handled it; is the timer running? (systemctl status cotd.timer)", d, due.Format("15:04")), ""))
 			}
 		}
 		if len(plan.Open) > 0 {
-			r.NextDue = ReportNext{Day: plan.Open[0].String(), At: plan.Open[0].At(sched.At, loc)}
+			r.NextDue = ReportNext{Day: plan.Open[0].String(), At: sched.Due(plan.Open[0])}
 		} else {
 			r.NextDue = ReportNext{Day: schedule.DayOf(plan.Next, loc).String(), At: plan.Next.In(loc)}
 		}

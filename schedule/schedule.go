@@ -165,7 +165,7 @@ func Decide(st State, now time.Time, s Settings) (Plan, error) {
 		start = today // nothing before the first run ever is missed
 	}
 
-	todayDue := !now.Before(today.At(s.At, s.Loc))
+	todayDue := !now.Before(s.Due(today))
 	var missed []Day
 	for d := start; d.Before(today); d = d.AddDays(1) {
 		missed = append(missed, d)
@@ -185,9 +185,13 @@ func Decide(st State, now time.Time, s Settings) (Plan, error) {
 	if !todayDue && !today.Before(start) {
 		next = today
 	}
-	p.Next = next.At(s.At, s.Loc)
+	p.Next = s.Due(next)
 	return p, nil
 }
+
+// Due is the moment day d's mail is due: the send time on that day, in
+// the schedule's zone (Day.At says how a daylight-saving jump is read).
+func (s Settings) Due(d Day) time.Time { return d.At(s.At, s.Loc) }
 
 // Window returns the oldest day that may still be delivered on today:
 // undelivered days older than that are given up, which bounds both the
