@@ -207,7 +207,7 @@ func CheckRecipients(jc job.Config, now time.Time) []Finding {
 func NextSend(m schedule.Morning, now time.Time) string {
 	next := m.Next(now)
 	if m.Paused(now) {
-		next = m.PausedUntil.At(m.At, m.Loc)
+		next = m.Due(m.PausedUntil)
 	}
 	s := fmt.Sprintf("next %s %s, %s UTC", next.In(m.Loc).Format("2006-01-02 15:04"), zoneName(m.Loc, now), next.UTC().Format("2006-01-02 15:04"))
 	if m.Paused(now) {
