@@ -65,12 +65,12 @@ type Config struct {
 	// Mornings are the recipients' own send times, zones and pauses (the
 	// recipients file), by lower-case address; see job.Config.Mornings.
 	Mornings map[string]schedule.Morning
-	Photos     string             // the photo folder; "" for the built-in cat
-	Schedule   schedule.Settings
-	SMTP       *mail.SMTPConfig // nil: outbox mode
-	Outbox     string
-	Now        func() time.Time
-	Timeout    time.Duration // per channel; 0 means DefaultTimeout
+	Photos   string // the photo folder; "" for the built-in cat
+	Schedule schedule.Settings
+	SMTP     *mail.SMTPConfig // nil: outbox mode
+	Outbox   string
+	Now      func() time.Time
+	Timeout  time.Duration // per channel; 0 means DefaultTimeout
 	// Classify maps a run's error to the exit code and hint the CLI
 	// gives; the CLI owns both.
 	Classify func(error) (code int, hint string)
