@@ -7,6 +7,7 @@ package config
 import (
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io/fs"
 	netmail "net/mail"
 	"os"
@@ -199,4 +200,33 @@ func loadMonitor(v *values, c *Config) error {
 	m.WarnDays = v.CertWarnDays
 	m.Watch = v.WatchCerts // parsed by Parse
 	return nil
+}
+
+// PasswordExposed says, with the fix, when other users of the machine
+// can read or change the SMTP password file (mode 0644 or 0666, what an
+// editor or `echo > file` leaves behind): the login then works, so
+// nothing else would ever say so. Both are "" when the file is private,
+// or when there is no password file.
+func (c *Config) PasswordExposed() (msg, fix string) {
+	if c.PasswordAt == "" {
+		return "", ""
+	}
+	fi, err := os.Stat(c.PasswordAt)
+	if err != nil || fi.Mode().Perm()&0o006 == 0 {
+		return "", "" // unreadable is Load's to say; group access is the owner's choice (root:cotd 0640)
+	}
+	what := "read"
+	if fi.Mode().Perm()&0o002 != 0 {
+		what = "read and change"
+	}
+	return fmt.Sprintf("every user of this machine can %s the password file %s (mode %04o)", what, c.PasswordAt, fi.Mode().Perm()),
+		"chmod 600 " + shellQuote(c.PasswordAt)
+}
+
+// shellQuote quotes a path for a command the owner pastes, when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
