@@ -36,6 +36,14 @@ type Config struct {
 	Monitor    monitor.Settings
 }
 
+// BuiltAfter is a moment every cotd binary was built after: this rule was
+// written after it, so no binary holding the rule is older. A clock (or a
+// --now) before it is wrong, and runs refuse it (schedule.NotBefore): a Pi
+// that boots without network says 1970-01-01. It trails the real build
+// date and never leads it (the VCS time would lead it for a test's fixed
+// --now); moving it forward only makes the check stricter.
+var BuiltAfter = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+
 // Load validates the settings into a Config. Every error is a
 // *UsageError that says what to fix.
 func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
@@ -61,7 +69,7 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 	if v.TZ != nil {
 		loc = v.TZ
 	}
-	c.Job.Schedule = schedule.Settings{At: v.At, Loc: loc, CatchUp: v.CatchUp, MaxDays: v.MaxDays}
+	c.Job.Schedule = schedule.Settings{At: v.At, Loc: loc, CatchUp: v.CatchUp, MaxDays: v.MaxDays, NotBefore: BuiltAfter}
 
 	// Photos: the default folder may be absent (then the sample cat); a
 	// folder the user named must exist.
