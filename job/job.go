@@ -169,7 +169,7 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 	if err := j.Store.View(func(tx *store.Tx) (err error) { st, err = tx.State(); return }); err != nil {
 		return sum, err
 	}
-	plan, err := schedule.DecideFor(st, now, j.Schedule, j.mornings())
+	plan, err := schedule.DecideFor(st, now, j.Schedule, j.MorningsOf())
 	if err != nil {
 		return sum, err
 	}

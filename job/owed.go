@@ -131,8 +131,8 @@ func (c *Config) Morning(a *mail.Address) schedule.Morning {
 	return c.Schedule.Owner()
 }
 
-// mornings lists every recipient's morning, in the order of To.
-func (c *Config) mornings() []schedule.Morning {
+// MorningsOf lists every recipient's morning, in the order of To.
+func (c *Config) MorningsOf() []schedule.Morning {
 	ms := make([]schedule.Morning, len(c.To))
 	for i, a := range c.To {
 		ms[i] = c.Morning(a)
@@ -144,7 +144,7 @@ func (c *Config) mornings() []schedule.Morning {
 // now.
 func (c *Config) oldestWindow(now time.Time) schedule.Day {
 	w := schedule.Window(schedule.DayOf(now, c.Schedule.Loc), c.Schedule.MaxDays)
-	for _, m := range c.mornings() {
+	for _, m := range c.MorningsOf() {
 		if mw := m.Window(now, c.Schedule.MaxDays); mw.Before(w) {
 			w = mw
 		}
@@ -167,4 +167,16 @@ func (c *Config) OwedNow(tx *store.Tx, d store.Day, now time.Time) ([]*mail.Addr
 		}
 	}
 	return out, nil
+}
+
+// FirstDue is the first moment day d is due to any recipient (the
+// easternmost morning's), when it opens.
+func (c *Config) FirstDue(d schedule.Day) time.Time {
+	first := c.Schedule.Due(d)
+	for i, m := range c.MorningsOf() {
+		if t := m.Due(d); i == 0 || t.Before(first) {
+			first = t
+		}
+	}
+	return first
 }

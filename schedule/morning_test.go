@@ -29,7 +29,7 @@ func TestDecideFor(t *testing.T) {
 		{"tokyo first", State{Last: day(t, "2026-12-06"), LastRun: at(t, berlin, "2026-12-06 23:00")}, "2026-12-07 00:30",
 			[]Morning{zoe, ana, bo}, "2026-12-07", "", "2026-12-07T06:00:00Z"},
 		{"nothing new before anyone's morning", State{Last: day(t, "2026-12-07"), LastRun: at(t, berlin, "2026-12-07 00:30")}, "2026-12-07 01:00",
-			[]Morning{zoe, ana, bo}, "", "", "2026-12-07T22:30:00Z"},
+			[]Morning{zoe, ana, bo}, "", "", "2026-12-07T06:00:00Z"}, // Ana's, although the 7th is open already
 		// A week down: the days older than everyone's window are skipped;
 		// New York's window reaches a day further back than Tokyo's.
 		{"downtime", State{Last: day(t, "2026-12-01"), LastRun: at(t, berlin, "2026-12-01 23:00")}, "2026-12-09 02:00",

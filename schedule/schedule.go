@@ -141,7 +141,7 @@ type Plan struct {
 	Open []Day
 	// Skipped are missed days given up, oldest first.
 	Skipped []Day
-	// Next is when the next not-yet-decided day becomes due.
+	// Next is when the next day becomes due to a recipient.
 	Next time.Time
 }
 
@@ -242,13 +242,10 @@ func DecideFor(st State, now time.Time, s Settings, ms []Morning) (Plan, error) 
 		}
 	}
 
-	// The next moment a day not yet decided becomes due to someone.
+	// The next moment a day becomes due to someone (opened already for
+	// a zone further east, or not).
 	for _, m := range ms {
-		d := m.Latest(now).AddDays(1)
-		if d.Before(start) {
-			d = start
-		}
-		if n := m.Due(d); p.Next.IsZero() || n.Before(p.Next) {
+		if n := m.Next(now); p.Next.IsZero() || n.Before(p.Next) {
 			p.Next = n
 		}
 	}
