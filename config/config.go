@@ -121,7 +121,7 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 		// delivered before the owner has set the real recipients.
 		if dir, ok := lookup("CREDENTIALS_DIRECTORY"); ok && dir != "" && v.Recipients != "" {
 			return nil, Usagef("add one recipient a line to "+v.Recipients+" (pi-setup.sh: nano /etc/cotd/recipients.txt), set COTD_FROM and COTD_SMTP_HOST (sudo nano /etc/cotd/cotd.env), then run: sudo cotd-service check",
-				"no recipients: %s lists nobody yet, so this service mails nobody", v.Recipients)
+				"no recipients: the settings are still the template's (%s lists nobody yet), so this service mails nobody", v.Recipients)
 		}
 		if dir, ok := lookup("CREDENTIALS_DIRECTORY"); ok && dir != "" {
 			return nil, Usagef("set COTD_TO, COTD_FROM and COTD_SMTP_HOST in the service's settings (pi-setup.sh: sudo nano /etc/cotd/cotd.env), then run: sudo cotd-service check",
