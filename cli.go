@@ -33,6 +33,11 @@ type env struct {
 	lookup         func(string) (string, bool)
 }
 
+// environ lists the process's variables (NAME=value) for the one question
+// lookup cannot answer: which COTD_* variables no setting reads. It is
+// the real environment in the binary and in the scripts' cotd.
+var environ = os.Environ
+
 // hinted carries a fix for an error that is not a usage error.
 type hinted struct {
 	err  error

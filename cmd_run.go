@@ -35,6 +35,9 @@ func cmdRun(args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	for _, u := range e.unknownVariables() {
+		newLogger(e.stderr).Warn(u.Line())
+	}
 	ctx, stop := signalContext()
 	defer stop()
 	// Before the database is opened, so that waiting holds no lock.
@@ -54,7 +57,7 @@ func cmdRun(args []string, e env) error {
 	mon.Start(ctx)
 	sum, runErr := j.Run(ctx)
 	logSummary(log, c, sum, runErr)
-	mon.Finish(ctx, j, sum, runErr)
+	mon.Finish(ctx, sum, runErr)
 	return runErr
 }
 

@@ -129,6 +129,12 @@ func plainArgs(cmd string, args []string) ([]string, error) {
 	return fs.Args(), nil
 }
 
+// unknownVariables are the COTD_* variables no setting reads (a misspelt
+// COTD_SMPT_HOST): check names them, run warns.
+func (e env) unknownVariables() []config.Unknown {
+	return config.UnknownVariables(environ())
+}
+
 // loadSettings parses the settings and validates them into a config.
 func loadSettings(cmd string, args []string, e env, declare func(*pflag.FlagSet)) (*config.Config, error) {
 	s, err := parseSettings(cmd, args, e, declare)

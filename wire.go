@@ -34,12 +34,7 @@ func openJob(c *config.Config, e env) (*job.Job, *slog.Logger, error) {
 }
 
 func newJob(c *config.Config, st *store.Store, log *slog.Logger) *job.Job {
-	var sender job.Sender
-	if c.SMTP != nil {
-		sender = mail.NewSMTP(*c.SMTP) // the monitor reads its certificate after the run
-	} else {
-		sender = mail.Outbox{Dir: c.Outbox, Now: c.Now}
-	}
+	sender := mail.NewSender(c.SMTP, c.Outbox, c.Now)
 	cfg := c.Job
 	cfg.Sample, cfg.DefaultQuotes = sampleCat, defaultQuotes
 	return &job.Job{Config: cfg, Store: st, Sender: sender, Now: c.Now, Log: log, Stopwatch: time.Now}

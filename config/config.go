@@ -38,38 +38,35 @@ type Config struct {
 // Load validates the settings into a Config. Every error is a
 // *UsageError that says what to fix.
 func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
-	c := &Config{DB: s.Get("db"), Outbox: s.Get("outbox")}
+	v := &s.v
+	if err := s.checkRanges(); err != nil {
+		return nil, err
+	}
+	c := &Config{DB: v.DB, Outbox: v.Outbox}
 	c.Job.Render = images.Default
 	c.Job.CacheDir = filepath.Join(filepath.Dir(c.DB), "cotd-cache")
 
-	// The clock (--now, --at, --tz and --catch-up were parsed by Parse).
+	// The clock.
 	c.Now = time.Now
-	wait, err := s.duration("clock-sync-wait")
-	if err != nil {
-		return nil, err
-	}
-	if t, ok := s.parsed("now").(time.Time); ok {
+	if v.Now != nil {
+		t := *v.Now
 		c.Now = func() time.Time { return t }
 	} else { // a given --now needs no real clock
-		c.ClockWait = wait
+		c.ClockWait = v.ClockSyncWait
 	}
 
 	// The schedule.
 	loc := time.Local
-	if l, ok := s.parsed("tz").(*time.Location); ok {
-		loc = l
+	if v.TZ != nil {
+		loc = v.TZ
 	}
-	maxDays, err := s.number("catch-up-max-days")
-	if err != nil {
-		return nil, err
-	}
-	c.Job.Schedule = schedule.Settings{At: s.parsed("at").(schedule.Clock), Loc: loc, CatchUp: s.parsed("catch-up").(schedule.Mode), MaxDays: maxDays}
+	c.Job.Schedule = schedule.Settings{At: v.At, Loc: loc, CatchUp: v.CatchUp, MaxDays: v.MaxDays}
 
 	// Photos: the default folder may be absent (then the sample cat); a
 	// folder the user named must exist.
-	c.Job.Photos = s.Get("photos")
+	c.Job.Photos = v.Photos
 	if fi, err := os.Stat(c.Job.Photos); err != nil || !fi.IsDir() {
-		if s.Set("photos") {
+		if v.PhotosGiven {
 			what := "does not exist"
 			if err == nil {
 				what = "is not a folder"
@@ -80,17 +77,18 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 		}
 		c.Job.Photos = ""
 	}
-	if err := s.loadIndexing(c); err != nil {
-		return nil, err
+	c.Job.Indexing = job.IndexOptions{Budget: v.IndexBudget, DueBudget: min(v.IndexBudget, job.DueIndexBudget), Workers: v.IndexWorkers, FollowLinks: v.FollowLinks}
+	if v.IndexBudget == 0 {
+		c.Job.Indexing.DueBudget = 0
 	}
-	c.Job.Quotes = s.Get("quotes")
-	if _, err := os.Stat(c.Job.Quotes); err != nil && !s.Set("quotes") {
+	c.Job.Quotes = v.Quotes
+	if _, err := os.Stat(c.Job.Quotes); err != nil && !v.QuotesGiven {
 		c.Job.Quotes = ""
 	}
 
 	// Addresses.
-	host := s.Get("smtp-host")
-	to, _ := s.parsed("to").([]*netmail.Address)
+	host := v.SMTPHost
+	to := v.To
 	if to == nil {
 		if host != "" {
 			return nil, Usagef("set --to or COTD_TO to the recipients, e.g. --to 'Cee <c@example.test>, d@example.test'", "no recipients")
@@ -107,7 +105,7 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 		to = []*netmail.Address{{Address: "you@example.invalid"}}
 	}
 	c.Job.To = to
-	from, _ := s.parsed("from").(*netmail.Address)
+	from := v.From
 	if from == nil {
 		if host != "" {
 			return nil, Usagef("set --from or COTD_FROM, e.g. --from 'Cat of the Day <cotd@example.test>'", "no sender address")
@@ -116,10 +114,10 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 	}
 	c.Job.From = from.String()
 	c.Job.Owner = from.String()
-	if owner, ok := s.parsed("owner").(*netmail.Address); ok {
-		c.Job.Owner = owner.String()
+	if v.Owner != nil {
+		c.Job.Owner = v.Owner.String()
 	}
-	if err := s.loadMonitor(c); err != nil {
+	if err := loadMonitor(v, c); err != nil {
 		return nil, err
 	}
 
@@ -127,19 +125,15 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 		return c, nil
 	}
 	// SMTP.
-	port, err := s.number("smtp-port")
-	if err != nil {
-		return nil, err
-	}
-	sc := &mail.SMTPConfig{Host: host, Port: port, User: s.Get("smtp-user"), TLS: s.parsed("smtp-tls").(mail.TLSMode)}
+	sc := &mail.SMTPConfig{Host: host, Port: v.SMTPPort, User: v.SMTPUser, TLS: v.SMTPTLS}
 	if sc.User != "" {
-		pw, where, err := readPassword(s.Get("smtp-password-file"), lookup)
+		pw, where, err := readPassword(v.SMTPPasswordFile, lookup)
 		if err != nil {
 			return nil, err
 		}
 		sc.Password, c.PasswordAt = pw, where
 	}
-	if ca := s.Get("smtp-ca-file"); ca != "" {
+	if ca := v.SMTPCAFile; ca != "" {
 		pool, err := x509.SystemCertPool()
 		if err != nil {
 			pool = x509.NewCertPool()
@@ -190,40 +184,19 @@ func readPassword(file string, lookup func(string) (string, bool)) (pw, where st
 }
 
 // loadMonitor validates the monitoring settings into c.Monitor.
-func (s *Settings) loadMonitor(c *Config) error {
+func loadMonitor(v *values, c *Config) error {
 	m := &c.Monitor
-	if a, ok := s.parsed("alert-to").(*netmail.Address); ok {
-		m.AlertTo = a.String()
+	if v.AlertTo != nil {
+		m.AlertTo = v.AlertTo.String()
 	}
-	m.NotifyURL, m.PingURL = s.Get("notify-url"), s.Get("ping-url") // checked by Parse
-	m.MetricsFile = s.Get("metrics-file")
+	m.NotifyURL, m.PingURL = v.NotifyURL, v.PingURL // checked by Parse
+	m.MetricsFile = v.MetricsFile
 	if m.MetricsFile != "" {
 		if fi, err := os.Stat(m.MetricsFile); err == nil && fi.IsDir() {
 			return Usagef("name a file such as /var/lib/node_exporter/textfile_collector/cotd.prom", "--metrics-file %s is a folder", m.MetricsFile)
 		}
 	}
-	n, err := s.number("cert-warn-days")
-	if err != nil {
-		return err
-	}
-	m.WarnDays = n
-	m.Watch = s.Get("watch-certs") // its spelling checked by Parse
-	return nil
-}
-
-// loadIndexing reads the settings of the photo index.
-func (s *Settings) loadIndexing(c *Config) error {
-	budget, err := s.duration("index-budget")
-	if err != nil {
-		return err
-	}
-	workers, err := s.number("index-workers")
-	if err != nil {
-		return err
-	}
-	c.Job.Indexing = job.IndexOptions{Budget: budget, DueBudget: min(budget, job.DueIndexBudget), Workers: workers, FollowLinks: s.parsed("follow-links").(bool)}
-	if budget == 0 {
-		c.Job.Indexing.DueBudget = 0
-	}
+	m.WarnDays = v.CertWarnDays
+	m.Watch = v.WatchCerts // parsed by Parse
 	return nil
 }

@@ -65,3 +65,32 @@ func TestStrictValues(t *testing.T) {
 		t.Errorf("--index-budget 90s: %+v, %v", c.Job.Indexing, err)
 	}
 }
+
+// A COTD_* variable no option reads is named, with the option it is most
+// like (issue 20 §3): a misspelt COTD_SMPT_HOST would otherwise leave the
+// run on its default, the outbox, without a word.
+func TestUnknownVariables(t *testing.T) {
+	got := UnknownVariables([]string{
+		// An empty one is as good as unset, as for the settings.
+		"HOME=/root", "COTD_SMPT_HOST=mail.example.test", "COTD_SMTP_HOST=mail.example.test",
+		"COTD_TO=a@example.test", "COTD_CRASH_AT=send:1", "COTD_SMPT_HOST=again", "COTD_COLOUR=blue",
+		"COTD_catch_up=each", "COTD_SMPT_USER=", "COTD_AT",
+	})
+	want := []Unknown{{"COTD_SMPT_HOST", "COTD_SMTP_HOST"}, {"COTD_COLOUR", ""}, {"COTD_catch_up", "COTD_CATCH_UP"}}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("%d: got %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if l := got[0].Line(); l != "COTD_SMPT_HOST is not a cotd setting, so it is ignored (did you mean COTD_SMTP_HOST?)" {
+		t.Errorf("line %q", l)
+	}
+	for _, o := range options {
+		if u := UnknownVariables([]string{o.env + "=x"}); len(u) != 0 {
+			t.Errorf("%s is an option's variable, named unknown: %v", o.env, u)
+		}
+	}
+}

@@ -361,6 +361,9 @@ func (j *Job) sendBatch(ctx context.Context, out []outgoing, sum *Summary) ([]re
 	var recordErr error
 	sendErr := j.Sender.SendEach(ctx, msgs, func(i int, r cmail.Result) {
 		crash.Point("delivered") // accepted by the server, not yet recorded
+		if r.Chain != nil {
+			sum.ServerChain = r.Chain
+		}
 		o := out[i]
 		limit, tooLarge := cmail.TooLarge(r.Err)
 		piece := !r.Delivered && len(o.days) > 1 && (tooLarge || cmail.TimedOut(r.Err))

@@ -9,14 +9,13 @@ package job
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/mail"
 	"strings"
 	"time"
-
-	gomail "github.com/wneessen/go-mail"
 
 	"cotd/images"
 	"cotd/internal/crash"
@@ -27,10 +26,9 @@ import (
 )
 
 // Sender delivers composed messages, reporting each outcome as soon as it
-// is known so the delivery can be recorded before the next message goes.
-type Sender interface {
-	SendEach(ctx context.Context, msgs []*gomail.Msg, done func(i int, r cmail.Result)) error
-}
+// is known so the delivery can be recorded before the next message goes;
+// mail.NewSender makes the real one.
+type Sender = cmail.Sender
 
 // Config is what the owner configured.
 type Config struct {
@@ -133,7 +131,11 @@ type Summary struct {
 	Failures []Failure
 	// ConnErr is set when no message could be attempted (connect, TLS, login).
 	ConnErr error
-	GaveUp  []Undelivered // days older than the window, left undelivered for good
+	// ServerChain is the SMTP server's verified certificate chain (leaf
+	// first) from this run's last connection that got as far as TLS; nil
+	// when there was none (the outbox, nothing due, no TLS).
+	ServerChain []*x509.Certificate
+	GaveUp      []Undelivered // days older than the window, left undelivered for good
 	// ClockJump is a jump of the clock far beyond the catch-up window since
 	// the last run (likely a wrong clock); nil if none.
 	ClockJump *ClockJump

@@ -27,7 +27,7 @@ import (
 	"cotd/schedule"
 	"cotd/store"
 
-	"cotd/internal/deadend"
+	"cotd/internal/smtppeer"
 	"cotd/internal/tmpfs"
 )
 
@@ -235,7 +235,7 @@ func TestPermanentFailureGivenUp(t *testing.T) {
 
 // silentServer accepts connections and never answers; it returns the port.
 func silentServer(t *testing.T) int {
-	addr, _ := deadend.Silent(t)
+	addr, _ := smtppeer.Silent(t)
 	_, port, _ := net.SplitHostPort(addr)
 	n, _ := strconv.Atoi(port)
 	return n

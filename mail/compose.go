@@ -176,7 +176,7 @@ func Subject(m Message) string {
 	}
 	newest := m.Days[0].Date
 	caption := shorten(typeset(cleanText(m.Days[0].Caption), false), subjectCaptionMax)
-	if len(m.Days) == 1 {
+	if !m.Digest() {
 		if caption != "" {
 			return brand + ": " + caption + ", " + newest.Format("Mon 2 Jan 2006")
 		}
@@ -248,10 +248,10 @@ func MessageID(m Message) string {
 	sum := hex.EncodeToString(h.Sum(nil))[:16]
 
 	var dates string
-	switch n := len(m.Days); n {
-	case 0:
+	switch n := len(m.Days); {
+	case n == 0:
 		dates = "none"
-	case 1:
+	case !m.Digest():
 		dates = m.Days[0].Date.Format("20060102")
 	default:
 		// The oldest day, then the newest one's day of the month: the

@@ -5,7 +5,10 @@
 // days go to whom and record what was delivered.
 package mail
 
-import "time"
+import (
+	"crypto/x509"
+	"time"
+)
 
 // Day is one calendar day's content.
 type Day struct {
@@ -50,6 +53,10 @@ type Message struct {
 	Test string
 }
 
+// Digest reports whether m carries several days: the one test of "is this
+// a digest" for its subject, its Message-ID and its words.
+func (m Message) Digest() bool { return len(m.Days) > 1 }
+
 // Result is the outcome of one message handed to a Sender.
 type Result struct {
 	Delivered bool
@@ -57,4 +64,9 @@ type Result struct {
 	Err error
 	// Temporary is true when the server answered 4xx (worth retrying soon).
 	Temporary bool
+	// Chain is the SMTP server's verified certificate chain (leaf first)
+	// on the connection this message went over, or that refused it; nil
+	// for the outbox, an unencrypted loopback server, or a connection
+	// that never got as far as TLS. The run hands it to the monitor.
+	Chain []*x509.Certificate
 }

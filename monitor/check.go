@@ -40,12 +40,12 @@ type Finding struct {
 func (c Config) CheckCerts(ctx context.Context, read []certs.Expiry, timeout time.Duration, now time.Time) []Finding {
 	var out []Finding
 	expiries := read
-	if c.Watch != "" {
+	if len(c.Watch) > 0 {
 		var roots *x509.CertPool
 		if c.SMTP != nil {
 			roots = c.SMTP.RootCAs
 		}
-		es, errs := certs.Watch(ctx, c.Watch, roots, timeout, now)
+		es, errs := certs.WatchTargets(ctx, c.Watch, roots, timeout, now)
 		expiries = append(expiries, es...)
 		for _, err := range errs {
 			out = append(out, Finding{Trouble, "certificate", text.OneLine(err.Error()), ""})

@@ -49,12 +49,12 @@ const alertMailBudget = time.Minute
 
 // Settings are the owner's monitoring settings, validated by the CLI.
 type Settings struct {
-	AlertTo     string // the owner's address; empty: no alert mail
-	NotifyURL   string // ntfy or Gotify; empty: no push
-	PingURL     string // healthchecks-style; empty: no ping
-	MetricsFile string // Prometheus textfile; empty: none
-	WarnDays    int    // warn this many days before a certificate expires
-	Watch       string // more certificates to watch (certs.ParseSpec)
+	AlertTo     string         // the owner's address; empty: no alert mail
+	NotifyURL   string         // ntfy or Gotify; empty: no push
+	PingURL     string         // healthchecks-style; empty: no ping
+	MetricsFile string         // Prometheus textfile; empty: none
+	WarnDays    int            // warn this many days before a certificate expires
+	Watch       []certs.Target // more certificates to watch (--watch-certs)
 }
 
 // Config is what the monitor knows of the runs it watches.
@@ -105,7 +105,7 @@ func (m *Monitor) Start(ctx context.Context) {
 
 // Finish runs after the job: alerts, pings, metrics. It never changes the
 // run's outcome and never blocks it for long.
-func (m *Monitor) Finish(ctx context.Context, j *job.Job, sum job.Summary, runErr error) {
+func (m *Monitor) Finish(ctx context.Context, sum job.Summary, runErr error) {
 	// A run stopped by systemd still reports how it ended; each call below
 	// has its own timeout.
 	ctx = context.WithoutCancel(ctx)
@@ -127,7 +127,7 @@ func (m *Monitor) Finish(ctx context.Context, j *job.Job, sum job.Summary, runEr
 		rec.PhotosTotal, rec.PhotosLeft = prev.PhotosTotal, prev.PhotosLeft
 		rec.QuotesTotal, rec.QuotesLeft = prev.QuotesTotal, prev.QuotesLeft
 	}
-	rec.Certs, rec.WatchErrors = m.certificates(ctx, j, runErr, now, prev)
+	rec.Certs, rec.WatchErrors = m.certificates(ctx, sum, runErr, now, prev)
 	var unusable []string
 	if sum.Index.Unusable > 0 {
 		_ = m.st.View(func(tx *store.Tx) (err error) { unusable, err = job.UnusableFiles(tx, m.c.Photos); return })
@@ -200,16 +200,14 @@ func SMTPSource(c *mail.SMTPConfig) string {
 // certificates gathers the SMTP server's certificate from this run's
 // connection (or from the error that refused it, or from an earlier run
 // when nothing was sent) and the --watch-certs list.
-func (m *Monitor) certificates(ctx context.Context, j *job.Job, runErr error, now time.Time, prev store.Run) ([]store.Cert, []string) {
+func (m *Monitor) certificates(ctx context.Context, sum job.Summary, runErr error, now time.Time, prev store.Run) ([]store.Cert, []string) {
 	var out []store.Cert
 	if m.c.SMTP != nil {
 		src := SMTPSource(m.c.SMTP)
 		got := false
-		if s, ok := j.Sender.(*mail.SMTP); ok {
-			if _, chain, ok := s.Cert(); ok {
-				out = append(out, storedCert(certs.Earliest(src, chain), now))
-				got = true
-			}
+		if len(sum.ServerChain) > 0 {
+			out = append(out, storedCert(certs.Earliest(src, sum.ServerChain), now))
+			got = true
 		}
 		var invalid x509.CertificateInvalidError
 		if !got && errors.As(runErr, &invalid) && invalid.Cert != nil {
@@ -225,12 +223,12 @@ func (m *Monitor) certificates(ctx context.Context, j *job.Job, runErr error, no
 		}
 	}
 	var watchErrs []string
-	if m.c.Watch != "" {
+	if len(m.c.Watch) > 0 {
 		var roots *x509.CertPool
 		if m.c.SMTP != nil {
 			roots = m.c.SMTP.RootCAs
 		}
-		es, errs := certs.Watch(ctx, m.c.Watch, roots, m.c.Timeout, now)
+		es, errs := certs.WatchTargets(ctx, m.c.Watch, roots, m.c.Timeout, now)
 		for _, e := range es {
 			out = append(out, storedCert(e, now))
 		}
