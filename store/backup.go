@@ -27,10 +27,16 @@ import (
 // KeepSnapshots is how many daily snapshots are kept.
 const KeepSnapshots = 7
 
-const snapPrefix, snapSuffix = "cotd-", ".db"
+const snapSuffix = ".db"
 
-// SnapshotName is the file name of day's snapshot.
-func SnapshotName(day schedule.Day) string { return snapPrefix + day.String() + snapSuffix }
+// snapPrefix names the snapshots of the database at db after its file
+// ("cotd-" for cotd.db), so two databases sharing a folder (and so a
+// default backup folder) never take each other's.
+func snapPrefix(db string) string { return strings.TrimSuffix(filepath.Base(db), ".db") + "-" }
+
+// SnapshotName is the file name of day's snapshot of the database at db:
+// cotd-2026-03-10.db.
+func SnapshotName(db string, day schedule.Day) string { return snapPrefix(db) + day.String() + snapSuffix }
 
 // Generation identifies the database's last commit: a run that leaves it
 // unchanged changed no state.
@@ -58,11 +64,11 @@ func (s *Store) Snapshot(path string) error {
 // Backup writes today's snapshot into dir and removes all but the newest
 // KeepSnapshots; it returns the snapshot's path.
 func (s *Store) Backup(dir string, today schedule.Day) (string, error) {
-	path := filepath.Join(dir, SnapshotName(today))
+	path := filepath.Join(dir, SnapshotName(s.path, today))
 	if err := s.Snapshot(path); err != nil {
 		return "", err
 	}
-	snaps, err := Snapshots(dir)
+	snaps, err := Snapshots(dir, s.path)
 	if err != nil {
 		return path, err
 	}
@@ -82,9 +88,10 @@ type SnapshotFile struct {
 	Size    int64        `json:"size"`
 }
 
-// Snapshots lists the snapshots in dir, newest first; a missing folder
-// has none.
-func Snapshots(dir string) ([]SnapshotFile, error) {
+// Snapshots lists the snapshots of the database at db in dir, newest
+// first; a missing folder has none.
+func Snapshots(dir, db string) ([]SnapshotFile, error) {
+	prefix := snapPrefix(db)
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -95,10 +102,10 @@ func Snapshots(dir string) ([]SnapshotFile, error) {
 	var out []SnapshotFile
 	for _, e := range ents {
 		name := e.Name()
-		if !strings.HasPrefix(name, snapPrefix) || !strings.HasSuffix(name, snapSuffix) || !e.Type().IsRegular() {
+		if !strings.HasPrefix(name, prefix) || !strings.HasSuffix(name, snapSuffix) || !e.Type().IsRegular() {
 			continue
 		}
-		d, err := schedule.ParseDay(strings.TrimSuffix(strings.TrimPrefix(name, snapPrefix), snapSuffix))
+		d, err := schedule.ParseDay(strings.TrimSuffix(strings.TrimPrefix(name, prefix), snapSuffix))
 		if err != nil {
 			continue
 		}
@@ -112,10 +119,10 @@ func Snapshots(dir string) ([]SnapshotFile, error) {
 	return out, nil
 }
 
-// NewestGood is the newest snapshot in dir that Inspect accepts, and
-// what it holds; ok is false when there is none.
-func NewestGood(dir string) (SnapshotFile, Contents, bool) {
-	snaps, _ := Snapshots(dir)
+// NewestGood is the newest snapshot of the database at db in dir that
+// Inspect accepts, and what it holds; ok is false when there is none.
+func NewestGood(dir, db string) (SnapshotFile, Contents, bool) {
+	snaps, _ := Snapshots(dir, db)
 	for _, s := range snaps {
 		if c, err := Inspect(s.Path); err == nil {
 			return s, c, true
@@ -195,23 +202,11 @@ func Restore(snap, db string, now time.Time) (aside string, c Contents, err erro
 	if same, _ := sameFile(snap, db); same {
 		return "", c, fmt.Errorf("snapshot %s is the database itself", snap)
 	}
-	if f, err := os.Open(db); err == nil {
-		defer f.Close()
-		// bbolt's own lock: a run holds it exclusively while it works.
-		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-			return "", c, fmt.Errorf("%w %s: restore refused while a run works (%v)", ErrLocked, db, err)
-		}
-		defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		aside = fmt.Sprintf("%s.replaced-%s", db, now.UTC().Format("20060102-150405"))
-		if err := os.Rename(db, aside); err != nil {
-			return "", c, fmt.Errorf("keep the replaced database aside: %w", err)
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		if d := diagnose(db, err); d != nil {
-			return "", c, d
-		}
-		return "", c, fmt.Errorf("database %s: %w", db, err)
+	aside, unlock, err := setAside(db, now)
+	if err != nil {
+		return "", c, err
 	}
+	defer unlock()
 	in, err := os.Open(snap)
 	if err != nil {
 		return aside, c, err
@@ -237,4 +232,47 @@ func sameFile(a, b string) (bool, error) {
 		return false, err
 	}
 	return os.SameFile(fa, fb), nil
+}
+
+// setAside renames the database at db out of the way, keeping it, while
+// holding bbolt's own lock on it (a run holds that exclusively while it
+// works, so this refuses while one does). unlock releases the lock.
+func setAside(db string, now time.Time) (aside string, unlock func(), err error) {
+	f, err := os.Open(db)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", func() {}, nil
+	}
+	if err != nil {
+		if d := diagnose(db, err); d != nil {
+			return "", nil, d
+		}
+		return "", nil, fmt.Errorf("database %s: %w", db, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return "", nil, fmt.Errorf("%w %s: it cannot be replaced while a run works (%v)", ErrLocked, db, err)
+	}
+	unlock = func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }
+	aside = fmt.Sprintf("%s.replaced-%s", db, now.UTC().Format("20060102-150405"))
+	if err := os.Rename(db, aside); err != nil {
+		unlock()
+		return "", nil, fmt.Errorf("keep the replaced database aside: %w", err)
+	}
+	return aside, unlock, nil
+}
+
+// StartAfresh sets the database at db aside (kept, its name returned)
+// and creates an empty one: the explicit way to start afresh, which a run
+// never takes on its own (see ErrHistoryLost).
+func StartAfresh(db string, now time.Time) (aside string, err error) {
+	aside, unlock, err := setAside(db, now)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	s, err := Open(db, time.Second)
+	if err != nil {
+		return aside, err
+	}
+	return aside, s.Close()
 }

@@ -223,7 +223,7 @@ func TestBackupKeepsSeven(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	snaps, err := Snapshots(backups)
+	snaps, err := Snapshots(backups, path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,10 @@ var (
 	// ErrReadOnly means the database (or its folder) is on a read-only
 	// file system: the file itself is fine.
 	ErrReadOnly = errors.New("is on a read-only file system")
+	// ErrHistoryLost means the database is missing or empty while cotd's
+	// own traces (the rendition cache, the outbox, the snapshots) say it
+	// had a history: taking it for a new one would mail days again.
+	ErrHistoryLost = errors.New("is missing or empty, but cotd has run here before")
 	// ErrPermission means the user cotd runs as may not read or write the
 	// database or create it in its folder: the file itself is fine.
 	ErrPermission = errors.New("permission denied")
@@ -63,8 +67,12 @@ func Hint(err error) string {
 		return "the database is not damaged: remount that file system read-write (mount -o remount,rw), or point --db at a writable place; do not move or delete it"
 	case errors.Is(err, ErrPermission):
 		return "the database is not damaged: give the user cotd runs as read and write access to it and its folder (ls -l, then chown or chmod), or run cotd as the file's owner; do not move or delete it"
+	case errors.Is(err, ErrHistoryLost):
+		return "restore the newest snapshot with 'cotd restore FILE' (see 'cotd help restore'), or start afresh with 'cotd restore --afresh' (the next run then mails only today)"
+	case errors.Is(err, ErrHistoryLost):
+		return "restore the newest snapshot with 'cotd restore FILE' (see 'cotd help restore'), or start afresh with 'cotd restore --afresh' (the next run then mails only today)"
 	case errors.Is(err, ErrDamaged):
-		return "the file is damaged; cotd did not change it: restore it from a backup, or move it away to start afresh (the next run then mails only today)"
+		return "the file is damaged; cotd did not change it: restore a snapshot with 'cotd restore FILE' (see 'cotd help restore'), or start afresh with 'cotd restore --afresh' (the next run then mails only today)"
 	case errors.Is(err, ErrNotDatabase):
 		return "point --db at cotd's database; cotd never overwrites a file it does not recognise (move it away to start afresh)"
 	}
