@@ -92,6 +92,9 @@ func cmdCheck(args []string, e env) error {
 	for _, u := range e.unknownVariables() {
 		k.warn("config", u.Line(), config.UnknownHint)
 	}
+	for _, f := range monitor.CheckRecipients(c.Job, c.Now()) {
+		k.line(string(f.Level), f.What, f.Msg, f.Fix)
+	}
 	if l := clocksync.Describe(clocksync.Kernel{}, c.ClockWait); l.OK {
 		k.ok("time sync", l.Msg)
 	} else {

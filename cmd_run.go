@@ -226,6 +226,9 @@ func logSummary(log *slog.Logger, c *config.Config, sum job.Summary, runErr erro
 	for _, r := range sum.Index.ReportLines() {
 		log.Warn(r)
 	}
+	for _, p := range sum.RecipientProblems {
+		log.Error(monitor.RecipientProblemLine(sum.RecipientsFile, p)+": this recipient gets no mail until the line is fixed", "fix", p.Fix)
+	}
 	for _, p := range sum.Problems {
 		log.Warn(monitor.QuotesProblemLine(p))
 	}

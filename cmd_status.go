@@ -144,6 +144,19 @@ func printStatus(e env, c *config.Config, r *monitor.Report) {
 	} else if !r.NextDue.At.IsZero() {
 		row("next due:", stamp(r.NextDue.At, loc))
 	}
+	if len(r.Recipients) > 1 || (len(r.Recipients) == 1 && (r.Recipients[0].Zone != loc.String() || r.Recipients[0].PausedUntil != "")) {
+		for _, rr := range r.Recipients {
+			got := rr.LastDelivered
+			if got == "" {
+				got = "none yet"
+			}
+			next := fmt.Sprintf("next %s %s (%s UTC)", rr.NextSend.Format("2006-01-02 15:04"), rr.Zone, rr.NextSendUTC.Format("2006-01-02 15:04"))
+			if rr.PausedUntil != "" {
+				next = "PAUSED until " + rr.PausedUntil + ", " + next
+			}
+			row("recipient:", fmt.Sprintf("%s: %s, last got %s", rr.Address, next, got))
+		}
+	}
 	for _, u := range r.Undelivered {
 		row("undelivered:", u.Day+" to "+strings.Join(u.Missing, ", "))
 	}

@@ -15,8 +15,8 @@ import (
 
 // monitorConfig is what the monitor needs to know of the runs it watches.
 func monitorConfig(c *config.Config) monitor.Config {
-	return monitor.Config{Settings: c.Monitor, From: c.Job.From, Recipients: c.Job.To, Photos: c.Job.Photos, FollowLinks: c.Job.Indexing.FollowLinks,
-		Schedule: c.Job.Schedule, SMTP: c.SMTP, Outbox: c.Outbox, Now: c.Now, Classify: classify,
+	return monitor.Config{Settings: c.Monitor, From: c.Job.From, Recipients: c.Job.To, Mornings: c.Job.Mornings, Photos: c.Job.Photos,
+		FollowLinks: c.Job.Indexing.FollowLinks, Schedule: c.Job.Schedule, SMTP: c.SMTP, Outbox: c.Outbox, Now: c.Now, Classify: classify,
 		Backups: c.BackupDir, SideFile: sideFile(c)}
 }
 

@@ -100,6 +100,15 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 	// Addresses.
 	host := v.SMTPHost
 	to := v.To
+	if v.Recipients != "" && !s.own["to"] {
+		if to != nil {
+			return nil, Usagef("keep the recipients in one place: the file (--recipients/COTD_RECIPIENTS) or --to/COTD_TO, not both", "both --to and --recipients are set")
+		}
+		if err := s.loadRecipients(c, v.Recipients); err != nil {
+			return nil, err
+		}
+		to = c.Job.To
+	}
 	if to == nil {
 		if host != "" {
 			return nil, Usagef("set --to or COTD_TO to the recipients, e.g. --to 'Cee <c@example.test>, d@example.test'", "no recipients")

@@ -21,9 +21,10 @@ import (
 type values struct {
 	Photos, Quotes, DB, Outbox string
 	BackupDir                  string // "": backups/ beside the database
-	PhotosGiven, QuotesGiven   bool // named by the user (flag or variable), not the default
+	PhotosGiven, QuotesGiven   bool   // named by the user (flag or variable), not the default
 
 	To          []*netmail.Address // nil: not set
+	Recipients  string             // the recipients file; "": --to
 	From, Owner *netmail.Address   // nil: not set
 
 	SMTPHost, SMTPUser, SMTPPasswordFile, SMTPCAFile string
@@ -79,6 +80,8 @@ var options = []option{
 		bind: func(v *values) optionValue { return text(&v.Outbox) }},
 	{name: "to", env: "COTD_TO", shownDef: "you@example.invalid without --smtp-host (the outbox demo), required with it", help: "recipients, comma-separated: 'Cee <c@example.test>, d@example.test'",
 		bind: func(v *values) optionValue { return parsed(&v.To, parseRecipients) }},
+	{name: "recipients", env: "COTD_RECIPIENTS", help: "recipients file instead of --to: one a line, each with an optional tz=, at= and paused-until=, e.g. 'Zoe Lima <zoe@example.test>  tz=Asia/Tokyo  at=07:30'; re-read at every run",
+		bind: func(v *values) optionValue { return text(&v.Recipients) }},
 	{name: "from", env: "COTD_FROM", shownDef: "'Cat of the Day <cotd@example.invalid>' without --smtp-host, required with it", help: "sender, e.g. 'Ana Lima <ana@example.test>'; its display name is who the mail says it is from",
 		bind: func(v *values) optionValue { return parsed(&v.From, parseFrom) }},
 	{name: "owner", env: "COTD_OWNER", help: "the person behind a service --from, e.g. 'Ana Lima <ana@example.test>': named in the mail, gets replies and unsubscribe requests (default: --from)",

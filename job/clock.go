@@ -58,7 +58,7 @@ type ClockJump struct {
 // String words the jump with its fix, for the journal and the alert.
 func (c ClockJump) String() string {
 	return fmt.Sprintf("the clock jumped %s past the last run (%s), so %d days were skipped: if the clock is wrong, fix it (timedatectl) and run '%s'",
-		text.Lasted(c.By), c.LastRun.In(c.Loc).Format("2006-01-02 15:04 MST"), c.Skipped, ClockResetCommand)
+		text.Lasted(c.By), c.LastRun.In(c.Loc).Format(text.Stamp), c.Skipped, ClockResetCommand)
 }
 
 // clockJump describes a jump of the clock far beyond the catch-up window

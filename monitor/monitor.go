@@ -62,15 +62,18 @@ type Config struct {
 	Settings
 	From       string             // the cat mail's sender, and the alert mail's
 	Recipients []*netmail.Address // --to
-	Photos     string             // the photo folder; "" for the built-in cat
+	// Mornings are the recipients' own send times, zones and pauses (the
+	// recipients file), by lower-case address; see job.Config.Mornings.
+	Mornings map[string]schedule.Morning
+	Photos   string // the photo folder; "" for the built-in cat
 	// FollowLinks is --follow-links all: status counts the photos the
 	// run would see.
 	FollowLinks bool
-	Schedule   schedule.Settings
-	SMTP       *mail.SMTPConfig // nil: outbox mode
-	Outbox     string
-	Now        func() time.Time
-	Timeout    time.Duration // per channel; 0 means DefaultTimeout
+	Schedule    schedule.Settings
+	SMTP        *mail.SMTPConfig // nil: outbox mode
+	Outbox      string
+	Now         func() time.Time
+	Timeout     time.Duration // per channel; 0 means DefaultTimeout
 	// SideFile keeps the run record and the alert book when the database
 	// cannot (it is damaged, lost or could not be opened), so the owner is
 	// still told once a day, not every run; "" for none.
@@ -349,4 +352,10 @@ func SummaryLine(c Config, sum job.Summary, runErr error) string {
 		parts = append(parts, "next "+sum.Plan.Next.Format(text.Stamp))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// jobConfig is the part of the run's configuration that says who is owed
+// what when, so status asks the job's own rule (job.Config.OwedNow).
+func (c Config) jobConfig() job.Config {
+	return job.Config{To: c.Recipients, Mornings: c.Mornings, Schedule: c.Schedule}
 }

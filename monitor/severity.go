@@ -43,6 +43,7 @@ var kinds = []Kind{
 	{GaveUp, Error, "mail given up (older than --catch-up-max-days) while the recipient still refuses mail"},
 	{Dropped, Error, "mail the server will never take, given up, while the recipient still refuses mail"},
 	{ClockJump, Error, "the clock jumped far ahead"},
+	{BadRecipient, Error, "a line of the recipients file cannot be used: that recipient gets no mail"},
 	{ClockBackwards, Error, "the clock is behind the last run"},
 	{StateDamaged, Error, "the database is damaged, or empty while cotd's traces say it had a history"},
 	{StateUnwritable, Error, "runs cannot write the database (a read-only file system, permissions)"},

@@ -48,6 +48,20 @@ type Report struct {
 	// FromSnapshot is the snapshot shown while a run holds the database;
 	// "" when the database itself was read.
 	FromSnapshot string `json:"from_snapshot,omitempty"`
+	// Recipients are each recipient's own morning: the next send in
+	// their zone and in UTC, the last day they got, their pause.
+	Recipients []ReportRecipient `json:"recipients"`
+}
+
+// ReportRecipient is one recipient's morning for `cotd status`.
+type ReportRecipient struct {
+	Address       string    `json:"address"`
+	Zone          string    `json:"zone"`
+	At            string    `json:"at"`
+	NextSend      time.Time `json:"next_send"` // in their zone
+	NextSendUTC   time.Time `json:"next_send_utc"`
+	LastDelivered string    `json:"last_delivered_day"` // "" if none yet
+	PausedUntil   string    `json:"paused_until,omitempty"`
 }
 
 type ReportRun struct {
@@ -109,7 +123,7 @@ type ReportCert struct {
 // the backup folder's snapshots.
 func NewReport(c Config) *Report {
 	return &Report{Now: c.Now().In(c.Schedule.Loc), Healthy: true, Problems: []string{}, Warnings: []string{}, Findings: []ReportFinding{}, DueNow: []string{}, Undelivered: []ReportDay{},
-		Skipped: []ReportSkipped{}, PendingFailures: []ReportFailure{}, Certificates: []ReportCert{}}
+		Skipped: []ReportSkipped{}, PendingFailures: []ReportFailure{}, Certificates: []ReportCert{}, Recipients: []ReportRecipient{}}
 }
 
 // readWait is how long status waits for bbolt's shared lock before it
@@ -219,7 +233,8 @@ func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
 	}
 
 	// What is due.
-	plan, err := schedule.Decide(state, now, sched)
+	jc := c.jobConfig()
+	plan, err := schedule.DecideFor(state, now, sched, jc.MorningsOf())
 	switch {
 	case errors.Is(err, schedule.ErrClockBackwards):
 		r.Add(NewProblem(ClockBackwards, text.OneLine(err.Error())+"; "+job.ClockHint, ""))
@@ -228,13 +243,13 @@ func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
 	default:
 		for _, d := range plan.Open {
 			r.DueNow = append(r.DueNow, d.String())
-			due := d.At(sched.At, loc)
+			due := jc.FirstDue(d)
 			if !state.LastRun.IsZero() && now.Sub(due) > overdueGrace {
 				r.Add(NewProblem(Overdue, fmt.Sprintf("%s was due at %s and no run has handled it; is the timer running? (systemctl status cotd.timer)", d, due.Format("15:04")), ""))
 			}
 		}
 		if len(plan.Open) > 0 {
-			r.NextDue = ReportNext{Day: plan.Open[0].String(), At: plan.Open[0].At(sched.At, loc)}
+			r.NextDue = ReportNext{Day: plan.Open[0].String(), At: jc.FirstDue(plan.Open[0]).In(loc)}
 		} else {
 			r.NextDue = ReportNext{Day: schedule.DayOf(plan.Next, loc).String(), At: plan.Next.In(loc)}
 		}
@@ -242,7 +257,6 @@ func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
 
 	// Days decided so far.
 	today := schedule.DayOf(now, loc)
-	window := schedule.Window(today, sched.MaxDays)
 	recent := today.AddDays(-30)
 	err = tx.EachDay(schedule.Day{}, func(d store.Day) error {
 		switch d.Status {
@@ -255,19 +269,30 @@ func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
 			if err != nil {
 				return err
 			}
+			if len(owed) == 0 {
+				r.LastDelivered = d.Day.String()
+			}
+			// Undelivered is what is due by now in each recipient's own
+			// morning and window: a day Tokyo has had is not late for
+			// New York before 07:00 there.
+			due, err := jc.OwedNow(tx, d, now)
+			if err != nil {
+				return err
+			}
 			var missing []string
-			for _, to := range owed {
+			for _, to := range due {
 				missing = append(missing, to.Address)
 			}
-			if len(missing) == 0 {
-				r.LastDelivered = d.Day.String()
-			} else if !d.Day.Before(window) {
+			if len(missing) > 0 {
 				r.Undelivered = append(r.Undelivered, ReportDay{Day: d.Day.String(), Missing: missing})
 			}
 		}
 		return nil
 	})
 	if err != nil {
+		return err
+	}
+	if err := r.fillRecipients(jc, tx, now); err != nil {
 		return err
 	}
 	for _, u := range r.Undelivered {
@@ -320,6 +345,43 @@ func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
 		if sev, ok := CertSeverity(v); ok {
 			r.Add(Problem{Key: CertKey(cr.Source), Severity: sev, Summary: v.Message})
 		}
+	}
+	return nil
+}
+
+// fillRecipients adds each recipient's own morning to the report.
+func (r *Report) fillRecipients(jc job.Config, tx *store.Tx, now time.Time) error {
+	last := map[string]schedule.Day{}
+	err := tx.EachDay(schedule.Day{}, func(d store.Day) error {
+		if d.Status != store.StatusOpen {
+			return nil
+		}
+		for _, a := range jc.To {
+			k := strings.ToLower(a.Address)
+			if dl, ok, err := tx.Delivery(d.Day, k); err != nil {
+				return err
+			} else if ok && dl.GaveUp == "" {
+				last[k] = d.Day // days come oldest first
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, a := range jc.To {
+		m := jc.Morning(a)
+		next := m.Next(now)
+		rr := ReportRecipient{Address: a.Address, Zone: zoneName(m.Loc, now), At: m.At.String()}
+		if m.Paused(now) {
+			next = m.Due(m.PausedUntil)
+			rr.PausedUntil = m.PausedUntil.String()
+		}
+		rr.NextSend, rr.NextSendUTC = next.In(m.Loc), next.UTC()
+		if d, ok := last[strings.ToLower(a.Address)]; ok {
+			rr.LastDelivered = d.String()
+		}
+		r.Recipients = append(r.Recipients, rr)
 	}
 	return nil
 }

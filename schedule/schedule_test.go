@@ -199,8 +199,8 @@ func TestDST(t *testing.T) {
 						t.Fatalf("%s opened twice: at %s and %s", d, prev.UTC(), now.UTC())
 					}
 					opened[d] = now
-					if now.Before(d.At(s.At, loc)) {
-						t.Fatalf("%s opened at %s before its send time %s", d, now.UTC(), d.At(s.At, loc).UTC())
+					if now.Before(s.Due(d)) {
+						t.Fatalf("%s opened at %s before its send time %s", d, now.UTC(), s.Due(d).UTC())
 					}
 					st.Last = d
 				}

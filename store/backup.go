@@ -36,7 +36,9 @@ func snapPrefix(db string) string { return strings.TrimSuffix(filepath.Base(db),
 
 // SnapshotName is the file name of day's snapshot of the database at db:
 // cotd-2026-03-10.db.
-func SnapshotName(db string, day schedule.Day) string { return snapPrefix(db) + day.String() + snapSuffix }
+func SnapshotName(db string, day schedule.Day) string {
+	return snapPrefix(db) + day.String() + snapSuffix
+}
 
 // Generation identifies the database's last commit: a run that leaves it
 // unchanged changed no state.
