@@ -115,8 +115,8 @@ func classifyKind(err error) (int, string) {
 		return exitUsage, ue.Hint
 	case store.Hint(err) != "": // locked, newer, read-only, permission, damaged, foreign
 		return exitRefused, store.Hint(err)
-	case errors.Is(err, schedule.ErrClockBackwards):
-		return exitRefused, job.ClockHint
+	case errors.Is(err, schedule.ErrClockBackwards): // or too early
+		return exitRefused, job.ClockFix(err)
 	case errors.Is(err, job.ErrNoPhotos):
 		return exitFailed, "copy photos into the folder (JPEG, PNG, GIF, WebP, TIFF or BMP); 'cotd status' lists any files cotd could not use"
 	case errors.Is(err, job.ErrUndelivered):

@@ -89,6 +89,9 @@ func cmdCheck(args []string, e env) error {
 		return &hinted{err: errors.New("the settings have a problem, and the other checks need them"), hint: "fix the line marked problem above and run 'cotd check' again"}
 	}
 	k.ok("config", describeConfig(c))
+	if msg, fix := c.PasswordExposed(); msg != "" {
+		k.warn("smtp password", msg, fix)
+	}
 	for _, u := range e.unknownVariables() {
 		k.warn("config", u.Line(), config.UnknownHint)
 	}

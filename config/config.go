@@ -7,6 +7,7 @@ package config
 import (
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io/fs"
 	netmail "net/mail"
 	"os"
@@ -35,6 +36,14 @@ type Config struct {
 	ClockWait  time.Duration // how long a run waits for NTP; 0 with --now
 	Monitor    monitor.Settings
 }
+
+// BuiltAfter is a moment every cotd binary was built after: this rule was
+// written after it, so no binary holding the rule is older. A clock (or a
+// --now) before it is wrong, and runs refuse it (schedule.NotBefore): a Pi
+// that boots without network says 1970-01-01. It trails the real build
+// date and never leads it (the VCS time would lead it for a test's fixed
+// --now); moving it forward only makes the check stricter.
+var BuiltAfter = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 // Load validates the settings into a Config. Every error is a
 // *UsageError that says what to fix. When the settings are well-formed
@@ -70,7 +79,7 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 	if v.TZ != nil {
 		loc = v.TZ
 	}
-	c.Job.Schedule = schedule.Settings{At: v.At, Loc: loc, CatchUp: v.CatchUp, MaxDays: v.MaxDays}
+	c.Job.Schedule = schedule.Settings{At: v.At, Loc: loc, CatchUp: v.CatchUp, MaxDays: v.MaxDays, NotBefore: BuiltAfter}
 
 	// Photos: the default folder may be absent (then the sample cat); a
 	// folder the user named must exist.
@@ -226,4 +235,33 @@ func loadMonitor(v *values, c *Config) error {
 	m.WarnDays = v.CertWarnDays
 	m.Watch = v.WatchCerts // parsed by Parse
 	return nil
+}
+
+// PasswordExposed says, with the fix, when other users of the machine
+// can read or change the SMTP password file (mode 0644 or 0666, what an
+// editor or `echo > file` leaves behind): the login then works, so
+// nothing else would ever say so. Both are "" when the file is private,
+// or when there is no password file.
+func (c *Config) PasswordExposed() (msg, fix string) {
+	if c.PasswordAt == "" {
+		return "", ""
+	}
+	fi, err := os.Stat(c.PasswordAt)
+	if err != nil || fi.Mode().Perm()&0o006 == 0 {
+		return "", "" // unreadable is Load's to say; group access is the owner's choice (root:cotd 0640)
+	}
+	what := "read"
+	if fi.Mode().Perm()&0o002 != 0 {
+		what = "read and change"
+	}
+	return fmt.Sprintf("every user of this machine can %s the password file %s (mode %04o)", what, c.PasswordAt, fi.Mode().Perm()),
+		"chmod 600 " + shellQuote(c.PasswordAt)
+}
+
+// shellQuote quotes a path for a command the owner pastes, when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

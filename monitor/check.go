@@ -106,8 +106,8 @@ func (c Config) CheckChannels() []Finding {
 // their own budget and mail from what is done.
 func (c Config) CheckContent(ctx context.Context, j *job.Job, quotes, photos string, now time.Time, budget time.Duration) []Finding {
 	var out []Finding
-	if err := j.Store.View(func(tx *store.Tx) error { return job.ClockCheck(tx, now, c.Schedule.Loc) }); err != nil {
-		out = append(out, Finding{Trouble, "clock", text.OneLine(err.Error()), job.ClockHint})
+	if err := j.Store.View(func(tx *store.Tx) error { return job.ClockCheck(tx, now, c.Schedule) }); err != nil {
+		out = append(out, Finding{Trouble, "clock", text.OneLine(err.Error()), job.ClockFix(err)})
 	}
 	n, qproblems, err := j.CheckQuotes()
 	where := orDefault(quotes, "the built-in quotes")

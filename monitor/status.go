@@ -237,7 +237,7 @@ func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
 	plan, err := schedule.DecideFor(state, now, sched, jc.MorningsOf())
 	switch {
 	case errors.Is(err, schedule.ErrClockBackwards):
-		r.Add(NewProblem(ClockBackwards, text.OneLine(err.Error())+"; "+job.ClockHint, ""))
+		r.Add(NewProblem(ClockBackwards, text.OneLine(err.Error())+"; "+job.ClockFix(err), ""))
 	case err != nil:
 		return err
 	default:
