@@ -20,9 +20,11 @@ import (
 // never names.
 type values struct {
 	Photos, Quotes, DB, Outbox string
-	PhotosGiven, QuotesGiven   bool // named by the user (flag or variable), not the default
+	BackupDir                  string // "": backups/ beside the database
+	PhotosGiven, QuotesGiven   bool   // named by the user (flag or variable), not the default
 
 	To          []*netmail.Address // nil: not set
+	Recipients  string             // the recipients file; "": --to
 	From, Owner *netmail.Address   // nil: not set
 
 	SMTPHost, SMTPUser, SMTPPasswordFile, SMTPCAFile string
@@ -72,10 +74,14 @@ var options = []option{
 		bind: func(v *values) optionValue { return givenText(&v.Quotes, &v.QuotesGiven) }},
 	{name: "db", env: "COTD_DB", def: "./cotd.db", help: "state database",
 		bind: func(v *values) optionValue { return text(&v.DB) }},
+	{name: "backup-dir", env: "COTD_BACKUP_DIR", shownDef: "backups/ beside --db", help: "folder for the daily snapshots of the database (the last 7 kept; 'cotd restore' puts one back); another disk, such as the photos' USB stick, survives the SD card",
+		bind: func(v *values) optionValue { return text(&v.BackupDir) }},
 	{name: "outbox", env: "COTD_OUTBOX", def: "./outbox", help: "folder for .eml files when no --smtp-host is set",
 		bind: func(v *values) optionValue { return text(&v.Outbox) }},
 	{name: "to", env: "COTD_TO", shownDef: "you@example.invalid without --smtp-host (the outbox demo), required with it", help: "recipients, comma-separated: 'Cee <c@example.test>, d@example.test'",
 		bind: func(v *values) optionValue { return parsed(&v.To, parseRecipients) }},
+	{name: "recipients", env: "COTD_RECIPIENTS", help: "recipients file instead of --to: one a line, each with an optional tz=, at= and paused-until=, e.g. 'Zoe Lima <zoe@example.test>  tz=Asia/Tokyo  at=07:30'; re-read at every run",
+		bind: func(v *values) optionValue { return text(&v.Recipients) }},
 	{name: "from", env: "COTD_FROM", shownDef: "'Cat of the Day <cotd@example.invalid>' without --smtp-host, required with it", help: "sender, e.g. 'Ana Lima <ana@example.test>'; its display name is who the mail says it is from",
 		bind: func(v *values) optionValue { return parsed(&v.From, parseFrom) }},
 	{name: "owner", env: "COTD_OWNER", help: "the person behind a service --from, e.g. 'Ana Lima <ana@example.test>': named in the mail, gets replies and unsubscribe requests (default: --from)",

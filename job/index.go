@@ -58,7 +58,10 @@ type IndexStats struct {
 	Unusable int       // files that cannot be used (reported when first seen)
 	Reports  []Skipped // files new or changed this run that cannot be used, in path order
 	Removed  int       // photos gone from the folder
-	Elapsed  time.Duration
+	// Moved counts files renamed or moved inside the folder while the
+	// index ran: found at their new paths, not reported.
+	Moved   int
+	Elapsed time.Duration
 	// Read counts photo files whose contents were read: zero on a rescan
 	// of an unchanged folder, which only stats.
 	Read int
@@ -141,12 +144,17 @@ func (j *Job) IndexWithin(ctx context.Context, budget time.Duration) (IndexStats
 	if err != nil {
 		return r.st, err
 	}
-	r.st.Files = len(entries)
 	r.now = j.now()
 	if err := r.plan(entries); err != nil {
 		return r.st, err
 	}
-	if err := r.work(); err != nil {
+	err = r.work()
+	if err == nil {
+		err = r.followMoves()
+	}
+	// Workers finish in any order; the log reads in path order.
+	sort.Slice(r.st.Reports, func(a, b int) bool { return r.st.Reports[a].File < r.st.Reports[b].File })
+	if err != nil {
 		return r.st, err
 	}
 	r.st.Left = len(r.todo) - r.done
@@ -174,21 +182,37 @@ type indexRun struct {
 	now    time.Time // the time recorded on new photos and the progress
 
 	st      IndexStats
-	todo    []entry         // new or changed files, newest first
-	seen    map[string]bool // every path the walk saw
+	all     []entry         // every file the walks found
+	todo    []entry         // new or changed files, newest first (per walk)
+	next    int             // the first file of todo no worker has taken
+	seen    map[string]bool // every path the walks saw
 	usable  int             // usable photos so far (the budget waits for one)
 	done    int             // files of todo indexed
 	stopped bool            // ctx stopped the index
 	batch   []indexed       // indexed, not committed yet
+
+	// Files that moved while the index ran (see followMoves).
+	walkGone bool            // a name the walk listed was not there any more
+	vanished []indexed       // files gone from their path when read
+	hashes   map[string]bool // the contents indexed this run
 }
 
 // plan compares the walk with what the last scan saw and keeps, newest
 // first, the files that need reading.
 func (r *indexRun) plan(entries []entry) error {
 	j := r.j
-	r.seen = map[string]bool{}
+	if r.seen == nil {
+		r.seen = map[string]bool{}
+	}
+	from := len(r.todo)
 	err := j.Store.View(func(tx *store.Tx) error {
 		for _, e := range entries {
+			if e.gone {
+				r.walkGone = true // it is somewhere else, or deleted: followMoves looks
+				continue
+			}
+			r.all = append(r.all, e)
+			r.st.Files++
 			r.seen[e.rel] = true
 			f, ok, err := tx.File(e.rel)
 			if err != nil {
@@ -209,7 +233,8 @@ func (r *indexRun) plan(entries []entry) error {
 	}
 	// Newest first: when the budget cuts a first index short, the cats
 	// mailed first are the owner's recent photos.
-	sort.SliceStable(r.todo, func(a, b int) bool { return r.todo[a].mod > r.todo[b].mod })
+	todo := r.todo[from:]
+	sort.SliceStable(todo, func(a, b int) bool { return todo[a].mod > todo[b].mod })
 	return nil
 }
 
@@ -219,7 +244,7 @@ func (r *indexRun) plan(entries []entry) error {
 // stops it after the renders in flight, keeping what is done.
 func (r *indexRun) work() error {
 	j := r.j
-	if j.Progress != nil && len(r.todo) > 0 {
+	if j.Progress != nil && len(r.todo) > 0 && r.next == 0 {
 		j.Progress(0, len(r.todo))
 	}
 	workers := j.Indexing.Workers
@@ -229,10 +254,10 @@ func (r *indexRun) work() error {
 	mem := newMemBudget(j.Indexing.Memory)
 	defer mem.limitHeap()()
 	results := make(chan indexed, workers)
-	next, inflight := 0, 0
+	inflight := 0
 	var fatal error
 	for {
-		for inflight < workers && next < len(r.todo) && fatal == nil {
+		for inflight < workers && r.next < len(r.todo) && fatal == nil {
 			if r.ctx.Err() != nil {
 				r.stopped = true
 				break
@@ -240,8 +265,8 @@ func (r *indexRun) work() error {
 			if r.budget > 0 && r.usable > 0 && r.watch().Sub(r.start) >= r.budget {
 				break
 			}
-			e := r.todo[next]
-			next++
+			e := r.todo[r.next]
+			r.next++
 			inflight++
 			go func() { results <- j.indexOne(e, mem) }()
 		}
@@ -263,33 +288,43 @@ func (r *indexRun) work() error {
 	if err := r.commit(); err != nil {
 		return err
 	}
-	// Workers finish in any order; the log reads in path order.
-	sort.Slice(r.st.Reports, func(a, b int) bool { return r.st.Reports[a].File < r.st.Reports[b].File })
 	return fatal
 }
 
-// add counts one file a worker finished and commits the batch when full.
+// add takes one file a worker finished: a file gone from its path is held
+// for followMoves, any other is recorded.
 func (r *indexRun) add(p indexed) error {
+	r.done++
+	if r.j.Progress != nil {
+		defer r.j.Progress(r.done, len(r.todo))
+	}
+	if p.vanished {
+		r.vanished = append(r.vanished, p)
+		return nil
+	}
+	return r.record(p)
+}
+
+// record counts one file's outcome and commits the batch when full.
+func (r *indexRun) record(p indexed) error {
 	if p.read {
 		r.st.Read++
 	}
 	if p.f.Hash != "" {
 		r.usable++
+		if r.hashes == nil {
+			r.hashes = map[string]bool{}
+		}
+		r.hashes[p.f.Hash] = true
 	}
 	if p.f.Err != "" {
 		r.st.Reports = append(r.st.Reports, Skipped{File: r.j.display(p.e.rel), Reason: p.f.Err})
 	}
 	r.st.New++
-	r.done++
 	r.batch = append(r.batch, p)
 	crash.Point("index-file")
 	if len(r.batch) >= indexBatch {
-		if err := r.commit(); err != nil {
-			return err
-		}
-	}
-	if r.j.Progress != nil {
-		r.j.Progress(r.done, len(r.todo))
+		return r.commit()
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 	"cotd/internal/crash"
 	cmail "cotd/mail"
 	"cotd/quotes"
+	"cotd/recipients"
 	"cotd/schedule"
 	"cotd/store"
 )
@@ -41,7 +42,16 @@ type Config struct {
 	From          string
 	Owner         string
 	To            []*mail.Address
-	Schedule      schedule.Settings
+	// Mornings are the recipients' own send times, zones and pauses, by
+	// lower-case address (the recipients file); a recipient without one
+	// has the owner's (Schedule.At in Schedule.Loc).
+	Mornings map[string]schedule.Morning
+	// RecipientProblems are lines of the recipients file that could not
+	// be used: those recipients get nothing until they are fixed.
+	RecipientProblems []recipients.Problem
+	// RecipientsFile is the recipients file; empty with --to.
+	RecipientsFile string
+	Schedule       schedule.Settings
 	// CacheDir holds the rendered photos.
 	CacheDir string
 	Render   images.Options
@@ -129,9 +139,13 @@ type Summary struct {
 	Plan     schedule.Plan
 	Index    IndexStats
 	Problems []QuotesProblem // things wrong with the quotes, for the owner to fix
-	Sent     int
-	Messages []string // Message-IDs delivered
-	Failures []Failure
+	// RecipientProblems are the recipients file's unusable lines: those
+	// recipients got nothing.
+	RecipientProblems []recipients.Problem
+	RecipientsFile    string
+	Sent              int
+	Messages          []string // Message-IDs delivered
+	Failures          []Failure
 	// ConnErr is set when no message could be attempted (connect, TLS, login).
 	ConnErr error
 	// InDoubt are messages that went out whole without an answer: the
@@ -159,12 +173,12 @@ type Summary struct {
 // Run does one run.
 func (j *Job) Run(ctx context.Context) (Summary, error) {
 	now := j.now()
-	sum := Summary{Now: now}
+	sum := Summary{Now: now, RecipientProblems: j.RecipientProblems, RecipientsFile: j.RecipientsFile}
 	var st schedule.State
 	if err := j.Store.View(func(tx *store.Tx) (err error) { st, err = tx.State(); return }); err != nil {
 		return sum, err
 	}
-	plan, err := schedule.Decide(st, now, j.Schedule)
+	plan, err := schedule.DecideFor(st, now, j.Schedule, j.MorningsOf())
 	if err != nil {
 		return sum, err
 	}
@@ -193,7 +207,7 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 		return sum, err
 	}
 	crash.Point("opened")
-	if err := j.deliver(ctx, plan.Today, &sum); err != nil {
+	if err := j.deliver(ctx, &sum); err != nil {
 		return sum, err
 	}
 	if sum.ConnErr != nil {

@@ -28,7 +28,10 @@ type indexed struct {
 	img     *rendered
 	caption string // who is in the picture (package caption), read with the file
 	read    bool
-	fatal   error // the cache cannot be written: stop the index
+	// vanished means the file was not at its path when the worker opened
+	// it: it may have moved (see followMoves).
+	vanished bool
+	fatal    error // the cache cannot be written: stop the index
 }
 
 // indexOne reads, hashes and renders one file. It runs on a worker
@@ -44,6 +47,7 @@ func (j *Job) indexOne(e entry, mem *memBudget) indexed {
 	p.read = true
 	if err != nil {
 		p.f.Err = err.Error()
+		p.vanished = errors.Is(err, fs.ErrNotExist)
 		return p
 	}
 	if len(data) == 0 {

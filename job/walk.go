@@ -23,6 +23,12 @@ type entry struct {
 	size int64
 	mod  int64
 	err  string // a reason the file cannot be used, known without reading it
+	// info is what the walk's stat saw (nil when it failed): after a
+	// rename it is still the same file (os.SameFile), at its new path.
+	info fs.FileInfo
+	// gone means the file was not there when the walk looked at the name
+	// it listed: renamed, moved or deleted while the walk ran.
+	gone bool
 }
 
 // walk lists the image files in the photo folder (or the built-in sample).
@@ -46,7 +52,7 @@ func (j *Job) walk() ([]entry, error) {
 			if path == root {
 				return err
 			}
-			out = append(out, entry{rel: rel, abs: path, err: "cannot read: " + reason(err)})
+			out = append(out, entry{rel: rel, abs: path, err: "cannot read: " + reason(err), gone: errors.Is(err, fs.ErrNotExist)})
 			if d != nil && d.IsDir() {
 				return fs.SkipDir
 			}
@@ -65,6 +71,9 @@ func (j *Job) walk() ([]entry, error) {
 		ok, why := images.Supported(name)
 		if !ok && why == "" {
 			return nil // not an image file name: notes, sidecars
+		}
+		if testHookWalked != nil {
+			testHookWalked(path)
 		}
 		e, err := j.entryFor(path)
 		if err != nil {
@@ -98,7 +107,12 @@ func (j *Job) entryFor(path string) (entry, error) {
 		}
 		j.realRoot = r
 	}
-	if li, err := os.Lstat(path); err == nil && li.Mode()&fs.ModeSymlink != 0 && !j.Indexing.FollowLinks {
+	li, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		e.err, e.gone = "cannot read: "+reason(err), true // no file, not even a broken link
+		return e, nil
+	}
+	if err == nil && li.Mode()&fs.ModeSymlink != 0 && !j.Indexing.FollowLinks {
 		target, err := filepath.EvalSymlinks(path)
 		if err == nil && !inside(j.realRoot, target) {
 			e.err = fmt.Sprintf("a symbolic link to %s, outside the photo folder; not followed (--follow-links all mails such files)", target)
@@ -115,7 +129,7 @@ func (j *Job) entryFor(path string) (entry, error) {
 		e.err = tooBig(info.Size()).Error()
 		e.size, e.mod = info.Size(), info.ModTime().UnixNano()
 	default:
-		e.size, e.mod = info.Size(), info.ModTime().UnixNano()
+		e.size, e.mod, e.info = info.Size(), info.ModTime().UnixNano(), info
 	}
 	return e, nil
 }
@@ -151,6 +165,17 @@ func (j *Job) display(rel string) string {
 	return filepath.Join(j.Photos, rel)
 }
 
+// readError is a photo file that could not be opened; it words the
+// failure for the owner and keeps the cause for errors.Is (a file that
+// vanished may have moved).
+type readError struct{ err error }
+
+func (e readError) Error() string { return "cannot read: " + reason(e.err) }
+func (e readError) Unwrap() error { return e.err }
+
+// testHookWalked lets a test change the folder while the walk runs.
+var testHookWalked func(path string)
+
 // testHookBeforeRead lets a test change a file between the scan and the
 // read (a file that vanishes mid-run).
 var testHookBeforeRead func(path string)
@@ -169,7 +194,7 @@ func (j *Job) readPhoto(e entry, mem *memBudget) (release func(), data []byte, e
 	}
 	f, err := os.Open(e.abs)
 	if err != nil {
-		return release, nil, errors.New("cannot read: " + reason(err))
+		return release, nil, readError{err}
 	}
 	defer f.Close()
 	fi, err := f.Stat()

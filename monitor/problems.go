@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"cotd/certs"
 	"cotd/internal/text"
 	"cotd/job"
+	"cotd/recipients"
 	"cotd/store"
 )
 
@@ -27,6 +29,7 @@ const (
 	ClockJump     Key = "clock"          // the clock jumped far beyond the catch-up window
 	PhotosSkipped Key = "photos-skipped" // files in the photo folder cotd cannot use
 	QuotesProblem Key = "quotes"         // lines of the quotes file skipped
+	BadRecipient  Key = "recipients"     // lines of the recipients file that could not be used: those get no mail
 	CatsLow       Key = "cats-low"       // few unsent cats before they repeat
 	WatchCerts    Key = "watch-certs"    // a watched certificate could not be read
 	MailBroken    Key = "mail-broken"    // the push channel's one problem: mail itself fails
@@ -109,6 +112,13 @@ func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusabl
 		}
 		b.WriteString("\n" + retry + "; a refused address is tried again the next day.")
 		add(Undelivered, text.Plural(len(sum.Failures), "recipient did", "recipients did")+" not get the cat mail", b.String())
+	case errors.Is(runErr, store.ErrDamaged) || errors.Is(runErr, store.ErrHistoryLost):
+		_, hint := m.c.Classify(runErr)
+		detail := text.OneLine(runErr.Error()) + "\n\nNothing is mailed until it is mended, so no day goes out twice."
+		if hint != "" {
+			detail += "\n\nWhat to do: " + hint
+		}
+		add(StateDamaged, "the database cannot be used: "+text.OneLine(runErr.Error()), detail)
 	case runErr != nil:
 		code, hint := m.c.Classify(runErr)
 		detail := text.OneLine(runErr.Error())
@@ -150,6 +160,16 @@ func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusabl
 		add(QuotesProblem, text.Plural(len(sum.Problems), "problem", "problems")+" with the quotes",
 			strings.Join(quotesProblemLines(sum.Problems), "\n")+"\n\nThese lines are skipped; fix them in the quotes file.")
 	}
+	if len(sum.RecipientProblems) > 0 {
+		lines := RecipientProblemLines(sum.RecipientsFile, sum.RecipientProblems)
+		whom := "those recipients"
+		if len(lines) == 1 {
+			whom = "that recipient"
+		}
+		add(BadRecipient, text.Plural(len(lines), "line", "lines")+" of the recipients file cannot be used: no mail for "+whom,
+			"- "+strings.Join(lines, "\n- ")+"\n\nThe other recipients got their mail. Fix these lines in "+sum.RecipientsFile+
+				" (the next run reads it again), then check it with: sudo cotd-service check")
+	}
 	if m.c.Photos != "" && rec.PhotosTotal > 0 && rec.PhotosLeft < catsLowDays {
 		summary := fmt.Sprintf("only %s left before cats repeat", text.Plural(rec.PhotosLeft, "unsent cat", "unsent cats"))
 		switch {
@@ -181,7 +201,7 @@ func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusabl
 		}
 		detail := st.Message
 		if c.Seen.Before(now) {
-			detail += fmt.Sprintf(" (last seen %s)", c.Seen.In(loc).Format("2006-01-02 15:04"))
+			detail += fmt.Sprintf(" (last seen %s)", c.Seen.In(loc).Format(text.Stamp))
 		}
 		if strings.HasPrefix(c.Source, "smtp ") {
 			detail += "\n\ncotd refuses to send to a server whose certificate has expired: renew it before then, or ask your mail provider to."
@@ -212,7 +232,7 @@ func urgency(p Problem) int {
 		return 0
 	case p.Key.IsCert() && p.Severity == Error:
 		return 1
-	case p.Key == GaveUp || p.Key == Dropped || p.Key == ClockJump:
+	case p.Key == GaveUp || p.Key == Dropped || p.Key == ClockJump || p.Key == BadRecipient:
 		return 2
 	case p.Key.IsCert():
 		return 3
@@ -248,6 +268,8 @@ func (k Key) Cleared() string {
 		return "all photo files can be used again"
 	case k == QuotesProblem:
 		return "every line of the quotes file can be used again"
+	case k == BadRecipient:
+		return "every line of the recipients file can be used again"
 	case k == CatsLow:
 		return "enough new cats before any repeats"
 	case k == WatchCerts:
@@ -298,6 +320,22 @@ func quotesProblemLines(ps []job.QuotesProblem) []string {
 	ls := make([]string, len(ps))
 	for i, p := range ps {
 		ls[i] = QuotesProblemLine(p)
+	}
+	return ls
+}
+
+// RecipientProblemLine words an unusable line of the recipients file as
+// the journal and `cotd check` show it: where, what is wrong, the line.
+func RecipientProblemLine(file string, p recipients.Problem) string {
+	return fmt.Sprintf("%s:%d: %s: %s", file, p.Line, p.Reason, text.Escape(p.Text))
+}
+
+// RecipientProblemLines words the lines for the alert mail: each with the
+// fix on a line of its own.
+func RecipientProblemLines(file string, ps []recipients.Problem) []string {
+	ls := make([]string, len(ps))
+	for i, p := range ps {
+		ls[i] = RecipientProblemLine(file, p) + "\n  fix: " + p.Fix
 	}
 	return ls
 }
