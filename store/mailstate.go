@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"cotd/schedule"
@@ -26,11 +25,11 @@ const keyLoginRefusal = "x:login-refused"
 
 // LoginRefusal returns the stored refusal, if any.
 func (t *Tx) LoginRefusal() (LoginRefusal, bool, error) {
-	return getJSON[LoginRefusal](t.tx, bMeta, keyLoginRefusal)
+	return getJSON[LoginRefusal](t, bMeta, keyLoginRefusal)
 }
 
 // PutLoginRefusal stores r.
-func (t *Tx) PutLoginRefusal(r LoginRefusal) error { return putJSON(t.tx, bMeta, keyLoginRefusal, r) }
+func (t *Tx) PutLoginRefusal(r LoginRefusal) error { return putJSON(t, bMeta, keyLoginRefusal, r) }
 
 // DeleteLoginRefusal forgets the refusal (a login worked).
 func (t *Tx) DeleteLoginRefusal() error { return del(t.tx, bMeta, keyLoginRefusal) }
@@ -59,7 +58,7 @@ func (t *Tx) PutInDoubt(m InDoubt) error {
 			return err
 		}
 	}
-	return putJSON(t.tx, bMeta, inDoubtPrefix+m.To+"\x00"+m.MessageID, m)
+	return putJSON(t, bMeta, inDoubtPrefix+m.To+"\x00"+m.MessageID, m)
 }
 
 // SettleInDoubt ends m's doubt: its days count as delivered at at (sent
@@ -79,7 +78,7 @@ func (t *Tx) EachInDoubt(fn func(m InDoubt) error) error {
 	for k, raw := c.Seek([]byte(inDoubtPrefix)); k != nil && bytes.HasPrefix(k, []byte(inDoubtPrefix)); k, raw = c.Next() {
 		var m InDoubt
 		if err := json.Unmarshal(raw, &m); err != nil {
-			return fmt.Errorf("%s/%s: %w", bMeta, k, err)
+			return t.badRecord(bMeta, string(k), err)
 		}
 		if err := fn(m); err != nil {
 			return err
