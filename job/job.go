@@ -69,6 +69,10 @@ type Job struct {
 	// Stopwatch measures durations (index rate and budget); Now may be a
 	// fixed time.
 	Stopwatch func() time.Time
+	// KeepCache leaves the rendition cache unpruned: `cotd check` indexes
+	// into a copy of the database that may be older than a run's
+	// renditions.
+	KeepCache bool
 
 	realRoot string // the photo folder with its links resolved, during a scan
 }
