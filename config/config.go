@@ -119,6 +119,9 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 		to = c.Job.To
 	}
 	if to == nil {
+		if host != "" && v.Recipients != "" {
+			return nil, Usagef("add one recipient a line to "+v.Recipients+", e.g. 'Zoe Lima <zoe@example.test>  tz=Asia/Tokyo  at=07:30'", "no recipients: %s lists nobody", v.Recipients)
+		}
 		if host != "" {
 			return nil, Usagef("set --to or COTD_TO to the recipients, e.g. --to 'Cee <c@example.test>, d@example.test'", "no recipients")
 		}
@@ -127,6 +130,10 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 		// fresh-clone demo: its settings are still pi-setup.sh's template,
 		// and writing "today's" mail for the demo address would mark today
 		// delivered before the owner has set the real recipients.
+		if dir, ok := lookup("CREDENTIALS_DIRECTORY"); ok && dir != "" && v.Recipients != "" {
+			return nil, Usagef("add one recipient a line to "+v.Recipients+" (pi-setup.sh: nano /etc/cotd/recipients.txt), set COTD_FROM and COTD_SMTP_HOST (sudo nano /etc/cotd/cotd.env), then run: sudo cotd-service check",
+				"no recipients: the settings are still the template's (%s lists nobody yet), so this service mails nobody", v.Recipients)
+		}
 		if dir, ok := lookup("CREDENTIALS_DIRECTORY"); ok && dir != "" {
 			return nil, Usagef("set COTD_TO, COTD_FROM and COTD_SMTP_HOST in the service's settings (pi-setup.sh: sudo nano /etc/cotd/cotd.env), then run: sudo cotd-service check",
 				"no recipients: the settings are still the template's (COTD_TO is not set), so this service mails nobody")

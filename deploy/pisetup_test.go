@@ -58,6 +58,7 @@ func TestInstallTree(t *testing.T) {
 		"/etc/localtime":                          os.ModeSymlink | 0o777,
 		"/etc/cotd":                               dir | 0o755,
 		"/etc/cotd/cotd.env":                      0o644,
+		"/etc/cotd/recipients.txt":                0o640,
 		"/etc/cotd/smtp-password":                 0o600,
 		"/etc/systemd":                            dir | 0o755,
 		"/etc/systemd/system":                     dir | 0o755,
@@ -115,6 +116,8 @@ func TestInstallTree(t *testing.T) {
 		"would run: chown cotd:cotd /var/lib/cotd",
 		"would run: chown owner:cotd /srv/cotd/photos",
 		"would run: chown owner:cotd /srv/cotd/quotes.txt",
+		"would run: chown owner:cotd /etc/cotd/recipients.txt",
+		"nano /etc/cotd/recipients.txt",
 		// The owner joins group cotd, so their own chgrp of a photo works.
 		"would run: usermod --append --groups cotd owner",
 		"added owner to group cotd",
