@@ -49,6 +49,9 @@ func openJob(c *config.Config, e env) (*job.Job, *slog.Logger, error) {
 func newJob(c *config.Config, st *store.Store, log *slog.Logger) *job.Job {
 	sender := mail.NewSender(c.SMTP, c.Outbox, c.Now)
 	cfg := c.Job
+	if c.SMTP != nil {
+		cfg.Login = c.SMTP.LoginID()
+	}
 	cfg.Sample, cfg.DefaultQuotes = sampleCat, defaultQuotes
 	return &job.Job{Config: cfg, Store: st, Sender: sender, Now: c.Now, Log: log, Stopwatch: time.Now}
 }

@@ -43,8 +43,8 @@ const DefaultTimeout = 10 * time.Second
 const alertMailTimeout = 20 * time.Second
 
 // alertMailBudget bounds the whole alert mail: with the cat mail's
-// mail.DefaultBudget it keeps a run inside cotd.service's
-// TimeoutStartSec=15min.
+// mail.DefaultBudget and the final dot's wait it keeps a run inside
+// cotd.service's TimeoutStartSec=30min.
 const alertMailBudget = time.Minute
 
 // Settings are the owner's monitoring settings, validated by the CLI.

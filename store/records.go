@@ -80,6 +80,10 @@ type Delivery struct {
 	At        time.Time `json:"at"`
 	MessageID string    `json:"message_id"`
 	GaveUp    string    `json:"gave_up,omitempty"`
+	// InDoubt: the message went out whole and no answer came; it is sent
+	// once more (see InDoubt) and then counts as delivered. It already
+	// counts as delivered for who is owed what, so no digest folds it in.
+	InDoubt bool `json:"in_doubt,omitempty"`
 }
 
 // Failure is a recipient whose last delivery attempt failed.
