@@ -97,19 +97,26 @@ func report(err error, w io.Writer) int {
 }
 
 func classify(err error) (int, string) {
-	var ue *config.UsageError
+	code, hint := classifyKind(err)
+	// A hint given where the error was met knows more (a damaged
+	// database's newest snapshot) than the kind's general one.
 	var h *hinted
-	hint := ""
-	if errors.As(err, &h) {
+	if errors.As(err, &h) && h.hint != "" {
 		hint = h.hint
 	}
+	return code, hint
+}
+
+func classifyKind(err error) (int, string) {
+	var ue *config.UsageError
+	hint := ""
 	switch {
 	case errors.As(err, &ue):
 		return exitUsage, ue.Hint
 	case store.Hint(err) != "": // locked, newer, read-only, permission, damaged, foreign
 		return exitRefused, store.Hint(err)
-	case errors.Is(err, schedule.ErrClockBackwards):
-		return exitRefused, job.ClockHint
+	case errors.Is(err, schedule.ErrClockBackwards): // or too early
+		return exitRefused, job.ClockFix(err)
 	case errors.Is(err, job.ErrNoPhotos):
 		return exitFailed, "copy photos into the folder (JPEG, PNG, GIF, WebP, TIFF or BMP); 'cotd status' lists any files cotd could not use"
 	case errors.Is(err, job.ErrUndelivered):

@@ -7,6 +7,7 @@ package config
 import (
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io/fs"
 	netmail "net/mail"
 	"os"
@@ -27,6 +28,7 @@ type Config struct {
 	// built-in cat and quotes, are the CLI's to fill in.
 	Job        job.Config
 	DB         string
+	BackupDir  string // the database's daily snapshots
 	Outbox     string
 	SMTP       *mail.SMTPConfig // nil: outbox mode
 	Now        func() time.Time
@@ -35,9 +37,22 @@ type Config struct {
 	Monitor    monitor.Settings
 }
 
+// BuiltAfter is a moment every cotd binary was built after: this rule was
+// written after it, so no binary holding the rule is older. A clock (or a
+// --now) before it is wrong, and runs refuse it (schedule.NotBefore): a Pi
+// that boots without network says 1970-01-01. It trails the real build
+// date and never leads it (the VCS time would lead it for a test's fixed
+// --now); moving it forward only makes the check stricter.
+var BuiltAfter = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+
 // Load validates the settings into a Config. Every error is a
-// *UsageError that says what to fix.
+// *UsageError that says what to fix. When the settings are well-formed
+// but a file or folder they name is missing now (the photo folder, the
+// password file: a USB stick unplugged, a credential gone), Load returns
+// the Config along with the error, so that a run can still tell the
+// owner through the channels that work (the run's one outcome path).
 func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
+	var missing error // the first named file that is missing now
 	v := &s.v
 	if err := s.checkRanges(); err != nil {
 		return nil, err
@@ -45,6 +60,10 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 	c := &Config{DB: v.DB, Outbox: v.Outbox}
 	c.Job.Render = images.Default
 	c.Job.CacheDir = filepath.Join(filepath.Dir(c.DB), "cotd-cache")
+	c.BackupDir = v.BackupDir
+	if c.BackupDir == "" {
+		c.BackupDir = filepath.Join(filepath.Dir(c.DB), "backups")
+	}
 
 	// The clock.
 	c.Now = time.Now
@@ -60,7 +79,7 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 	if v.TZ != nil {
 		loc = v.TZ
 	}
-	c.Job.Schedule = schedule.Settings{At: v.At, Loc: loc, CatchUp: v.CatchUp, MaxDays: v.MaxDays}
+	c.Job.Schedule = schedule.Settings{At: v.At, Loc: loc, CatchUp: v.CatchUp, MaxDays: v.MaxDays, NotBefore: BuiltAfter}
 
 	// Photos: the default folder may be absent (then the sample cat); a
 	// folder the user named must exist.
@@ -73,9 +92,10 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 			} else if !errors.Is(err, fs.ErrNotExist) {
 				what = "cannot be read: " + err.Error()
 			}
-			return nil, Usagef("create it and put JPEG or PNG photos in it, or fix --photos/COTD_PHOTOS", "photo folder %s %s", c.Job.Photos, what)
+			missing = Usagef("create it and put JPEG or PNG photos in it, or fix --photos/COTD_PHOTOS", "photo folder %s %s", c.Job.Photos, what)
+		} else {
+			c.Job.Photos = ""
 		}
-		c.Job.Photos = ""
 	}
 	c.Job.Indexing = job.IndexOptions{Budget: v.IndexBudget, DueBudget: min(v.IndexBudget, job.DueIndexBudget), Workers: v.IndexWorkers, FollowLinks: v.FollowLinks}
 	if v.IndexBudget == 0 {
@@ -99,6 +119,9 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 		to = c.Job.To
 	}
 	if to == nil {
+		if host != "" && v.Recipients != "" {
+			return nil, Usagef("add one recipient a line to "+v.Recipients+", e.g. 'Zoe Lima <zoe@example.test>  tz=Asia/Tokyo  at=07:30'", "no recipients: %s lists nobody", v.Recipients)
+		}
 		if host != "" {
 			return nil, Usagef("set --to or COTD_TO to the recipients, e.g. --to 'Cee <c@example.test>, d@example.test'", "no recipients")
 		}
@@ -107,6 +130,10 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 		// fresh-clone demo: its settings are still pi-setup.sh's template,
 		// and writing "today's" mail for the demo address would mark today
 		// delivered before the owner has set the real recipients.
+		if dir, ok := lookup("CREDENTIALS_DIRECTORY"); ok && dir != "" && v.Recipients != "" {
+			return nil, Usagef("add one recipient a line to "+v.Recipients+" (pi-setup.sh: nano /etc/cotd/recipients.txt), set COTD_FROM and COTD_SMTP_HOST (sudo nano /etc/cotd/cotd.env), then run: sudo cotd-service check",
+				"no recipients: the settings are still the template's (%s lists nobody yet), so this service mails nobody", v.Recipients)
+		}
 		if dir, ok := lookup("CREDENTIALS_DIRECTORY"); ok && dir != "" {
 			return nil, Usagef("set COTD_TO, COTD_FROM and COTD_SMTP_HOST in the service's settings (pi-setup.sh: sudo nano /etc/cotd/cotd.env), then run: sudo cotd-service check",
 				"no recipients: the settings are still the template's (COTD_TO is not set), so this service mails nobody")
@@ -131,14 +158,18 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 	}
 
 	if host == "" {
-		return c, nil
+		return c, missing
 	}
 	// SMTP.
 	sc := &mail.SMTPConfig{Host: host, Port: v.SMTPPort, User: v.SMTPUser, TLS: v.SMTPTLS}
+	var pwErr error
 	if sc.User != "" {
 		pw, where, err := readPassword(v.SMTPPasswordFile, lookup)
+		if creds, _ := lookup("CREDENTIALS_DIRECTORY"); err != nil && v.SMTPPasswordFile == "" && creds == "" {
+			return nil, err // no password file named at all: a usage error
+		}
 		if err != nil {
-			return nil, err
+			pwErr = err
 		}
 		sc.Password, c.PasswordAt = pw, where
 	}
@@ -156,12 +187,15 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 		}
 		sc.RootCAs = pool
 	}
-	if err := sc.Validate(); err != nil {
+	if err := sc.Validate(); err != nil && pwErr == nil {
 		return nil, Usagef("", "%v", err)
 	}
 	sc.Now = c.Now
 	c.SMTP = sc
-	return c, nil
+	if missing == nil {
+		missing = pwErr // the alert mail then fails its login, and the push says so
+	}
+	return c, missing
 }
 
 // readPassword reads the SMTP password from the named file, or from the
@@ -208,4 +242,33 @@ func loadMonitor(v *values, c *Config) error {
 	m.WarnDays = v.CertWarnDays
 	m.Watch = v.WatchCerts // parsed by Parse
 	return nil
+}
+
+// PasswordExposed says, with the fix, when other users of the machine
+// can read or change the SMTP password file (mode 0644 or 0666, what an
+// editor or `echo > file` leaves behind): the login then works, so
+// nothing else would ever say so. Both are "" when the file is private,
+// or when there is no password file.
+func (c *Config) PasswordExposed() (msg, fix string) {
+	if c.PasswordAt == "" {
+		return "", ""
+	}
+	fi, err := os.Stat(c.PasswordAt)
+	if err != nil || fi.Mode().Perm()&0o006 == 0 {
+		return "", "" // unreadable is Load's to say; group access is the owner's choice (root:cotd 0640)
+	}
+	what := "read"
+	if fi.Mode().Perm()&0o002 != 0 {
+		what = "read and change"
+	}
+	return fmt.Sprintf("every user of this machine can %s the password file %s (mode %04o)", what, c.PasswordAt, fi.Mode().Perm()),
+		"chmod 600 " + shellQuote(c.PasswordAt)
+}
+
+// shellQuote quotes a path for a command the owner pastes, when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -2,6 +2,9 @@ package config
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -92,5 +95,54 @@ func TestUnknownVariables(t *testing.T) {
 		if u := UnknownVariables([]string{o.env + "=x"}); len(u) != 0 {
 			t.Errorf("%s is an option's variable, named unknown: %v", o.env, u)
 		}
+	}
+}
+
+// A password file other users can read or change is named with the chmod
+// that fixes it (issue 24): the login works, so nothing else says so.
+func TestPasswordExposed(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		mode os.FileMode
+		msg  string // "" means private enough
+	}{
+		{0o600, ""},
+		{0o400, ""},
+		{0o640, ""}, // root:cotd 0640 is a deliberate choice
+		{0o644, "every user of this machine can read the password file %s (mode 0644)"},
+		{0o604, "every user of this machine can read the password file %s (mode 0604)"},
+		{0o666, "every user of this machine can read and change the password file %s (mode 0666)"},
+	} {
+		file := filepath.Join(dir, fmt.Sprintf("pw-%o", tc.mode))
+		if err := os.WriteFile(file, []byte("Sw0rdf1sh\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(file, tc.mode); err != nil {
+			t.Fatal(err)
+		}
+		lookup := env()
+		s := New("check", nil)
+		if err := s.Parse([]string{"--smtp-host", "mail.example.test", "--smtp-user", "cotd", "--smtp-password-file", file,
+			"--to", "a@example.test", "--from", "c@example.test"}, lookup); err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.Load(lookup)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, fix := c.PasswordExposed()
+		want, wantFix := "", ""
+		if tc.msg != "" {
+			want, wantFix = fmt.Sprintf(tc.msg, file), "chmod 600 "+file
+		}
+		if msg != want || fix != wantFix {
+			t.Errorf("mode %04o: %q, %q; want %q, %q", tc.mode, msg, fix, want, wantFix)
+		}
+	}
+	if msg, _ := (&Config{}).PasswordExposed(); msg != "" {
+		t.Errorf("no password file: %q", msg)
+	}
+	if q := shellQuote("/etc/cotd/my password"); q != `'/etc/cotd/my password'` {
+		t.Errorf("quoted %s", q)
 	}
 }

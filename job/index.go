@@ -162,7 +162,7 @@ func (j *Job) IndexWithin(ctx context.Context, budget time.Duration) (IndexStats
 		r.st.Rate = float64(r.done) / el.Seconds()
 	}
 	err = r.sweep()
-	if err == nil {
+	if err == nil && !j.KeepCache { // check shares the cache; it never prunes it
 		r.prune()
 	}
 	r.st.Elapsed = r.watch().Sub(r.start)

@@ -56,6 +56,9 @@ type Config struct {
 	CacheDir string
 	Render   images.Options
 	Indexing IndexOptions
+	// Login identifies the SMTP login (mail.SMTPConfig.LoginID), so a
+	// refused one is not tried at every run; "" without one.
+	Login string
 }
 
 // Job runs cotd once. Now is the only clock it reads.
@@ -69,6 +72,10 @@ type Job struct {
 	// Stopwatch measures durations (index rate and budget); Now may be a
 	// fixed time.
 	Stopwatch func() time.Time
+	// KeepCache leaves the rendition cache unpruned: `cotd check` indexes
+	// into a copy of the database that may be older than a run's
+	// renditions.
+	KeepCache bool
 
 	realRoot string // the photo folder with its links resolved, during a scan
 }
@@ -145,6 +152,12 @@ type Summary struct {
 	Failures          []Failure
 	// ConnErr is set when no message could be attempted (connect, TLS, login).
 	ConnErr error
+	// InDoubt are messages that went out whole without an answer: the
+	// server probably has them; they are sent once more on the next run,
+	// unchanged, and then count as delivered (not failures).
+	InDoubt []Failure
+	// Resent are the Message-IDs of messages in doubt sent again this run.
+	Resent []string
 	// ServerChain is the SMTP server's verified certificate chain (leaf
 	// first) from this run's last connection that got as far as TLS; nil
 	// when there was none (the outbox, nothing due, no TLS).

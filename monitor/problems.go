@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -111,6 +112,13 @@ func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusabl
 		}
 		b.WriteString("\n" + retry + "; a refused address is tried again the next day.")
 		add(Undelivered, text.Plural(len(sum.Failures), "recipient did", "recipients did")+" not get the cat mail", b.String())
+	case errors.Is(runErr, store.ErrDamaged) || errors.Is(runErr, store.ErrHistoryLost):
+		_, hint := m.c.Classify(runErr)
+		detail := text.OneLine(runErr.Error()) + "\n\nNothing is mailed until it is mended, so no day goes out twice."
+		if hint != "" {
+			detail += "\n\nWhat to do: " + hint
+		}
+		add(StateDamaged, "the database cannot be used: "+text.OneLine(runErr.Error()), detail)
 	case runErr != nil:
 		code, hint := m.c.Classify(runErr)
 		detail := text.OneLine(runErr.Error())

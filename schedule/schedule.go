@@ -120,6 +120,10 @@ type Settings struct {
 	// MaxDays caps how many missed days are delivered after downtime; older
 	// missed days are skipped. Today does not count against the cap.
 	MaxDays int
+	// NotBefore is a moment the clock cannot really be earlier than (the
+	// day this cotd was built): a clock before it is wrong, and is refused
+	// like one that went backwards. Zero: no floor.
+	NotBefore time.Time
 }
 
 // State is what the database remembers between runs.
@@ -146,6 +150,33 @@ type Plan struct {
 // until NTP syncs, so acting on such a clock could resend or skip days.
 var ErrClockBackwards = errors.New("the clock went backwards")
 
+// ErrClockTooEarly means now is before Settings.NotBefore: a Pi that
+// booted without network at 1970-01-01, or a --now typo. Acting on it
+// would mail a 1970 cat and then, once the clock is right, catch up on
+// days nobody missed; decided days from 0001-01-01 would fill the
+// database. It is also an ErrClockBackwards: a run changes nothing.
+var ErrClockTooEarly = errors.New("the clock is before this cotd was built")
+
+// earlyClock is ErrClockTooEarly at one moment.
+type earlyClock struct{ now, floor time.Time }
+
+func (e *earlyClock) Error() string {
+	return fmt.Sprintf("%v: it says %s, and cotd was built after %s", ErrClockTooEarly, e.now.Format(time.RFC3339), e.floor.Format("2006-01-02"))
+}
+
+func (e *earlyClock) Is(target error) bool {
+	return target == ErrClockTooEarly || target == ErrClockBackwards
+}
+
+// TooEarly refuses a now before s.NotBefore (ErrClockTooEarly), or
+// returns nil.
+func TooEarly(now time.Time, s Settings) error {
+	if s.NotBefore.IsZero() || !now.Before(s.NotBefore) {
+		return nil
+	}
+	return &earlyClock{now: now.In(s.Loc), floor: s.NotBefore.In(s.Loc)}
+}
+
 // Decide returns which days to open and which to skip at now, for
 // recipients who all have the owner's morning.
 func Decide(st State, now time.Time, s Settings) (Plan, error) {
@@ -159,6 +190,9 @@ func Decide(st State, now time.Time, s Settings) (Plan, error) {
 // older than every recipient's catch-up window. Whom an open day is owed
 // to, and when, is each recipient's Morning.Due.
 func DecideFor(st State, now time.Time, s Settings, ms []Morning) (Plan, error) {
+	if err := TooEarly(now, s); err != nil {
+		return Plan{}, err
+	}
 	if !st.LastRun.IsZero() && now.Before(st.LastRun) {
 		return Plan{}, fmt.Errorf("%w: it is %s but the last run was at %s",
 			ErrClockBackwards, now.In(s.Loc).Format(time.RFC3339), st.LastRun.In(s.Loc).Format(time.RFC3339))
@@ -218,9 +252,9 @@ func DecideFor(st State, now time.Time, s Settings, ms []Morning) (Plan, error) 
 	return p, nil
 }
 
-// Due is the moment day d's mail is due: the send time on that day, in
-// the schedule's zone (Day.At says how a daylight-saving jump is read).
-func (s Settings) Due(d Day) time.Time { return d.At(s.At, s.Loc) }
+// Due is the moment day d's mail is due on the owner's morning (a
+// recipient's own is Morning.Due).
+func (s Settings) Due(d Day) time.Time { return s.Owner().Due(d) }
 
 // Window returns the oldest day that may still be delivered on today:
 // undelivered days older than that are given up, which bounds both the

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -116,11 +117,23 @@ func buildCompact(tx *bolt.Tx) error {
 			return err
 		}
 	}
-	err := eachJSON(tx, bFiles, func(path string, f File) error { return putFileKey(tx, path, f) })
+	err := tx.Bucket(bFiles).ForEach(func(path, raw []byte) error {
+		var f File
+		if err := json.Unmarshal(raw, &f); err != nil {
+			return fmt.Errorf("record %s/%s: %w", bFiles, path, err)
+		}
+		return putFileKey(tx, string(path), f)
+	})
 	if err != nil {
 		return err
 	}
-	return eachJSON(tx, bPhotos, func(_ string, p Photo) error { return putRotation(tx, p) })
+	return tx.Bucket(bPhotos).ForEach(func(hash, raw []byte) error {
+		var p Photo
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return fmt.Errorf("record %s/%s: %w", bPhotos, hash, err)
+		}
+		return putRotation(tx, p)
+	})
 }
 
 // keyIndexChanged (in bMeta) marks an index whose records changed since
