@@ -34,7 +34,7 @@ func TestClassify(t *testing.T) {
 		{StepRcpt, 421, "4.3.2", SessionWide},
 		{StepMail, 421, "", SessionWide},
 		{StepMail, 530, "5.7.0", SessionWide}, // authentication required
-		{StepMail, 553, "5.7.1", PermanentMessage},
+		{StepMail, 553, "5.7.1", SessionWide}, // the sender refused: fix --from, hold nobody back
 		{StepMail, 552, "5.3.4", PermanentMessage},
 		{StepData, 554, "5.5.1", PermanentMessage},
 		{StepData, 451, "4.3.0", Temporary},
