@@ -63,6 +63,10 @@ func (j *Job) indexOne(e entry, mem *memBudget) indexed {
 	switch {
 	case errors.Is(err, errCache):
 		p.fatal = err
+	case errors.Is(err, images.ErrNoHelper):
+		// Installing heif-convert makes the photo usable: no recorded
+		// mtime matches, so the next run reads it again.
+		p.f.Hash, p.f.Err, p.f.ModTime = "", err.Error(), 0
 	case err != nil:
 		p.f.Hash, p.f.Err = "", err.Error()
 	default:
