@@ -25,10 +25,10 @@ import (
 type channel string
 
 const (
-	chPing  channel = "ping /fail"  // the dead man's switch, with the exit code
-	chPush  channel = "push"        // ntfy/Gotify: when mail itself is broken
-	chAlert channel = "alert mail"  // to --alert-to, through the run's way out
-	chJourn channel = "journal"     // stderr: the error line and its hint
+	chPing  channel = "ping /fail" // the dead man's switch, with the exit code
+	chPush  channel = "push"       // ntfy/Gotify: when mail itself is broken
+	chAlert channel = "alert mail" // to --alert-to, through the run's way out
+	chJourn channel = "journal"    // stderr: the error line and its hint
 )
 
 // panicSender is a sender with a bug.
