@@ -48,7 +48,7 @@ var (
 	// ErrHistoryLost means the database is missing or empty while cotd's
 	// own traces (the rendition cache, the outbox, the snapshots) say it
 	// had a history: taking it for a new one would mail days again.
-	ErrHistoryLost = errors.New("is missing or empty, but cotd has run here before")
+	ErrHistoryLost = errors.New("cotd does not start afresh on its own")
 	// ErrPermission means the user cotd runs as may not read or write the
 	// database or create it in its folder: the file itself is fine.
 	ErrPermission = errors.New("permission denied")
