@@ -97,12 +97,19 @@ func report(err error, w io.Writer) int {
 }
 
 func classify(err error) (int, string) {
-	var ue *config.UsageError
+	code, hint := classifyKind(err)
+	// A hint given where the error was met knows more (a damaged
+	// database's newest snapshot) than the kind's general one.
 	var h *hinted
-	hint := ""
-	if errors.As(err, &h) {
+	if errors.As(err, &h) && h.hint != "" {
 		hint = h.hint
 	}
+	return code, hint
+}
+
+func classifyKind(err error) (int, string) {
+	var ue *config.UsageError
+	hint := ""
 	switch {
 	case errors.As(err, &ue):
 		return exitUsage, ue.Hint

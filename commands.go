@@ -38,7 +38,7 @@ var commands []*command
 
 func init() {
 	commands = []*command{&runCommand, &previewCommand, &renderCommand, &statusCommand,
-		&checkCommand, &sendTestCommand, &clockResetCommand, &versionCommand, &helpCommand}
+		&checkCommand, &sendTestCommand, &clockResetCommand, &restoreCommand, &versionCommand, &helpCommand}
 }
 
 // lookupCommand finds a command by name or alias.

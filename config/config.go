@@ -28,6 +28,7 @@ type Config struct {
 	// built-in cat and quotes, are the CLI's to fill in.
 	Job        job.Config
 	DB         string
+	BackupDir  string // the database's daily snapshots
 	Outbox     string
 	SMTP       *mail.SMTPConfig // nil: outbox mode
 	Now        func() time.Time
@@ -45,8 +46,13 @@ type Config struct {
 var BuiltAfter = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 // Load validates the settings into a Config. Every error is a
-// *UsageError that says what to fix.
+// *UsageError that says what to fix. When the settings are well-formed
+// but a file or folder they name is missing now (the photo folder, the
+// password file: a USB stick unplugged, a credential gone), Load returns
+// the Config along with the error, so that a run can still tell the
+// owner through the channels that work (the run's one outcome path).
 func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
+	var missing error // the first named file that is missing now
 	v := &s.v
 	if err := s.checkRanges(); err != nil {
 		return nil, err
@@ -54,6 +60,10 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 	c := &Config{DB: v.DB, Outbox: v.Outbox}
 	c.Job.Render = images.Default
 	c.Job.CacheDir = filepath.Join(filepath.Dir(c.DB), "cotd-cache")
+	c.BackupDir = v.BackupDir
+	if c.BackupDir == "" {
+		c.BackupDir = filepath.Join(filepath.Dir(c.DB), "backups")
+	}
 
 	// The clock.
 	c.Now = time.Now
@@ -82,9 +92,10 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 			} else if !errors.Is(err, fs.ErrNotExist) {
 				what = "cannot be read: " + err.Error()
 			}
-			return nil, Usagef("create it and put JPEG or PNG photos in it, or fix --photos/COTD_PHOTOS", "photo folder %s %s", c.Job.Photos, what)
+			missing = Usagef("create it and put JPEG or PNG photos in it, or fix --photos/COTD_PHOTOS", "photo folder %s %s", c.Job.Photos, what)
+		} else {
+			c.Job.Photos = ""
 		}
-		c.Job.Photos = ""
 	}
 	c.Job.Indexing = job.IndexOptions{Budget: v.IndexBudget, DueBudget: min(v.IndexBudget, job.DueIndexBudget), Workers: v.IndexWorkers, FollowLinks: v.FollowLinks}
 	if v.IndexBudget == 0 {
@@ -108,6 +119,9 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 		to = c.Job.To
 	}
 	if to == nil {
+		if host != "" && v.Recipients != "" {
+			return nil, Usagef("add one recipient a line to "+v.Recipients+", e.g. 'Zoe Lima <zoe@example.test>  tz=Asia/Tokyo  at=07:30'", "no recipients: %s lists nobody", v.Recipients)
+		}
 		if host != "" {
 			return nil, Usagef("set --to or COTD_TO to the recipients, e.g. --to 'Cee <c@example.test>, d@example.test'", "no recipients")
 		}
@@ -116,6 +130,10 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 		// fresh-clone demo: its settings are still pi-setup.sh's template,
 		// and writing "today's" mail for the demo address would mark today
 		// delivered before the owner has set the real recipients.
+		if dir, ok := lookup("CREDENTIALS_DIRECTORY"); ok && dir != "" && v.Recipients != "" {
+			return nil, Usagef("add one recipient a line to "+v.Recipients+" (pi-setup.sh: nano /etc/cotd/recipients.txt), set COTD_FROM and COTD_SMTP_HOST (sudo nano /etc/cotd/cotd.env), then run: sudo cotd-service check",
+				"no recipients: the settings are still the template's (%s lists nobody yet), so this service mails nobody", v.Recipients)
+		}
 		if dir, ok := lookup("CREDENTIALS_DIRECTORY"); ok && dir != "" {
 			return nil, Usagef("set COTD_TO, COTD_FROM and COTD_SMTP_HOST in the service's settings (pi-setup.sh: sudo nano /etc/cotd/cotd.env), then run: sudo cotd-service check",
 				"no recipients: the settings are still the template's (COTD_TO is not set), so this service mails nobody")
@@ -140,14 +158,18 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 	}
 
 	if host == "" {
-		return c, nil
+		return c, missing
 	}
 	// SMTP.
 	sc := &mail.SMTPConfig{Host: host, Port: v.SMTPPort, User: v.SMTPUser, TLS: v.SMTPTLS}
+	var pwErr error
 	if sc.User != "" {
 		pw, where, err := readPassword(v.SMTPPasswordFile, lookup)
+		if creds, _ := lookup("CREDENTIALS_DIRECTORY"); err != nil && v.SMTPPasswordFile == "" && creds == "" {
+			return nil, err // no password file named at all: a usage error
+		}
 		if err != nil {
-			return nil, err
+			pwErr = err
 		}
 		sc.Password, c.PasswordAt = pw, where
 	}
@@ -165,12 +187,15 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 		}
 		sc.RootCAs = pool
 	}
-	if err := sc.Validate(); err != nil {
+	if err := sc.Validate(); err != nil && pwErr == nil {
 		return nil, Usagef("", "%v", err)
 	}
 	sc.Now = c.Now
 	c.SMTP = sc
-	return c, nil
+	if missing == nil {
+		missing = pwErr // the alert mail then fails its login, and the push says so
+	}
+	return c, missing
 }
 
 // readPassword reads the SMTP password from the named file, or from the

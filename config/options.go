@@ -20,7 +20,8 @@ import (
 // never names.
 type values struct {
 	Photos, Quotes, DB, Outbox string
-	PhotosGiven, QuotesGiven   bool // named by the user (flag or variable), not the default
+	BackupDir                  string // "": backups/ beside the database
+	PhotosGiven, QuotesGiven   bool   // named by the user (flag or variable), not the default
 
 	To          []*netmail.Address // nil: not set
 	Recipients  string             // the recipients file; "": --to
@@ -73,6 +74,8 @@ var options = []option{
 		bind: func(v *values) optionValue { return givenText(&v.Quotes, &v.QuotesGiven) }},
 	{name: "db", env: "COTD_DB", def: "./cotd.db", help: "state database",
 		bind: func(v *values) optionValue { return text(&v.DB) }},
+	{name: "backup-dir", env: "COTD_BACKUP_DIR", shownDef: "backups/ beside --db", help: "folder for the daily snapshots of the database (the last 7 kept; 'cotd restore' puts one back); another disk, such as the photos' USB stick, survives the SD card",
+		bind: func(v *values) optionValue { return text(&v.BackupDir) }},
 	{name: "outbox", env: "COTD_OUTBOX", def: "./outbox", help: "folder for .eml files when no --smtp-host is set",
 		bind: func(v *values) optionValue { return text(&v.Outbox) }},
 	{name: "to", env: "COTD_TO", shownDef: "you@example.invalid without --smtp-host (the outbox demo), required with it", help: "recipients, comma-separated: 'Cee <c@example.test>, d@example.test'",

@@ -13,8 +13,9 @@ import (
 // recipient with their own morning (the global --at and --tz where the
 // line has none); lines it cannot use are kept as problems for the run
 // to report, so their recipients are never dropped without a word. A
-// file that cannot be read, a duplicate, or a file without one usable
-// recipient is refused like a bad --to.
+// file that cannot be read, a duplicate, or a file whose every line is
+// wrong is refused like a bad --to; a file of comments lists nobody yet,
+// like an unset --to.
 func (s *Settings) loadRecipients(c *Config, file string) error {
 	f, err := os.Open(file)
 	if err != nil {
@@ -40,7 +41,7 @@ func (s *Settings) loadRecipients(c *Config, file string) error {
 		}
 		return Usagef("fix the lines named above in "+file, "recipients file %s has no usable recipient: %s", file, strings.Join(ls, "; "))
 	case len(list) == 0:
-		return Usagef("add one recipient a line, e.g. 'Zoe Lima <zoe@example.test>  tz=Asia/Tokyo  at=07:30'", "recipients file %s lists nobody", file)
+		return nil // nobody yet: as with no --to (Load says what to do)
 	}
 	c.Job.RecipientsFile = file
 	c.Job.RecipientProblems = problems

@@ -27,6 +27,16 @@ func Cost(head []byte, size int64, o Options) int64 {
 	if err != nil {
 		return size + fixed // refused from its first bytes, never decoded
 	}
+	if format == "heic" || format == "avif" {
+		c, refused, ok := heifHeaderCost(head, size)
+		switch {
+		case !ok:
+			return worst
+		case refused:
+			return size + fixed
+		}
+		return c + fixed
+	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(head))
 	if err != nil || cfg.Width <= 0 || cfg.Height <= 0 {
 		return worst

@@ -39,6 +39,16 @@ func render(data []byte, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if format == "heic" || format == "avif" {
+		return renderHEIF(data, format, o) // heif.go
+	}
+	return renderImage(data, format, orientation(data, format), o)
+}
+
+// renderImage renders a photo of a format the Go decoders read, turning it
+// upright by orientation (its EXIF Orientation, or 1 for pixels that are
+// upright already).
+func renderImage(data []byte, format string, orientation int, o Options) (Result, error) {
 	cfg, err := decodeConfig(data, format)
 	if err != nil {
 		return Result{}, err
@@ -59,7 +69,6 @@ func render(data []byte, o Options) (Result, error) {
 		return Result{}, tooLarge("%s is %d×%d (%d MP), larger than the %d MP limit for %s files; shrink it or save it as a standard JPEG",
 			kind, cfg.Width, cfg.Height, px/1_000_000, MaxFullDecodePixels/1_000_000, kind)
 	}
-	orientation := orientation(data, format)
 	tw, th := target(cfg.Width, cfg.Height, orientation, o.MaxSide)
 
 	src, err := decodeScaled(data, format, cfg.Width, cfg.Height, tw, th)
@@ -93,6 +102,10 @@ func formatLabel(format string) string {
 		return "WebP"
 	case "tiff":
 		return "TIFF"
+	case "heic":
+		return "HEIC"
+	case "avif":
+		return "AVIF"
 	}
 	return format
 }

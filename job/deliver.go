@@ -52,6 +52,9 @@ func (j *Job) deliver(ctx context.Context, sum *Summary) error {
 	if err != nil {
 		return err
 	}
+	if err := j.resendInDoubt(ctx, window, sum); err != nil {
+		return err
+	}
 	err = j.Store.View(func(tx *store.Tx) error {
 		return tx.EachDay(window, func(d store.Day) error {
 			if d.Status != store.StatusOpen {
@@ -217,8 +220,10 @@ func (j *Job) record(o outgoing, r cmail.Result, retry bool, sum *Summary) error
 			return tx.DeleteFailure(addr)
 		})
 	}
+	class := classOf(r)
 	if !retry {
-		sum.Failures = append(sum.Failures, Failure{To: o.to.String(), Days: o.days, Err: r.Err, Temporary: r.Temporary})
+		sum.Failures = append(sum.Failures, Failure{To: o.to.String(), Days: o.days, Err: r.Err,
+			Temporary: r.Temporary || class == cmail.Temporary || class == cmail.SessionWide})
 	}
 	return j.Store.Update(func(tx *store.Tx) error {
 		f, ok, err := tx.Failure(addr)
@@ -231,7 +236,11 @@ func (j *Job) record(o outgoing, r cmail.Result, retry bool, sum *Summary) error
 		f.Last = now
 		f.Attempts++
 		f.Error = fmt.Sprint(r.Err)
-		f.Permanent = cmail.RecipientRefused(r.Err)
+		// A refusal for good of this address or this message is tried again
+		// tomorrow, not at every run (a 554 content refusal is not uploaded
+		// 96 times a day).
+		// A digest sent again in pieces is not refused for good.
+		f.Permanent = class.Permanent() && !retry
 		if retry {
 			if err := tx.PutSplit(addr, true); err != nil {
 				return err
@@ -318,7 +327,20 @@ func (j *Job) send(ctx context.Context, work []owedWork, photos map[schedule.Day
 	// else's morning.
 	slices.SortStableFunc(out, func(a, b outgoing) int { return len(a.days) - len(b.days) })
 	sum.Pending += len(out)
+	if held := j.loginHeld(); held != nil && len(out) > 0 {
+		// The server refused this login lately: not tried again yet.
+		sum.ConnErr = held
+		for _, o := range out {
+			if err := j.record(o, cmail.Result{Err: held, Class: cmail.SessionWide}, false, sum); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	again, err := j.sendBatch(ctx, out, sum)
+	if err == nil && len(out) > 0 {
+		err = j.noteLogin(sum)
+	}
 	if err != nil || len(again) == 0 {
 		return err
 	}
@@ -381,10 +403,12 @@ func (j *Job) sendBatch(ctx context.Context, out []outgoing, sum *Summary) ([]re
 		}
 		o := out[i]
 		limit, tooLarge := cmail.TooLarge(r.Err)
-		piece := !r.Delivered && len(o.days) > 1 && (tooLarge || cmail.TimedOut(r.Err))
+		piece := !r.Delivered && !r.InDoubt && len(o.days) > 1 && (tooLarge || cmail.TimedOut(r.Err))
 		var err error
 		switch {
-		case !r.Delivered && len(o.days) == 1 && tooLarge:
+		case r.InDoubt:
+			err = j.recordInDoubt(o, r, sum)
+		case !r.Delivered && len(o.days) == 1 && tooLarge && classOf(r) == cmail.PermanentMessage:
 			why := fmt.Sprintf("its message is too large for the server even on its own (%s)", r.Err)
 			err = j.giveUpDay(o.days[0], []*mail.Address{o.to}, why, sum)
 		default:

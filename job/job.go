@@ -56,6 +56,9 @@ type Config struct {
 	CacheDir string
 	Render   images.Options
 	Indexing IndexOptions
+	// Login identifies the SMTP login (mail.SMTPConfig.LoginID), so a
+	// refused one is not tried at every run; "" without one.
+	Login string
 }
 
 // Job runs cotd once. Now is the only clock it reads.
@@ -69,6 +72,10 @@ type Job struct {
 	// Stopwatch measures durations (index rate and budget); Now may be a
 	// fixed time.
 	Stopwatch func() time.Time
+	// KeepCache leaves the rendition cache unpruned: `cotd check` indexes
+	// into a copy of the database that may be older than a run's
+	// renditions.
+	KeepCache bool
 
 	realRoot string // the photo folder with its links resolved, during a scan
 }
@@ -145,6 +152,12 @@ type Summary struct {
 	Failures          []Failure
 	// ConnErr is set when no message could be attempted (connect, TLS, login).
 	ConnErr error
+	// InDoubt are messages that went out whole without an answer: the
+	// server probably has them; they are sent once more on the next run,
+	// unchanged, and then count as delivered (not failures).
+	InDoubt []Failure
+	// Resent are the Message-IDs of messages in doubt sent again this run.
+	Resent []string
 	// ServerChain is the SMTP server's verified certificate chain (leaf
 	// first) from this run's last connection that got as far as TLS; nil
 	// when there was none (the outbox, nothing due, no TLS).
@@ -219,9 +232,15 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 func (j *Job) openDays(plan schedule.Plan, current []quotes.Quote, sum *Summary) error {
 	now := sum.Now
 	return j.Store.Update(func(tx *store.Tx) error {
-		var photos []store.Photo
+		// The rotation's compact records: a morning decodes only the
+		// chosen cat's record, not the library's.
+		var photos []schedule.Candidate
 		var quotes []store.Quote
-		if err := tx.EachPhoto(func(p store.Photo) error { photos = append(photos, p); return nil }); err != nil {
+		err := tx.EachRotation(func(r store.Rotation) error {
+			photos = append(photos, schedule.Candidate{ID: r.Hash, Added: r.Added, Sent: r.Sent, Last: r.Last})
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		live, err := liveQuotes(tx, current)
@@ -242,17 +261,18 @@ func (j *Job) openDays(plan schedule.Plan, current []quotes.Quote, sum *Summary)
 			}
 		}
 		for _, d := range plan.Open {
-			pi, jpeg, err := j.pickPhoto(photos, d)
+			pi, p, jpeg, err := j.pickPhoto(tx, photos, d)
 			if err != nil {
 				return err
 			}
 			qi := schedule.Pick(quoteCandidates(quotes))
-			p, q := &photos[pi], &quotes[qi]
+			q := &quotes[qi]
 			p.Sent++
 			p.Last = d
+			photos[pi].Sent, photos[pi].Last = p.Sent, p.Last
 			q.Sent++
 			q.Last = d
-			if err := tx.PutPhoto(*p); err != nil {
+			if err := tx.PutPhoto(p); err != nil {
 				return err
 			}
 			if err := tx.PutQuote(*q); err != nil {
@@ -267,7 +287,7 @@ func (j *Job) openDays(plan schedule.Plan, current []quotes.Quote, sum *Summary)
 				return err
 			}
 		}
-		sum.PhotosTotal, sum.PhotosLeft = len(photos), schedule.Left(photoCandidates(photos))
+		sum.PhotosTotal, sum.PhotosLeft = len(photos), schedule.Left(photos)
 		sum.QuotesTotal, sum.QuotesLeft = len(quotes), schedule.Left(quoteCandidates(quotes))
 		return nil
 	})

@@ -34,6 +34,7 @@ import (
 // fakeSender answers each message with what answer says for its
 // recipient, and remembers who was tried.
 type fakeSender struct {
+	noResend
 	mu     sync.Mutex
 	answer func(to string) cmail.Result
 	tried  []string
@@ -333,7 +334,10 @@ func TestPhotoVanishesMidRun(t *testing.T) {
 
 // loginFails fails the whole batch the way a wrong password does: every
 // message gets the same 535, and SendEach returns it.
-type loginFails struct{ tries int }
+type loginFails struct {
+	noResend
+	tries int
+}
 
 func (l *loginFails) SendEach(ctx context.Context, msgs []*gomail.Msg, done func(int, cmail.Result)) error {
 	l.tries++

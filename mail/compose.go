@@ -55,6 +55,9 @@ func ParseAddress(s string) (*netmail.Address, error) {
 	if !utf8.ValidString(a.Name) {
 		return nil, fmt.Errorf("address %q has a display name that is not valid UTF-8: retype it", s)
 	}
+	if _, err := asciiDomain(a.Address); err != nil {
+		return nil, fmt.Errorf("address %q is not valid: %v", s, err)
+	}
 	return a, nil
 }
 
@@ -301,6 +304,11 @@ func Compose(m Message) (*gomail.Msg, error) {
 	to, err := ParseAddress(m.To)
 	if err != nil {
 		return nil, fmt.Errorf("to: %w", err)
+	}
+	// The domains go out in their ASCII (IDNA) form, which servers without
+	// SMTPUTF8 take; ParseAddress has checked that they have one.
+	for _, a := range []*netmail.Address{from, to} {
+		a.Address, _ = asciiDomain(a.Address)
 	}
 	owner := from
 	if strings.TrimSpace(m.Owner) != "" {

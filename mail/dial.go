@@ -54,6 +54,9 @@ func NewSMTP(c SMTPConfig) *SMTP {
 	return &SMTP{cfg: c, end: time.Now().Add(c.Budget)}
 }
 
+// outOfTime reports whether the budget for starting messages is spent.
+func (s *SMTP) outOfTime() bool { return !time.Now().Before(s.end) }
+
 func (s *SMTP) addr() string {
 	return net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.cfg.Port))
 }
@@ -89,6 +92,10 @@ type session struct {
 	auth *loginAuth
 
 	st *steps
+
+	// after is an error that followed the last message (its RSET): the
+	// session is not used again.
+	after error
 
 	mu      sync.Mutex
 	conn    *watchConn
@@ -132,7 +139,10 @@ func (s *SMTP) dial(ctx context.Context) (*session, *smtp.Client, error) {
 		MinVersion: tls.VersionTLS12,
 		// Runs after the normal chain and host name verification (which
 		// stays on), so only verified chains are recorded.
-		VerifyConnection: s.recordCert,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			sess.st.tlsDone()
+			return s.recordCert(cs)
+		},
 	}
 	// go-mail's own deadlines are ignored (see steps); this one bounds its
 	// dial context only, which the budget bounds anyway.

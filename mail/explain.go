@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/textproto"
 	"os"
@@ -91,6 +92,23 @@ func (sess *session) describe(ctx context.Context, err error) error {
 			causes = append(causes, &invalidErr)
 		}
 		return sess.newUserError("smtp "+addr+": "+certMsg, causes...)
+	case sess.st.inStartTLS():
+		// The server took STARTTLS (or did not answer it) and no TLS
+		// session followed: name that step, not the EHLO after it.
+		var what string
+		switch {
+		case errors.As(both, &textErr):
+			what = fmt.Sprintf("refused STARTTLS: %d %s", textErr.Code, textErr.Msg)
+		case errors.As(both, &recordErr):
+			what = "answered STARTTLS but then did not speak TLS (" + recordErr.Error() + ")"
+		case isTimeout(both):
+			what = "got no answer during STARTTLS within " + sess.st.describe()
+		case errors.Is(both, io.EOF), errors.Is(both, syscall.ECONNRESET), errors.Is(both, io.ErrUnexpectedEOF):
+			what = "closed the connection during STARTTLS"
+		default:
+			what = fmt.Sprintf("failed STARTTLS: %v", err)
+		}
+		return mk("smtp %s %s; check that port %d speaks STARTTLS (usually 587; port 465 speaks TLS from the start: use --smtp-tls=tls there)", addr, what, s.cfg.Port)
 	case errors.As(both, &recordErr) && s.cfg.TLS == TLSImplicit:
 		return mk("smtp %s does not speak TLS from the start; for port 587 use --smtp-tls=starttls", addr)
 	case isTimeout(both):
@@ -113,11 +131,17 @@ func (sess *session) describe(ctx context.Context, err error) error {
 		if textErr.Code >= 400 && textErr.Code < 500 {
 			what = "the server says to try again later"
 		}
-		return mk("smtp login as %s at %s failed: %d %s; %s", s.cfg.User, s.cfg.Host, textErr.Code, textErr.Msg, what)
+		msg := fmt.Sprintf("smtp login as %s at %s failed: %d %s; %s", s.cfg.User, s.cfg.Host, textErr.Code, textErr.Msg, what)
+		if textErr.Code >= 500 {
+			return sess.newUserError(msg, err, ioe, ErrLoginRefused)
+		}
+		return sess.newUserError(msg, err, ioe)
 	case loginFailed:
 		return mk("smtp login as %s at %s failed: %v", s.cfg.User, s.cfg.Host, err)
 	case errors.As(both, &textErr):
 		return mk("smtp %s refused the session: %d %s", addr, textErr.Code, textErr.Msg)
+	case errors.Is(both, io.EOF), errors.Is(both, syscall.ECONNRESET):
+		return mk("smtp %s closed the connection while cotd waited for the %s; is the port right (--smtp-port) and the server healthy?", addr, sess.st.current())
 	}
 	return mk("smtp %s: %v", addr, err)
 }
@@ -143,22 +167,42 @@ func (sess *session) describeSend(ctx context.Context, m *gomail.Msg, err error)
 		return sess.newUserError(fmt.Sprintf("smtp %s: delivery to %s stopped: %v", addr, to, context.Cause(ctx)), err, ioe)
 	case code == 0 && ioe != nil && isTimeout(ioe):
 		return sess.newUserError(fmt.Sprintf("smtp %s: delivery to %s timed out after %s", addr, to, sess.st.describe()), err, ioe)
+	case code == 0 && sess.st.awaitingDot():
+		// In doubt: the server has read the whole message.
+		why := "the connection was lost"
+		if ioe != nil && isTimeout(ioe) {
+			why = "no answer came within " + sess.st.describe()
+		} else if ioe != nil {
+			why = fmt.Sprintf("the connection was lost (%v)", ioe)
+		}
+		return sess.newUserError(fmt.Sprintf("smtp %s: connection lost after the whole message to %s went out: %s; the server may have it, so it is sent once more, unchanged, and then counted as delivered", addr, to, why), err, ioe)
+	case code == 0 && ioe != nil && isTimeout(ioe):
+		return sess.newUserError(fmt.Sprintf("smtp %s: delivery to %s timed out after %s", addr, to, sess.st.describe()), err, ioe)
 	case code == 0 && ioe != nil:
 		return sess.newUserError(fmt.Sprintf("smtp %s: connection lost during delivery to %s: %v", addr, to, ioe), err, ioe)
 	}
+	// The words follow Classify, the one table of what an answer means.
 	hint := ""
-	switch {
-	case code >= 400 && code < 500:
+	switch step := stepOf(err); Classify(step, code, enhancedCode(err)) {
+	case Temporary:
 		hint = "; temporary, it will be retried"
-	case code >= 500:
-		hint = "; permanent, check the address"
-		switch se.Reason {
-		case gomail.ErrSMTPMailFrom:
-			hint = "; permanent, check --from"
-		case gomail.ErrSMTPDataClose:
+		if code >= 500 {
+			hint = "; temporary (RFC 5321 §4.5.3.1.10 reads 552 as 452, RFC 3463 X.2.2 is a full mailbox), it will be retried"
+		}
+	case SessionWide:
+		hint = "; the server ended the session, the next message gets a new one; this one will be retried"
+	case PermanentRecipient:
+		hint = "; permanent, check the address (tried again tomorrow)"
+	case PermanentMessage:
+		switch step {
+		case StepMail:
+			hint = "; permanent, check --from (tried again tomorrow)"
+		case StepDot:
 			// Refused after the content was read: a size limit or a
 			// filter, not the address.
-			hint = "; permanent, the server refused the message itself"
+			hint = "; permanent, the server refused the message itself (tried again tomorrow, not every run)"
+		default:
+			hint = "; permanent, check the address (tried again tomorrow)"
 		}
 	}
 	return sess.newUserError(fmt.Sprintf("smtp %s: delivery to %s failed: %v%s", addr, to, se, hint), err, ioe)

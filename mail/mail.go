@@ -64,6 +64,14 @@ type Result struct {
 	Err error
 	// Temporary is true when the server answered 4xx (worth retrying soon).
 	Temporary bool
+	// Class is what the failure means for the next try (Classify); 0 when
+	// delivered.
+	Class Class
+	// InDoubt is set when the message and its final dot went out and no
+	// answer came (the connection dropped, the wait ran out, the run was
+	// stopped): the server probably has it (RFC 1047). Send it again at
+	// most once, byte for byte, then count it as delivered.
+	InDoubt bool
 	// Chain is the SMTP server's verified certificate chain (leaf first)
 	// on the connection this message went over, or that refused it; nil
 	// for the outbox, an unencrypted loopback server, or a connection

@@ -11,8 +11,10 @@ import (
 // Sender is how a message leaves: over SMTP, or into the outbox folder.
 // SendEach reports each message's Result through done as soon as it is
 // known, once per message, in order, on the calling goroutine.
+// Resend sends a message in doubt once more, byte for byte (see Raw).
 type Sender interface {
 	SendEach(ctx context.Context, msgs []*gomail.Msg, done func(i int, r Result)) error
+	Resend(ctx context.Context, r Raw) Result
 }
 
 // NewSender is the one place that chooses how mail leaves: through the

@@ -1,13 +1,16 @@
 package mail
 
 import (
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"net/textproto"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -49,10 +52,13 @@ var RFC5321Timeouts = StepTimeouts{
 	Data: 2 * time.Minute, Block: 3 * time.Minute, FinalDot: 10 * time.Minute,
 }
 
-// DefaultBudget bounds everything one SMTP value sends, from NewSMTP on:
-// the run's whole time with the server. cotd.service has
-// TimeoutStartSec=15min; 12 minutes leaves room for indexing before and
-// the alert after, so systemd never kills a run mid-message.
+// DefaultBudget bounds the start of sending through one SMTP value,
+// counted from NewSMTP: no message starts after it, and every step up to a
+// message's final dot ends by it. The answer to a final dot already sent is
+// never cut by it (the server may be holding the message: RFC 5321 gives
+// it 10 minutes), so a run ends by DefaultBudget + RFC5321Timeouts.FinalDot;
+// cotd.service's TimeoutStartSec=30min covers that, NTP's wait before and
+// the alert after.
 const DefaultBudget = 12 * time.Minute
 
 // StopGrace is how long a message whose content is already on its way
@@ -204,3 +210,14 @@ func (e *scrubbedError) Unwrap() error { return e.reply }
 // Scrub removes the password and its AUTH encodings from text that did
 // not come through this package's errors (the monitor's reports).
 func (c SMTPConfig) Scrub(text string) string { return c.scrub(text) }
+
+// LoginID identifies the server, user and password of c without holding
+// the password: a run that remembers a refused login tries it again at once
+// when any of them changes.
+func (c SMTPConfig) LoginID() string {
+	if c.User == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(c.Host + "\x00" + strconv.Itoa(c.Port) + "\x00" + c.User + "\x00" + c.Password))
+	return hex.EncodeToString(sum[:12])
+}

@@ -43,8 +43,8 @@ const DefaultTimeout = 10 * time.Second
 const alertMailTimeout = 20 * time.Second
 
 // alertMailBudget bounds the whole alert mail: with the cat mail's
-// mail.DefaultBudget it keeps a run inside cotd.service's
-// TimeoutStartSec=15min.
+// mail.DefaultBudget and the final dot's wait it keeps a run inside
+// cotd.service's TimeoutStartSec=30min.
 const alertMailBudget = time.Minute
 
 // Settings are the owner's monitoring settings, validated by the CLI.
@@ -66,11 +66,21 @@ type Config struct {
 	// recipients file), by lower-case address; see job.Config.Mornings.
 	Mornings map[string]schedule.Morning
 	Photos   string // the photo folder; "" for the built-in cat
-	Schedule schedule.Settings
-	SMTP     *mail.SMTPConfig // nil: outbox mode
-	Outbox   string
-	Now      func() time.Time
-	Timeout  time.Duration // per channel; 0 means DefaultTimeout
+	// FollowLinks is --follow-links all: status counts the photos the
+	// run would see.
+	FollowLinks bool
+	Schedule    schedule.Settings
+	SMTP        *mail.SMTPConfig // nil: outbox mode
+	Outbox      string
+	Now         func() time.Time
+	Timeout     time.Duration // per channel; 0 means DefaultTimeout
+	// SideFile keeps the run record and the alert book when the database
+	// cannot (it is damaged, lost or could not be opened), so the owner is
+	// still told once a day, not every run; "" for none.
+	SideFile string
+	// Backups is the folder of the database's snapshots (status reads the
+	// newest while a run holds the database).
+	Backups string
 	// Classify maps a run's error to the exit code and hint the CLI
 	// gives; the CLI owns both.
 	Classify func(error) (code int, hint string)
@@ -86,7 +96,8 @@ type Monitor struct {
 	host string
 }
 
-// New returns a monitor that keeps its records in st.
+// New returns a monitor that keeps its records in st; st is nil when the
+// run could not open the database (its records then go to c.SideFile).
 func New(c Config, st *store.Store, log *slog.Logger) *Monitor {
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
@@ -132,7 +143,7 @@ func (m *Monitor) Finish(ctx context.Context, sum job.Summary, runErr error) {
 	}
 	rec.Certs, rec.WatchErrors = m.certificates(ctx, sum, runErr, now, prev)
 	var unusable []string
-	if sum.Index.Unusable > 0 {
+	if sum.Index.Unusable > 0 && m.usable() {
 		_ = m.st.View(func(tx *store.Tx) (err error) { unusable, err = job.UnusableFiles(tx, m.c.Photos); return })
 	}
 	problems := m.problems(sum, runErr, rec, unusable, now)
@@ -163,10 +174,20 @@ func (m *Monitor) Finish(ctx context.Context, sum job.Summary, runErr error) {
 }
 
 // load reads the last run's record and the alert bookkeeping. A damaged
-// record is ignored: monitoring starts afresh rather than stopping runs.
+// record is ignored here (the run itself stops on it).
 func (m *Monitor) load() (store.Run, store.AlertBook) {
 	var rec store.Run
 	var book store.AlertBook
+	side, hasSide := m.loadSide()
+	if !m.usable() {
+		return side.Run, side.Book
+	}
+	defer func() {
+		if hasSide { // alerts sent while the database could not keep them: resolved from here on
+			book.Mail = mergeAlerts(book.Mail, side.Book.Mail)
+			book.Push = mergeAlerts(book.Push, side.Book.Push)
+		}
+	}()
 	_ = m.st.View(func(tx *store.Tx) error {
 		var err error
 		if rec, _, err = tx.LastRun(); err != nil {
@@ -183,6 +204,10 @@ func (m *Monitor) load() (store.Run, store.AlertBook) {
 }
 
 func (m *Monitor) save(rec store.Run, book store.AlertBook) {
+	if !m.usable() {
+		m.saveSide(rec, book)
+		return
+	}
 	err := m.st.Update(func(tx *store.Tx) error {
 		if err := tx.PutLastRun(rec); err != nil {
 			return err
@@ -191,7 +216,10 @@ func (m *Monitor) save(rec store.Run, book store.AlertBook) {
 	})
 	if err != nil {
 		m.log.Warn("cannot store the monitor record; `cotd status` shows the run before", "err", err)
+		m.saveSide(rec, book)
+		return
 	}
+	m.dropSide()
 }
 
 // SMTPSource names the SMTP server's certificate in alerts, metrics and

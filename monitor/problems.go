@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -95,6 +96,14 @@ func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusabl
 	}
 	loc := m.c.Schedule.Loc
 	switch {
+	case stopped(sum):
+		var b strings.Builder
+		b.WriteString("The run was stopped (systemctl stop, a shutdown or ^C) before the cat mail went out; nothing was recorded as delivered that was not.\n")
+		if len(sum.Plan.Open) > 0 {
+			fmt.Fprintf(&b, "Due: %s to %d recipients.\n", schedule.List(sum.Plan.Open), len(m.c.Recipients))
+		}
+		b.WriteString(retry + ".")
+		add(Undelivered, "the run was stopped before the cat mail went out (context canceled)", b.String())
 	case sum.ConnErr != nil:
 		var b strings.Builder
 		fmt.Fprintf(&b, "%s\n\n", text.OneLine(sum.ConnErr.Error()))
@@ -111,6 +120,13 @@ func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusabl
 		}
 		b.WriteString("\n" + retry + "; a refused address is tried again the next day.")
 		add(Undelivered, text.Plural(len(sum.Failures), "recipient did", "recipients did")+" not get the cat mail", b.String())
+	case errors.Is(runErr, store.ErrDamaged) || errors.Is(runErr, store.ErrHistoryLost):
+		_, hint := m.c.Classify(runErr)
+		detail := text.OneLine(runErr.Error()) + "\n\nNothing is mailed until it is mended, so no day goes out twice."
+		if hint != "" {
+			detail += "\n\nWhat to do: " + hint
+		}
+		add(StateDamaged, "the database cannot be used: "+text.OneLine(runErr.Error()), detail)
 	case runErr != nil:
 		code, hint := m.c.Classify(runErr)
 		detail := text.OneLine(runErr.Error())

@@ -13,12 +13,13 @@ import (
 
 // Keys that only `cotd status` finds, from the state as it is now.
 const (
-	NeverRun       Key = "never-run"       // no run has recorded anything yet
-	Overdue        Key = "overdue"         // a due day that no run has handled: the timer is not running
-	ClockBackwards Key = "clock-backwards" // the clock is behind the last run
-	ClockUnsynced  Key = "clock-unsynced"  // the kernel says the clock is not synchronised
-	RunInProgress  Key = "run-in-progress" // a run holds the database; status shows the newest snapshot
-	StateDamaged   Key = "state-damaged"   // the database is damaged, empty or gone while cotd's traces say it had a history
+	NeverRun        Key = "never-run"        // no run has recorded anything yet
+	Overdue         Key = "overdue"          // a due day that no run has handled: the timer is not running
+	ClockBackwards  Key = "clock-backwards"  // the clock is behind the last run
+	ClockUnsynced   Key = "clock-unsynced"   // the kernel says the clock is not synchronised
+	RunInProgress   Key = "run-in-progress"  // a run holds the database; status shows the newest snapshot
+	StateDamaged    Key = "state-damaged"    // the database is damaged, empty or gone while cotd's traces say it had a history
+	StateUnwritable Key = "state-unwritable" // runs cannot write the database (read-only file system, permissions)
 )
 
 // Kind is one row of the rule: a kind of problem, its severity, and how
@@ -45,6 +46,7 @@ var kinds = []Kind{
 	{BadRecipient, Error, "a line of the recipients file cannot be used: that recipient gets no mail"},
 	{ClockBackwards, Error, "the clock is behind the last run"},
 	{StateDamaged, Error, "the database is damaged, or empty while cotd's traces say it had a history"},
+	{StateUnwritable, Error, "runs cannot write the database (a read-only file system, permissions)"},
 	{PhotosSkipped, Warning, "photo files cotd cannot use"},
 	{QuotesProblem, Warning, "lines of the quotes file skipped"},
 	{CatsLow, Warning, "few unsent cats left before they repeat"},

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"cotd/certs"
 	"cotd/internal/text"
@@ -41,6 +44,10 @@ type Report struct {
 	CatsRunOutIn    int             `json:"cats_run_out_in_days"`
 	Indexing        *ReportIndexing `json:"indexing,omitempty"`
 	Certificates    []ReportCert    `json:"certificates"`
+	Backups         ReportBackups   `json:"backups"`
+	// FromSnapshot is the snapshot shown while a run holds the database;
+	// "" when the database itself was read.
+	FromSnapshot string `json:"from_snapshot,omitempty"`
 	// Recipients are each recipient's own morning: the next send in
 	// their zone and in UTC, the last day they got, their pause.
 	Recipients []ReportRecipient `json:"recipients"`
@@ -112,27 +119,87 @@ type ReportCert struct {
 	Seen     time.Time `json:"seen"`
 }
 
-// Status judges the state in the database at db for `cotd status`,
-// waiting up to lockWait for a run that holds it. It never creates the
-// database: a probe must not.
-func Status(c Config, db string, lockWait time.Duration) (*Report, error) {
-	now := c.Now().In(c.Schedule.Loc)
-	r := &Report{Now: now, Healthy: true, Problems: []string{}, Warnings: []string{}, Findings: []ReportFinding{}, DueNow: []string{}, Undelivered: []ReportDay{},
+// NewReport is a report with nothing judged yet: healthy, at c.Now, with
+// the snapshots of the database at db in the backup folder.
+func NewReport(c Config, db string) *Report {
+	return &Report{Backups: backups(c.Backups, db), Now: c.Now().In(c.Schedule.Loc), Healthy: true, Problems: []string{}, Warnings: []string{}, Findings: []ReportFinding{}, DueNow: []string{}, Undelivered: []ReportDay{},
 		Skipped: []ReportSkipped{}, PendingFailures: []ReportFailure{}, Certificates: []ReportCert{}, Recipients: []ReportRecipient{}}
+}
+
+// readWait is how long status waits for bbolt's shared lock before it
+// takes the run's newest snapshot instead: a run holds the database for
+// the whole run (a first index can take many minutes), and a probe must
+// never wait on it (issue 25 §7).
+const readWait = 300 * time.Millisecond
+
+// Status judges the state for `cotd status`: the database at db, opened
+// read-only (it never creates, migrates or writes it, as `bbolt info`),
+// or, while a run holds it, the newest snapshot in c.Backups, said as a
+// warning. It never waits on a run and never blocks one: bbolt's shared
+// lock is held for the few milliseconds of one read. A damaged database
+// is an error (store.ErrDamaged), for the CLI to word with its fix.
+func Status(c Config, db string) (*Report, error) {
+	r := NewReport(c, db)
+	now := r.Now
 	if _, err := os.Stat(db); errors.Is(err, fs.ErrNotExist) {
 		r.Add(NewProblem(NeverRun, fmt.Sprintf("cotd has never run here: there is no database at %s", db), ""))
-	} else {
-		st, err := store.Open(db, lockWait)
-		if err != nil {
-			return nil, err
+		return r, nil
+	}
+	st, err := store.OpenReadOnly(db, readWait)
+	if errors.Is(err, store.ErrLocked) {
+		snap, _, ok := store.NewestGood(c.Backups, db)
+		if !ok {
+			r.Add(NewProblem(RunInProgress, "a run is using the database now, and there is no snapshot yet to show: run 'cotd status' again when it is done", ""))
+			return r, nil
 		}
-		err = st.View(func(tx *store.Tx) error { return r.fill(c, tx, now) })
-		st.Close()
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", db, err)
+		r.Add(NewProblem(RunInProgress, fmt.Sprintf("a run is using the database now: this is the state of its snapshot of %s (written %s)", snap.Day, snap.Written.In(c.Schedule.Loc).Format(text.Stamp)), ""))
+		r.FromSnapshot = snap.Path
+		st, err = store.OpenReadOnly(snap.Path, readWait)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	if err := st.View(func(tx *store.Tx) error { return r.fill(c, tx, now) }); err != nil {
+		return nil, fmt.Errorf("read %s: %w", st.Path(), err)
+	}
+	if r.FromSnapshot == "" {
+		if err := writable(db); err != nil {
+			r.Add(NewProblem(StateUnwritable, fmt.Sprintf("runs cannot write the database: %v", err), ""))
 		}
 	}
 	return r, nil
+}
+
+// writable says why a run could not write the database at db, or nil.
+func writable(db string) error {
+	for _, p := range []string{db, filepath.Dir(db)} {
+		if err := unix.Access(p, unix.W_OK); err != nil {
+			var sfs unix.Statfs_t
+			if unix.Statfs(p, &sfs) == nil && sfs.Flags&unix.ST_RDONLY != 0 {
+				return fmt.Errorf("%s %w (remount it read-write: mount -o remount,rw)", p, store.ErrReadOnly)
+			}
+			return fmt.Errorf("%s: %w for this user (uid %d): %v", p, store.ErrPermission, os.Geteuid(), err)
+		}
+	}
+	return nil
+}
+
+// ReportBackups is the backup folder as status shows it.
+type ReportBackups struct {
+	Dir    string              `json:"dir"`
+	Count  int                 `json:"count"`
+	Newest *store.SnapshotFile `json:"newest,omitempty"`
+}
+
+func backups(dir, db string) ReportBackups {
+	b := ReportBackups{Dir: dir}
+	snaps, _ := store.Snapshots(dir, db)
+	b.Count = len(snaps)
+	if len(snaps) > 0 {
+		b.Newest = &snaps[0]
+	}
+	return b
 }
 
 // fill reads the state and judges it at now.
@@ -239,17 +306,21 @@ func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
 		return err
 	}
 
-	// Cats and quotes.
-	if haveRec && (rec.PhotosTotal > 0 || rec.QuotesTotal > 0) {
-		r.Photos = ReportCount{rec.PhotosTotal, rec.PhotosLeft}
+	// Cats as of now: those indexed, and the files in the folder no scan
+	// has read yet (new photos go out first); quotes as the last run read
+	// the file (the store keeps removed ones).
+	inv, err := job.ReadInventory(tx)
+	if err != nil {
+		return err
+	}
+	r.Photos = ReportCount{inv.PhotosTotal, inv.PhotosLeft}
+	if n, err := job.NotIndexed(tx, c.Photos, c.FollowLinks); err == nil {
+		r.Photos.Total += n
+		r.Photos.Unsent += n
+	}
+	r.Quotes = ReportCount{inv.QuotesTotal, inv.QuotesLeft}
+	if haveRec && rec.QuotesTotal > 0 {
 		r.Quotes = ReportCount{rec.QuotesTotal, rec.QuotesLeft}
-	} else {
-		inv, err := job.ReadInventory(tx)
-		if err != nil {
-			return err
-		}
-		r.Photos = ReportCount{inv.PhotosTotal, inv.PhotosLeft}
-		r.Quotes = ReportCount{inv.QuotesTotal, inv.QuotesLeft}
 	}
 	r.CatsRunOutIn = r.Photos.Unsent
 	if p, ok := job.ReadIndexProgress(tx); ok && p.Left > 0 {

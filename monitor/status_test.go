@@ -89,7 +89,7 @@ func TestStatusTable(t *testing.T) {
 			if !tt.noDB {
 				okState(t, db, ran, tt.rec)
 			}
-			r, err := Status(statusConfig(t, now), db, time.Second)
+			r, err := Status(statusConfig(t, now), db)
 			if err != nil {
 				t.Fatal(err)
 			}
