@@ -97,7 +97,7 @@ func judgeState(c *config.Config) (*monitor.Report, error) {
 	if err == nil || (!errors.Is(err, store.ErrDamaged) && !errors.Is(err, store.ErrHistoryLost)) {
 		return rep, err
 	}
-	rep = monitor.NewReport(mc)
+	rep = monitor.NewReport(mc, c.DB)
 	rep.Add(monitor.NewProblem(monitor.StateDamaged, text.OneLine(err.Error())+"; "+restoreHint(c), ""))
 	return rep, nil
 }

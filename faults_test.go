@@ -346,7 +346,7 @@ func testBadDatabase(t *testing.T, bin string) {
 		{"truncated mid-file", real[:len(real)/2], "not a cotd database, or damaged"},
 		{"zeroed meta pages", append(make([]byte, 2*pageSize), real[2*pageSize:]...), "not a cotd database, or damaged"},
 		{"another program's bbolt file", foreignBytes, "not a cotd database, or damaged"},
-		{"newer schema", newerBytes, "written by a newer cotd (schema 99, this cotd knows 1)"},
+		{"newer schema", newerBytes, "written by a newer cotd (schema 99, this cotd knows 2)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

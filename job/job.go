@@ -232,9 +232,15 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 func (j *Job) openDays(plan schedule.Plan, current []quotes.Quote, sum *Summary) error {
 	now := sum.Now
 	return j.Store.Update(func(tx *store.Tx) error {
-		var photos []store.Photo
+		// The rotation's compact records: a morning decodes only the
+		// chosen cat's record, not the library's.
+		var photos []schedule.Candidate
 		var quotes []store.Quote
-		if err := tx.EachPhoto(func(p store.Photo) error { photos = append(photos, p); return nil }); err != nil {
+		err := tx.EachRotation(func(r store.Rotation) error {
+			photos = append(photos, schedule.Candidate{ID: r.Hash, Added: r.Added, Sent: r.Sent, Last: r.Last})
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		live, err := liveQuotes(tx, current)
@@ -255,17 +261,18 @@ func (j *Job) openDays(plan schedule.Plan, current []quotes.Quote, sum *Summary)
 			}
 		}
 		for _, d := range plan.Open {
-			pi, jpeg, err := j.pickPhoto(photos, d)
+			pi, p, jpeg, err := j.pickPhoto(tx, photos, d)
 			if err != nil {
 				return err
 			}
 			qi := schedule.Pick(quoteCandidates(quotes))
-			p, q := &photos[pi], &quotes[qi]
+			q := &quotes[qi]
 			p.Sent++
 			p.Last = d
+			photos[pi].Sent, photos[pi].Last = p.Sent, p.Last
 			q.Sent++
 			q.Last = d
-			if err := tx.PutPhoto(*p); err != nil {
+			if err := tx.PutPhoto(p); err != nil {
 				return err
 			}
 			if err := tx.PutQuote(*q); err != nil {
@@ -280,7 +287,7 @@ func (j *Job) openDays(plan schedule.Plan, current []quotes.Quote, sum *Summary)
 				return err
 			}
 		}
-		sum.PhotosTotal, sum.PhotosLeft = len(photos), schedule.Left(photoCandidates(photos))
+		sum.PhotosTotal, sum.PhotosLeft = len(photos), schedule.Left(photos)
 		sum.QuotesTotal, sum.QuotesLeft = len(quotes), schedule.Left(quoteCandidates(quotes))
 		return nil
 	})

@@ -96,6 +96,14 @@ func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusabl
 	}
 	loc := m.c.Schedule.Loc
 	switch {
+	case stopped(sum):
+		var b strings.Builder
+		b.WriteString("The run was stopped (systemctl stop, a shutdown or ^C) before the cat mail went out; nothing was recorded as delivered that was not.\n")
+		if len(sum.Plan.Open) > 0 {
+			fmt.Fprintf(&b, "Due: %s to %d recipients.\n", schedule.List(sum.Plan.Open), len(m.c.Recipients))
+		}
+		b.WriteString(retry + ".")
+		add(Undelivered, "the run was stopped before the cat mail went out (context canceled)", b.String())
 	case sum.ConnErr != nil:
 		var b strings.Builder
 		fmt.Fprintf(&b, "%s\n\n", text.OneLine(sum.ConnErr.Error()))
