@@ -170,6 +170,9 @@ type Summary struct {
 	// already logged by the job.
 	Dropped                  []Undelivered
 	Pending                  int // messages that were due this run
+	// Tried is what the run set out to deliver, by day, with the
+	// recipients (the retry of a failed recipient among them).
+	Tried []Undelivered
 	PhotosLeft, QuotesLeft   int
 	PhotosTotal, QuotesTotal int
 }
