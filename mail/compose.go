@@ -168,12 +168,78 @@ func cleanHeaderText(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
+// maxEncodedWord keeps each RFC 2047 encoded word of a subject short
+// enough that go-mail's folding puts the first one on the Subject: line
+// itself: a longer word makes it fold right after "Subject:", and some
+// clients then show an empty subject or a leading space.
+const maxEncodedWord = 60
+
+// encodeSubject is s (cleaned) as the header carries it: plain ASCII as
+// it is, anything else as Q-encoded UTF-8 words of at most maxEncodedWord
+// bytes, split between characters, separated by spaces where the header
+// may fold (RFC 2047 §2, §5: the spaces between encoded words vanish, so
+// every piece is encoded, the ASCII ones too).
+func encodeSubject(s string) string {
+	s = cleanHeaderText(s)
+	if !needsEncoding(s) {
+		return s
+	}
+	const open, end = "=?UTF-8?q?", "?="
+	var words []string
+	var cur strings.Builder
+	for _, r := range s {
+		q := qEncode(string(r))
+		if cur.Len() > 0 && len(open)+cur.Len()+len(q)+len(end) > maxEncodedWord {
+			words = append(words, open+cur.String()+end)
+			cur.Reset()
+		}
+		cur.WriteString(q)
+	}
+	words = append(words, open+cur.String()+end)
+	return strings.Join(words, " ")
+}
+
+// qEncode is RFC 2047's Q encoding of s: letters, digits and !*+-/ as
+// they are, a space as '_', every other byte as =XX.
+func qEncode(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.IndexByte("!*+-/", c) >= 0:
+			b.WriteByte(c)
+		case c == ' ':
+			b.WriteByte('_')
+		default:
+			fmt.Fprintf(&b, "=%02X", c)
+		}
+	}
+	return b.String()
+}
+
+// needsEncoding reports whether s holds anything but printable ASCII.
+func needsEncoding(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return true
+		}
+	}
+	return false
+}
+
 // Subject is the subject line: the brand and the date, short so phones show
 // all of it, and distinct per day so days never thread into one conversation.
 // A day whose photo has a caption names it first ("Cat of the Day: Mochi on
 // the radiator, Wed 12 Mar 2025"); a digest names its date range, how many
-// cats it carries and the newest one's caption.
+// cats it carries and the newest one's caption. A send-test's starts with
+// "[test]", so it is never taken for the real morning.
 func Subject(m Message) string {
+	if m.Test != "" {
+		return "[test] " + subject(m)
+	}
+	return subject(m)
+}
+
+func subject(m Message) string {
 	if len(m.Days) == 0 {
 		return brand
 	}
@@ -360,7 +426,7 @@ func Compose(m Message) (*gomail.Msg, error) {
 		// thank-you for the cat, should reach the person behind it.
 		msg.SetAddrHeaderFromMailAddress(gomail.HeaderReplyTo, owner)
 	}
-	msg.Subject(cleanHeaderText(Subject(m)))
+	msg.Subject(encodeSubject(Subject(m)))
 	msg.SetDateWithValue(dateHeader(m))
 	msg.SetMessageIDWithValue(strings.TrimSuffix(strings.TrimPrefix(id, "<"), ">"))
 	// RFC 2919: a tiny private list; filters and "mute" buttons key on it.
