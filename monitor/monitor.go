@@ -147,6 +147,13 @@ func (m *Monitor) Finish(ctx context.Context, sum job.Summary, runErr error) {
 		_ = m.st.View(func(tx *store.Tx) (err error) { unusable, err = job.UnusableFiles(tx, m.c.Photos); return })
 	}
 	problems := m.problems(sum, runErr, rec, unusable, now)
+	if m.usable() {
+		problems = append(problems, lasting(prev.Problems, problems, m.c.Recipients, func(addr string) bool {
+			refused := false
+			_ = m.st.View(func(tx *store.Tx) error { _, refused, _ = tx.Failure(addr); return nil })
+			return refused
+		})...)
+	}
 	rec.Problems = storedProblems(problems)
 
 	// A clock that went backwards changes nothing in the database and mails
