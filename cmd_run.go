@@ -194,7 +194,9 @@ func lostHistory(c *config.Config) error {
 		return nil
 	}
 	var traces []string
-	if n := countFiles(c.Job.CacheDir, ""); n > 0 {
+	// The rendition cache beside the database is shared by every database
+	// in that folder: it is this one's trace only when it is alone there.
+	if n := countFiles(c.Job.CacheDir, ""); n > 0 && !otherDatabases(c.DB) {
 		traces = append(traces, fmt.Sprintf("%s holds %s", c.Job.CacheDir, text.Plural(n, "rendered photo", "rendered photos")))
 	}
 	if snaps, _ := store.Snapshots(c.BackupDir, c.DB); len(snaps) > 0 {
@@ -213,6 +215,17 @@ func lostHistory(c *config.Config) error {
 		what = "is empty (0 bytes)"
 	}
 	return fmt.Errorf("database %s %s, but cotd has run here before (%s): %w", c.DB, what, strings.Join(traces, "; "), store.ErrHistoryLost)
+}
+
+// otherDatabases reports another non-empty .db file beside db.
+func otherDatabases(db string) bool {
+	ents, _ := os.ReadDir(filepath.Dir(db))
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 && strings.HasSuffix(e.Name(), ".db") && e.Name() != filepath.Base(db) {
+			return true
+		}
+	}
+	return false
 }
 
 // countFiles counts the regular files directly in dir ending in suffix.

@@ -114,3 +114,24 @@ func TestKindString(t *testing.T) {
 		}
 	}
 }
+
+// A certificate that expired late yesterday is worded "1 day ago" beside
+// yesterday's date, not "(today)" (issue 21 §3: the VM run found
+// "expired on 2026-12-04 (today)" on the 5th).
+func TestExpiredYesterdayIsNotToday(t *testing.T) {
+	loc := time.FixedZone("CET", 3600)
+	now := time.Date(2026, 12, 5, 8, 0, 0, 0, loc)
+	for _, tt := range []struct {
+		notAfter time.Time
+		want     string
+	}{
+		{time.Date(2026, 12, 4, 23, 0, 0, 0, loc), "expired on 2026-12-04 (1 day ago)"},
+		{time.Date(2026, 12, 5, 7, 0, 0, 0, loc), "expired on 2026-12-05 (today)"},
+		{time.Date(2026, 12, 2, 9, 0, 0, 0, loc), "expired on 2026-12-02 (3 days ago)"},
+	} {
+		st := Classify(Expiry{Source: "smtp x:587", NotBefore: now.AddDate(-1, 0, 0), NotAfter: tt.notAfter}, now, 21)
+		if !strings.Contains(st.Message, tt.want) {
+			t.Errorf("expired at %s: %q, want %q", tt.notAfter, st.Message, tt.want)
+		}
+	}
+}

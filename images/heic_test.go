@@ -290,12 +290,16 @@ func vipsReference(t *testing.T, path string, side int, tagged bool) image.Image
 	if b, err := exec.Command("vipsthumbnail", args...).CombinedOutput(); err != nil {
 		t.Fatalf("vipsthumbnail: %v\n%s", err, b)
 	}
-	f, err := os.Open(out)
+	return readPNG(t, out)
+}
+
+func readPNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	img, err := png.Decode(f)
+	img, err := png.Decode(bytes.NewReader(b))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -112,25 +112,9 @@ type matrixShaper struct {
 // parseICC reads a matrix/TRC RGB profile; the error says why a profile
 // is not one (and so cannot be converted here).
 func parseICC(p []byte) (*matrixShaper, error) {
-	if len(p) < 132 || string(p[36:40]) != "acsp" {
-		return nil, errors.New("not an ICC profile")
-	}
-	if size := int(binary.BigEndian.Uint32(p)); size > len(p) || size < 132 {
-		return nil, fmt.Errorf("ICC profile is truncated (%d of %d bytes)", len(p), size)
-	}
-	space, pcs := string(p[16:20]), string(p[20:24])
-	tags := map[string][]byte{}
-	n := int(binary.BigEndian.Uint32(p[128:]))
-	if n > 1000 || 132+12*n > len(p) {
-		return nil, errors.New("ICC tag table is damaged")
-	}
-	for k := 0; k < n; k++ {
-		e := p[132+12*k:]
-		off, size := int(binary.BigEndian.Uint32(e[4:])), int(binary.BigEndian.Uint32(e[8:]))
-		if off < 0 || size < 8 || off+size > len(p) {
-			return nil, fmt.Errorf("ICC tag %q points outside the profile", e[:4])
-		}
-		tags[string(e[:4])] = p[off : off+size]
+	space, pcs, tags, err := iccTags(p)
+	if err != nil {
+		return nil, err
 	}
 	m := &matrixShaper{desc: profileName(tags["desc"])}
 	switch {
@@ -164,6 +148,32 @@ func parseICC(p []byte) (*matrixShaper, error) {
 		return m, errors.New("its colorants are degenerate")
 	}
 	return m, nil
+}
+
+// iccTags reads an ICC profile's header (its colour space and connection
+// space) and its tag table.
+func iccTags(p []byte) (space, pcs string, tags map[string][]byte, err error) {
+	if len(p) < 132 || string(p[36:40]) != "acsp" {
+		return "", "", nil, errors.New("not an ICC profile")
+	}
+	if size := int(binary.BigEndian.Uint32(p)); size > len(p) || size < 132 {
+		return "", "", nil, fmt.Errorf("ICC profile is truncated (%d of %d bytes)", len(p), size)
+	}
+	space, pcs = string(p[16:20]), string(p[20:24])
+	tags = map[string][]byte{}
+	n := int(binary.BigEndian.Uint32(p[128:]))
+	if n > 1000 || 132+12*n > len(p) {
+		return "", "", nil, errors.New("ICC tag table is damaged")
+	}
+	for k := 0; k < n; k++ {
+		e := p[132+12*k:]
+		off, size := int(binary.BigEndian.Uint32(e[4:])), int(binary.BigEndian.Uint32(e[8:]))
+		if off < 0 || size < 8 || off+size > len(p) {
+			return "", "", nil, fmt.Errorf("ICC tag %q points outside the profile", e[:4])
+		}
+		tags[string(e[:4])] = p[off : off+size]
+	}
+	return space, pcs, tags, nil
 }
 
 func s15f16(b []byte) float64 { return float64(int32(binary.BigEndian.Uint32(b))) / 65536 }
@@ -429,6 +439,12 @@ func toSRGB(img image.Image, data []byte, format string) (image.Image, string) {
 	}
 	if prof == nil {
 		return img, ""
+	}
+	if curve, desc, gray, err := grayCurve(prof); gray { // cmyk.go
+		if err != nil {
+			return img, fmt.Sprintf("colour profile %q not converted (%v); tones may look off", desc, err)
+		}
+		return applyGray(img, curve), ""
 	}
 	p, err := parseICC(prof)
 	if err != nil {

@@ -32,6 +32,8 @@ type source struct {
 	gw, gh    float64 // luma plane's extent in its pixels: w×h, or less when decoded scaled
 	cgw, cgh  float64 // chroma planes' extent in their pixels
 	hasChroma bool
+	converted bool   // already sRGB (a CMYK photo converted by its profile, cmyk.go)
+	note      string // why its colours were not converted exactly, for Result.Note
 }
 
 func render(data []byte, o Options) (Result, error) {
@@ -61,9 +63,13 @@ func renderImage(data []byte, format string, orientation int, o Options) (Result
 		return Result{}, tooLarge("image is %d×%d (%d MP), larger than the %d MP limit; shrink it first",
 			cfg.Width, cfg.Height, px/1_000_000, MaxPixels/1_000_000)
 	}
-	if px > MaxFullDecodePixels && !(format == "jpeg" && (isBaselineJPEG(data) || scaledProgressive(data))) {
+	cmyk := format == "jpeg" && cfg.ColorModel == color.CMYKModel // image/jpeg alone decodes it, 4 bytes a pixel
+	if px > MaxFullDecodePixels && (cmyk || !(format == "jpeg" && (isBaselineJPEG(data) || scaledProgressive(data)))) {
 		kind := formatLabel(format)
-		if format == "jpeg" {
+		switch {
+		case cmyk:
+			kind = "CMYK JPEG"
+		case format == "jpeg":
 			kind = "progressive JPEG"
 		}
 		return Result{}, tooLarge("%s is %d×%d (%d MP), larger than the %d MP limit for %s files; shrink it or save it as a standard JPEG",
@@ -76,7 +82,10 @@ func renderImage(data []byte, format string, orientation int, o Options) (Result
 		return Result{}, err
 	}
 	img := process(src, orientation, tw, th)
-	img, note := toSRGB(img, data, format) // icc.go
+	note := src.note
+	if !src.converted {
+		img, note = toSRGB(img, data, format) // icc.go
+	}
 
 	out, err := encodeJPEG(img, o.Quality) // jpegenc.go
 	if err != nil {
@@ -199,10 +208,27 @@ func decodeFull(data []byte, format string, tw, th int) (src source, err error) 
 	if err != nil {
 		return source{}, decodeError(format, err)
 	}
+	kx, ky := 1, 1
 	if tw > 0 && th > 0 {
 		b := img.Bounds()
-		kx := max(1, int(float64(b.Dx())/float64(tw)/boxResidual))
-		ky := max(1, int(float64(b.Dy())/float64(th)/boxResidual))
+		kx = max(1, int(float64(b.Dx())/float64(tw)/boxResidual))
+		ky = max(1, int(float64(b.Dy())/float64(th)/boxResidual))
+	}
+	// Converted while shrunk, never copied at full size (cmyk.go).
+	switch m := img.(type) {
+	case *image.CMYK:
+		t, note := cmykTransform(data)
+		src := cmykSource(m, t, kx, ky)
+		src.note = note
+		return src, nil
+	case *image.Gray16:
+		return gray16Source(m, kx, ky), nil
+	case *image.RGBA64, *image.NRGBA64:
+		src, _ := rgba64Source(m, kx, ky)
+		return src, nil
+	}
+	if tw > 0 && th > 0 {
+		b := img.Bounds()
 		switch m := img.(type) {
 		case *image.RGBA:
 			return rgbaSource(m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], m.Stride, b.Dx(), b.Dy(), true, kx, ky), nil

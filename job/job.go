@@ -168,8 +168,11 @@ type Summary struct {
 	ClockJump *ClockJump
 	// Dropped are days given up inside the window, each with its reason;
 	// already logged by the job.
-	Dropped                  []Undelivered
-	Pending                  int // messages that were due this run
+	Dropped []Undelivered
+	Pending int // messages that were due this run
+	// Tried is what the run set out to deliver, by day, with the
+	// recipients (the retry of a failed recipient among them).
+	Tried                    []Undelivered
 	PhotosLeft, QuotesLeft   int
 	PhotosTotal, QuotesTotal int
 }

@@ -1,7 +1,6 @@
 package mail
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -13,6 +12,7 @@ import (
 	"mime/quotedprintable"
 	netmail "net/mail"
 	"net/textproto"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -407,15 +407,20 @@ func Compose(m Message) (*gomail.Msg, error) {
 	seed := sha256.Sum256([]byte(id))
 	tag := hex.EncodeToString(seed[:12])
 	relBoundary := "cotd_rel_" + tag
-	related, err := buildRelated(htmlBody, m.Days, cids, relBoundary)
-	if err != nil {
-		return nil, err
-	}
-
 	altBoundary := "cotd_alt_" + tag
-	body, err := buildAlternative(textBody, related, relBoundary, altBoundary)
-	if err != nil {
-		return nil, err
+	// The body, with its base64 cats, is written straight to wherever the
+	// message goes (the server, the outbox, a size count) each time it is
+	// written, and never kept: a run composes every recipient's message
+	// but holds only one message's bytes at a time, so 1,000 recipients of
+	// an 8-day digest cost what one does (issue 25 §6). The days' photos
+	// are shared, not copied.
+	days := slices.Clone(m.Days)
+	body := func(w io.Writer) (int64, error) {
+		cw := &countingWriter{w: w}
+		err := buildAlternative(cw, textBody, func(pw io.Writer) error {
+			return buildRelated(pw, htmlBody, days, cids, relBoundary)
+		}, relBoundary, altBoundary)
+		return cw.n, err
 	}
 
 	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
@@ -443,10 +448,8 @@ func Compose(m Message) (*gomail.Msg, error) {
 	// the whole multipart/alternative body is written here, each part with
 	// exactly the headers it needs, and handed to go-mail as the message's
 	// only part (go-mail still labels that top level 8bit; it is 7-bit).
-	msg.SetBodyWriter(gomail.ContentType(`multipart/alternative; boundary="`+altBoundary+`"`), func(w io.Writer) (int64, error) {
-		n, err := w.Write(body)
-		return int64(n), err
-	}, gomail.WithPartEncoding(gomail.NoEncoding))
+	msg.SetBodyWriter(gomail.ContentType(`multipart/alternative; boundary="`+altBoundary+`"`), body,
+		gomail.WithPartEncoding(gomail.NoEncoding))
 	return msg, nil
 }
 
@@ -462,39 +465,38 @@ func listID(owner *netmail.Address, domain string) string {
 
 // buildAlternative writes the multipart/alternative body: the plain text
 // first (quoted-printable UTF-8), then the multipart/related HTML and cats.
-func buildAlternative(text string, related []byte, relBoundary, boundary string) ([]byte, error) {
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
+func buildAlternative(out io.Writer, text string, related func(io.Writer) error, relBoundary, boundary string) error {
+	w := multipart.NewWriter(out)
 	if err := w.SetBoundary(boundary); err != nil {
-		return nil, fmt.Errorf("compose: boundary: %w", err)
+		return fmt.Errorf("compose: boundary: %w", err)
 	}
 	h := textproto.MIMEHeader{}
 	h.Set("Content-Type", "text/plain; charset=UTF-8")
 	h.Set("Content-Transfer-Encoding", "quoted-printable")
 	pw, err := w.CreatePart(h)
 	if err != nil {
-		return nil, fmt.Errorf("compose: text part: %w", err)
+		return fmt.Errorf("compose: text part: %w", err)
 	}
 	qp := quotedprintable.NewWriter(pw)
 	if _, err := io.WriteString(qp, text); err != nil {
-		return nil, fmt.Errorf("compose: text part: %w", err)
+		return fmt.Errorf("compose: text part: %w", err)
 	}
 	if err := qp.Close(); err != nil {
-		return nil, fmt.Errorf("compose: text part: %w", err)
+		return fmt.Errorf("compose: text part: %w", err)
 	}
 	h = textproto.MIMEHeader{}
 	h.Set("Content-Type", `multipart/related; boundary="`+relBoundary+`"; type="text/html"`)
 	pw, err = w.CreatePart(h)
 	if err != nil {
-		return nil, fmt.Errorf("compose: related part: %w", err)
+		return fmt.Errorf("compose: related part: %w", err)
 	}
-	if _, err := pw.Write(related); err != nil {
-		return nil, fmt.Errorf("compose: related part: %w", err)
+	if err := related(pw); err != nil {
+		return fmt.Errorf("compose: related part: %w", err)
 	}
 	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("compose: close alternative part: %w", err)
+		return fmt.Errorf("compose: close alternative part: %w", err)
 	}
-	return buf.Bytes(), nil
+	return nil
 }
 
 // WriteEML writes msg as RFC 5322 bytes with CRLF line endings: what an
@@ -558,25 +560,24 @@ func unsubscribeURL(addr string) string {
 
 // buildRelated writes the multipart/related body: the HTML first (the root
 // part), then each day's JPEG, inline, addressed by its Content-ID.
-func buildRelated(htmlBody []byte, days []Day, cids []string, boundary string) ([]byte, error) {
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
+func buildRelated(out io.Writer, htmlBody []byte, days []Day, cids []string, boundary string) error {
+	w := multipart.NewWriter(out)
 	if err := w.SetBoundary(boundary); err != nil {
-		return nil, fmt.Errorf("compose: boundary: %w", err)
+		return fmt.Errorf("compose: boundary: %w", err)
 	}
 	h := textproto.MIMEHeader{}
 	h.Set("Content-Type", "text/html; charset=UTF-8")
 	h.Set("Content-Transfer-Encoding", "quoted-printable")
 	pw, err := w.CreatePart(h)
 	if err != nil {
-		return nil, fmt.Errorf("compose: html part: %w", err)
+		return fmt.Errorf("compose: html part: %w", err)
 	}
 	qp := quotedprintable.NewWriter(pw)
 	if _, err := qp.Write(htmlBody); err != nil {
-		return nil, fmt.Errorf("compose: html part: %w", err)
+		return fmt.Errorf("compose: html part: %w", err)
 	}
 	if err := qp.Close(); err != nil {
-		return nil, fmt.Errorf("compose: html part: %w", err)
+		return fmt.Errorf("compose: html part: %w", err)
 	}
 	for i, d := range days {
 		name := "cat-" + d.Date.Format(time.DateOnly) + ".jpg"
@@ -587,16 +588,16 @@ func buildRelated(htmlBody []byte, days []Day, cids []string, boundary string) (
 		h.Set("Content-Id", "<"+cids[i]+">")
 		pw, err := w.CreatePart(h)
 		if err != nil {
-			return nil, fmt.Errorf("compose: image part %s: %w", name, err)
+			return fmt.Errorf("compose: image part %s: %w", name, err)
 		}
 		if err := writeBase64Lines(pw, d.Photo); err != nil {
-			return nil, fmt.Errorf("compose: image part %s: %w", name, err)
+			return fmt.Errorf("compose: image part %s: %w", name, err)
 		}
 	}
 	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("compose: close related part: %w", err)
+		return fmt.Errorf("compose: close related part: %w", err)
 	}
-	return buf.Bytes(), nil
+	return nil
 }
 
 // writeBase64Lines writes data as base64 in 76-character lines (RFC 2045).
@@ -610,4 +611,17 @@ func writeBase64Lines(w io.Writer, data []byte) error {
 		enc = enc[n:]
 	}
 	return nil
+}
+
+// countingWriter counts what goes through it (go-mail's body writer
+// reports its length).
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	return n, err
 }

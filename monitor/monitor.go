@@ -338,6 +338,13 @@ func SummaryLine(c Config, sum job.Summary, runErr error) string {
 	}
 	if len(sum.Plan.Open) > 0 {
 		parts = append(parts, "days "+schedule.List(sum.Plan.Open))
+	} else if len(sum.Tried) > 0 {
+		// A retry later the same day: which day went to whom again.
+		var tried []string
+		for _, t := range sum.Tried {
+			tried = append(tried, t.Day.String()+" to "+strings.Join(t.To, ", "))
+		}
+		parts = append(parts, "retried "+strings.Join(tried, "; "))
 	}
 	if len(sum.Plan.Skipped) > 0 {
 		parts = append(parts, fmt.Sprintf("skipped %s (%s)", text.Plural(len(sum.Plan.Skipped), "missed day", "missed days"), schedule.Span(sum.Plan.Skipped)))
