@@ -119,7 +119,20 @@ func cmdCheck(args []string, e env) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	if st, scratch := k.database(c, filepath.Join(tmp, "cotd.db")); st != nil {
+	st, scratch := k.database(c, filepath.Join(tmp, "cotd.db"))
+	// The machine: reboot, disks, clock, power, backups.
+	machineLines := func(tx *store.Tx) error {
+		for _, f := range monitorConfig(c).CheckCare(tx, now) {
+			k.line(string(f.Level), f.What, f.Msg, f.Fix)
+		}
+		return nil
+	}
+	if st == nil {
+		machineLines(nil)
+	} else if err := st.View(machineLines); err != nil {
+		return err
+	}
+	if st != nil {
 		defer st.Close()
 		budget := min(c.Job.Indexing.Budget, checkIndexBudget)
 		if budget == 0 {

@@ -65,7 +65,8 @@ func cmdStatus(args []string, e env) error {
 	}
 	// The kernel's NTP state, last so that it never pushes the state's own
 	// warnings down; a warning, not a problem: runs go on after the wait.
-	if l := clocksync.Describe(clocksync.Kernel{}, c.ClockWait); !l.OK {
+	// Unsynchronised for long since boot is the machine's care, said above.
+	if l := clocksync.Describe(clocksync.Kernel{}, c.ClockWait); !l.OK && !rep.Found(monitor.ClockNeverSet) {
 		rep.Add(monitor.NewProblem(monitor.ClockUnsynced, "the clock is "+l.Msg, l.Hint))
 	}
 	if *asJSON {

@@ -36,6 +36,7 @@ import (
 
 	"cotd/images"
 	"cotd/internal/mailpit"
+	"cotd/internal/needs"
 	"cotd/internal/photogen"
 	"cotd/internal/tmpfs"
 	"cotd/schedule"
@@ -465,7 +466,7 @@ func madeUpFiles(t *testing.T) []badFile {
 func testBadPhotos(t *testing.T, bin string) {
 	shared := sharedDir()
 	if shared == "" {
-		t.Skip("../shared/realworld-photos is absent")
+		needs.Absent(t, "../shared/realworld-photos is absent", "put the shared folder beside the repository")
 	}
 	asNobody := os.Geteuid() == 0
 	// A folder outside t.TempDir's private parent, so the unprivileged
@@ -799,9 +800,7 @@ func testDiskFull(t *testing.T, bin string) {
 // file and the fix, before anything is sent. Root reads every file, so the
 // run is made as nobody (uid 65534).
 func testUnreadablePasswordFile(t *testing.T, bin string) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to run cotd as another user") // CI runs as root
-	}
+	needs.Root(t, "running cotd as another user")
 	dir := t.TempDir()
 	os.Chmod(filepath.Dir(dir), 0o755) // testing makes the parent 0700
 	os.Chmod(dir, 0o755)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"cotd/internal/needs"
 )
 
 func TestEarliest(t *testing.T) {
@@ -38,7 +40,7 @@ func TestEarliest(t *testing.T) {
 func TestClassify(t *testing.T) {
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
-		t.Skip("no tzdata:", err)
+		needs.Missing(t, "no tzdata: "+err.Error(), "apt install tzdata")
 	}
 	exp := func(notBefore, notAfter time.Time) Expiry {
 		return Expiry{Source: "smtp mail.example.test:587", Subject: "CN=mail.example.test", NotBefore: notBefore, NotAfter: notAfter}

@@ -22,10 +22,12 @@ import (
 	netmail "net/mail"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"cotd/care"
 	"cotd/certs"
 	"cotd/health"
 	"cotd/internal/text"
@@ -81,6 +83,10 @@ type Config struct {
 	// Backups is the folder of the database's snapshots (status reads the
 	// newest while a run holds the database).
 	Backups string
+	// DB is the database, and Care where the machine's care looks (the
+	// real Pi, or a test's): its findings are problems like the run's.
+	DB   string
+	Care care.Machine
 	// Classify maps a run's error to the exit code and hint the CLI
 	// gives; the CLI owns both.
 	Classify func(error) (code int, hint string)
@@ -147,6 +153,16 @@ func (m *Monitor) Finish(ctx context.Context, sum job.Summary, runErr error) {
 		_ = m.st.View(func(tx *store.Tx) (err error) { unusable, err = job.UnusableFiles(tx, m.c.Photos); return })
 	}
 	problems := m.problems(sum, runErr, rec, unusable, now)
+	var first time.Time
+	if m.st != nil {
+		_ = m.st.View(func(tx *store.Tx) error { s, err := tx.State(); first = s.FirstRun; return err })
+	}
+	var found []care.Finding
+	found, rec.Disks = m.c.machineCare(first, prev.At, now, prev.Disks)
+	for _, f := range found {
+		problems = append(problems, careProblem(f))
+	}
+	sort.SliceStable(problems, func(i, j int) bool { return urgency(problems[i]) < urgency(problems[j]) })
 	rec.Problems = storedProblems(problems)
 
 	// A clock that went backwards changes nothing in the database and mails

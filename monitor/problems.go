@@ -240,7 +240,7 @@ func urgency(p Problem) int {
 		return 0
 	case p.Key.IsCert() && p.Severity == Error:
 		return 1
-	case p.Key == GaveUp || p.Key == Dropped || p.Key == ClockJump || p.Key == BadRecipient:
+	case p.Key == GaveUp || p.Key == Dropped || p.Key == ClockJump || p.Key == BadRecipient || p.Key == ClockNeverSet:
 		return 2
 	case p.Key.IsCert():
 		return 3
@@ -282,6 +282,18 @@ func (k Key) Cleared() string {
 		return "enough new cats before any repeats"
 	case k == WatchCerts:
 		return "every watched certificate can be checked again"
+	case k == RebootPending:
+		return "the machine was rebooted"
+	case k == DiskLow:
+		return "enough free space again"
+	case k == ReadOnlyFS:
+		return "the filesystems are writable again"
+	case k == ClockNeverSet:
+		return "the clock is synchronised"
+	case k == UnderVoltage:
+		return "no under-voltage or throttling since the last boot"
+	case k == BackupsStale:
+		return "the snapshots of the database are current again"
 	case k.IsCert():
 		return "the certificate of " + strings.TrimPrefix(string(k), "cert:") + " is fine again"
 	}

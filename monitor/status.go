@@ -331,11 +331,16 @@ func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
 	// certificates judged now.
 	for _, p := range rec.Problems {
 		switch {
-		case Key(p.Key) == Undelivered || Key(p.Key) == RunFailed || Key(p.Key).IsCert():
+		case Key(p.Key) == Undelivered || Key(p.Key) == RunFailed || Key(p.Key).IsCert() || Key(p.Key).IsCare():
 			// said above from the state, or judged again below
 		default:
 			r.Add(Problem{Key: Key(p.Key), Severity: storedSeverity(p.Key, p.Severity), Summary: p.Summary})
 		}
+	}
+	// The machine as it is now.
+	found, _ := c.machineCare(state.FirstRun, state.LastRun, now, rec.Disks)
+	for _, f := range found {
+		r.Add(careProblem(f))
 	}
 	for _, cr := range rec.Certs {
 		v := certs.Classify(expiry(cr), now, c.WarnDays)
