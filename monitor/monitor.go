@@ -153,8 +153,15 @@ func (m *Monitor) Finish(ctx context.Context, sum job.Summary, runErr error) {
 		_ = m.st.View(func(tx *store.Tx) (err error) { unusable, err = job.UnusableFiles(tx, m.c.Photos); return })
 	}
 	problems := m.problems(sum, runErr, rec, unusable, now)
+	if m.usable() {
+		problems = append(problems, lasting(prev.Problems, problems, m.c.Recipients, func(addr string) bool {
+			refused := false
+			_ = m.st.View(func(tx *store.Tx) error { _, refused, _ = tx.Failure(addr); return nil })
+			return refused
+		})...)
+	}
 	var first time.Time
-	if m.st != nil {
+	if m.usable() {
 		_ = m.st.View(func(tx *store.Tx) error { s, err := tx.State(); first = s.FirstRun; return err })
 	}
 	var found []care.Finding
