@@ -477,26 +477,54 @@ func applyProfile(img image.Image, p *matrixShaper) (image.Image, string) {
 // ycbcr420 converts each pixel and re-subsamples the chroma: every pixel's
 // luma is exact, and each chroma sample is the mean of its (up to four)
 // converted pixels, as a JPEG encoder would subsample them.
+//
+// It is the per-pixel chain jfif.toRGB, t.rgb, jfif.toYCbCr written out in
+// one loop over whole rows (the same arithmetic in the same order, so the
+// same bytes: TestICCFastPathMatchesPerPixel), without the calls and the
+// offset arithmetic per pixel: the conversion was a fifth of a P3 photo's
+// render (issue 22 §3).
 func (t *transform) ycbcr420(m *image.YCbCr) *image.YCbCr {
 	b := m.Rect
 	out := image.NewYCbCr(b, image.YCbCrSubsampleRatio420)
-	cw := (b.Dx() + 1) / 2
+	w := b.Dx()
+	cw := (w + 1) / 2
 	sumCb := make([]int32, cw)
 	sumCr := make([]int32, cw)
 	cnt := make([]int32, cw)
+	j := jfif
+	enc := &t.enc
+	encode := func(v float32) uint8 {
+		switch {
+		case v <= 0:
+			return 0
+		case v >= 1:
+			return 255
+		}
+		return enc[int(v*encSteps+0.5)]
+	}
+	t00, t01, t02 := &t.term[0][0], &t.term[0][1], &t.term[0][2]
+	t10, t11, t12 := &t.term[1][0], &t.term[1][1], &t.term[1][2]
+	t20, t21, t22 := &t.term[2][0], &t.term[2][1], &t.term[2][2]
 	for y := b.Min.Y; y < b.Max.Y; y++ {
-		yi := (y - b.Min.Y)
-		for x := b.Min.X; x < b.Max.X; x++ {
-			xi := x - b.Min.X
-			yy := m.Y[m.YOffset(x, y)]
-			ci := m.COffset(x, y)
-			r, g, bl := jfif.toRGB(yy, m.Cb[ci], m.Cr[ci])
-			r, g, bl = t.rgb(r, g, bl)
-			ny, ncb, ncr := jfif.toYCbCr(r, g, bl)
-			out.Y[yi*out.YStride+xi] = ny
-			sumCb[xi/2] += int32(ncb)
-			sumCr[xi/2] += int32(ncr)
-			cnt[xi/2]++
+		yi := y - b.Min.Y
+		yrow := m.Y[m.YOffset(b.Min.X, y):]
+		yrow = yrow[:w]
+		crow := m.COffset(b.Min.X, y)
+		orow := out.Y[yi*out.YStride:]
+		orow = orow[:w]
+		for xi := range w {
+			ci := crow + (b.Min.X+xi)/2 - b.Min.X/2 // m.COffset(b.Min.X+xi, y)
+			cb, cr := m.Cb[ci], m.Cr[ci]
+			fy := float32(yrow[xi])
+			r := round8(fy + j.rCr[cr])
+			g := round8(fy + j.gCb[cb] + j.gCr[cr])
+			bl := round8(fy + j.bCb[cb])
+			r, g, bl = encode(t00[r]+t01[g]+t02[bl]), encode(t10[r]+t11[g]+t12[bl]), encode(t20[r]+t21[g]+t22[bl])
+			orow[xi] = round8(j.yR[r] + j.yG[g] + j.yB[bl])
+			k := xi / 2
+			sumCb[k] += int32(round8(j.cbR[r] + j.cbG[g] + j.cbB[bl] + 128))
+			sumCr[k] += int32(round8(j.crR[r] + j.crG[g] + j.crB[bl] + 128))
+			cnt[k]++
 		}
 		if yi%2 == 1 || y == b.Max.Y-1 {
 			row := (yi / 2) * out.CStride

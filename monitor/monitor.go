@@ -153,8 +153,15 @@ func (m *Monitor) Finish(ctx context.Context, sum job.Summary, runErr error) {
 		_ = m.st.View(func(tx *store.Tx) (err error) { unusable, err = job.UnusableFiles(tx, m.c.Photos); return })
 	}
 	problems := m.problems(sum, runErr, rec, unusable, now)
+	if m.usable() {
+		problems = append(problems, lasting(prev.Problems, problems, m.c.Recipients, func(addr string) bool {
+			refused := false
+			_ = m.st.View(func(tx *store.Tx) error { _, refused, _ = tx.Failure(addr); return nil })
+			return refused
+		})...)
+	}
 	var first time.Time
-	if m.st != nil {
+	if m.usable() {
 		_ = m.st.View(func(tx *store.Tx) error { s, err := tx.State(); first = s.FirstRun; return err })
 	}
 	var found []care.Finding
@@ -367,6 +374,13 @@ func SummaryLine(c Config, sum job.Summary, runErr error) string {
 	}
 	if len(sum.Failures) > 0 {
 		parts = append(parts, fmt.Sprintf("%d failed", len(sum.Failures)))
+	}
+	if len(sum.InDoubt) > 0 {
+		// The server probably has them: not failures; sent once more next run.
+		parts = append(parts, fmt.Sprintf("%d in doubt (no answer after the whole message went out; sent once more next run)", len(sum.InDoubt)))
+	}
+	if len(sum.Resent) > 0 {
+		parts = append(parts, text.Plural(len(sum.Resent), "message in doubt", "messages in doubt")+" sent again")
 	}
 	if sum.Index.Unusable > 0 {
 		parts = append(parts, text.Plural(sum.Index.Unusable, "unusable photo file", "unusable photo files"))

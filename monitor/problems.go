@@ -3,6 +3,7 @@ package monitor
 import (
 	"errors"
 	"fmt"
+	netmail "net/mail"
 	"sort"
 	"strings"
 	"time"
@@ -58,6 +59,9 @@ type Problem struct {
 	Severity Severity
 	Summary  string // one line: the alert's subject, a status line
 	Detail   string // what happened and what to do
+	// Recipients are the addresses mail was given up to (GaveUp,
+	// Dropped): the problem lasts while one of them still refuses mail.
+	Recipients []string
 }
 
 // urgentDays: a certificate that expires within this many days is an
@@ -138,10 +142,12 @@ func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusabl
 	if len(sum.GaveUp) > 0 {
 		add(GaveUp, "gave up on mail older than --catch-up-max-days",
 			"Never delivered:\n- "+strings.Join(undeliveredLines(sum.GaveUp), "\n- ")+"\n\nThese days are older than --catch-up-max-days and will not be sent.")
+		out[len(out)-1].Recipients = addresses(sum.GaveUp)
 	}
 	if len(sum.Dropped) > 0 {
 		add(Dropped, "gave up on mail the server will not take",
 			"Never delivered:\n- "+strings.Join(undeliveredLines(sum.Dropped), "\n- ")+"\n\nThe other days and recipients were not held up by these.")
+		out[len(out)-1].Recipients = addresses(sum.Dropped)
 	}
 	if sum.ClockJump != nil {
 		add(ClockJump, "the clock jumped far ahead: a clock problem?", sum.ClockJump.String())
@@ -358,4 +364,53 @@ func RecipientProblemLines(file string, ps []recipients.Problem) []string {
 		ls[i] = RecipientProblemLine(file, p) + "\n  fix: " + p.Fix
 	}
 	return ls
+}
+
+func addresses(us []job.Undelivered) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, u := range us {
+		for _, a := range u.To {
+			if k := strings.ToLower(a); !seen[k] {
+				seen[k] = true
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+// lasting carries the last run's "gave up" problems into this run's
+// while their cause lasts (issue 24: the owner was told "resolved: no
+// more mail given up" 15 minutes after the alert, while the recipient
+// was still refused): a problem stays open while one of its recipients
+// is still in --to and its last delivery failed; it resolves when each
+// accepted mail again or was removed. stillRefused answers from the
+// store.
+func lasting(prev []store.Problem, current []Problem, recipients []*netmail.Address, stillRefused func(addr string) bool) []Problem {
+	have := map[Key]bool{}
+	for _, p := range current {
+		have[p.Key] = true
+	}
+	in := map[string]bool{}
+	for _, r := range recipients {
+		in[strings.ToLower(r.Address)] = true
+	}
+	var out []Problem
+	for _, p := range prev {
+		k := Key(p.Key)
+		if (k != GaveUp && k != Dropped) || have[k] {
+			continue
+		}
+		var left []string
+		for _, a := range p.Recipients {
+			if in[strings.ToLower(a)] && stillRefused(strings.ToLower(a)) {
+				left = append(left, a)
+			}
+		}
+		if len(left) > 0 {
+			out = append(out, Problem{Key: k, Severity: k.Severity(), Summary: p.Summary, Detail: p.Detail, Recipients: left})
+		}
+	}
+	return out
 }

@@ -60,6 +60,10 @@ type Problem struct {
 	Severity string `json:"severity"`
 	Summary  string `json:"summary"`
 	Detail   string `json:"detail,omitempty"`
+	// Recipients are those the problem is about (mail given up to them):
+	// it lasts while one of them still refuses mail. Added without a
+	// schema change: older records decode without it.
+	Recipients []string `json:"recipients,omitempty"`
 }
 
 // AlertBook is what the owner has been told, one list per channel, so a
