@@ -114,6 +114,7 @@ if [[ -z $from ]]; then
 	tar -C "$root" -xf "$rootfs_tar"
 	bash "$here/guest/customize.sh" "$root" "$mailpit" "$work/tls"
 	build "$root/usr/local/sbin/fakentp" "" ./deploy/vm/fakentp
+	build "$root/usr/local/sbin/hookrecv" "" ./deploy/vm/hookrecv
 
 	step "disk image (mke2fs -d, raw ext4)"
 	image=$work/disk.raw

@@ -76,6 +76,35 @@ show_mail() {
 		jq -r '.messages | reverse | .[] | "\(.Created)  \([.To[].Address] | join(","))  \(.Subject)"'
 }
 
+# mail_text QUERY: the plain-text body of the newest message matching QUERY.
+mail_text() {
+	local id
+	id=$(curl -fsS -G --data-urlencode "query=$1" --data-urlencode limit=1 http://127.0.0.1:8025/api/v1/search | jq -r '.messages[0].ID // empty')
+	[[ -n $id ]] && curl -fsS "http://127.0.0.1:8025/api/v1/message/$id" | jq -r .Text
+}
+
+# The owner's outside monitors: hookrecv (deploy/vm/hookrecv) records each
+# ping (COTD_PING_URL=http://127.0.0.1:8090/ping/cotd) and push
+# (COTD_NOTIFY_URL=http://127.0.0.1:8090/ntfy/cotd) as one JSON line.
+hooks=/var/lib/hookrecv/requests.jsonl
+hook_mark=0
+# hooks_mark: the hook_* functions below see only requests from now on.
+hooks_mark() { hook_mark=$(wc -l <"$hooks" 2>/dev/null || echo 0); }
+# hooks_since: the requests since hooks_mark, one JSON object a line.
+hooks_since() { tail -n +"$((hook_mark + 1))" "$hooks" 2>/dev/null; }
+# hook_count PATH: how many requests to PATH came since hooks_mark.
+hook_count() { hooks_since | jq -s --arg p "$1" '[.[] | select(.path == $p)] | length'; }
+# hook_last PATH FIELD: FIELD (body, title, ...) of the last request to PATH
+# since hooks_mark, into $out.
+hook_last() {
+	out=$(hooks_since | jq -rs --arg p "$1" --arg f "$2" '[.[] | select(.path == $p)] | last | .[$f] // empty')
+	printf '\n# hookrecv: %s of the last request to %s since the mark\n%s\n' "$2" "$1" "$out"
+}
+show_hooks() {
+	printf '\n# hookrecv: requests since the mark (time, path, title, body)\n'
+	hooks_since | jq -r '"\(.time)  \(.method) \(.path)  \(.title // "")  \(.body | gsub("\n"; " | ") | .[0:200])"'
+}
+
 # runs_finished: how many cotd.service runs ended in this boot (either way).
 runs_finished() {
 	journalctl -b -u cotd.service -o cat --no-pager 2>/dev/null |
