@@ -89,6 +89,15 @@ func cmdCheck(args []string, e env) error {
 		return &hinted{err: errors.New("the settings have a problem, and the other checks need them"), hint: "fix the line marked problem above and run 'cotd check' again"}
 	}
 	k.ok("config", describeConfig(c))
+	if msg, fix := c.PasswordExposed(); msg != "" {
+		k.warn("smtp password", msg, fix)
+	}
+	for _, u := range e.unknownVariables() {
+		k.warn("config", u.Line(), config.UnknownHint)
+	}
+	for _, f := range monitor.CheckRecipients(c.Job, c.Now()) {
+		k.line(string(f.Level), f.What, f.Msg, f.Fix)
+	}
 	if l := clocksync.Describe(clocksync.Kernel{}, c.ClockWait); l.OK {
 		k.ok("time sync", l.Msg)
 	} else {

@@ -41,6 +41,9 @@ func cmdClockReset(args []string, e env) error {
 		return err
 	}
 	defer st.Close()
+	if err := schedule.TooEarly(c.Now(), c.Job.Schedule); err != nil {
+		return err // everything would look recorded in the future
+	}
 	loc := c.Job.Schedule.Loc
 	f, err := job.ForgetFuture(st, c.Now(), loc)
 	if errors.Is(err, job.ErrNothingInFuture) {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
-	gomail "github.com/wneessen/go-mail"
 
 	"cotd/config"
 	"cotd/mail"
@@ -74,12 +73,8 @@ func cmdSendTest(args []string, e env) error {
 	if err != nil {
 		return fmt.Errorf("compose test mail to %s: %w", addr, err)
 	}
-	var res mail.Result
-	if err := j.Sender.SendEach(ctx, []*gomail.Msg{msg}, func(_ int, r mail.Result) { res = r }); err != nil {
+	if err := mail.SendOne(ctx, j.Sender, msg); err != nil {
 		return err
-	}
-	if !res.Delivered {
-		return res.Err
 	}
 	where := "sent through " + strings.TrimPrefix(smtpSourceOr(c), "smtp ")
 	if c.SMTP == nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"cotd/config"
 	"cotd/internal/text"
 	"cotd/monitor"
+	"cotd/store"
 )
 
 var statusCommand = command{
@@ -30,12 +32,9 @@ keeps failing, how many cats and quotes are left before they repeat, and
 when the certificates cotd watches expire. It reads the same settings as
 'cotd run' (flags or COTD_* variables) and sends nothing.
 
-Exit status 0 when healthy; 1 when something is wrong (a due day is not
-delivered, the last run failed, no run since a day became due, a
-certificate expired or expires within 3 days), so it works as a probe.
-Warnings (photos skipped, quotes problems, cats running low, a certificate
-within --cert-warn-days) are shown but keep the exit status 0.
-`,
+Exit status 0 when healthy, 1 when not, so it works as a probe. One rule
+decides, for what the last run recorded and what status finds now alike:
+` + monitor.StatusRule(),
 	settings: true,
 	flags:    func(fs *pflag.FlagSet) { statusFlags(fs) },
 	run:      cmdStatus,
@@ -52,17 +51,22 @@ var errUnhealthy = errors.New("unhealthy")
 func cmdStatus(args []string, e env) error {
 	var asJSON *bool
 	c, err := loadSettings("status", args, e, func(fs *pflag.FlagSet) { asJSON = statusFlags(fs) })
+	if c == nil {
+		return err
+	}
+	settingsErr := err // a file the settings name is gone: the runs fail on it
+	rep, err := judgeState(c)
 	if err != nil {
 		return err
 	}
-	rep, err := monitor.Status(monitorConfig(c), c.DB, lockWait)
-	if err != nil {
-		return err
+	if settingsErr != nil {
+		_, hint := classify(settingsErr)
+		rep.Add(monitor.NewProblem(monitor.RunFailed, "runs cannot start: "+text.OneLine(settingsErr.Error())+"; "+hint, ""))
 	}
 	// The kernel's NTP state, last so that it never pushes the state's own
 	// warnings down; a warning, not a problem: runs go on after the wait.
 	if l := clocksync.Describe(clocksync.Kernel{}, c.ClockWait); !l.OK {
-		rep.Warnings = append(rep.Warnings, "the clock is "+l.Msg)
+		rep.Add(monitor.NewProblem(monitor.ClockUnsynced, "the clock is "+l.Msg, l.Hint))
 	}
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
@@ -77,6 +81,25 @@ func cmdStatus(args []string, e env) error {
 		return &hinted{err: fmt.Errorf("%w: %s", errUnhealthy, rep.Problems[0]), hint: "the lines above say what is wrong; 'cotd check' tests the settings, journalctl -u cotd shows the runs"}
 	}
 	return nil
+}
+
+// judgeState is monitor.Status, with a database that is damaged, or lost
+// while cotd's traces say it had a history, turned into the report's
+// problem with the fix that names the newest good snapshot: a probe
+// says unhealthy (exit 1), and why.
+func judgeState(c *config.Config) (*monitor.Report, error) {
+	mc := monitorConfig(c)
+	err := lostHistory(c)
+	var rep *monitor.Report
+	if err == nil {
+		rep, err = monitor.Status(mc, c.DB)
+	}
+	if err == nil || (!errors.Is(err, store.ErrDamaged) && !errors.Is(err, store.ErrHistoryLost)) {
+		return rep, err
+	}
+	rep = monitor.NewReport(mc)
+	rep.Add(monitor.NewProblem(monitor.StateDamaged, text.OneLine(err.Error())+"; "+restoreHint(c), ""))
+	return rep, nil
 }
 
 func stamp(t time.Time, loc *time.Location) string { return t.In(loc).Format(text.Stamp) }
@@ -121,6 +144,19 @@ func printStatus(e env, c *config.Config, r *monitor.Report) {
 	} else if !r.NextDue.At.IsZero() {
 		row("next due:", stamp(r.NextDue.At, loc))
 	}
+	if len(r.Recipients) > 1 || (len(r.Recipients) == 1 && (r.Recipients[0].Zone != loc.String() || r.Recipients[0].PausedUntil != "")) {
+		for _, rr := range r.Recipients {
+			got := rr.LastDelivered
+			if got == "" {
+				got = "none yet"
+			}
+			next := fmt.Sprintf("next %s %s (%s UTC)", rr.NextSend.Format("2006-01-02 15:04"), rr.Zone, rr.NextSendUTC.Format("2006-01-02 15:04"))
+			if rr.PausedUntil != "" {
+				next = "PAUSED until " + rr.PausedUntil + ", " + next
+			}
+			row("recipient:", fmt.Sprintf("%s: %s, last got %s", rr.Address, next, got))
+		}
+	}
 	for _, u := range r.Undelivered {
 		row("undelivered:", u.Day+" to "+strings.Join(u.Missing, ", "))
 	}
@@ -139,6 +175,11 @@ func printStatus(e env, c *config.Config, r *monitor.Report) {
 		row("indexing:", fmt.Sprintf("%d of %d photo files left, about %s more at %.1f a second; each run goes on", ix.Left, ix.Files, time.Duration(ix.ETASeconds)*time.Second, ix.Rate))
 	}
 	row("quotes:", fmt.Sprintf("%d, %d unsent", r.Quotes.Total, r.Quotes.Unsent))
+	if b := r.Backups; b.Newest != nil {
+		row("backups:", fmt.Sprintf("%d in %s (the last %d kept), newest %s, written %s", b.Count, b.Dir, store.KeepSnapshots, filepath.Base(b.Newest.Path), stamp(b.Newest.Written, loc)))
+	} else {
+		row("backups:", "none yet in "+b.Dir+" (a run that changes the state writes one)")
+	}
 	for _, cr := range r.Certificates {
 		row("certificate:", cr.Message)
 	}

@@ -38,7 +38,7 @@ var commands []*command
 
 func init() {
 	commands = []*command{&runCommand, &previewCommand, &renderCommand, &statusCommand,
-		&checkCommand, &sendTestCommand, &clockResetCommand, &versionCommand, &helpCommand}
+		&checkCommand, &sendTestCommand, &clockResetCommand, &restoreCommand, &versionCommand, &helpCommand}
 }
 
 // lookupCommand finds a command by name or alias.
@@ -83,7 +83,8 @@ which have no variable.
 
 Exit codes: 0 done or nothing due, 1 something due was not delivered (the
 next run retries it), 2 usage or configuration error, 3 refused to act on the
-state (database locked or unreadable, clock went backwards).
+state (database locked or unreadable, the clock behind the last run or
+before this cotd was built).
 `
 
 // usageText is what `cotd` and `cotd help` print: examples first, then the
@@ -127,6 +128,12 @@ func plainArgs(cmd string, args []string) ([]string, error) {
 		return nil, config.Usagef("run 'cotd help "+cmd+"' for the flags", "%v", err)
 	}
 	return fs.Args(), nil
+}
+
+// unknownVariables are the COTD_* variables no setting reads (a misspelt
+// COTD_SMPT_HOST): check names them, run warns.
+func (e env) unknownVariables() []config.Unknown {
+	return config.UnknownVariables(environ())
 }
 
 // loadSettings parses the settings and validates them into a config.

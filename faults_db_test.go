@@ -40,7 +40,12 @@ func testDatabaseOpen(t *testing.T, bin string) {
 		}
 		env[2] = "COTD_NOW=2026-03-03T08:00:00+01:00"
 		check(t, runCotd(t, bin, dir, env, "run"), "read-only file system")
-		check(t, runCotd(t, bin, dir, env, "status"), "read-only file system")
+		// status reads it read-only, as bbolt info does, and says as its
+		// problem (exit 1, unhealthy) that runs cannot write it.
+		r := runCotd(t, bin, dir, env, "status")
+		if r.code != 1 || !strings.Contains(r.stdout, "runs cannot write the database") || !strings.Contains(r.stdout, "read-only file system") {
+			t.Errorf("status: exit %d, want 1 naming the read-only file system:\n%s%s", r.code, r.stdout, r.stderr)
+		}
 	})
 	t.Run("unreadable", func(t *testing.T) {
 		dir := t.TempDir()

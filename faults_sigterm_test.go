@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"cotd/internal/deadend"
 	"cotd/internal/photogen"
+	"cotd/internal/smtppeer"
 )
 
 // testSigtermAtFinalDot (issue 11 item 6): systemd's SIGTERM arrives while
@@ -21,7 +21,7 @@ import (
 // it, does not start the others, and exits; the next run sends only the
 // others. Every recipient's server gets the message exactly once.
 func testSigtermAtFinalDot(t *testing.T, bin string) {
-	addr, dots, had := deadend.SlowDot(t, time.Second)
+	addr, dots, had := smtppeer.SlowDot(t, time.Second)
 	_, port, _ := net.SplitHostPort(addr)
 	dir := t.TempDir()
 	os.Mkdir(filepath.Join(dir, "photos"), 0o755)

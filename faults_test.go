@@ -41,37 +41,35 @@ import (
 	"cotd/store"
 )
 
-func init() {
-	// chaos JSON: sets the script's Mailpit chaos triggers (mailpit.conf
-	// needs a "chaos" line); '{}' resets them.
-	extraCmds["chaos"] = func(ts *testscript.TestScript, neg bool, args []string) {
-		s := server(ts, &args)
-		if len(args) != 1 {
-			ts.Fatalf("usage: chaos [-2] JSON")
-		}
-		s.SetChaos(tsTB{ts: ts}, args[0])
+// chaos JSON: sets the script's Mailpit chaos triggers (mailpit.conf
+// needs a "chaos" line); '{}' resets them.
+func cmdChaos(ts *testscript.TestScript, neg bool, args []string) {
+	s := server(ts, &args)
+	if len(args) != 1 {
+		ts.Fatalf("usage: chaos [-2] JSON")
 	}
-	extraCmds["mailparts"] = cmdMailparts
-	// exitcode N CMD ARGS...: runs CMD like exec and asserts its exit
-	// code is exactly N (exec only knows zero and non-zero).
-	extraCmds["exitcode"] = func(ts *testscript.TestScript, neg bool, args []string) {
-		if len(args) < 2 {
-			ts.Fatalf("usage: exitcode N CMD ARGS...")
-		}
-		want := 0
-		fmt.Sscanf(args[0], "%d", &want)
-		err := ts.Exec(args[1], args[2:]...)
-		got := 0
-		var ee *exec.ExitError
-		switch {
-		case errors.As(err, &ee):
-			got = ee.ExitCode()
-		case err != nil:
-			ts.Fatalf("%s: %v", args[1], err)
-		}
-		if got != want {
-			ts.Fatalf("%s exited %d, want %d", args[1], got, want)
-		}
+	s.SetChaos(tsTB{ts: ts}, args[0])
+}
+
+// exitcode N CMD ARGS...: runs CMD like exec and asserts its exit code is
+// exactly N (exec only knows zero and non-zero).
+func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: exitcode N CMD ARGS...")
+	}
+	want := 0
+	fmt.Sscanf(args[0], "%d", &want)
+	err := ts.Exec(args[1], args[2:]...)
+	got := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		got = ee.ExitCode()
+	case err != nil:
+		ts.Fatalf("%s: %v", args[1], err)
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
 	}
 }
 

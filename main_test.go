@@ -42,25 +42,13 @@ func TestMain(m *testing.M) {
 //
 // and these variables: SMTP_PORT, SMTP_USER, PASSWORD_FILE, CA_FILE.
 func TestScripts(t *testing.T) {
-	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){
-		"mails":     cmdMails,
-		"mailcheck": cmdMailcheck,
-		"mkphoto":   cmdMkphoto,
-		"smtpdown":  func(ts *testscript.TestScript, neg bool, args []string) { server(ts, &args).Stop() },
-		"mailclear": func(ts *testscript.TestScript, neg bool, args []string) { server(ts, &args).DeleteAll(tsTB{ts: ts}) },
-		"corpus":    cmdCorpus,
-		"mkphotos":  cmdMkphotos,
-	}
-	for name, fn := range extraCmds {
-		cmds[name] = fn
-	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: false,
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("COTD_TZ", "Europe/Berlin")
 			e.Setenv("SHARED", sharedDir())
-			for _, setup := range extraSetups {
+			for _, setup := range scriptSetups {
 				if err := setup(t, e); err != nil {
 					return err
 				}
@@ -90,16 +78,51 @@ func TestScripts(t *testing.T) {
 			}
 			return nil
 		},
-		Cmds: cmds,
+		Cmds: scriptCmds,
 	})
 }
 
-// Other test files add script commands and per-script setup here (in
-// init), so each feature keeps its test helpers beside its tests.
-var (
-	extraCmds   = map[string]func(ts *testscript.TestScript, neg bool, args []string){}
-	extraSetups []func(t *testing.T, e *testscript.Env) error
-)
+// scriptCmds are the scripts' commands beyond testscript's own, all of
+// them, each defined beside the tests that need it (the file is named
+// above its group); the comment on each function says how to call it.
+var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	// main_test.go: Mailpit's messages and the photos.
+	"mails":     cmdMails,
+	"mailcheck": cmdMailcheck,
+	"mkphoto":   cmdMkphoto,
+	"mkphotos":  cmdMkphotos,
+	"corpus":    cmdCorpus,
+	"smtpdown":  func(ts *testscript.TestScript, neg bool, args []string) { server(ts, &args).Stop() },
+	"mailclear": func(ts *testscript.TestScript, neg bool, args []string) { server(ts, &args).DeleteAll(tsTB{ts: ts}) },
+	// faults_test.go: Mailpit's chaos, a message's parts, exact exit codes.
+	"chaos":     cmdChaos,
+	"mailparts": cmdMailparts,
+	"exitcode":  cmdExitcode,
+	// alerting_test.go: the owner's channels (pings, pushes, metrics,
+	// certificates, the alert mail).
+	"requests":  cmdRequests,
+	"promcheck": cmdPromcheck,
+	"mkcert":    cmdMkcert,
+	"mailbody":  cmdMailbody,
+	"emlgrep":   cmdEmlgrep,
+	// perm_test.go: file modes.
+	"mode": cmdMode,
+	// postfix_test.go: the Postfix smarthost.
+	"postfixdrain": cmdPostfixDrain,
+	// received_test.go: the mail as the recipient's side receives it.
+	"datecheck": cmdDatecheck,
+	"spamcheck": cmdSpamcheck,
+	"visible":   cmdVisible,
+	"inreplyto": cmdInReplyTo,
+}
+
+// scriptSetups prepare every script, in this order, before its Mailpit
+// starts; each says what it provides.
+var scriptSetups = []func(t *testing.T, e *testscript.Env) error{
+	setupClock, setupReceiver, // alerting_test.go
+	setupPostfix, // postfix_test.go
+	setupLate,    // received_test.go
+}
 
 func parseMailpitConf(conf string) (mailpit.Options, error) {
 	var o mailpit.Options

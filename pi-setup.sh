@@ -16,6 +16,8 @@
 #                                  env, credential and sandbox), for `check` and `send-test`
 #   /etc/systemd/system/cotd.{service,timer}
 #   /etc/cotd/cotd.env             settings, root:root 0644; holds no secret
+#   /etc/cotd/recipients.txt       who gets the cat, OWNER:cotd 0640 like quotes.txt: the
+#                                  owner edits it without sudo, the service reads it
 #   /etc/cotd/smtp-password        root:root 0600; handed to the service with
 #                                  LoadCredential=, so the service user cannot read the file itself
 #   /var/lib/cotd                  state (cotd.db, outbox), the service's StateDirectory,
@@ -45,6 +47,7 @@ readonly state_dir=/var/lib/cotd
 readonly data_dir=/srv/cotd
 readonly photos_dir=/srv/cotd/photos
 readonly quotes_path=/srv/cotd/quotes.txt
+readonly recipients_path=/etc/cotd/recipients.txt
 readonly service_user=cotd
 readonly timer_spec='*:0/15'
 
@@ -53,6 +56,7 @@ binary=""         # the cotd binary to install
 owner=""          # the user who owns the photos and quotes
 action=install    # install, uninstall or purge
 check_binary=yes  # run `cotd version` before installing
+recipients=()     # --recipient answers: lines of a new recipients file
 
 usage() {
 	cat <<EOF
@@ -69,8 +73,11 @@ Example (from your computer, with the arm64 build of cotd):
 
 Flags:
   --binary PATH         the cotd binary to install (default: ./cotd beside this script)
-  --owner USER          who owns $photos_dir and $quotes_path (default: the user
-                        who ran sudo, \$SUDO_USER, else root)
+  --owner USER          who owns $photos_dir, $quotes_path and $recipients_path
+                        (default: the user who ran sudo, \$SUDO_USER, else root)
+  --recipient LINE      a line of a new $recipients_path (repeat it), e.g.
+                        'Zoe Lima <zoe@example.com> tz=Asia/Tokyo at=07:30';
+                        an existing file is kept
   --uninstall           stop and remove the timer, service, helper and binary;
                         keep config, photos, quotes and database
   --purge               --uninstall, then also remove $conf_dir, $state_dir,
@@ -81,6 +88,14 @@ Flags:
                         on a machine of another architecture)
   -h, --help            show this help
 EOF
+}
+
+# add_recipient keeps one --recipient answer; a line break or another
+# control character would make it two lines, or forge one.
+add_recipient() {
+	[[ $1 != *[[:cntrl:]]* ]] || fail "--recipient $(printf '%q' "$1") contains a control character" "give one recipient per --recipient, on one line"
+	[[ $1 == *@* ]] || fail "--recipient '$1' has no address" "write it like 'Zoe Lima <zoe@example.com> tz=Asia/Tokyo at=07:30'"
+	recipients+=("$1")
 }
 
 say() { printf '%s: %s\n' "$prog" "$*"; }
@@ -113,6 +128,8 @@ parse_args() {
 		--binary=*) binary=${1#*=} ;;
 		--owner) (($# >= 2)) || fail "--owner needs a user name"; owner=$2; shift ;;
 		--owner=*) owner=${1#*=} ;;
+		--recipient) (($# >= 2)) || fail "--recipient needs a line such as 'Zoe <zoe@example.com> tz=Asia/Tokyo'"; add_recipient "$2"; shift ;;
+		--recipient=*) add_recipient "${1#*=}" ;;
 		--root) (($# >= 2)) || fail "--root needs a directory"; root=$2; shift ;;
 		--root=*) root=${1#*=} ;;
 		--uninstall) action=uninstall ;;
@@ -277,8 +294,11 @@ After=network-online.target time-set.target
 [Service]
 Type=oneshot
 ExecStart=$bin_path run
-# A hung run must not block the next timer tick forever.
-TimeoutStartSec=15min
+# A hung run must not block the next timer tick forever, but a run must never
+# be killed while a server takes the 10 minutes RFC 5321 allows to answer a
+# message's final dot: 3 min for NTP, 12 min to start sending, 10 for that
+# answer, 2 for the alert and the pings (cotd's deploy tests check the sum).
+TimeoutStartSec=30min
 EOF
 	service_settings
 }
@@ -340,7 +360,10 @@ env_template() {
 # After editing: sudo cotd-service check
 # Every setting is also a cotd flag; see: cotd help
 
-# Who gets the cat: comma-separated, display names allowed.
+# Who gets the cat: one recipient a line in $recipients_path, each with
+# their own time zone, send time and pause if they like (that file says how).
+# Or a comma-separated COTD_TO for a one-off list; not both.
+COTD_RECIPIENTS=$recipients_path
 #COTD_TO="Cee <c@example.com>, d@example.com"
 #COTD_FROM="Cat of the Day <cotd@example.com>"
 
@@ -386,6 +409,25 @@ COTD_QUOTES=$quotes_path
 COTD_DB=$state_dir/cotd.db
 COTD_OUTBOX=$state_dir/outbox
 EOF
+}
+
+# recipients_template prints a new recipients file: the installer's
+# answers (--recipient), under the comments that say how to write more.
+recipients_template() {
+	local line
+	cat <<EOF
+# Who gets the cat of the day: one recipient a line, then any of
+#   tz=ZONE             their time zone, an IANA name (default: COTD_TZ in $env_path)
+#   at=HH:MM            their morning send time (default: COTD_AT in $env_path)
+#   paused-until=DATE   nothing until that day, then that day's cat (no backlog)
+# Lines starting with # and blank lines are ignored; cotd reads the file again
+# at every run. Check it with: sudo cotd-service check
+# Example:
+#   Zoe Lima <zoe@example.com>  tz=Asia/Tokyo  at=07:30  paused-until=2027-01-05
+EOF
+	for line in "${recipients[@]}"; do
+		printf '%s\n' "$line"
+	done
 }
 
 quotes_template() {
@@ -469,6 +511,12 @@ install_all() {
 	chmod 0755 -- "$root$conf_dir"
 	write_new "$env_path" 0644 <<<"$(env_template "$(machine_zone)")"
 	write_new "$password_path" 0600 </dev/null
+	write_new "$recipients_path" 0640 < <(recipients_template)
+	if [[ $wrote == yes ]]; then
+		act chown "$owner:$service_user" "$recipients_path"
+	elif ((${#recipients[@]} > 0)); then
+		say "kept $recipients_path as it is: the --recipient answers are not in it; edit it with: nano $recipients_path"
+	fi
 
 	# systemd creates and owns it too (StateDirectory=); made here so that the
 	# tree is complete before the first run.
@@ -505,7 +553,8 @@ Next, in this order:
   1. Copy cat photos in from your computer (the folder's group cotd lets it read them):
        scp *.jpg $owner@$host:$photos_dir/
      and make the quotes yours: $quotes_path
-  2. Set the recipients, the sender and the SMTP server:
+  2. Set the recipients (one a line), then the sender and the SMTP server:
+       nano $recipients_path
        sudo nano $env_path
   3. Put the SMTP password in its file (one line):
        sudo nano $password_path

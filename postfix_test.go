@@ -30,15 +30,14 @@ import (
 // postfix-ready is on the script's PATH only when Postfix can run here
 // (root, postfix, sasl2-bin, libsasl2-modules); with CI=true a missing
 // piece fails the script instead.
-func init() {
-	extraSetups = append(extraSetups, setupPostfix)
-	extraCmds["postfixdrain"] = func(ts *testscript.TestScript, neg bool, args []string) {
-		p, _ := ts.Value("postfix").(*postfix.Server)
-		if p == nil {
-			ts.Fatalf("this script has no postfix.conf")
-		}
-		p.Drain(tsTB{ts: ts})
+//
+// postfixdrain waits until Postfix has relayed every queued message.
+func cmdPostfixDrain(ts *testscript.TestScript, neg bool, args []string) {
+	p, _ := ts.Value("postfix").(*postfix.Server)
+	if p == nil {
+		ts.Fatalf("this script has no postfix.conf")
 	}
+	p.Drain(tsTB{ts: ts})
 }
 
 func setupPostfix(t *testing.T, e *testscript.Env) error {

@@ -15,8 +15,18 @@ import (
 
 // monitorConfig is what the monitor needs to know of the runs it watches.
 func monitorConfig(c *config.Config) monitor.Config {
-	return monitor.Config{Settings: c.Monitor, From: c.Job.From, Recipients: c.Job.To, Photos: c.Job.Photos,
-		Schedule: c.Job.Schedule, SMTP: c.SMTP, Outbox: c.Outbox, Now: c.Now, Classify: classify}
+	return monitor.Config{Settings: c.Monitor, From: c.Job.From, Recipients: c.Job.To, Mornings: c.Job.Mornings, Photos: c.Job.Photos,
+		FollowLinks: c.Job.Indexing.FollowLinks, Schedule: c.Job.Schedule, SMTP: c.SMTP, Outbox: c.Outbox, Now: c.Now, Classify: classify,
+		Backups: c.BackupDir, SideFile: sideFile(c)}
+}
+
+// sideFile keeps the monitor's records while the database cannot; only
+// when there is an alert to send once a day rather than every run.
+func sideFile(c *config.Config) string {
+	if c.Monitor.AlertTo == "" && c.Monitor.NotifyURL == "" {
+		return ""
+	}
+	return c.DB + ".monitor.json"
 }
 
 // lockWait is how long a command waits for a run to release the database.
@@ -26,6 +36,9 @@ const lockWait = 5 * time.Second
 // command that reads or changes the state. The caller closes j.Store.
 func openJob(c *config.Config, e env) (*job.Job, *slog.Logger, error) {
 	log := newLogger(e.stderr)
+	if err := lostHistory(c); err != nil {
+		return nil, nil, err
+	}
 	st, err := store.Open(c.DB, lockWait)
 	if err != nil {
 		return nil, nil, err
@@ -34,13 +47,11 @@ func openJob(c *config.Config, e env) (*job.Job, *slog.Logger, error) {
 }
 
 func newJob(c *config.Config, st *store.Store, log *slog.Logger) *job.Job {
-	var sender job.Sender
-	if c.SMTP != nil {
-		sender = mail.NewSMTP(*c.SMTP) // the monitor reads its certificate after the run
-	} else {
-		sender = mail.Outbox{Dir: c.Outbox, Now: c.Now}
-	}
+	sender := mail.NewSender(c.SMTP, c.Outbox, c.Now)
 	cfg := c.Job
+	if c.SMTP != nil {
+		cfg.Login = c.SMTP.LoginID()
+	}
 	cfg.Sample, cfg.DefaultQuotes = sampleCat, defaultQuotes
 	return &job.Job{Config: cfg, Store: st, Sender: sender, Now: c.Now, Log: log, Stopwatch: time.Now}
 }

@@ -78,8 +78,9 @@ func Embedded(data []byte) string {
 	exif, _ := images.ParseEXIF(images.JPEGEXIF(data))
 	title, desc := xmpText(xmp)
 	caption, object := iptcText(iptc)
+	cam := Camera{Make: exif.Make(), Model: exif.Model(), Software: exif.Software()}
 	for _, c := range []string{title, desc, exif.ImageDescription(), caption, object} {
-		if c = clean(c); c != "" && !cameraJunk(c) {
+		if c = clean(c); c != "" && !IsBoilerplate(c, cam) {
 			return c
 		}
 	}
@@ -177,17 +178,6 @@ func iim(b []byte) (caption, object string) {
 		b = b[5+n:]
 	}
 	return
-}
-
-// cameraJunk is what cameras write into ImageDescription on their own.
-func cameraJunk(s string) bool {
-	l := strings.ToLower(strings.TrimSpace(s))
-	for _, junk := range []string{"olympus digital camera", "sony dsc", "digital camera", "dcim", "default", "untitled", "image", "picture", "photo", "exif_jpeg_picture", "minolta digital camera", "kodak digital still camera", "samsung", "lg electronics", "huawei", "screenshot"} {
-		if l == junk {
-			return true
-		}
-	}
-	return !strings.ContainsFunc(s, unicode.IsLetter)
 }
 
 // clean makes one line of at most MaxLen characters from what a file or a

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"cotd/internal/needs"
@@ -152,4 +153,120 @@ func FuzzEmbedded(f *testing.F) {
 			t.Fatalf("caption of %d runes", len([]rune(c)))
 		}
 	})
+}
+
+// TestIsBoilerplate: descriptions as real cameras, phones and programs
+// write them into EXIF ImageDescription, with the Make/Model/Software the
+// same file carries, against what people write.
+func TestIsBoilerplate(t *testing.T) {
+	olympus := Camera{"OLYMPUS IMAGING CORP.", "E-P3", "Version 1.3"}
+	for _, tc := range []struct {
+		desc string
+		cam  Camera
+		junk bool
+	}{
+		// From the realworld-photos' EXIF (ianare/exif-samples).
+		{"OLYMPUS DIGITAL CAMERA", olympus, true},
+		{"OLYMPUS DIGITAL CAMERA         ", Camera{"OLYMPUS IMAGING CORP.", "u1020,S1020", "Version 1.0"}, true},
+		{"          ", Camera{"NIKON", "COOLPIX P6000", "Nikon Transfer 1.1 W"}, true},
+		{"Der Goalie bin ig", Camera{Software: "Adobe Photoshop CC (Macintosh)"}, false},
+		// Vendor boilerplate known from camera firmware.
+		{"SAMSUNG CAMERA PICTURES", Camera{"SAMSUNG", "SM-G930F", "G930FXXU1APB4"}, true},
+		{"SAMSUNG CAMERA PICTURES", Camera{}, true},
+		{"KONICA MINOLTA DIGITAL CAMERA", Camera{"Konica Minolta Camera, Inc.", "DiMAGE Z3", ""}, true},
+		{"LEAD Technologies Inc. V1.01", Camera{}, true},
+		{"SONY DSC", Camera{"SONY", "DSC-W55", ""}, true},
+		{"Minolta DSC", Camera{}, true},
+		{"KODAK Digital Still Camera", Camera{"EASTMAN KODAK COMPANY", "KODAK EASYSHARE C713 ZOOM DIGITAL CAMERA", ""}, true},
+		{"DIGITAL CAMERA", Camera{}, true},
+		{"SAMSUNG DIGITAL CAMERA", Camera{}, true},
+		{"EXIF_JPEG_PICTURE", Camera{}, true},
+		{"Hewlett-Packard", Camera{}, true},
+		// The description is the camera's own Make, Model or Software,
+		// including words no list holds.
+		{"Canon PowerShot A80", Camera{"Canon", "Canon PowerShot A80", ""}, true},
+		{"HP PhotoSmart R707 (V01.00)", Camera{"Hewlett-Packard", "HP PhotoSmart R707 (V01.00)", ""}, true},
+		{"CASIO EX-Z750", Camera{"CASIO COMPUTER CO.,LTD.", "EX-Z750", ""}, true},
+		{"iPhone 13 Pro Max", Camera{"Apple", "iPhone 13 Pro Max", "15.1"}, true},
+		{"Pixel 7", Camera{"Google", "Pixel 7", "HDR+ 1.0"}, true},
+		{"Picasa", Camera{Software: "Picasa"}, true},
+		{"Zoner Photo Studio 18", Camera{Software: "Zoner Photo Studio 18"}, true},
+		// All-caps boilerplate of a vendor no list knows.
+		{"ACME CAMERA PICTURES", Camera{}, true},
+		{"ZORKI DIGITAL CAMERA", Camera{}, true},
+		// Programs, paths, counters and dates.
+		{"Created with GIMP", Camera{}, true},
+		{"DCIM\\100OLYMPUS", Camera{}, true},
+		{"IMG_0001.JPG", Camera{}, true},
+		{"2024:01:01 10:10:10", Camera{}, true},
+		{"Shot on OnePlus", Camera{}, true},
+		// What people write, also in capitals, also naming the camera.
+		{"Mochi on the radiator", Camera{"Apple", "iPhone 13 Pro Max", "15.1"}, false},
+		{"MOCHI ON THE RADIATOR", Camera{}, false},
+		{"Pixel in the box", Camera{"Google", "Pixel 7", ""}, false},
+		{"Pixel", Camera{"Apple", "iPhone 12", ""}, false},
+		{"Luna und Kätzchen", Camera{}, false},
+		{"Mochi's first digital photo", Camera{"SONY", "DSC-W55", ""}, false},
+		{"Tiger and the Canon box", Camera{"Canon", "Canon EOS 5D", ""}, false},
+		{"CAT", Camera{}, false},
+	} {
+		if got := IsBoilerplate(tc.desc, tc.cam); got != tc.junk {
+			t.Errorf("IsBoilerplate(%q, %+v) = %v, want %v", tc.desc, tc.cam, got, tc.junk)
+		}
+	}
+}
+
+// TestEmbeddedCameraFields: a description that copies the file's own
+// Make/Model (written by exiftool) is not a caption; the camera's Make does
+// not hide a person's words.
+func TestEmbeddedCameraFields(t *testing.T) {
+	exiftool, err := exec.LookPath("exiftool")
+	if err != nil {
+		needs.Missing(t, "exiftool is missing", "apt install libimage-exiftool-perl")
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-EXIF:ImageDescription=SAMSUNG CAMERA PICTURES", "-EXIF:Make=SAMSUNG", "-EXIF:Model=SM-G930F"}, ""},
+		{[]string{"-EXIF:ImageDescription=DiMAGE Z3", "-EXIF:Make=Konica Minolta Camera, Inc.", "-EXIF:Model=DiMAGE Z3"}, ""},
+		{[]string{"-EXIF:ImageDescription=LEAD Technologies Inc. V1.01"}, ""},
+		{[]string{"-EXIF:ImageDescription=Mochi and the new Canon", "-EXIF:Make=Canon", "-EXIF:Model=Canon EOS 5D"}, "Mochi and the new Canon"},
+	} {
+		f := filepath.Join(t.TempDir(), "IMG_1234.jpg")
+		if err := os.WriteFile(f, plainJPEG(t), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args := append([]string{"-q", "-overwrite_original"}, tc.args...)
+		if out, err := exec.Command(exiftool, append(args, f)...).CombinedOutput(); err != nil {
+			t.Fatalf("exiftool: %v\n%s", err, out)
+		}
+		data, _ := os.ReadFile(f)
+		if got := Find(f, data); got != tc.want {
+			t.Errorf("%v: Find = %q, want %q", tc.args, got, tc.want)
+		}
+	}
+}
+
+// TestRealworldCaptions: the real camera files' descriptions.
+func TestRealworldCaptions(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "shared", "realworld-photos")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("no real-world photos at %s", dir)
+	}
+	for name, want := range map[string]string{
+		"jpg_tests_42_IndexError.jpg": "", // OLYMPUS DIGITAL CAMERA
+		"jpg_corrupted.jpg":           "", // OLYMPUS DIGITAL CAMERA
+		"jpg_gps_DSCN0010.jpg":        "", // blanks
+		"jpg_xmp_no_exif.jpg":         "Der Goalie bin ig",
+	} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Embedded(data); got != want {
+			t.Errorf("%s: Embedded = %q, want %q", name, got, want)
+		}
+	}
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"cotd/internal/deadend"
+	"cotd/internal/smtppeer"
 	"cotd/internal/testcert"
 )
 
@@ -67,7 +67,7 @@ func writePEM(t *testing.T, path string, certs ...*x509.Certificate) {
 func serveTLS(t *testing.T, cert tls.Certificate) string {
 	t.Helper()
 	cfg := &tls.Config{Certificates: []tls.Certificate{cert}}
-	return deadend.Serve(t, func(c net.Conn) {
+	return smtppeer.Serve(t, func(c net.Conn) {
 		defer c.Close()
 		_ = tls.Server(c, cfg).Handshake()
 	}).String()
@@ -76,12 +76,12 @@ func serveTLS(t *testing.T, cert tls.Certificate) string {
 // silentListener accepts connections and never answers: the server that
 // hangs. It returns the address.
 func silentListener(t *testing.T) string {
-	addr, _ := deadend.Silent(t)
+	addr, _ := smtppeer.Silent(t)
 	return addr
 }
 
 // closedPort returns a loopback address nobody listens on.
-func closedPort(t *testing.T) string { return deadend.Closed(t) }
+func closedPort(t *testing.T) string { return smtppeer.Closed(t) }
 
 // verifyErr returns the error x509 gives for c at now against roots, as a
 // TLS client would for host.

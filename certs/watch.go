@@ -157,10 +157,18 @@ func looksLikeEndpoint(item string) bool {
 // why. Every other problem is an error naming the item and the fix; one bad
 // item does not stop the others.
 func Watch(ctx context.Context, spec string, roots *x509.CertPool, timeout time.Duration, now time.Time) ([]Expiry, []error) {
+	targets, errs := ParseSpec(spec)
+	out, werrs := WatchTargets(ctx, targets, roots, timeout, now)
+	return out, append(errs, werrs...)
+}
+
+// WatchTargets is Watch for a list ParseSpec already read (the settings
+// parse --watch-certs once).
+func WatchTargets(ctx context.Context, targets []Target, roots *x509.CertPool, timeout time.Duration, now time.Time) ([]Expiry, []error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	targets, errs := ParseSpec(spec)
+	var errs []error
 	var out []Expiry
 	for _, t := range targets {
 		switch t.Kind {

@@ -7,6 +7,7 @@ package config
 import (
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io/fs"
 	netmail "net/mail"
 	"os"
@@ -27,6 +28,7 @@ type Config struct {
 	// built-in cat and quotes, are the CLI's to fill in.
 	Job        job.Config
 	DB         string
+	BackupDir  string // the database's daily snapshots
 	Outbox     string
 	SMTP       *mail.SMTPConfig // nil: outbox mode
 	Now        func() time.Time
@@ -35,63 +37,91 @@ type Config struct {
 	Monitor    monitor.Settings
 }
 
-// Load validates the settings into a Config. Every error is a
-// *UsageError that says what to fix.
-func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
-	c := &Config{DB: s.Get("db"), Outbox: s.Get("outbox")}
-	c.Job.Render = images.Default
-	c.Job.CacheDir = filepath.Join(filepath.Dir(c.DB), "cotd-cache")
+// BuiltAfter is a moment every cotd binary was built after: this rule was
+// written after it, so no binary holding the rule is older. A clock (or a
+// --now) before it is wrong, and runs refuse it (schedule.NotBefore): a Pi
+// that boots without network says 1970-01-01. It trails the real build
+// date and never leads it (the VCS time would lead it for a test's fixed
+// --now); moving it forward only makes the check stricter.
+var BuiltAfter = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
 
-	// The clock (--now, --at, --tz and --catch-up were parsed by Parse).
-	c.Now = time.Now
-	wait, err := s.duration("clock-sync-wait")
-	if err != nil {
+// Load validates the settings into a Config. Every error is a
+// *UsageError that says what to fix. When the settings are well-formed
+// but a file or folder they name is missing now (the photo folder, the
+// password file: a USB stick unplugged, a credential gone), Load returns
+// the Config along with the error, so that a run can still tell the
+// owner through the channels that work (the run's one outcome path).
+func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
+	var missing error // the first named file that is missing now
+	v := &s.v
+	if err := s.checkRanges(); err != nil {
 		return nil, err
 	}
-	if t, ok := s.parsed("now").(time.Time); ok {
+	c := &Config{DB: v.DB, Outbox: v.Outbox}
+	c.Job.Render = images.Default
+	c.Job.CacheDir = filepath.Join(filepath.Dir(c.DB), "cotd-cache")
+	c.BackupDir = v.BackupDir
+	if c.BackupDir == "" {
+		c.BackupDir = filepath.Join(filepath.Dir(c.DB), "backups")
+	}
+
+	// The clock.
+	c.Now = time.Now
+	if v.Now != nil {
+		t := *v.Now
 		c.Now = func() time.Time { return t }
 	} else { // a given --now needs no real clock
-		c.ClockWait = wait
+		c.ClockWait = v.ClockSyncWait
 	}
 
 	// The schedule.
 	loc := time.Local
-	if l, ok := s.parsed("tz").(*time.Location); ok {
-		loc = l
+	if v.TZ != nil {
+		loc = v.TZ
 	}
-	maxDays, err := s.number("catch-up-max-days")
-	if err != nil {
-		return nil, err
-	}
-	c.Job.Schedule = schedule.Settings{At: s.parsed("at").(schedule.Clock), Loc: loc, CatchUp: s.parsed("catch-up").(schedule.Mode), MaxDays: maxDays}
+	c.Job.Schedule = schedule.Settings{At: v.At, Loc: loc, CatchUp: v.CatchUp, MaxDays: v.MaxDays, NotBefore: BuiltAfter}
 
 	// Photos: the default folder may be absent (then the sample cat); a
 	// folder the user named must exist.
-	c.Job.Photos = s.Get("photos")
+	c.Job.Photos = v.Photos
 	if fi, err := os.Stat(c.Job.Photos); err != nil || !fi.IsDir() {
-		if s.Set("photos") {
+		if v.PhotosGiven {
 			what := "does not exist"
 			if err == nil {
 				what = "is not a folder"
 			} else if !errors.Is(err, fs.ErrNotExist) {
 				what = "cannot be read: " + err.Error()
 			}
-			return nil, Usagef("create it and put JPEG or PNG photos in it, or fix --photos/COTD_PHOTOS", "photo folder %s %s", c.Job.Photos, what)
+			missing = Usagef("create it and put JPEG or PNG photos in it, or fix --photos/COTD_PHOTOS", "photo folder %s %s", c.Job.Photos, what)
+		} else {
+			c.Job.Photos = ""
 		}
-		c.Job.Photos = ""
 	}
-	if err := s.loadIndexing(c); err != nil {
-		return nil, err
+	c.Job.Indexing = job.IndexOptions{Budget: v.IndexBudget, DueBudget: min(v.IndexBudget, job.DueIndexBudget), Workers: v.IndexWorkers, FollowLinks: v.FollowLinks}
+	if v.IndexBudget == 0 {
+		c.Job.Indexing.DueBudget = 0
 	}
-	c.Job.Quotes = s.Get("quotes")
-	if _, err := os.Stat(c.Job.Quotes); err != nil && !s.Set("quotes") {
+	c.Job.Quotes = v.Quotes
+	if _, err := os.Stat(c.Job.Quotes); err != nil && !v.QuotesGiven {
 		c.Job.Quotes = ""
 	}
 
 	// Addresses.
-	host := s.Get("smtp-host")
-	to, _ := s.parsed("to").([]*netmail.Address)
+	host := v.SMTPHost
+	to := v.To
+	if v.Recipients != "" && !s.own["to"] {
+		if to != nil {
+			return nil, Usagef("keep the recipients in one place: the file (--recipients/COTD_RECIPIENTS) or --to/COTD_TO, not both", "both --to and --recipients are set")
+		}
+		if err := s.loadRecipients(c, v.Recipients); err != nil {
+			return nil, err
+		}
+		to = c.Job.To
+	}
 	if to == nil {
+		if host != "" && v.Recipients != "" {
+			return nil, Usagef("add one recipient a line to "+v.Recipients+", e.g. 'Zoe Lima <zoe@example.test>  tz=Asia/Tokyo  at=07:30'", "no recipients: %s lists nobody", v.Recipients)
+		}
 		if host != "" {
 			return nil, Usagef("set --to or COTD_TO to the recipients, e.g. --to 'Cee <c@example.test>, d@example.test'", "no recipients")
 		}
@@ -100,6 +130,10 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 		// fresh-clone demo: its settings are still pi-setup.sh's template,
 		// and writing "today's" mail for the demo address would mark today
 		// delivered before the owner has set the real recipients.
+		if dir, ok := lookup("CREDENTIALS_DIRECTORY"); ok && dir != "" && v.Recipients != "" {
+			return nil, Usagef("add one recipient a line to "+v.Recipients+" (pi-setup.sh: nano /etc/cotd/recipients.txt), set COTD_FROM and COTD_SMTP_HOST (sudo nano /etc/cotd/cotd.env), then run: sudo cotd-service check",
+				"no recipients: the settings are still the template's (%s lists nobody yet), so this service mails nobody", v.Recipients)
+		}
 		if dir, ok := lookup("CREDENTIALS_DIRECTORY"); ok && dir != "" {
 			return nil, Usagef("set COTD_TO, COTD_FROM and COTD_SMTP_HOST in the service's settings (pi-setup.sh: sudo nano /etc/cotd/cotd.env), then run: sudo cotd-service check",
 				"no recipients: the settings are still the template's (COTD_TO is not set), so this service mails nobody")
@@ -107,7 +141,7 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 		to = []*netmail.Address{{Address: "you@example.invalid"}}
 	}
 	c.Job.To = to
-	from, _ := s.parsed("from").(*netmail.Address)
+	from := v.From
 	if from == nil {
 		if host != "" {
 			return nil, Usagef("set --from or COTD_FROM, e.g. --from 'Cat of the Day <cotd@example.test>'", "no sender address")
@@ -116,30 +150,30 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 	}
 	c.Job.From = from.String()
 	c.Job.Owner = from.String()
-	if owner, ok := s.parsed("owner").(*netmail.Address); ok {
-		c.Job.Owner = owner.String()
+	if v.Owner != nil {
+		c.Job.Owner = v.Owner.String()
 	}
-	if err := s.loadMonitor(c); err != nil {
+	if err := loadMonitor(v, c); err != nil {
 		return nil, err
 	}
 
 	if host == "" {
-		return c, nil
+		return c, missing
 	}
 	// SMTP.
-	port, err := s.number("smtp-port")
-	if err != nil {
-		return nil, err
-	}
-	sc := &mail.SMTPConfig{Host: host, Port: port, User: s.Get("smtp-user"), TLS: s.parsed("smtp-tls").(mail.TLSMode)}
+	sc := &mail.SMTPConfig{Host: host, Port: v.SMTPPort, User: v.SMTPUser, TLS: v.SMTPTLS}
+	var pwErr error
 	if sc.User != "" {
-		pw, where, err := readPassword(s.Get("smtp-password-file"), lookup)
+		pw, where, err := readPassword(v.SMTPPasswordFile, lookup)
+		if creds, _ := lookup("CREDENTIALS_DIRECTORY"); err != nil && v.SMTPPasswordFile == "" && creds == "" {
+			return nil, err // no password file named at all: a usage error
+		}
 		if err != nil {
-			return nil, err
+			pwErr = err
 		}
 		sc.Password, c.PasswordAt = pw, where
 	}
-	if ca := s.Get("smtp-ca-file"); ca != "" {
+	if ca := v.SMTPCAFile; ca != "" {
 		pool, err := x509.SystemCertPool()
 		if err != nil {
 			pool = x509.NewCertPool()
@@ -153,12 +187,15 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 		}
 		sc.RootCAs = pool
 	}
-	if err := sc.Validate(); err != nil {
+	if err := sc.Validate(); err != nil && pwErr == nil {
 		return nil, Usagef("", "%v", err)
 	}
 	sc.Now = c.Now
 	c.SMTP = sc
-	return c, nil
+	if missing == nil {
+		missing = pwErr // the alert mail then fails its login, and the push says so
+	}
+	return c, missing
 }
 
 // readPassword reads the SMTP password from the named file, or from the
@@ -190,40 +227,48 @@ func readPassword(file string, lookup func(string) (string, bool)) (pw, where st
 }
 
 // loadMonitor validates the monitoring settings into c.Monitor.
-func (s *Settings) loadMonitor(c *Config) error {
+func loadMonitor(v *values, c *Config) error {
 	m := &c.Monitor
-	if a, ok := s.parsed("alert-to").(*netmail.Address); ok {
-		m.AlertTo = a.String()
+	if v.AlertTo != nil {
+		m.AlertTo = v.AlertTo.String()
 	}
-	m.NotifyURL, m.PingURL = s.Get("notify-url"), s.Get("ping-url") // checked by Parse
-	m.MetricsFile = s.Get("metrics-file")
+	m.NotifyURL, m.PingURL = v.NotifyURL, v.PingURL // checked by Parse
+	m.MetricsFile = v.MetricsFile
 	if m.MetricsFile != "" {
 		if fi, err := os.Stat(m.MetricsFile); err == nil && fi.IsDir() {
 			return Usagef("name a file such as /var/lib/node_exporter/textfile_collector/cotd.prom", "--metrics-file %s is a folder", m.MetricsFile)
 		}
 	}
-	n, err := s.number("cert-warn-days")
-	if err != nil {
-		return err
-	}
-	m.WarnDays = n
-	m.Watch = s.Get("watch-certs") // its spelling checked by Parse
+	m.WarnDays = v.CertWarnDays
+	m.Watch = v.WatchCerts // parsed by Parse
 	return nil
 }
 
-// loadIndexing reads the settings of the photo index.
-func (s *Settings) loadIndexing(c *Config) error {
-	budget, err := s.duration("index-budget")
-	if err != nil {
-		return err
+// PasswordExposed says, with the fix, when other users of the machine
+// can read or change the SMTP password file (mode 0644 or 0666, what an
+// editor or `echo > file` leaves behind): the login then works, so
+// nothing else would ever say so. Both are "" when the file is private,
+// or when there is no password file.
+func (c *Config) PasswordExposed() (msg, fix string) {
+	if c.PasswordAt == "" {
+		return "", ""
 	}
-	workers, err := s.number("index-workers")
-	if err != nil {
-		return err
+	fi, err := os.Stat(c.PasswordAt)
+	if err != nil || fi.Mode().Perm()&0o006 == 0 {
+		return "", "" // unreadable is Load's to say; group access is the owner's choice (root:cotd 0640)
 	}
-	c.Job.Indexing = job.IndexOptions{Budget: budget, DueBudget: min(budget, job.DueIndexBudget), Workers: workers, FollowLinks: s.parsed("follow-links").(bool)}
-	if budget == 0 {
-		c.Job.Indexing.DueBudget = 0
+	what := "read"
+	if fi.Mode().Perm()&0o002 != 0 {
+		what = "read and change"
 	}
-	return nil
+	return fmt.Sprintf("every user of this machine can %s the password file %s (mode %04o)", what, c.PasswordAt, fi.Mode().Perm()),
+		"chmod 600 " + shellQuote(c.PasswordAt)
+}
+
+// shellQuote quotes a path for a command the owner pastes, when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

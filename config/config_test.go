@@ -2,6 +2,9 @@ package config
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -63,5 +66,83 @@ func TestStrictValues(t *testing.T) {
 	c, err := s.Load(env())
 	if err != nil || c.Job.Indexing.Budget != 90*time.Second {
 		t.Errorf("--index-budget 90s: %+v, %v", c.Job.Indexing, err)
+	}
+}
+
+// A COTD_* variable no option reads is named, with the option it is most
+// like (issue 20 §3): a misspelt COTD_SMPT_HOST would otherwise leave the
+// run on its default, the outbox, without a word.
+func TestUnknownVariables(t *testing.T) {
+	got := UnknownVariables([]string{
+		// An empty one is as good as unset, as for the settings.
+		"HOME=/root", "COTD_SMPT_HOST=mail.example.test", "COTD_SMTP_HOST=mail.example.test",
+		"COTD_TO=a@example.test", "COTD_CRASH_AT=send:1", "COTD_SMPT_HOST=again", "COTD_COLOUR=blue",
+		"COTD_catch_up=each", "COTD_SMPT_USER=", "COTD_AT",
+	})
+	want := []Unknown{{"COTD_SMPT_HOST", "COTD_SMTP_HOST"}, {"COTD_COLOUR", ""}, {"COTD_catch_up", "COTD_CATCH_UP"}}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("%d: got %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if l := got[0].Line(); l != "COTD_SMPT_HOST is not a cotd setting, so it is ignored (did you mean COTD_SMTP_HOST?)" {
+		t.Errorf("line %q", l)
+	}
+	for _, o := range options {
+		if u := UnknownVariables([]string{o.env + "=x"}); len(u) != 0 {
+			t.Errorf("%s is an option's variable, named unknown: %v", o.env, u)
+		}
+	}
+}
+
+// A password file other users can read or change is named with the chmod
+// that fixes it (issue 24): the login works, so nothing else says so.
+func TestPasswordExposed(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		mode os.FileMode
+		msg  string // "" means private enough
+	}{
+		{0o600, ""},
+		{0o400, ""},
+		{0o640, ""}, // root:cotd 0640 is a deliberate choice
+		{0o644, "every user of this machine can read the password file %s (mode 0644)"},
+		{0o604, "every user of this machine can read the password file %s (mode 0604)"},
+		{0o666, "every user of this machine can read and change the password file %s (mode 0666)"},
+	} {
+		file := filepath.Join(dir, fmt.Sprintf("pw-%o", tc.mode))
+		if err := os.WriteFile(file, []byte("Sw0rdf1sh\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(file, tc.mode); err != nil {
+			t.Fatal(err)
+		}
+		lookup := env()
+		s := New("check", nil)
+		if err := s.Parse([]string{"--smtp-host", "mail.example.test", "--smtp-user", "cotd", "--smtp-password-file", file,
+			"--to", "a@example.test", "--from", "c@example.test"}, lookup); err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.Load(lookup)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, fix := c.PasswordExposed()
+		want, wantFix := "", ""
+		if tc.msg != "" {
+			want, wantFix = fmt.Sprintf(tc.msg, file), "chmod 600 "+file
+		}
+		if msg != want || fix != wantFix {
+			t.Errorf("mode %04o: %q, %q; want %q, %q", tc.mode, msg, fix, want, wantFix)
+		}
+	}
+	if msg, _ := (&Config{}).PasswordExposed(); msg != "" {
+		t.Errorf("no password file: %q", msg)
+	}
+	if q := shellQuote("/etc/cotd/my password"); q != `'/etc/cotd/my password'` {
+		t.Errorf("quoted %s", q)
 	}
 }

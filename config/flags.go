@@ -45,15 +45,6 @@ func (v *addressValue) Set(s string) error {
 
 func (v *addressValue) String() string { return v.raw }
 
-// typed is the recipients' type, for the option it takes the place of
-// (send-test --to): a list of this one address, nil while not given.
-func (v *addressValue) typed() any {
-	if v.raw == "" {
-		return nil
-	}
-	a := *v.addr
-	return []*netmail.Address{&a}
-}
 func (v *addressValue) Type() string { return "address" }
 
 // DayFlag declares a flag holding a date, YYYY-MM-DD, parsed by

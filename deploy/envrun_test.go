@@ -50,7 +50,7 @@ func TestEnvTemplateRunsRealCotd(t *testing.T) {
 			continue
 		}
 		v = strings.Trim(v, `"`)
-		v = strings.NewReplacer("/srv/cotd", s.path("/srv/cotd"), "/var/lib/cotd", s.path("/var/lib/cotd")).Replace(v)
+		v = strings.NewReplacer("/srv/cotd", s.path("/srv/cotd"), "/var/lib/cotd", s.path("/var/lib/cotd"), "/etc/cotd", s.path("/etc/cotd")).Replace(v)
 		env = append(env, k+"="+v)
 	}
 	env = append(env, "COTD_NOW=2026-03-10T08:00:00+01:00")

@@ -132,6 +132,7 @@ func TestLiveInstall(t *testing.T) {
 		{"/srv/cotd", "catowner", "cotd", os.ModeDir | os.ModeSetgid | 0o750},
 		{"/srv/cotd/photos", "catowner", "cotd", os.ModeDir | os.ModeSetgid | 0o750},
 		{"/srv/cotd/quotes.txt", "catowner", "cotd", 0o640},
+		{"/etc/cotd/recipients.txt", "catowner", "cotd", 0o640},
 	} {
 		fi, err := os.Lstat(l.path(tc.path))
 		if err != nil {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"cotd/mail"
 )
 
 func TestShellcheck(t *testing.T) {
@@ -58,6 +60,7 @@ func TestInstallTree(t *testing.T) {
 		"/etc/localtime":                          os.ModeSymlink | 0o777,
 		"/etc/cotd":                               dir | 0o755,
 		"/etc/cotd/cotd.env":                      0o644,
+		"/etc/cotd/recipients.txt":                0o640,
 		"/etc/cotd/smtp-password":                 0o600,
 		"/etc/systemd":                            dir | 0o755,
 		"/etc/systemd/system":                     dir | 0o755,
@@ -115,6 +118,8 @@ func TestInstallTree(t *testing.T) {
 		"would run: chown cotd:cotd /var/lib/cotd",
 		"would run: chown owner:cotd /srv/cotd/photos",
 		"would run: chown owner:cotd /srv/cotd/quotes.txt",
+		"would run: chown owner:cotd /etc/cotd/recipients.txt",
+		"nano /etc/cotd/recipients.txt",
 		// The owner joins group cotd, so their own chgrp of a photo works.
 		"would run: usermod --append --groups cotd owner",
 		"added owner to group cotd",
@@ -496,10 +501,17 @@ func TestSecurityExposure(t *testing.T) {
 	for key, want := range map[string]string{"Type": "oneshot", "EnvironmentFile": "/etc/cotd/cotd.env",
 		"LoadCredential": "smtp-password:/etc/cotd/smtp-password", "StateDirectory": "cotd",
 		"User": "cotd", "ProtectSystem": "strict", "ProtectHome": "yes", "RestrictAddressFamilies": "AF_INET AF_INET6",
-		"TimeoutStartSec": "15min", "ExecStart": "/usr/local/bin/cotd run"} {
+		"TimeoutStartSec": "30min", "ExecStart": "/usr/local/bin/cotd run"} {
 		if got, _ := setting(lines, key); got != want {
 			t.Errorf("cotd.service has %s=%q, want %q", key, got, want)
 		}
+	}
+	// The worst case of a run: the NTP wait pi-setup.sh configures, the
+	// sending budget, then the full wait for a final dot's answer that the
+	// budget never cuts (issue 25 §2), then the alert mail and the pings.
+	worst := 3*time.Minute + mail.DefaultBudget + mail.RFC5321Timeouts.FinalDot + 2*time.Minute
+	if worst >= 30*time.Minute {
+		t.Errorf("a run may take %s, more than TimeoutStartSec=30min: systemd would kill it while a server holds a message", worst)
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"cotd/internal/deadend"
+	"cotd/internal/smtppeer"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -72,12 +72,12 @@ func (r *recorder) requests() []request {
 
 // silentServer accepts TCP connections and never answers: a hung service.
 func silentServer(t *testing.T) string {
-	addr, _ := deadend.Silent(t)
+	addr, _ := smtppeer.Silent(t)
 	return "http://" + addr
 }
 
 // closedURL is an http URL on a loopback port nobody listens on.
-func closedURL(t *testing.T) string { return "http://" + deadend.Closed(t) }
+func closedURL(t *testing.T) string { return "http://" + smtppeer.Closed(t) }
 
 // golden compares got with testdata/name, rewriting it under -update.
 func golden(t *testing.T, name string, got []byte) {

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"cotd/internal/text"
 )
 
 // maxNotifyMessage keeps a message under ntfy's 4096-byte limit, above which
@@ -108,12 +110,5 @@ func isGotify(u *url.URL) bool {
 // (CR/LF would split the header) become spaces, and non-ASCII text is
 // RFC 2047 encoded, which ntfy decodes, so "Kätzchen" survives.
 func headerValue(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, strings.ToValidUTF8(s, "?"))
-	s = strings.Join(strings.Fields(s), " ")
-	return mime.QEncoding.Encode("utf-8", s)
+	return mime.QEncoding.Encode("utf-8", text.OneLine(strings.ToValidUTF8(s, "?")))
 }

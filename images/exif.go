@@ -162,8 +162,20 @@ func (e EXIF) Orientation() int {
 // ImageDescription returns tag 0x010E, the photo's title or description as
 // a camera or photo manager wrote it (ASCII by the standard, often UTF-8 in
 // practice), without its terminating NULs; "" when it is absent.
-func (e EXIF) ImageDescription() string {
-	typ, v, ok := e.entry(0x010e)
+func (e EXIF) ImageDescription() string { return e.ascii(0x010e) }
+
+// Make, Model and Software return tags 0x010F, 0x0110 and 0x0131: who made
+// the camera, which one it is, and what firmware or program wrote the file.
+// Captions compare a description against them, since cameras often fill
+// the description with their own name.
+func (e EXIF) Make() string     { return e.ascii(0x010f) }
+func (e EXIF) Model() string    { return e.ascii(0x0110) }
+func (e EXIF) Software() string { return e.ascii(0x0131) }
+
+// ascii returns an ASCII tag's text without its terminating NULs, or ""
+// when it is absent or of another type.
+func (e EXIF) ascii(tag uint16) string {
+	typ, v, ok := e.entry(tag)
 	if !ok || typ != 2 {
 		return ""
 	}

@@ -310,7 +310,6 @@ func (p *progState) refine(r *bitReader, low []int16, nz uint64, k, se, zeros in
 func (p *progState) finish(comps []jcomp, width, height int, quant *[4][64]int32, qDefined [4]bool) (source, error) {
 	n := p.n
 	nn := n * n
-	tab := idctTable[n]
 	var cf [16]int32
 	for ci := range comps {
 		c, pc := &comps[ci], &p.comps[ci]
@@ -335,7 +334,7 @@ func (p *progState) finish(comps []jcomp, width, height int, quant *[4][64]int32
 						onlyDC = false
 					}
 				}
-				putBlock(&c.out, bx, by, n, &cf, tab, onlyDC)
+				putBlock(&c.out, bx, by, n, &cf, onlyDC)
 			}
 		}
 		pc.low, pc.nz = nil, nil // the planes are all that is needed now

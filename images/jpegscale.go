@@ -234,56 +234,15 @@ var idctTable = func() map[int]*[16]int32 {
 	return t
 }()
 
-// idct writes the n×n samples of one block from its low coefficients.
-// Dequantized coefficients fit in 16 bits, so both passes stay in int32.
-func idct(cf, tab *[16]int32, n int, dst []byte, stride int) {
-	var tmp [16]int32
-	switch n {
-	case 4:
+// idct writes the n×n samples of one block from its low coefficients
+// (n is 4 or 2; putBlock writes n = 1 as the flat DC value). Dequantized
+// coefficients fit in 16 bits, so both passes stay in int32.
+func idct(cf *[16]int32, n int, dst []byte, stride int) {
+	if n == 4 {
 		idct4(cf, dst, stride)
 		return
-	case 2:
-		idct2(cf, dst, stride)
-		return
 	}
-	if n == 4 {
-		for w := 0; w < 16; w += 4 {
-			c0, c1, c2, c3 := cf[w], cf[w+1], cf[w+2], cf[w+3]
-			for x := range 4 {
-				t := tab[x*4 : x*4+4]
-				tmp[w+x] = (t[0]*c0 + t[1]*c1 + t[2]*c2 + t[3]*c3 + 1<<(idctBits-1)) >> idctBits
-			}
-		}
-		for y := range 4 {
-			t := tab[y*4 : y*4+4]
-			row := dst[y*stride:]
-			row = row[:4]
-			for x := range row {
-				s := (t[0]*tmp[x] + t[1]*tmp[4+x] + t[2]*tmp[8+x] + t[3]*tmp[12+x] + 1<<(idctBits-1)) >> idctBits
-				row[x] = uint8(min(max(s+128, 0), 255))
-			}
-		}
-		return
-	}
-	for w := range n {
-		for x := range n {
-			var s int32
-			for u := range n {
-				s += tab[x*n+u] * cf[w*n+u]
-			}
-			tmp[w*n+x] = (s + 1<<(idctBits-1)) >> idctBits
-		}
-	}
-	for y := range n {
-		row := dst[y*stride:]
-		for x := range n {
-			var s int32
-			for w := range n {
-				s += tab[y*n+w] * tmp[w*n+x]
-			}
-			row[x] = uint8(min(max((s+1<<(idctBits-1))>>idctBits+128, 0), 255))
-		}
-	}
+	idct2(cf, dst, stride)
 }
 
 // The 4-point IDCT's constants: C(u)/2·cos(uπ/8) in idctBits fixed point,
@@ -559,7 +518,6 @@ func decodeScan(entropy, sos []byte, comps []jcomp, width, height, n, restartN i
 
 	r := bitReader{data: entropy}
 	var cf [16]int32 // the low n×n dequantized coefficients, row-major
-	tab := idctTable[n]
 	slot := lowSlots(n)
 	block := func(c *jcomp, bx, by int) bool {
 		q := &quant[c.tq]
@@ -619,7 +577,7 @@ func decodeScan(entropy, sos []byte, comps []jcomp, width, height, n, restartN i
 				onlyDC = false
 			}
 		}
-		putBlock(&c.out, bx, by, n, &cf, tab, onlyDC)
+		putBlock(&c.out, bx, by, n, &cf, onlyDC)
 		return true
 	}
 
@@ -659,7 +617,7 @@ func decodeScan(entropy, sos []byte, comps []jcomp, width, height, n, restartN i
 // (most blocks of a photo at small scales) or n is 1, the reduced IDCT
 // otherwise. Baseline and progressive decoding both end here, so the same
 // coefficients give the same bytes whichever way the file was sent.
-func putBlock(out *plane, bx, by, n int, cf, tab *[16]int32, onlyDC bool) {
+func putBlock(out *plane, bx, by, n int, cf *[16]int32, onlyDC bool) {
 	off := by*n*out.stride + bx*n
 	if onlyDC || n == 1 {
 		v := uint8(min(max((cf[0]+4)>>3+128, 0), 255))
@@ -672,7 +630,7 @@ func putBlock(out *plane, bx, by, n int, cf, tab *[16]int32, onlyDC bool) {
 		}
 		return
 	}
-	idct(cf, tab, n, out.pix[off:], out.stride)
+	idct(cf, n, out.pix[off:], out.stride)
 }
 
 // lowSlots maps each zig-zag index to its place among the low n×n

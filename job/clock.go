@@ -25,9 +25,26 @@ const ClockResetCommand = "cotd clock-reset"
 const ClockHint = "check the system clock (timedatectl); if it is right now, run '" + ClockResetCommand +
 	"': it forgets what was recorded in the future and resends nothing already delivered"
 
-// ClockCheck reports a clock earlier than the last recorded run, the
-// problem `cotd check` and `cotd status` name; nil when the clock is fine.
-func ClockCheck(tx *store.Tx, now time.Time, loc *time.Location) error {
+// EarlyClockHint is the fix for schedule.ErrClockTooEarly.
+const EarlyClockHint = "set the clock: check 'timedatectl' (NTP must reach the network: timedatectl set-ntp true); with --now or COTD_NOW, give a date from now on"
+
+// ClockFix is the fix for a refused clock: too early (ErrClockTooEarly)
+// or behind the last run (ErrClockBackwards).
+func ClockFix(err error) string {
+	if errors.Is(err, schedule.ErrClockTooEarly) {
+		return EarlyClockHint
+	}
+	return ClockHint
+}
+
+// ClockCheck reports a clock before this cotd was built or earlier than
+// the last recorded run, the problem `cotd check` and `cotd status` name;
+// nil when the clock is fine.
+func ClockCheck(tx *store.Tx, now time.Time, s schedule.Settings) error {
+	if err := schedule.TooEarly(now, s); err != nil {
+		return err
+	}
+	loc := s.Loc
 	st, err := tx.State()
 	if err != nil {
 		return err
@@ -58,7 +75,7 @@ type ClockJump struct {
 // String words the jump with its fix, for the journal and the alert.
 func (c ClockJump) String() string {
 	return fmt.Sprintf("the clock jumped %s past the last run (%s), so %d days were skipped: if the clock is wrong, fix it (timedatectl) and run '%s'",
-		text.Lasted(c.By), c.LastRun.In(c.Loc).Format("2006-01-02 15:04 MST"), c.Skipped, ClockResetCommand)
+		text.Lasted(c.By), c.LastRun.In(c.Loc).Format(text.Stamp), c.Skipped, ClockResetCommand)
 }
 
 // clockJump describes a jump of the clock far beyond the catch-up window

@@ -19,7 +19,7 @@ func TestClockCheckSaysHowFarBehind(t *testing.T) {
 	if _, err := j.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	err := j.Store.View(func(tx *store.Tx) error { return ClockCheck(tx, at(2, 8), berlin) })
+	err := j.Store.View(func(tx *store.Tx) error { return ClockCheck(tx, at(2, 8), schedule.Settings{Loc: berlin}) })
 	if !errors.Is(err, schedule.ErrClockBackwards) || !strings.Contains(err.Error(), "(5 hours in the future)") {
 		t.Errorf("ClockCheck = %v, want the last run named 5 hours in the future", err)
 	}
@@ -54,7 +54,7 @@ func TestClockAYearAheadIsRecoverable(t *testing.T) {
 	if _, err := j.Run(context.Background()); !errors.Is(err, schedule.ErrClockBackwards) {
 		t.Fatalf("run on the corrected clock: %v, want ErrClockBackwards", err)
 	}
-	err = j.Store.View(func(tx *store.Tx) error { return ClockCheck(tx, c.t, berlin) })
+	err = j.Store.View(func(tx *store.Tx) error { return ClockCheck(tx, c.t, schedule.Settings{Loc: berlin}) })
 	if !errors.Is(err, schedule.ErrClockBackwards) || !strings.Contains(err.Error(), "in the future") {
 		t.Errorf("ClockCheck = %v, want the future last run named", err)
 	}
@@ -65,7 +65,7 @@ func TestClockAYearAheadIsRecoverable(t *testing.T) {
 	if f.LastRun.Year() != 2027 || len(f.Days) < 300 || f.Deliveries != 3 {
 		t.Errorf("forgot %+v (%d days), want the 2027 run, its year of days and the 3 deliveries of its digest", f.LastRun, len(f.Days))
 	}
-	if err := j.Store.View(func(tx *store.Tx) error { return ClockCheck(tx, c.t, berlin) }); err != nil {
+	if err := j.Store.View(func(tx *store.Tx) error { return ClockCheck(tx, c.t, schedule.Settings{Loc: berlin}) }); err != nil {
 		t.Errorf("ClockCheck after the reset: %v", err)
 	}
 	sum, err = j.Run(context.Background())

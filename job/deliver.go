@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"slices"
 	"strings"
+	"time"
 
 	gomail "github.com/wneessen/go-mail"
 
@@ -34,8 +35,9 @@ type owedWork struct {
 // lands. Trouble with one recipient (a refusal, a message too large, a
 // photo no longer kept) stays that recipient's: the others still get
 // their morning.
-func (j *Job) deliver(ctx context.Context, today schedule.Day, sum *Summary) error {
-	window := schedule.Window(today, j.Schedule.MaxDays)
+func (j *Job) deliver(ctx context.Context, sum *Summary) error {
+	now := sum.Now
+	window := j.oldestWindow(now)
 	var open []store.Day
 	photos := map[schedule.Day][]byte{}
 	pending := map[string][]store.Day{} // address -> days, oldest first
@@ -44,10 +46,13 @@ func (j *Job) deliver(ctx context.Context, today schedule.Day, sum *Summary) err
 	split := map[string]bool{}
 	var noPhoto []store.Day
 	err := j.Store.Update(func(tx *store.Tx) error {
-		_, err := recordMembership(tx, j.To, today)
+		_, err := recordMembership(tx, j.To, j.Morning, now)
 		return err
 	})
 	if err != nil {
+		return err
+	}
+	if err := j.resendInDoubt(ctx, window, sum); err != nil {
 		return err
 	}
 	err = j.Store.View(func(tx *store.Tx) error {
@@ -56,7 +61,7 @@ func (j *Job) deliver(ctx context.Context, today schedule.Day, sum *Summary) err
 				return nil
 			}
 			open = append(open, d)
-			owed, err := Owed(tx, j.To, d)
+			owed, err := j.OwedNow(tx, d, now)
 			if err != nil || len(owed) == 0 {
 				return err
 			}
@@ -75,10 +80,11 @@ func (j *Job) deliver(ctx context.Context, today schedule.Day, sum *Summary) err
 				if tx.Split(key(to)) {
 					split[key(to)] = true
 				}
-				if failed && f.Permanent && schedule.DayOf(f.Last, j.Schedule.Loc) == today {
+				m := j.Morning(to)
+				if failed && f.Permanent && schedule.DayOf(f.Last, m.Loc) == m.Today(now) {
 					// A refused address is tried again tomorrow, not every hour.
 					deferred[key(to)] = append(deferred[key(to)], d.Day)
-					deferredErr[key(to)] = fmt.Errorf("refused at %s, next try tomorrow: %s", f.Last.In(j.Schedule.Loc).Format("15:04"), f.Error)
+					deferredErr[key(to)] = fmt.Errorf("refused at %s, next try tomorrow: %s", f.Last.In(m.Loc).Format("15:04"), f.Error)
 					continue
 				}
 				pending[key(to)] = append(pending[key(to)], d)
@@ -108,7 +114,7 @@ func (j *Job) deliver(ctx context.Context, today schedule.Day, sum *Summary) err
 	if err := j.send(ctx, work, photos, split, sum); err != nil {
 		return err
 	}
-	return j.tidy(window, open, sum)
+	return j.tidy(now, open, sum)
 }
 
 // dayPhoto is the JPEG mailed for day d: the copy kept with the day, or,
@@ -159,7 +165,8 @@ func (j *Job) giveUpDay(d schedule.Day, to []*mail.Address, why string, sum *Sum
 
 // compose builds one message holding days (oldest first in g).
 func (j *Job) compose(to *mail.Address, g []store.Day, photos map[schedule.Day][]byte, skipped []schedule.Day) (outgoing, error) {
-	loc := j.Schedule.Loc
+	mo := j.Morning(to) // the recipient's own date, send time and zone
+	loc := mo.Loc
 	m := cmail.Message{From: j.From, To: to.String(), Owner: j.Owner}
 	var days []schedule.Day
 	for i := len(g) - 1; i >= 0; i-- { // newest first
@@ -171,7 +178,7 @@ func (j *Job) compose(to *mail.Address, g []store.Day, photos map[schedule.Day][
 		})
 		days = append(days, d.Day)
 	}
-	m.SentAt = g[len(g)-1].Day.At(j.Schedule.At, loc)
+	m.SentAt = mo.Due(g[len(g)-1].Day)
 	m.Date = j.now().In(loc) // composed just before sending: the time of submission
 	if len(g) > 1 {
 		for _, d := range skipped {
@@ -213,8 +220,10 @@ func (j *Job) record(o outgoing, r cmail.Result, retry bool, sum *Summary) error
 			return tx.DeleteFailure(addr)
 		})
 	}
+	class := classOf(r)
 	if !retry {
-		sum.Failures = append(sum.Failures, Failure{To: o.to.String(), Days: o.days, Err: r.Err, Temporary: r.Temporary})
+		sum.Failures = append(sum.Failures, Failure{To: o.to.String(), Days: o.days, Err: r.Err,
+			Temporary: r.Temporary || class == cmail.Temporary || class == cmail.SessionWide})
 	}
 	return j.Store.Update(func(tx *store.Tx) error {
 		f, ok, err := tx.Failure(addr)
@@ -227,7 +236,11 @@ func (j *Job) record(o outgoing, r cmail.Result, retry bool, sum *Summary) error
 		f.Last = now
 		f.Attempts++
 		f.Error = fmt.Sprint(r.Err)
-		f.Permanent = cmail.RecipientRefused(r.Err)
+		// A refusal for good of this address or this message is tried again
+		// tomorrow, not at every run (a 554 content refusal is not uploaded
+		// 96 times a day).
+		// A digest sent again in pieces is not refused for good.
+		f.Permanent = class.Permanent() && !retry
 		if retry {
 			if err := tx.PutSplit(addr, true); err != nil {
 				return err
@@ -238,9 +251,9 @@ func (j *Job) record(o outgoing, r cmail.Result, retry bool, sum *Summary) error
 }
 
 // tidy drops the kept JPEG of days nobody is owed any more, and gives up on
-// days that fell out of the window, naming who never got them. A day
+// days that fell out of a recipient's window, naming who never got them. A day
 // someone is still owed inside the window keeps its photo.
-func (j *Job) tidy(window schedule.Day, open []store.Day, sum *Summary) error {
+func (j *Job) tidy(now time.Time, open []store.Day, sum *Summary) error {
 	return j.Store.Update(func(tx *store.Tx) error {
 		var kept []schedule.Day
 		if err := tx.EachDayPhoto(func(d schedule.Day) error { kept = append(kept, d); return nil }); err != nil {
@@ -258,20 +271,31 @@ func (j *Job) tidy(window schedule.Day, open []store.Day, sum *Summary) error {
 					return err
 				}
 			}
-			if !d.Before(window) {
-				for _, a := range owed {
-					stillOwed[key(a)] = true
+			// Each recipient's window is their own: a day past it for one
+			// may still be coming for another further west.
+			var gone []string
+			keep := false
+			for _, a := range owed {
+				if d.Before(j.Morning(a).Window(now, j.Schedule.MaxDays)) {
+					gone = append(gone, a.Address)
+					continue
 				}
+				keep = true
+				stillOwed[key(a)] = true
 			}
-			switch {
-			case len(owed) == 0:
-			case d.Before(window):
-				var names []string
+			if len(gone) > 0 {
+				sum.GaveUp = append(sum.GaveUp, Undelivered{Day: d, To: gone})
+			}
+			if keep {
+				// The photo stays for the others: settle it for those past
+				// their window, so they are named once.
 				for _, a := range owed {
-					names = append(names, a.Address)
+					if slices.Contains(gone, a.Address) {
+						if err := tx.PutDelivery(d, key(a), store.Delivery{At: now, GaveUp: "older than --catch-up-max-days"}); err != nil {
+							return err
+						}
+					}
 				}
-				sum.GaveUp = append(sum.GaveUp, Undelivered{Day: d, To: names})
-			default:
 				continue
 			}
 			if err := tx.DeleteDayPhoto(d); err != nil {
@@ -303,7 +327,20 @@ func (j *Job) send(ctx context.Context, work []owedWork, photos map[schedule.Day
 	// else's morning.
 	slices.SortStableFunc(out, func(a, b outgoing) int { return len(a.days) - len(b.days) })
 	sum.Pending += len(out)
+	if held := j.loginHeld(); held != nil && len(out) > 0 {
+		// The server refused this login lately: not tried again yet.
+		sum.ConnErr = held
+		for _, o := range out {
+			if err := j.record(o, cmail.Result{Err: held, Class: cmail.SessionWide}, false, sum); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	again, err := j.sendBatch(ctx, out, sum)
+	if err == nil && len(out) > 0 {
+		err = j.noteLogin(sum)
+	}
 	if err != nil || len(again) == 0 {
 		return err
 	}
@@ -361,12 +398,17 @@ func (j *Job) sendBatch(ctx context.Context, out []outgoing, sum *Summary) ([]re
 	var recordErr error
 	sendErr := j.Sender.SendEach(ctx, msgs, func(i int, r cmail.Result) {
 		crash.Point("delivered") // accepted by the server, not yet recorded
+		if r.Chain != nil {
+			sum.ServerChain = r.Chain
+		}
 		o := out[i]
 		limit, tooLarge := cmail.TooLarge(r.Err)
-		piece := !r.Delivered && len(o.days) > 1 && (tooLarge || cmail.TimedOut(r.Err))
+		piece := !r.Delivered && !r.InDoubt && len(o.days) > 1 && (tooLarge || cmail.TimedOut(r.Err))
 		var err error
 		switch {
-		case !r.Delivered && len(o.days) == 1 && tooLarge:
+		case r.InDoubt:
+			err = j.recordInDoubt(o, r, sum)
+		case !r.Delivered && len(o.days) == 1 && tooLarge && classOf(r) == cmail.PermanentMessage:
 			why := fmt.Sprintf("its message is too large for the server even on its own (%s)", r.Err)
 			err = j.giveUpDay(o.days[0], []*mail.Address{o.to}, why, sum)
 		default:

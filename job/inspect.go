@@ -65,3 +65,33 @@ func (j *Job) CheckQuotes() (int, []QuotesProblem, error) {
 	qs, problems, err := j.indexQuotes()
 	return len(qs), problems, err
 }
+
+// NotIndexed counts the image files in the photo folder that no scan has
+// read yet (new, or changed since): the next run indexes them and new
+// photos go out first, so `cotd status` counts them as unsent now rather
+// than showing only the last run's count. It reads the folder's entries
+// (names, sizes, times), never a photo.
+func NotIndexed(tx *store.Tx, photos string, followLinks bool) (int, error) {
+	if photos == "" {
+		return 0, nil
+	}
+	j := &Job{Config: Config{Photos: photos, Indexing: IndexOptions{FollowLinks: followLinks}}}
+	entries, err := j.walk()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range entries {
+		if e.err != "" {
+			continue
+		}
+		f, ok, err := tx.File(e.rel)
+		if err != nil {
+			return n, err
+		}
+		if !ok || f.Size != e.size || f.ModTime != e.mod {
+			n++
+		}
+	}
+	return n, nil
+}

@@ -9,6 +9,7 @@ package job
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,21 +17,19 @@ import (
 	"strings"
 	"time"
 
-	gomail "github.com/wneessen/go-mail"
-
 	"cotd/images"
 	"cotd/internal/crash"
 	cmail "cotd/mail"
 	"cotd/quotes"
+	"cotd/recipients"
 	"cotd/schedule"
 	"cotd/store"
 )
 
 // Sender delivers composed messages, reporting each outcome as soon as it
-// is known so the delivery can be recorded before the next message goes.
-type Sender interface {
-	SendEach(ctx context.Context, msgs []*gomail.Msg, done func(i int, r cmail.Result)) error
-}
+// is known so the delivery can be recorded before the next message goes;
+// mail.NewSender makes the real one.
+type Sender = cmail.Sender
 
 // Config is what the owner configured.
 type Config struct {
@@ -43,11 +42,23 @@ type Config struct {
 	From          string
 	Owner         string
 	To            []*mail.Address
-	Schedule      schedule.Settings
+	// Mornings are the recipients' own send times, zones and pauses, by
+	// lower-case address (the recipients file); a recipient without one
+	// has the owner's (Schedule.At in Schedule.Loc).
+	Mornings map[string]schedule.Morning
+	// RecipientProblems are lines of the recipients file that could not
+	// be used: those recipients get nothing until they are fixed.
+	RecipientProblems []recipients.Problem
+	// RecipientsFile is the recipients file; empty with --to.
+	RecipientsFile string
+	Schedule       schedule.Settings
 	// CacheDir holds the rendered photos.
 	CacheDir string
 	Render   images.Options
 	Indexing IndexOptions
+	// Login identifies the SMTP login (mail.SMTPConfig.LoginID), so a
+	// refused one is not tried at every run; "" without one.
+	Login string
 }
 
 // Job runs cotd once. Now is the only clock it reads.
@@ -128,12 +139,26 @@ type Summary struct {
 	Plan     schedule.Plan
 	Index    IndexStats
 	Problems []QuotesProblem // things wrong with the quotes, for the owner to fix
-	Sent     int
-	Messages []string // Message-IDs delivered
-	Failures []Failure
+	// RecipientProblems are the recipients file's unusable lines: those
+	// recipients got nothing.
+	RecipientProblems []recipients.Problem
+	RecipientsFile    string
+	Sent              int
+	Messages          []string // Message-IDs delivered
+	Failures          []Failure
 	// ConnErr is set when no message could be attempted (connect, TLS, login).
 	ConnErr error
-	GaveUp  []Undelivered // days older than the window, left undelivered for good
+	// InDoubt are messages that went out whole without an answer: the
+	// server probably has them; they are sent once more on the next run,
+	// unchanged, and then count as delivered (not failures).
+	InDoubt []Failure
+	// Resent are the Message-IDs of messages in doubt sent again this run.
+	Resent []string
+	// ServerChain is the SMTP server's verified certificate chain (leaf
+	// first) from this run's last connection that got as far as TLS; nil
+	// when there was none (the outbox, nothing due, no TLS).
+	ServerChain []*x509.Certificate
+	GaveUp      []Undelivered // days older than the window, left undelivered for good
 	// ClockJump is a jump of the clock far beyond the catch-up window since
 	// the last run (likely a wrong clock); nil if none.
 	ClockJump *ClockJump
@@ -148,12 +173,12 @@ type Summary struct {
 // Run does one run.
 func (j *Job) Run(ctx context.Context) (Summary, error) {
 	now := j.now()
-	sum := Summary{Now: now}
+	sum := Summary{Now: now, RecipientProblems: j.RecipientProblems, RecipientsFile: j.RecipientsFile}
 	var st schedule.State
 	if err := j.Store.View(func(tx *store.Tx) (err error) { st, err = tx.State(); return }); err != nil {
 		return sum, err
 	}
-	plan, err := schedule.Decide(st, now, j.Schedule)
+	plan, err := schedule.DecideFor(st, now, j.Schedule, j.MorningsOf())
 	if err != nil {
 		return sum, err
 	}
@@ -182,7 +207,7 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 		return sum, err
 	}
 	crash.Point("opened")
-	if err := j.deliver(ctx, plan.Today, &sum); err != nil {
+	if err := j.deliver(ctx, &sum); err != nil {
 		return sum, err
 	}
 	if sum.ConnErr != nil {

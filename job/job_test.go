@@ -27,13 +27,14 @@ import (
 	"cotd/schedule"
 	"cotd/store"
 
-	"cotd/internal/deadend"
+	"cotd/internal/smtppeer"
 	"cotd/internal/tmpfs"
 )
 
 // fakeSender answers each message with what answer says for its
 // recipient, and remembers who was tried.
 type fakeSender struct {
+	noResend
 	mu     sync.Mutex
 	answer func(to string) cmail.Result
 	tried  []string
@@ -235,7 +236,7 @@ func TestPermanentFailureGivenUp(t *testing.T) {
 
 // silentServer accepts connections and never answers; it returns the port.
 func silentServer(t *testing.T) int {
-	addr, _ := deadend.Silent(t)
+	addr, _ := smtppeer.Silent(t)
 	_, port, _ := net.SplitHostPort(addr)
 	n, _ := strconv.Atoi(port)
 	return n
@@ -333,7 +334,10 @@ func TestPhotoVanishesMidRun(t *testing.T) {
 
 // loginFails fails the whole batch the way a wrong password does: every
 // message gets the same 535, and SendEach returns it.
-type loginFails struct{ tries int }
+type loginFails struct {
+	noResend
+	tries int
+}
 
 func (l *loginFails) SendEach(ctx context.Context, msgs []*gomail.Msg, done func(int, cmail.Result)) error {
 	l.tries++

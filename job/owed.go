@@ -3,6 +3,7 @@ package job
 import (
 	"net/mail"
 	"strings"
+	"time"
 
 	"cotd/schedule"
 	"cotd/store"
@@ -24,7 +25,9 @@ import (
 //
 // A recipient dropped from --to is owed nothing, and on coming back starts
 // afresh with that day's cat rather than a digest of the days they were
-// away. Whether a day is still inside the catch-up window is the caller's
+// away; a pause works the same way (recordMembership). When an owed day is
+// due is the recipient's own morning (schedule.Morning.Deliverable: their local
+// date at their send time, in their zone). Whether a day is still inside the catch-up window is the caller's
 // question: delivery sends only what is inside it, the clean-up gives up
 // what fell out of it.
 
@@ -62,28 +65,44 @@ func owes(tx *store.Tx, addr string, d schedule.Day) (bool, error) {
 }
 
 // recordMembership brings the recorded memberships in line with to as of
-// today: a new recipient (or one coming back) joins today, one no longer in
-// to leaves. It returns the recipients that joined on this run.
-func recordMembership(tx *store.Tx, to []*mail.Address, today schedule.Day) ([]string, error) {
-	now := map[string]bool{}
+// now: a new recipient (or one coming back) joins on their local today,
+// one no longer in to leaves. A paused recipient's membership starts
+// again on the day the pause ends (or on the day it is lifted, if that is
+// earlier), so the days of a pause are never owed: a pause is not a
+// backlog, and a pause added mid-catch-up ends that catch-up. It returns
+// the recipients that joined on this run.
+func recordMembership(tx *store.Tx, to []*mail.Address, morning func(*mail.Address) schedule.Morning, now time.Time) ([]string, error) {
+	present := map[string]bool{}
 	var joinedNow []string
 	for _, a := range to {
 		k := key(a)
-		now[k] = true
-		_, ok, err := tx.Joined(k)
+		present[k] = true
+		m := morning(a)
+		today := m.Today(now)
+		joined, ok, err := tx.Joined(k)
 		if err != nil {
 			return nil, err
 		}
+		from := joined
 		if !ok {
-			if err := tx.PutJoined(k, today); err != nil {
+			from = today
+			joinedNow = append(joinedNow, k)
+		}
+		switch {
+		case m.Paused(now) && from.Before(m.PausedUntil):
+			from = m.PausedUntil
+		case !m.Paused(now) && today.Before(from):
+			from = today // a pause lifted early (or a zone moved west): from today on
+		}
+		if !ok || from != joined {
+			if err := tx.PutJoined(k, from); err != nil {
 				return nil, err
 			}
-			joinedNow = append(joinedNow, k)
 		}
 	}
 	var left []string
 	err := tx.EachJoined(func(addr string, _ schedule.Day) error {
-		if !now[addr] {
+		if !present[addr] {
 			left = append(left, addr)
 		}
 		return nil
@@ -101,4 +120,63 @@ func recordMembership(tx *store.Tx, to []*mail.Address, today schedule.Day) ([]s
 		}
 	}
 	return joinedNow, nil
+}
+
+// Morning is recipient a's own morning: the settings of their line in the
+// recipients file, or the owner's --at in --tz.
+func (c *Config) Morning(a *mail.Address) schedule.Morning {
+	if m, ok := c.Mornings[key(a)]; ok {
+		return m
+	}
+	return c.Schedule.Owner()
+}
+
+// MorningsOf lists every recipient's morning, in the order of To.
+func (c *Config) MorningsOf() []schedule.Morning {
+	ms := make([]schedule.Morning, len(c.To))
+	for i, a := range c.To {
+		ms[i] = c.Morning(a)
+	}
+	return ms
+}
+
+// oldestWindow is the oldest day any recipient may still be delivered at
+// now.
+func (c *Config) oldestWindow(now time.Time) schedule.Day {
+	w := schedule.Window(schedule.DayOf(now, c.Schedule.Loc), c.Schedule.MaxDays)
+	for _, m := range c.MorningsOf() {
+		if mw := m.Window(now, c.Schedule.MaxDays); mw.Before(w) {
+			w = mw
+		}
+	}
+	return w
+}
+
+// OwedNow returns the recipients among c.To that are owed day d and for
+// whom it is due at now: their send time for d has come in their zone and
+// d is still inside their catch-up window.
+func (c *Config) OwedNow(tx *store.Tx, d store.Day, now time.Time) ([]*mail.Address, error) {
+	owed, err := Owed(tx, c.To, d)
+	if err != nil {
+		return nil, err
+	}
+	var out []*mail.Address
+	for _, a := range owed {
+		if c.Morning(a).Deliverable(d.Day, now, c.Schedule.MaxDays) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// FirstDue is the first moment day d is due to any recipient (the
+// easternmost morning's), when it opens.
+func (c *Config) FirstDue(d schedule.Day) time.Time {
+	first := c.Schedule.Due(d)
+	for i, m := range c.MorningsOf() {
+		if t := m.Due(d); i == 0 || t.Before(first) {
+			first = t
+		}
+	}
+	return first
 }

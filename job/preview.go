@@ -58,11 +58,12 @@ func (j *Job) Preview(d schedule.Day) ([]cmail.Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	day.Date = d.Midnight(j.Schedule.Loc)
 	var out []cmail.Message
 	for _, to := range j.To {
+		m := j.Morning(to) // each recipient's own date and send time
+		day.Date = d.Midnight(m.Loc)
 		out = append(out, cmail.Message{From: j.From, To: to.String(), Owner: j.Owner,
-			Days: []cmail.Day{day}, SentAt: d.At(j.Schedule.At, j.Schedule.Loc)})
+			Days: []cmail.Day{day}, SentAt: m.Due(d)})
 	}
 	return out, nil
 }

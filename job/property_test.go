@@ -68,6 +68,7 @@ var errKilled = errors.New("killed")
 // propServer is every recipient's server at once: it keeps what each one
 // really accepted, whatever cotd was told.
 type propServer struct {
+	noResend
 	faults    map[string]fault
 	days      map[string][]schedule.Day // Message-ID -> the days it carries
 	delivered map[pair]int

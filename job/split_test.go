@@ -16,6 +16,7 @@ import (
 // maxDays days' cats, the way a server with a small SIZE (or a 552 5.3.4
 // after the dot) does; it remembers the subjects it delivered.
 type tooLargeSender struct {
+	noResend
 	maxDays   int
 	delivered []string
 	refused   int

@@ -55,6 +55,9 @@ func ParseAddress(s string) (*netmail.Address, error) {
 	if !utf8.ValidString(a.Name) {
 		return nil, fmt.Errorf("address %q has a display name that is not valid UTF-8: retype it", s)
 	}
+	if _, err := asciiDomain(a.Address); err != nil {
+		return nil, fmt.Errorf("address %q is not valid: %v", s, err)
+	}
 	return a, nil
 }
 
@@ -176,7 +179,7 @@ func Subject(m Message) string {
 	}
 	newest := m.Days[0].Date
 	caption := shorten(typeset(cleanText(m.Days[0].Caption), false), subjectCaptionMax)
-	if len(m.Days) == 1 {
+	if !m.Digest() {
 		if caption != "" {
 			return brand + ": " + caption + ", " + newest.Format("Mon 2 Jan 2006")
 		}
@@ -248,10 +251,10 @@ func MessageID(m Message) string {
 	sum := hex.EncodeToString(h.Sum(nil))[:16]
 
 	var dates string
-	switch n := len(m.Days); n {
-	case 0:
+	switch n := len(m.Days); {
+	case n == 0:
 		dates = "none"
-	case 1:
+	case !m.Digest():
 		dates = m.Days[0].Date.Format("20060102")
 	default:
 		// The oldest day, then the newest one's day of the month: the
@@ -301,6 +304,11 @@ func Compose(m Message) (*gomail.Msg, error) {
 	to, err := ParseAddress(m.To)
 	if err != nil {
 		return nil, fmt.Errorf("to: %w", err)
+	}
+	// The domains go out in their ASCII (IDNA) form, which servers without
+	// SMTPUTF8 take; ParseAddress has checked that they have one.
+	for _, a := range []*netmail.Address{from, to} {
+		a.Address, _ = asciiDomain(a.Address)
 	}
 	owner := from
 	if strings.TrimSpace(m.Owner) != "" {

@@ -138,7 +138,7 @@ func mentionsProgram(s string) bool { return strings.Contains(strings.ToLower(s)
 func newView(m Message, owner *netmail.Address, srcs []string) (view, error) {
 	v := view{
 		Subject:  cleanHeaderText(Subject(m)),
-		Digest:   len(m.Days) > 1,
+		Digest:   m.Digest(),
 		Unsub:    htmltemplate.URL(unsubscribeURL(owner.Address)),
 		MSOOpen:  msoOpen,
 		MSOClose: msoClose,

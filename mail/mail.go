@@ -5,7 +5,10 @@
 // days go to whom and record what was delivered.
 package mail
 
-import "time"
+import (
+	"crypto/x509"
+	"time"
+)
 
 // Day is one calendar day's content.
 type Day struct {
@@ -50,6 +53,10 @@ type Message struct {
 	Test string
 }
 
+// Digest reports whether m carries several days: the one test of "is this
+// a digest" for its subject, its Message-ID and its words.
+func (m Message) Digest() bool { return len(m.Days) > 1 }
+
 // Result is the outcome of one message handed to a Sender.
 type Result struct {
 	Delivered bool
@@ -57,4 +64,17 @@ type Result struct {
 	Err error
 	// Temporary is true when the server answered 4xx (worth retrying soon).
 	Temporary bool
+	// Class is what the failure means for the next try (Classify); 0 when
+	// delivered.
+	Class Class
+	// InDoubt is set when the message and its final dot went out and no
+	// answer came (the connection dropped, the wait ran out, the run was
+	// stopped): the server probably has it (RFC 1047). Send it again at
+	// most once, byte for byte, then count it as delivered.
+	InDoubt bool
+	// Chain is the SMTP server's verified certificate chain (leaf first)
+	// on the connection this message went over, or that refused it; nil
+	// for the outbox, an unencrypted loopback server, or a connection
+	// that never got as far as TLS. The run hands it to the monitor.
+	Chain []*x509.Certificate
 }

@@ -21,7 +21,7 @@ import (
 
 	"cotd/internal/mailpit"
 
-	"cotd/internal/deadend"
+	"cotd/internal/smtppeer"
 )
 
 var testDay = time.Date(2026, 3, 4, 7, 0, 0, 0, time.FixedZone("CET", 3600))
@@ -105,7 +105,7 @@ type proxy struct {
 func startProxy(t *testing.T, target string, cut func(string) bool) *proxy {
 	t.Helper()
 	p := &proxy{cut: cut}
-	addr := deadend.Serve(t, func(c net.Conn) {
+	addr := smtppeer.Serve(t, func(c net.Conn) {
 		p.conns.Add(1)
 		defer c.Close()
 		up, err := net.Dial("tcp", target)
@@ -467,7 +467,7 @@ func TestSendServerDown(t *testing.T) {
 // silentServer accepts connections and never says a word; accepted
 // receives once per connection.
 func silentServer(t *testing.T) (port int, accepted <-chan struct{}) {
-	addr, acc := deadend.Silent(t)
+	addr, acc := smtppeer.Silent(t)
 	_, p, _ := net.SplitHostPort(addr)
 	port, _ = strconv.Atoi(p)
 	return port, acc

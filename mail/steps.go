@@ -30,6 +30,22 @@ type steps struct {
 	dot    bool          // the reply to the final dot is pending
 	stopAt time.Time     // set on SIGTERM while a message is in flight
 	first  string        // what the first step that ran out of time was
+	tls    string        // "asked" once STARTTLS went out, "done" after the handshake
+}
+
+// tlsDone notes that the TLS handshake completed.
+func (st *steps) tlsDone() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.tls = "done"
+}
+
+// inStartTLS reports whether STARTTLS went out and no TLS session
+// followed (yet): a failure now is STARTTLS's.
+func (st *steps) inStartTLS() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.tls == "asked"
 }
 
 // expired notes that the current step ran out of time; the first one is
@@ -66,7 +82,11 @@ func (st *steps) deadline(write bool) time.Time {
 	}
 	t := time.Now().Add(st.wait)
 	st.bound = ""
-	if t.After(st.end) {
+	// The budget bounds everything but the wait for the final dot's
+	// answer: cut there, the server may well have the message and cotd
+	// would not know (cotd.service's TimeoutStartSec leaves room for
+	// DefaultBudget plus RFC5321Timeouts.FinalDot).
+	if t.After(st.end) && !st.dot {
 		t, st.bound = st.end, "budget"
 	}
 	if !st.stopAt.IsZero() && t.After(st.stopAt) {
@@ -83,6 +103,21 @@ func (st *steps) inFlight() bool {
 	return st.data || st.dot
 }
 
+// begin starts a message: nothing of it is on its way yet.
+func (st *steps) begin() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.data, st.dot = false, false
+}
+
+// awaitingDot reports whether the final dot went out and its answer is
+// still pending: a message in doubt if the connection ends now.
+func (st *steps) awaitingDot() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.dot
+}
+
 // stop bounds whatever is left of the message in flight by grace.
 func (st *steps) stop(grace time.Duration) time.Time {
 	st.mu.Lock()
@@ -93,6 +128,13 @@ func (st *steps) stop(grace time.Duration) time.Time {
 
 // outOfTime reports whether the budget is spent.
 func (st *steps) outOfTime() bool { return !time.Now().Before(st.end) }
+
+// current names the step under way ("reply to EHLO").
+func (st *steps) current() string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.step
+}
 
 // describe says what timed out, for the error message.
 func (st *steps) describe() string {
@@ -137,6 +179,12 @@ func (st *steps) command(l gmlog.Log) {
 		st.set("reply to DATA", st.t.Data)
 	case strings.HasPrefix(verb, "%"): // go-mail's redacted AUTH lines
 		st.set("reply to AUTH", st.t.Greeting)
+	case verb == "STARTTLS":
+		st.tls = "asked"
+		st.set("reply to STARTTLS", st.t.Greeting)
+	case verb == "EHLO" && st.tls == "asked":
+		// The handshake happens as this EHLO is written.
+		st.set("TLS handshake after STARTTLS", st.t.Greeting)
 	default:
 		st.set("reply to "+verb, st.t.Greeting)
 	}

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	gomail "github.com/wneessen/go-mail"
-
 	"cotd/health"
 	"cotd/internal/text"
 	"cotd/job"
@@ -147,21 +145,12 @@ func (m *Monitor) sendAlert(ctx context.Context, subject, body string, now time.
 		return err
 	}
 
-	var sender job.Sender
+	var cfg *mail.SMTPConfig
 	if m.c.SMTP != nil {
-		cfg := *m.c.SMTP
-		cfg.Timeout = alertMailTimeout
-		cfg.Budget = alertMailBudget
-		sender = mail.NewSMTP(cfg)
-	} else {
-		sender = mail.Outbox{Dir: m.c.Outbox, Now: m.c.Now}
+		c := *m.c.SMTP
+		c.Timeout = alertMailTimeout
+		c.Budget = alertMailBudget
+		cfg = &c
 	}
-	var res mail.Result
-	if err := sender.SendEach(ctx, []*gomail.Msg{msg}, func(_ int, r mail.Result) { res = r }); err != nil {
-		return err
-	}
-	if !res.Delivered {
-		return res.Err
-	}
-	return nil
+	return mail.SendOne(ctx, mail.NewSender(cfg, m.c.Outbox, m.c.Now), msg)
 }

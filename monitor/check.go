@@ -15,6 +15,7 @@ import (
 	"cotd/internal/text"
 	"cotd/job"
 	"cotd/mail"
+	"cotd/schedule"
 	"cotd/store"
 )
 
@@ -40,12 +41,12 @@ type Finding struct {
 func (c Config) CheckCerts(ctx context.Context, read []certs.Expiry, timeout time.Duration, now time.Time) []Finding {
 	var out []Finding
 	expiries := read
-	if c.Watch != "" {
+	if len(c.Watch) > 0 {
 		var roots *x509.CertPool
 		if c.SMTP != nil {
 			roots = c.SMTP.RootCAs
 		}
-		es, errs := certs.Watch(ctx, c.Watch, roots, timeout, now)
+		es, errs := certs.WatchTargets(ctx, c.Watch, roots, timeout, now)
 		expiries = append(expiries, es...)
 		for _, err := range errs {
 			out = append(out, Finding{Trouble, "certificate", text.OneLine(err.Error()), ""})
@@ -105,8 +106,8 @@ func (c Config) CheckChannels() []Finding {
 // their own budget and mail from what is done.
 func (c Config) CheckContent(ctx context.Context, j *job.Job, quotes, photos string, now time.Time, budget time.Duration) []Finding {
 	var out []Finding
-	if err := j.Store.View(func(tx *store.Tx) error { return job.ClockCheck(tx, now, c.Schedule.Loc) }); err != nil {
-		out = append(out, Finding{Trouble, "clock", text.OneLine(err.Error()), job.ClockHint})
+	if err := j.Store.View(func(tx *store.Tx) error { return job.ClockCheck(tx, now, c.Schedule) }); err != nil {
+		out = append(out, Finding{Trouble, "clock", text.OneLine(err.Error()), job.ClockFix(err)})
 	}
 	n, qproblems, err := j.CheckQuotes()
 	where := orDefault(quotes, "the built-in quotes")
@@ -180,4 +181,47 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// CheckRecipients judges the recipients for `cotd check`: each line of the
+// recipients file it cannot use is a problem (that recipient would get no
+// mail), and each recipient's next send is shown in their own zone and in
+// UTC, so a wrong tz= or at= shows before the morning it would spoil.
+func CheckRecipients(jc job.Config, now time.Time) []Finding {
+	var out []Finding
+	for _, p := range jc.RecipientProblems {
+		out = append(out, Finding{Trouble, "recipients", RecipientProblemLine(jc.RecipientsFile, p) + " (no mail for this line until it is fixed)", p.Fix})
+	}
+	for _, a := range jc.To {
+		who := a.Address
+		if a.Name != "" {
+			who = a.Name + " <" + a.Address + ">"
+		}
+		out = append(out, Finding{OK, "recipient", who + ": " + NextSend(jc.Morning(a), now), ""})
+	}
+	return out
+}
+
+// NextSend words when a recipient's next mail is due: in their zone, in
+// UTC, and the pause when they have one.
+func NextSend(m schedule.Morning, now time.Time) string {
+	next := m.Next(now)
+	if m.Paused(now) {
+		next = m.Due(m.PausedUntil)
+	}
+	s := fmt.Sprintf("next %s %s, %s UTC", next.In(m.Loc).Format("2006-01-02 15:04"), zoneName(m.Loc, now), next.UTC().Format("2006-01-02 15:04"))
+	if m.Paused(now) {
+		s += ", paused until " + m.PausedUntil.String()
+	}
+	return s
+}
+
+// zoneName names loc as the owner wrote it; Go's "Local" is the machine's
+// zone, named by its abbreviation.
+func zoneName(loc *time.Location, now time.Time) string {
+	if loc.String() == "Local" {
+		z, _ := now.In(loc).Zone()
+		return z
+	}
+	return loc.String()
 }

@@ -43,18 +43,18 @@ const DefaultTimeout = 10 * time.Second
 const alertMailTimeout = 20 * time.Second
 
 // alertMailBudget bounds the whole alert mail: with the cat mail's
-// mail.DefaultBudget it keeps a run inside cotd.service's
-// TimeoutStartSec=15min.
+// mail.DefaultBudget and the final dot's wait it keeps a run inside
+// cotd.service's TimeoutStartSec=30min.
 const alertMailBudget = time.Minute
 
 // Settings are the owner's monitoring settings, validated by the CLI.
 type Settings struct {
-	AlertTo     string // the owner's address; empty: no alert mail
-	NotifyURL   string // ntfy or Gotify; empty: no push
-	PingURL     string // healthchecks-style; empty: no ping
-	MetricsFile string // Prometheus textfile; empty: none
-	WarnDays    int    // warn this many days before a certificate expires
-	Watch       string // more certificates to watch (certs.ParseSpec)
+	AlertTo     string         // the owner's address; empty: no alert mail
+	NotifyURL   string         // ntfy or Gotify; empty: no push
+	PingURL     string         // healthchecks-style; empty: no ping
+	MetricsFile string         // Prometheus textfile; empty: none
+	WarnDays    int            // warn this many days before a certificate expires
+	Watch       []certs.Target // more certificates to watch (--watch-certs)
 }
 
 // Config is what the monitor knows of the runs it watches.
@@ -62,12 +62,25 @@ type Config struct {
 	Settings
 	From       string             // the cat mail's sender, and the alert mail's
 	Recipients []*netmail.Address // --to
-	Photos     string             // the photo folder; "" for the built-in cat
-	Schedule   schedule.Settings
-	SMTP       *mail.SMTPConfig // nil: outbox mode
-	Outbox     string
-	Now        func() time.Time
-	Timeout    time.Duration // per channel; 0 means DefaultTimeout
+	// Mornings are the recipients' own send times, zones and pauses (the
+	// recipients file), by lower-case address; see job.Config.Mornings.
+	Mornings map[string]schedule.Morning
+	Photos   string // the photo folder; "" for the built-in cat
+	// FollowLinks is --follow-links all: status counts the photos the
+	// run would see.
+	FollowLinks bool
+	Schedule    schedule.Settings
+	SMTP        *mail.SMTPConfig // nil: outbox mode
+	Outbox      string
+	Now         func() time.Time
+	Timeout     time.Duration // per channel; 0 means DefaultTimeout
+	// SideFile keeps the run record and the alert book when the database
+	// cannot (it is damaged, lost or could not be opened), so the owner is
+	// still told once a day, not every run; "" for none.
+	SideFile string
+	// Backups is the folder of the database's snapshots (status reads the
+	// newest while a run holds the database).
+	Backups string
 	// Classify maps a run's error to the exit code and hint the CLI
 	// gives; the CLI owns both.
 	Classify func(error) (code int, hint string)
@@ -83,7 +96,8 @@ type Monitor struct {
 	host string
 }
 
-// New returns a monitor that keeps its records in st.
+// New returns a monitor that keeps its records in st; st is nil when the
+// run could not open the database (its records then go to c.SideFile).
 func New(c Config, st *store.Store, log *slog.Logger) *Monitor {
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
@@ -105,7 +119,7 @@ func (m *Monitor) Start(ctx context.Context) {
 
 // Finish runs after the job: alerts, pings, metrics. It never changes the
 // run's outcome and never blocks it for long.
-func (m *Monitor) Finish(ctx context.Context, j *job.Job, sum job.Summary, runErr error) {
+func (m *Monitor) Finish(ctx context.Context, sum job.Summary, runErr error) {
 	// A run stopped by systemd still reports how it ended; each call below
 	// has its own timeout.
 	ctx = context.WithoutCancel(ctx)
@@ -127,9 +141,9 @@ func (m *Monitor) Finish(ctx context.Context, j *job.Job, sum job.Summary, runEr
 		rec.PhotosTotal, rec.PhotosLeft = prev.PhotosTotal, prev.PhotosLeft
 		rec.QuotesTotal, rec.QuotesLeft = prev.QuotesTotal, prev.QuotesLeft
 	}
-	rec.Certs, rec.WatchErrors = m.certificates(ctx, j, runErr, now, prev)
+	rec.Certs, rec.WatchErrors = m.certificates(ctx, sum, runErr, now, prev)
 	var unusable []string
-	if sum.Index.Unusable > 0 {
+	if sum.Index.Unusable > 0 && m.usable() {
 		_ = m.st.View(func(tx *store.Tx) (err error) { unusable, err = job.UnusableFiles(tx, m.c.Photos); return })
 	}
 	problems := m.problems(sum, runErr, rec, unusable, now)
@@ -160,10 +174,20 @@ func (m *Monitor) Finish(ctx context.Context, j *job.Job, sum job.Summary, runEr
 }
 
 // load reads the last run's record and the alert bookkeeping. A damaged
-// record is ignored: monitoring starts afresh rather than stopping runs.
+// record is ignored here (the run itself stops on it).
 func (m *Monitor) load() (store.Run, store.AlertBook) {
 	var rec store.Run
 	var book store.AlertBook
+	side, hasSide := m.loadSide()
+	if !m.usable() {
+		return side.Run, side.Book
+	}
+	defer func() {
+		if hasSide { // alerts sent while the database could not keep them: resolved from here on
+			book.Mail = mergeAlerts(book.Mail, side.Book.Mail)
+			book.Push = mergeAlerts(book.Push, side.Book.Push)
+		}
+	}()
 	_ = m.st.View(func(tx *store.Tx) error {
 		var err error
 		if rec, _, err = tx.LastRun(); err != nil {
@@ -180,6 +204,10 @@ func (m *Monitor) load() (store.Run, store.AlertBook) {
 }
 
 func (m *Monitor) save(rec store.Run, book store.AlertBook) {
+	if !m.usable() {
+		m.saveSide(rec, book)
+		return
+	}
 	err := m.st.Update(func(tx *store.Tx) error {
 		if err := tx.PutLastRun(rec); err != nil {
 			return err
@@ -188,7 +216,10 @@ func (m *Monitor) save(rec store.Run, book store.AlertBook) {
 	})
 	if err != nil {
 		m.log.Warn("cannot store the monitor record; `cotd status` shows the run before", "err", err)
+		m.saveSide(rec, book)
+		return
 	}
+	m.dropSide()
 }
 
 // SMTPSource names the SMTP server's certificate in alerts, metrics and
@@ -200,16 +231,14 @@ func SMTPSource(c *mail.SMTPConfig) string {
 // certificates gathers the SMTP server's certificate from this run's
 // connection (or from the error that refused it, or from an earlier run
 // when nothing was sent) and the --watch-certs list.
-func (m *Monitor) certificates(ctx context.Context, j *job.Job, runErr error, now time.Time, prev store.Run) ([]store.Cert, []string) {
+func (m *Monitor) certificates(ctx context.Context, sum job.Summary, runErr error, now time.Time, prev store.Run) ([]store.Cert, []string) {
 	var out []store.Cert
 	if m.c.SMTP != nil {
 		src := SMTPSource(m.c.SMTP)
 		got := false
-		if s, ok := j.Sender.(*mail.SMTP); ok {
-			if _, chain, ok := s.Cert(); ok {
-				out = append(out, storedCert(certs.Earliest(src, chain), now))
-				got = true
-			}
+		if len(sum.ServerChain) > 0 {
+			out = append(out, storedCert(certs.Earliest(src, sum.ServerChain), now))
+			got = true
 		}
 		var invalid x509.CertificateInvalidError
 		if !got && errors.As(runErr, &invalid) && invalid.Cert != nil {
@@ -225,12 +254,12 @@ func (m *Monitor) certificates(ctx context.Context, j *job.Job, runErr error, no
 		}
 	}
 	var watchErrs []string
-	if m.c.Watch != "" {
+	if len(m.c.Watch) > 0 {
 		var roots *x509.CertPool
 		if m.c.SMTP != nil {
 			roots = m.c.SMTP.RootCAs
 		}
-		es, errs := certs.Watch(ctx, m.c.Watch, roots, m.c.Timeout, now)
+		es, errs := certs.WatchTargets(ctx, m.c.Watch, roots, m.c.Timeout, now)
 		for _, e := range es {
 			out = append(out, storedCert(e, now))
 		}
@@ -323,4 +352,10 @@ func SummaryLine(c Config, sum job.Summary, runErr error) string {
 		parts = append(parts, "next "+sum.Plan.Next.Format(text.Stamp))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// jobConfig is the part of the run's configuration that says who is owed
+// what when, so status asks the job's own rule (job.Config.OwedNow).
+func (c Config) jobConfig() job.Config {
+	return job.Config{To: c.Recipients, Mornings: c.Mornings, Schedule: c.Schedule}
 }

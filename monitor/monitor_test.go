@@ -1,11 +1,13 @@
 package monitor
 
 import (
+	"crypto/x509"
 	"strings"
 	"testing"
 	"time"
 
 	"cotd/health"
+	"cotd/internal/testcert"
 	"cotd/job"
 	"cotd/mail"
 	"cotd/schedule"
@@ -85,5 +87,24 @@ func TestCatsLowCountsPhotos(t *testing.T) {
 		if !strings.HasPrefix(detail, tc.want) {
 			t.Errorf("%d of %d: cats-low detail %q, want it to start %q", tc.left, tc.total, detail, tc.want)
 		}
+	}
+}
+
+// The server's certificate reaches the monitor in the run's summary, so a
+// run whose sender is wrapped or faked still has its certificate watched
+// (issue 20 §1: it used to be read by type-asserting the job's sender).
+func TestCertificateFromSummary(t *testing.T) {
+	now := time.Date(2026, 12, 6, 7, 0, 0, 0, time.UTC)
+	ca := testcert.NewCA(t, "Test CA", now.AddDate(-1, 0, 0), now.AddDate(0, 0, 20))
+	chain := []*x509.Certificate{ca.Cert}
+	m := &Monitor{c: Config{SMTP: &mail.SMTPConfig{Host: "smtp.example.test", Port: 587}, Schedule: schedule.Settings{Loc: time.UTC}}}
+	got, _ := m.certificates(t.Context(), job.Summary{ServerChain: chain}, nil, now, store.Run{})
+	if len(got) != 1 || got[0].Source != "smtp smtp.example.test:587" || !got[0].NotAfter.Equal(ca.Cert.NotAfter) {
+		t.Fatalf("certificates from the summary = %+v, want the chain's expiry %s", got, ca.Cert.NotAfter)
+	}
+	prev := store.Run{Certs: []store.Cert{{Source: "smtp smtp.example.test:587", NotAfter: now.AddDate(1, 0, 0)}}}
+	got, _ = m.certificates(t.Context(), job.Summary{}, nil, now, prev)
+	if len(got) != 1 || !got[0].NotAfter.Equal(prev.Certs[0].NotAfter) {
+		t.Fatalf("no connection this run: certificates = %+v, want the last run's", got)
 	}
 }

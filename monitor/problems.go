@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"cotd/certs"
 	"cotd/internal/text"
 	"cotd/job"
+	"cotd/recipients"
 	"cotd/store"
 )
 
@@ -27,6 +29,7 @@ const (
 	ClockJump     Key = "clock"          // the clock jumped far beyond the catch-up window
 	PhotosSkipped Key = "photos-skipped" // files in the photo folder cotd cannot use
 	QuotesProblem Key = "quotes"         // lines of the quotes file skipped
+	BadRecipient  Key = "recipients"     // lines of the recipients file that could not be used: those get no mail
 	CatsLow       Key = "cats-low"       // few unsent cats before they repeat
 	WatchCerts    Key = "watch-certs"    // a watched certificate could not be read
 	MailBroken    Key = "mail-broken"    // the push channel's one problem: mail itself fails
@@ -38,7 +41,8 @@ func CertKey(source string) Key { return Key("cert:" + source) }
 // IsCert reports whether k is a certificate's problem.
 func (k Key) IsCert() bool { return strings.HasPrefix(string(k), "cert:") }
 
-// Severity says what a problem does to `cotd status`.
+// Severity says what a problem does to `cotd status`; severity.go gives
+// each kind its one.
 type Severity string
 
 const (
@@ -87,8 +91,8 @@ const retry = "The next run retries it (the timer runs every 15 minutes); to ret
 // problems lists what the owner should hear about after this run.
 func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusable []string, now time.Time) []Problem {
 	var out []Problem
-	add := func(key Key, sev Severity, summary, detail string) {
-		out = append(out, Problem{Key: key, Severity: sev, Summary: summary, Detail: m.scrub(detail)})
+	add := func(key Key, summary, detail string) {
+		out = append(out, NewProblem(key, summary, m.scrub(detail)))
 	}
 	loc := m.c.Schedule.Loc
 	switch {
@@ -100,32 +104,39 @@ func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusabl
 			fmt.Fprintf(&b, "Due: %s to %d recipients.\n", schedule.List(sum.Plan.Open), len(m.c.Recipients))
 		}
 		b.WriteString(retry + "; `cotd check` tests the connection without sending.")
-		add(Undelivered, Error, "the cat mail could not be sent: the SMTP server refused or could not be reached", b.String())
+		add(Undelivered, "the cat mail could not be sent: the SMTP server refused or could not be reached", b.String())
 	case len(sum.Failures) > 0:
 		var b strings.Builder
 		for _, f := range sum.Failures {
 			fmt.Fprintf(&b, "- %s, %s: %s\n", f.To, schedule.List(f.Days), text.OneLine(fmt.Sprint(f.Err)))
 		}
 		b.WriteString("\n" + retry + "; a refused address is tried again the next day.")
-		add(Undelivered, Error, text.Plural(len(sum.Failures), "recipient did", "recipients did")+" not get the cat mail", b.String())
+		add(Undelivered, text.Plural(len(sum.Failures), "recipient did", "recipients did")+" not get the cat mail", b.String())
+	case errors.Is(runErr, store.ErrDamaged) || errors.Is(runErr, store.ErrHistoryLost):
+		_, hint := m.c.Classify(runErr)
+		detail := text.OneLine(runErr.Error()) + "\n\nNothing is mailed until it is mended, so no day goes out twice."
+		if hint != "" {
+			detail += "\n\nWhat to do: " + hint
+		}
+		add(StateDamaged, "the database cannot be used: "+text.OneLine(runErr.Error()), detail)
 	case runErr != nil:
 		code, hint := m.c.Classify(runErr)
 		detail := text.OneLine(runErr.Error())
 		if hint != "" {
 			detail += "\n\nWhat to do: " + hint
 		}
-		add(RunFailed, Error, fmt.Sprintf("the run failed (exit %d)", code), detail)
+		add(RunFailed, fmt.Sprintf("the run failed (exit %d)", code), detail)
 	}
 	if len(sum.GaveUp) > 0 {
-		add(GaveUp, Error, "gave up on mail older than --catch-up-max-days",
+		add(GaveUp, "gave up on mail older than --catch-up-max-days",
 			"Never delivered:\n- "+strings.Join(undeliveredLines(sum.GaveUp), "\n- ")+"\n\nThese days are older than --catch-up-max-days and will not be sent.")
 	}
 	if len(sum.Dropped) > 0 {
-		add(Dropped, Error, "gave up on mail the server will not take",
+		add(Dropped, "gave up on mail the server will not take",
 			"Never delivered:\n- "+strings.Join(undeliveredLines(sum.Dropped), "\n- ")+"\n\nThe other days and recipients were not held up by these.")
 	}
 	if sum.ClockJump != nil {
-		add(ClockJump, Error, "the clock jumped far ahead: a clock problem?", sum.ClockJump.String())
+		add(ClockJump, "the clock jumped far ahead: a clock problem?", sum.ClockJump.String())
 	}
 	if sum.Index.Unusable > 0 {
 		list := unusable
@@ -143,11 +154,21 @@ func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusabl
 		}
 		list = names
 		detail := "Convert them to JPEG or PNG, or move them out of the photo folder:\n- " + strings.Join(list, "\n- ")
-		add(PhotosSkipped, Warning, text.Plural(sum.Index.Unusable, "photo file", "photo files")+" cannot be used", detail)
+		add(PhotosSkipped, text.Plural(sum.Index.Unusable, "photo file", "photo files")+" cannot be used", detail)
 	}
 	if len(sum.Problems) > 0 {
-		add(QuotesProblem, Warning, text.Plural(len(sum.Problems), "problem", "problems")+" with the quotes",
+		add(QuotesProblem, text.Plural(len(sum.Problems), "problem", "problems")+" with the quotes",
 			strings.Join(quotesProblemLines(sum.Problems), "\n")+"\n\nThese lines are skipped; fix them in the quotes file.")
+	}
+	if len(sum.RecipientProblems) > 0 {
+		lines := RecipientProblemLines(sum.RecipientsFile, sum.RecipientProblems)
+		whom := "those recipients"
+		if len(lines) == 1 {
+			whom = "that recipient"
+		}
+		add(BadRecipient, text.Plural(len(lines), "line", "lines")+" of the recipients file cannot be used: no mail for "+whom,
+			"- "+strings.Join(lines, "\n- ")+"\n\nThe other recipients got their mail. Fix these lines in "+sum.RecipientsFile+
+				" (the next run reads it again), then check it with: sudo cotd-service check")
 	}
 	if m.c.Photos != "" && rec.PhotosTotal > 0 && rec.PhotosLeft < catsLowDays {
 		summary := fmt.Sprintf("only %s left before cats repeat", text.Plural(rec.PhotosLeft, "unsent cat", "unsent cats"))
@@ -159,7 +180,7 @@ func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusabl
 		}
 		// "Unsent: 1 of 1 photo", not "1 of 1 photos have": the count
 		// goes through text.Plural, and no verb needs to agree with it.
-		add(CatsLow, Warning, summary, fmt.Sprintf(
+		add(CatsLow, summary, fmt.Sprintf(
 			"Unsent in this round: %d of %s. Add new photos to %s; new photos go out first.",
 			rec.PhotosLeft, text.Plural(rec.PhotosTotal, "photo", "photos"), text.Escape(m.c.Photos)))
 	}
@@ -180,19 +201,21 @@ func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusabl
 		}
 		detail := st.Message
 		if c.Seen.Before(now) {
-			detail += fmt.Sprintf(" (last seen %s)", c.Seen.In(loc).Format("2006-01-02 15:04"))
+			detail += fmt.Sprintf(" (last seen %s)", c.Seen.In(loc).Format(text.Stamp))
 		}
 		if strings.HasPrefix(c.Source, "smtp ") {
 			detail += "\n\ncotd refuses to send to a server whose certificate has expired: renew it before then, or ask your mail provider to."
 		}
-		add(CertKey(c.Source), sev, summary, detail)
+		p := NewProblem(CertKey(c.Source), summary, m.scrub(detail))
+		p.Severity = sev // the one rule for certificates: CertSeverity
+		out = append(out, p)
 	}
 	if len(rec.WatchErrors) > 0 {
 		var lines []string
 		for _, e := range rec.WatchErrors {
 			lines = append(lines, text.Escape(e)) // they name files matched by a glob
 		}
-		add(WatchCerts, Warning, text.Plural(len(rec.WatchErrors), "watched certificate", "watched certificates")+" could not be checked",
+		add(WatchCerts, text.Plural(len(rec.WatchErrors), "watched certificate", "watched certificates")+" could not be checked",
 			strings.Join(lines, "\n"))
 	}
 	sort.SliceStable(out, func(i, j int) bool { return urgency(out[i]) < urgency(out[j]) })
@@ -209,7 +232,7 @@ func urgency(p Problem) int {
 		return 0
 	case p.Key.IsCert() && p.Severity == Error:
 		return 1
-	case p.Key == GaveUp || p.Key == Dropped || p.Key == ClockJump:
+	case p.Key == GaveUp || p.Key == Dropped || p.Key == ClockJump || p.Key == BadRecipient:
 		return 2
 	case p.Key.IsCert():
 		return 3
@@ -245,6 +268,8 @@ func (k Key) Cleared() string {
 		return "all photo files can be used again"
 	case k == QuotesProblem:
 		return "every line of the quotes file can be used again"
+	case k == BadRecipient:
+		return "every line of the recipients file can be used again"
 	case k == CatsLow:
 		return "enough new cats before any repeats"
 	case k == WatchCerts:
@@ -295,6 +320,22 @@ func quotesProblemLines(ps []job.QuotesProblem) []string {
 	ls := make([]string, len(ps))
 	for i, p := range ps {
 		ls[i] = QuotesProblemLine(p)
+	}
+	return ls
+}
+
+// RecipientProblemLine words an unusable line of the recipients file as
+// the journal and `cotd check` show it: where, what is wrong, the line.
+func RecipientProblemLine(file string, p recipients.Problem) string {
+	return fmt.Sprintf("%s:%d: %s: %s", file, p.Line, p.Reason, text.Escape(p.Text))
+}
+
+// RecipientProblemLines words the lines for the alert mail: each with the
+// fix on a line of its own.
+func RecipientProblemLines(file string, ps []recipients.Problem) []string {
+	ls := make([]string, len(ps))
+	for i, p := range ps {
+		ls[i] = RecipientProblemLine(file, p) + "\n  fix: " + p.Fix
 	}
 	return ls
 }

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"cotd/certs"
 	"cotd/internal/text"
@@ -25,8 +28,9 @@ const overdueGrace = time.Hour
 type Report struct {
 	Healthy         bool            `json:"healthy"`
 	Now             time.Time       `json:"now"`
-	Problems        []string        `json:"problems"`
-	Warnings        []string        `json:"warnings"`
+	Problems        []string        `json:"problems"` // the findings of severity error (see Add)
+	Warnings        []string        `json:"warnings"` // the findings of severity warning
+	Findings        []ReportFinding `json:"findings"` // all of them, with their kind and severity
 	LastRun         *ReportRun      `json:"last_run"`
 	LastSuccess     *time.Time      `json:"last_success"`
 	LastDelivered   string          `json:"last_delivered_day"`
@@ -40,6 +44,24 @@ type Report struct {
 	CatsRunOutIn    int             `json:"cats_run_out_in_days"`
 	Indexing        *ReportIndexing `json:"indexing,omitempty"`
 	Certificates    []ReportCert    `json:"certificates"`
+	Backups         ReportBackups   `json:"backups"`
+	// FromSnapshot is the snapshot shown while a run holds the database;
+	// "" when the database itself was read.
+	FromSnapshot string `json:"from_snapshot,omitempty"`
+	// Recipients are each recipient's own morning: the next send in
+	// their zone and in UTC, the last day they got, their pause.
+	Recipients []ReportRecipient `json:"recipients"`
+}
+
+// ReportRecipient is one recipient's morning for `cotd status`.
+type ReportRecipient struct {
+	Address       string    `json:"address"`
+	Zone          string    `json:"zone"`
+	At            string    `json:"at"`
+	NextSend      time.Time `json:"next_send"` // in their zone
+	NextSendUTC   time.Time `json:"next_send_utc"`
+	LastDelivered string    `json:"last_delivered_day"` // "" if none yet
+	PausedUntil   string    `json:"paused_until,omitempty"`
 }
 
 type ReportRun struct {
@@ -97,28 +119,88 @@ type ReportCert struct {
 	Seen     time.Time `json:"seen"`
 }
 
-// Status judges the state in the database at db for `cotd status`,
-// waiting up to lockWait for a run that holds it. It never creates the
-// database: a probe must not.
-func Status(c Config, db string, lockWait time.Duration) (*Report, error) {
-	now := c.Now().In(c.Schedule.Loc)
-	r := &Report{Now: now, Problems: []string{}, Warnings: []string{}, DueNow: []string{}, Undelivered: []ReportDay{},
-		Skipped: []ReportSkipped{}, PendingFailures: []ReportFailure{}, Certificates: []ReportCert{}}
+// NewReport is a report with nothing judged yet: healthy, at c.Now, with
+// the backup folder's snapshots.
+func NewReport(c Config) *Report {
+	return &Report{Now: c.Now().In(c.Schedule.Loc), Healthy: true, Problems: []string{}, Warnings: []string{}, Findings: []ReportFinding{}, DueNow: []string{}, Undelivered: []ReportDay{},
+		Skipped: []ReportSkipped{}, PendingFailures: []ReportFailure{}, Certificates: []ReportCert{}, Recipients: []ReportRecipient{}}
+}
+
+// readWait is how long status waits for bbolt's shared lock before it
+// takes the run's newest snapshot instead: a run holds the database for
+// the whole run (a first index can take many minutes), and a probe must
+// never wait on it (issue 25 §7).
+const readWait = 300 * time.Millisecond
+
+// Status judges the state for `cotd status`: the database at db, opened
+// read-only (it never creates, migrates or writes it, as `bbolt info`),
+// or, while a run holds it, the newest snapshot in c.Backups, said as a
+// warning. It never waits on a run and never blocks one: bbolt's shared
+// lock is held for the few milliseconds of one read. A damaged database
+// is an error (store.ErrDamaged), for the CLI to word with its fix.
+func Status(c Config, db string) (*Report, error) {
+	r := NewReport(c)
+	now := r.Now
+	r.Backups = backups(c.Backups, db)
 	if _, err := os.Stat(db); errors.Is(err, fs.ErrNotExist) {
-		r.Problems = append(r.Problems, fmt.Sprintf("cotd has never run here: there is no database at %s", db))
-	} else {
-		st, err := store.Open(db, lockWait)
-		if err != nil {
-			return nil, err
+		r.Add(NewProblem(NeverRun, fmt.Sprintf("cotd has never run here: there is no database at %s", db), ""))
+		return r, nil
+	}
+	st, err := store.OpenReadOnly(db, readWait)
+	if errors.Is(err, store.ErrLocked) {
+		snap, _, ok := store.NewestGood(c.Backups, db)
+		if !ok {
+			r.Add(NewProblem(RunInProgress, "a run is using the database now, and there is no snapshot yet to show: run 'cotd status' again when it is done", ""))
+			return r, nil
 		}
-		err = st.View(func(tx *store.Tx) error { return r.fill(c, tx, now) })
-		st.Close()
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", db, err)
+		r.Add(NewProblem(RunInProgress, fmt.Sprintf("a run is using the database now: this is the state of its snapshot of %s (written %s)", snap.Day, snap.Written.In(c.Schedule.Loc).Format(text.Stamp)), ""))
+		r.FromSnapshot = snap.Path
+		st, err = store.OpenReadOnly(snap.Path, readWait)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	if err := st.View(func(tx *store.Tx) error { return r.fill(c, tx, now) }); err != nil {
+		return nil, fmt.Errorf("read %s: %w", st.Path(), err)
+	}
+	if r.FromSnapshot == "" {
+		if err := writable(db); err != nil {
+			r.Add(NewProblem(StateUnwritable, fmt.Sprintf("runs cannot write the database: %v", err), ""))
 		}
 	}
-	r.Healthy = len(r.Problems) == 0
 	return r, nil
+}
+
+// writable says why a run could not write the database at db, or nil.
+func writable(db string) error {
+	for _, p := range []string{db, filepath.Dir(db)} {
+		if err := unix.Access(p, unix.W_OK); err != nil {
+			var sfs unix.Statfs_t
+			if unix.Statfs(p, &sfs) == nil && sfs.Flags&unix.ST_RDONLY != 0 {
+				return fmt.Errorf("%s %w (remount it read-write: mount -o remount,rw)", p, store.ErrReadOnly)
+			}
+			return fmt.Errorf("%s: %w for this user (uid %d): %v", p, store.ErrPermission, os.Geteuid(), err)
+		}
+	}
+	return nil
+}
+
+// ReportBackups is the backup folder as status shows it.
+type ReportBackups struct {
+	Dir    string              `json:"dir"`
+	Count  int                 `json:"count"`
+	Newest *store.SnapshotFile `json:"newest,omitempty"`
+}
+
+func backups(dir, db string) ReportBackups {
+	b := ReportBackups{Dir: dir}
+	snaps, _ := store.Snapshots(dir, db)
+	b.Count = len(snaps)
+	if len(snaps) > 0 {
+		b.Newest = &snaps[0]
+	}
+	return b
 }
 
 // fill reads the state and judges it at now.
@@ -135,7 +217,7 @@ func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
 	}
 	if state.LastRun.IsZero() && !haveRec {
 		// A first run that failed did run: its record says how, below.
-		r.Problems = append(r.Problems, "cotd has never run with this database")
+		r.Add(NewProblem(NeverRun, "cotd has never run with this database", ""))
 	}
 	if haveRec {
 		r.LastRun = &ReportRun{At: rec.At.In(loc), OK: rec.OK, ExitCode: rec.ExitCode, Summary: rec.Summary, Error: rec.Error}
@@ -144,29 +226,30 @@ func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
 			r.LastSuccess = &t
 		}
 		if !rec.OK {
-			r.Problems = append(r.Problems, fmt.Sprintf("the last run (%s) failed: %s", rec.At.In(loc).Format(text.Stamp), rec.Error))
+			r.Add(NewProblem(RunFailed, fmt.Sprintf("the last run (%s) failed: %s", rec.At.In(loc).Format(text.Stamp), rec.Error), ""))
 		}
 	} else if !state.LastRun.IsZero() {
 		r.LastRun = &ReportRun{At: state.LastRun.In(loc), OK: true, Summary: "run before monitoring was recorded"}
 	}
 
 	// What is due.
-	plan, err := schedule.Decide(state, now, sched)
+	jc := c.jobConfig()
+	plan, err := schedule.DecideFor(state, now, sched, jc.MorningsOf())
 	switch {
 	case errors.Is(err, schedule.ErrClockBackwards):
-		r.Problems = append(r.Problems, text.OneLine(err.Error())+"; "+job.ClockHint)
+		r.Add(NewProblem(ClockBackwards, text.OneLine(err.Error())+"; "+job.ClockFix(err), ""))
 	case err != nil:
 		return err
 	default:
 		for _, d := range plan.Open {
 			r.DueNow = append(r.DueNow, d.String())
-			due := d.At(sched.At, loc)
+			due := jc.FirstDue(d)
 			if !state.LastRun.IsZero() && now.Sub(due) > overdueGrace {
-				r.Problems = append(r.Problems, fmt.Sprintf("%s was due at %s and no run has handled it; is the timer running? (systemctl status cotd.timer)", d, due.Format("15:04")))
+				r.Add(NewProblem(Overdue, fmt.Sprintf("%s was due at %s and no run has handled it; is the timer running? (systemctl status cotd.timer)", d, due.Format("15:04")), ""))
 			}
 		}
 		if len(plan.Open) > 0 {
-			r.NextDue = ReportNext{Day: plan.Open[0].String(), At: plan.Open[0].At(sched.At, loc)}
+			r.NextDue = ReportNext{Day: plan.Open[0].String(), At: jc.FirstDue(plan.Open[0]).In(loc)}
 		} else {
 			r.NextDue = ReportNext{Day: schedule.DayOf(plan.Next, loc).String(), At: plan.Next.In(loc)}
 		}
@@ -174,7 +257,6 @@ func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
 
 	// Days decided so far.
 	today := schedule.DayOf(now, loc)
-	window := schedule.Window(today, sched.MaxDays)
 	recent := today.AddDays(-30)
 	err = tx.EachDay(schedule.Day{}, func(d store.Day) error {
 		switch d.Status {
@@ -187,13 +269,21 @@ func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
 			if err != nil {
 				return err
 			}
+			if len(owed) == 0 {
+				r.LastDelivered = d.Day.String()
+			}
+			// Undelivered is what is due by now in each recipient's own
+			// morning and window: a day Tokyo has had is not late for
+			// New York before 07:00 there.
+			due, err := jc.OwedNow(tx, d, now)
+			if err != nil {
+				return err
+			}
 			var missing []string
-			for _, to := range owed {
+			for _, to := range due {
 				missing = append(missing, to.Address)
 			}
-			if len(missing) == 0 {
-				r.LastDelivered = d.Day.String()
-			} else if !d.Day.Before(window) {
+			if len(missing) > 0 {
 				r.Undelivered = append(r.Undelivered, ReportDay{Day: d.Day.String(), Missing: missing})
 			}
 		}
@@ -202,8 +292,11 @@ func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	if err := r.fillRecipients(jc, tx, now); err != nil {
+		return err
+	}
 	for _, u := range r.Undelivered {
-		r.Problems = append(r.Problems, fmt.Sprintf("%s not delivered to %s", u.Day, strings.Join(u.Missing, ", ")))
+		r.Add(NewProblem(Undelivered, fmt.Sprintf("%s not delivered to %s", u.Day, strings.Join(u.Missing, ", ")), ""))
 	}
 	err = tx.EachFailure(func(addr string, f store.Failure) error {
 		r.PendingFailures = append(r.PendingFailures, ReportFailure{Recipient: addr, Since: f.Since.In(loc), Last: f.Last.In(loc),
@@ -214,43 +307,81 @@ func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
 		return err
 	}
 
-	// Cats and quotes.
-	if haveRec && (rec.PhotosTotal > 0 || rec.QuotesTotal > 0) {
-		r.Photos = ReportCount{rec.PhotosTotal, rec.PhotosLeft}
+	// Cats as of now: those indexed, and the files in the folder no scan
+	// has read yet (new photos go out first); quotes as the last run read
+	// the file (the store keeps removed ones).
+	inv, err := job.ReadInventory(tx)
+	if err != nil {
+		return err
+	}
+	r.Photos = ReportCount{inv.PhotosTotal, inv.PhotosLeft}
+	if n, err := job.NotIndexed(tx, c.Photos, c.FollowLinks); err == nil {
+		r.Photos.Total += n
+		r.Photos.Unsent += n
+	}
+	r.Quotes = ReportCount{inv.QuotesTotal, inv.QuotesLeft}
+	if haveRec && rec.QuotesTotal > 0 {
 		r.Quotes = ReportCount{rec.QuotesTotal, rec.QuotesLeft}
-	} else {
-		inv, err := job.ReadInventory(tx)
-		if err != nil {
-			return err
-		}
-		r.Photos = ReportCount{inv.PhotosTotal, inv.PhotosLeft}
-		r.Quotes = ReportCount{inv.QuotesTotal, inv.QuotesLeft}
 	}
 	r.CatsRunOutIn = r.Photos.Unsent
 	if p, ok := job.ReadIndexProgress(tx); ok && p.Left > 0 {
 		r.Indexing = &ReportIndexing{Files: p.Files, Left: p.Left, Rate: p.Rate, ETASeconds: int(p.ETA().Seconds())}
 	}
 
-	// The last run's warnings, and certificates judged now.
+	// What the last run found, by the same rule as what is found now, and
+	// certificates judged now.
 	for _, p := range rec.Problems {
 		switch {
 		case Key(p.Key) == Undelivered || Key(p.Key) == RunFailed || Key(p.Key).IsCert():
 			// said above from the state, or judged again below
 		default:
-			r.Warnings = append(r.Warnings, p.Summary)
+			r.Add(Problem{Key: Key(p.Key), Severity: storedSeverity(p.Key, p.Severity), Summary: p.Summary})
 		}
 	}
 	for _, cr := range rec.Certs {
 		v := certs.Classify(expiry(cr), now, c.WarnDays)
 		r.Certificates = append(r.Certificates, ReportCert{Source: cr.Source, Subject: cr.Subject, NotAfter: cr.NotAfter.In(loc),
 			DaysLeft: v.DaysLeft, Level: v.Level.String(), Message: v.Message, Seen: cr.Seen.In(loc)})
-		switch sev, ok := CertSeverity(v); {
-		case !ok:
-		case sev == Warning:
-			r.Warnings = append(r.Warnings, v.Message)
-		default:
-			r.Problems = append(r.Problems, v.Message)
+		if sev, ok := CertSeverity(v); ok {
+			r.Add(Problem{Key: CertKey(cr.Source), Severity: sev, Summary: v.Message})
 		}
+	}
+	return nil
+}
+
+// fillRecipients adds each recipient's own morning to the report.
+func (r *Report) fillRecipients(jc job.Config, tx *store.Tx, now time.Time) error {
+	last := map[string]schedule.Day{}
+	err := tx.EachDay(schedule.Day{}, func(d store.Day) error {
+		if d.Status != store.StatusOpen {
+			return nil
+		}
+		for _, a := range jc.To {
+			k := strings.ToLower(a.Address)
+			if dl, ok, err := tx.Delivery(d.Day, k); err != nil {
+				return err
+			} else if ok && dl.GaveUp == "" {
+				last[k] = d.Day // days come oldest first
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, a := range jc.To {
+		m := jc.Morning(a)
+		next := m.Next(now)
+		rr := ReportRecipient{Address: a.Address, Zone: zoneName(m.Loc, now), At: m.At.String()}
+		if m.Paused(now) {
+			next = m.Due(m.PausedUntil)
+			rr.PausedUntil = m.PausedUntil.String()
+		}
+		rr.NextSend, rr.NextSendUTC = next.In(m.Loc), next.UTC()
+		if d, ok := last[strings.ToLower(a.Address)]; ok {
+			rr.LastDelivered = d.String()
+		}
+		r.Recipients = append(r.Recipients, rr)
 	}
 	return nil
 }

@@ -120,6 +120,10 @@ type Settings struct {
 	// MaxDays caps how many missed days are delivered after downtime; older
 	// missed days are skipped. Today does not count against the cap.
 	MaxDays int
+	// NotBefore is a moment the clock cannot really be earlier than (the
+	// day this cotd was built): a clock before it is wrong, and is refused
+	// like one that went backwards. Zero: no floor.
+	NotBefore time.Time
 }
 
 // State is what the database remembers between runs.
@@ -137,7 +141,7 @@ type Plan struct {
 	Open []Day
 	// Skipped are missed days given up, oldest first.
 	Skipped []Day
-	// Next is when the next not-yet-decided day becomes due.
+	// Next is when the next day becomes due to a recipient.
 	Next time.Time
 }
 
@@ -146,14 +150,73 @@ type Plan struct {
 // until NTP syncs, so acting on such a clock could resend or skip days.
 var ErrClockBackwards = errors.New("the clock went backwards")
 
-// Decide returns which days to open and which to skip at now.
+// ErrClockTooEarly means now is before Settings.NotBefore: a Pi that
+// booted without network at 1970-01-01, or a --now typo. Acting on it
+// would mail a 1970 cat and then, once the clock is right, catch up on
+// days nobody missed; decided days from 0001-01-01 would fill the
+// database. It is also an ErrClockBackwards: a run changes nothing.
+var ErrClockTooEarly = errors.New("the clock is before this cotd was built")
+
+// earlyClock is ErrClockTooEarly at one moment.
+type earlyClock struct{ now, floor time.Time }
+
+func (e *earlyClock) Error() string {
+	return fmt.Sprintf("%v: it says %s, and cotd was built after %s", ErrClockTooEarly, e.now.Format(time.RFC3339), e.floor.Format("2006-01-02"))
+}
+
+func (e *earlyClock) Is(target error) bool {
+	return target == ErrClockTooEarly || target == ErrClockBackwards
+}
+
+// TooEarly refuses a now before s.NotBefore (ErrClockTooEarly), or
+// returns nil.
+func TooEarly(now time.Time, s Settings) error {
+	if s.NotBefore.IsZero() || !now.Before(s.NotBefore) {
+		return nil
+	}
+	return &earlyClock{now: now.In(s.Loc), floor: s.NotBefore.In(s.Loc)}
+}
+
+// Decide returns which days to open and which to skip at now, for
+// recipients who all have the owner's morning.
 func Decide(st State, now time.Time, s Settings) (Plan, error) {
+	return DecideFor(st, now, s, nil)
+}
+
+// DecideFor returns which days to open and which to skip at now when the
+// recipients have mornings ms of their own (none: the owner's). A day is
+// opened, with its cat and quote, as soon as it is due to anyone (the
+// easternmost morning first); a missed day is given up only when it is
+// older than every recipient's catch-up window. Whom an open day is owed
+// to, and when, is each recipient's Morning.Due.
+func DecideFor(st State, now time.Time, s Settings, ms []Morning) (Plan, error) {
+	if err := TooEarly(now, s); err != nil {
+		return Plan{}, err
+	}
 	if !st.LastRun.IsZero() && now.Before(st.LastRun) {
 		return Plan{}, fmt.Errorf("%w: it is %s but the last run was at %s",
 			ErrClockBackwards, now.In(s.Loc).Format(time.RFC3339), st.LastRun.In(s.Loc).Format(time.RFC3339))
 	}
+	if len(ms) == 0 {
+		ms = []Morning{s.Owner()}
+	}
 	today := DayOf(now, s.Loc)
 	p := Plan{Today: today}
+
+	// The newest day due to anyone, the oldest day anyone may still get,
+	// and the oldest "today" (what --catch-up skip keeps).
+	newest, window, oldestToday := ms[0].Latest(now), ms[0].Window(now, s.MaxDays), ms[0].Today(now)
+	for _, m := range ms[1:] {
+		if l := m.Latest(now); newest.Before(l) {
+			newest = l
+		}
+		if w := m.Window(now, s.MaxDays); w.Before(window) {
+			window = w
+		}
+		if t := m.Today(now); t.Before(oldestToday) {
+			oldestToday = t
+		}
+	}
 
 	var start Day
 	switch {
@@ -161,33 +224,37 @@ func Decide(st State, now time.Time, s Settings) (Plan, error) {
 		start = st.Last.AddDays(1)
 	case !st.FirstRun.IsZero():
 		start = DayOf(st.FirstRun, s.Loc)
+		if oldestToday.Before(start) { // a zone west of the owner's: their today is not missed
+			start = oldestToday
+		}
 	default:
-		start = today // nothing before the first run ever is missed
+		start = oldestToday // nothing before the first run ever is missed
 	}
-
-	todayDue := !now.Before(today.At(s.At, s.Loc))
-	var missed []Day
-	for d := start; d.Before(today); d = d.AddDays(1) {
-		missed = append(missed, d)
-	}
+	keep := window
 	if s.CatchUp == Skip {
-		p.Skipped, missed = missed, nil
-	} else if len(missed) > s.MaxDays {
-		cut := len(missed) - max(s.MaxDays, 0)
-		p.Skipped, missed = missed[:cut], missed[cut:]
+		keep = oldestToday
 	}
-	p.Open = missed
-	if todayDue && !today.Before(start) {
-		p.Open = append(p.Open, today)
+	for d := start; !newest.Before(d); d = d.AddDays(1) {
+		if d.Before(keep) {
+			p.Skipped = append(p.Skipped, d)
+		} else {
+			p.Open = append(p.Open, d)
+		}
 	}
 
-	next := today.AddDays(1)
-	if !todayDue && !today.Before(start) {
-		next = today
+	// The next moment a day becomes due to someone (opened already for
+	// a zone further east, or not).
+	for _, m := range ms {
+		if n := m.Next(now); p.Next.IsZero() || n.Before(p.Next) {
+			p.Next = n
+		}
 	}
-	p.Next = next.At(s.At, s.Loc)
 	return p, nil
 }
+
+// Due is the moment day d's mail is due on the owner's morning (a
+// recipient's own is Morning.Due).
+func (s Settings) Due(d Day) time.Time { return s.Owner().Due(d) }
 
 // Window returns the oldest day that may still be delivered on today:
 // undelivered days older than that are given up, which bounds both the

@@ -199,8 +199,8 @@ func TestDST(t *testing.T) {
 						t.Fatalf("%s opened twice: at %s and %s", d, prev.UTC(), now.UTC())
 					}
 					opened[d] = now
-					if now.Before(d.At(s.At, loc)) {
-						t.Fatalf("%s opened at %s before its send time %s", d, now.UTC(), d.At(s.At, loc).UTC())
+					if now.Before(s.Due(d)) {
+						t.Fatalf("%s opened at %s before its send time %s", d, now.UTC(), s.Due(d).UTC())
 					}
 					st.Last = d
 				}
@@ -350,5 +350,35 @@ func TestListAndSpan(t *testing.T) {
 		if got := Span(tc.in); got != tc.want {
 			t.Errorf("Span(%v) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// A clock before NotBefore (the day cotd was built) is refused before
+// anything is decided, as a backwards clock is (issue 24); at or after
+// it, and with no floor, Decide goes on.
+func TestDecideRefusesClockBeforeBuild(t *testing.T) {
+	floor := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := Settings{At: Clock{Hour: 7}, Loc: time.UTC, CatchUp: Digest, MaxDays: 7, NotBefore: floor}
+	for _, tc := range []struct {
+		now     time.Time
+		refused bool
+	}{
+		{time.Date(1970, 1, 1, 8, 0, 0, 0, time.UTC), true},
+		{time.Date(1, 1, 1, 8, 0, 0, 0, time.UTC), true},
+		{floor.Add(-time.Second), true},
+		{floor, false},
+		{time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC), false},
+	} {
+		p, err := Decide(State{}, tc.now, s)
+		if got := errors.Is(err, ErrClockTooEarly) && errors.Is(err, ErrClockBackwards); got != tc.refused {
+			t.Errorf("%s: err %v, want refused %v", tc.now, err, tc.refused)
+		}
+		if tc.refused && (len(p.Open) > 0 || len(p.Skipped) > 0) {
+			t.Errorf("%s: refused but decided %+v", tc.now, p)
+		}
+	}
+	s.NotBefore = time.Time{}
+	if _, err := Decide(State{}, time.Date(1970, 1, 1, 8, 0, 0, 0, time.UTC), s); err != nil {
+		t.Errorf("no floor: %v", err)
 	}
 }

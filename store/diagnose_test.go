@@ -137,7 +137,7 @@ func TestOpenDamagedOrForeign(t *testing.T) {
 	b, _ := os.ReadFile(path)
 	os.WriteFile(path, b[:len(b)/2], 0o600)
 	_, err := Open(path, time.Second)
-	if !errors.Is(err, ErrNotDatabase) || !errors.Is(err, ErrDamaged) || !strings.Contains(Hint(err), "restore it from a backup") {
+	if !errors.Is(err, ErrNotDatabase) || !errors.Is(err, ErrDamaged) || !strings.Contains(Hint(err), "cotd restore FILE") {
 		t.Errorf("truncated: %v (hint %q), want damaged with restore-from-backup", err, Hint(err))
 	}
 	foreign := filepath.Join(dir, "notes.txt")

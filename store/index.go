@@ -17,8 +17,8 @@ type IndexProgress struct {
 // IndexProgress returns the last run's index progress; ok is false before
 // the first index.
 func (t *Tx) IndexProgress() (IndexProgress, bool, error) {
-	return getJSON[IndexProgress](t.tx, bMeta, keyIndex)
+	return getJSON[IndexProgress](t, bMeta, keyIndex)
 }
 
 // PutIndexProgress replaces the index progress.
-func (t *Tx) PutIndexProgress(p IndexProgress) error { return putJSON(t.tx, bMeta, keyIndex, p) }
+func (t *Tx) PutIndexProgress(p IndexProgress) error { return putJSON(t, bMeta, keyIndex, p) }

@@ -73,15 +73,15 @@ type Alert struct {
 
 // LastRun returns the record of the last run; ok is false when there is
 // none. A damaged record is an error the caller may choose to ignore.
-func (t *Tx) LastRun() (Run, bool, error) { return getJSON[Run](t.tx, bMeta, keyLastRun) }
+func (t *Tx) LastRun() (Run, bool, error) { return getJSON[Run](t, bMeta, keyLastRun) }
 
 // PutLastRun replaces the record of the last run.
-func (t *Tx) PutLastRun(r Run) error { return putJSON(t.tx, bMeta, keyLastRun, r) }
+func (t *Tx) PutLastRun(r Run) error { return putJSON(t, bMeta, keyLastRun, r) }
 
 // AlertBook returns the alert bookkeeping; ok is false when there is none.
 func (t *Tx) AlertBook() (AlertBook, bool, error) {
-	return getJSON[AlertBook](t.tx, bAlerts, keyAlertBook)
+	return getJSON[AlertBook](t, bAlerts, keyAlertBook)
 }
 
 // PutAlertBook replaces the alert bookkeeping.
-func (t *Tx) PutAlertBook(b AlertBook) error { return putJSON(t.tx, bAlerts, keyAlertBook, b) }
+func (t *Tx) PutAlertBook(b AlertBook) error { return putJSON(t, bAlerts, keyAlertBook, b) }

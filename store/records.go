@@ -80,6 +80,10 @@ type Delivery struct {
 	At        time.Time `json:"at"`
 	MessageID string    `json:"message_id"`
 	GaveUp    string    `json:"gave_up,omitempty"`
+	// InDoubt: the message went out whole and no answer came; it is sent
+	// once more (see InDoubt) and then counts as delivered. It already
+	// counts as delivered for who is owed what, so no digest folds it in.
+	InDoubt bool `json:"in_doubt,omitempty"`
 }
 
 // Failure is a recipient whose last delivery attempt failed.
@@ -152,35 +156,35 @@ func (t *Tx) ResetRunTimes(now time.Time) error {
 	return nil
 }
 
-func (t *Tx) File(path string) (File, bool, error) { return getJSON[File](t.tx, bFiles, path) }
-func (t *Tx) PutFile(path string, f File) error    { return putJSON(t.tx, bFiles, path, f) }
+func (t *Tx) File(path string) (File, bool, error) { return getJSON[File](t, bFiles, path) }
+func (t *Tx) PutFile(path string, f File) error    { return putJSON(t, bFiles, path, f) }
 func (t *Tx) DeleteFile(path string) error         { return del(t.tx, bFiles, path) }
 func (t *Tx) EachFile(fn func(path string, f File) error) error {
-	return eachJSON(t.tx, bFiles, fn)
+	return eachJSON(t, bFiles, fn)
 }
 
-func (t *Tx) Photo(hash string) (Photo, bool, error) { return getJSON[Photo](t.tx, bPhotos, hash) }
-func (t *Tx) PutPhoto(p Photo) error                 { return putJSON(t.tx, bPhotos, p.Hash, p) }
+func (t *Tx) Photo(hash string) (Photo, bool, error) { return getJSON[Photo](t, bPhotos, hash) }
+func (t *Tx) PutPhoto(p Photo) error                 { return putJSON(t, bPhotos, p.Hash, p) }
 func (t *Tx) DeletePhoto(hash string) error          { return del(t.tx, bPhotos, hash) }
 func (t *Tx) EachPhoto(fn func(p Photo) error) error {
-	return eachJSON(t.tx, bPhotos, func(_ string, p Photo) error { return fn(p) })
+	return eachJSON(t, bPhotos, func(_ string, p Photo) error { return fn(p) })
 }
 
-func (t *Tx) Quote(id string) (Quote, bool, error) { return getJSON[Quote](t.tx, bQuotes, id) }
-func (t *Tx) PutQuote(q Quote) error               { return putJSON(t.tx, bQuotes, q.ID, q) }
+func (t *Tx) Quote(id string) (Quote, bool, error) { return getJSON[Quote](t, bQuotes, id) }
+func (t *Tx) PutQuote(q Quote) error               { return putJSON(t, bQuotes, q.ID, q) }
 func (t *Tx) EachQuote(fn func(q Quote) error) error {
-	return eachJSON(t.tx, bQuotes, func(_ string, q Quote) error { return fn(q) })
+	return eachJSON(t, bQuotes, func(_ string, q Quote) error { return fn(q) })
 }
 
-func (t *Tx) Day(d schedule.Day) (Day, bool, error) { return getJSON[Day](t.tx, bDays, d.String()) }
-func (t *Tx) PutDay(d Day) error                    { return putJSON(t.tx, bDays, d.Day.String(), d) }
+func (t *Tx) Day(d schedule.Day) (Day, bool, error) { return getJSON[Day](t, bDays, d.String()) }
+func (t *Tx) PutDay(d Day) error                    { return putJSON(t, bDays, d.Day.String(), d) }
 func (t *Tx) DeleteDay(d schedule.Day) error        { return del(t.tx, bDays, d.String()) }
 
 // EachDay visits the recorded days from from on, oldest first.
 func (t *Tx) EachDay(from schedule.Day, fn func(d Day) error) error {
 	c := t.tx.Bucket(bDays).Cursor()
 	for k, _ := c.Seek([]byte(from.String())); k != nil; k, _ = c.Next() {
-		d, ok, err := getJSON[Day](t.tx, bDays, string(k))
+		d, ok, err := getJSON[Day](t, bDays, string(k))
 		if err != nil {
 			return err
 		}
@@ -217,10 +221,10 @@ func (t *Tx) EachDayPhoto(fn func(d schedule.Day) error) error {
 func deliveryKey(d schedule.Day, addr string) string { return d.String() + "\x00" + addr }
 
 func (t *Tx) Delivery(d schedule.Day, addr string) (Delivery, bool, error) {
-	return getJSON[Delivery](t.tx, bDeliveries, deliveryKey(d, addr))
+	return getJSON[Delivery](t, bDeliveries, deliveryKey(d, addr))
 }
 func (t *Tx) PutDelivery(d schedule.Day, addr string, v Delivery) error {
-	return putJSON(t.tx, bDeliveries, deliveryKey(d, addr), v)
+	return putJSON(t, bDeliveries, deliveryKey(d, addr), v)
 }
 
 // DeleteDeliveries removes every delivery recorded for day d.
@@ -314,10 +318,10 @@ func (t *Tx) PutSplit(addr string, on bool) error {
 }
 
 func (t *Tx) Failure(addr string) (Failure, bool, error) {
-	return getJSON[Failure](t.tx, bFailures, addr)
+	return getJSON[Failure](t, bFailures, addr)
 }
-func (t *Tx) PutFailure(addr string, f Failure) error { return putJSON(t.tx, bFailures, addr, f) }
+func (t *Tx) PutFailure(addr string, f Failure) error { return putJSON(t, bFailures, addr, f) }
 func (t *Tx) DeleteFailure(addr string) error         { return del(t.tx, bFailures, addr) }
 func (t *Tx) EachFailure(fn func(addr string, f Failure) error) error {
-	return eachJSON(t.tx, bFailures, fn)
+	return eachJSON(t, bFailures, fn)
 }

@@ -13,9 +13,15 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
+
+	"cotd/internal/text"
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
@@ -39,6 +45,10 @@ var (
 	// ErrReadOnly means the database (or its folder) is on a read-only
 	// file system: the file itself is fine.
 	ErrReadOnly = errors.New("is on a read-only file system")
+	// ErrHistoryLost means the database is missing or empty while cotd's
+	// own traces (the rendition cache, the outbox, the snapshots) say it
+	// had a history: taking it for a new one would mail days again.
+	ErrHistoryLost = errors.New("is missing or empty, but cotd has run here before")
 	// ErrPermission means the user cotd runs as may not read or write the
 	// database or create it in its folder: the file itself is fine.
 	ErrPermission = errors.New("permission denied")
@@ -57,8 +67,12 @@ func Hint(err error) string {
 		return "the database is not damaged: remount that file system read-write (mount -o remount,rw), or point --db at a writable place; do not move or delete it"
 	case errors.Is(err, ErrPermission):
 		return "the database is not damaged: give the user cotd runs as read and write access to it and its folder (ls -l, then chown or chmod), or run cotd as the file's owner; do not move or delete it"
+	case errors.Is(err, ErrHistoryLost):
+		return "restore the newest snapshot with 'cotd restore FILE' (see 'cotd help restore'), or start afresh with 'cotd restore --afresh' (the next run then mails only today)"
+	case errors.Is(err, ErrHistoryLost):
+		return "restore the newest snapshot with 'cotd restore FILE' (see 'cotd help restore'), or start afresh with 'cotd restore --afresh' (the next run then mails only today)"
 	case errors.Is(err, ErrDamaged):
-		return "the file is damaged; cotd did not change it: restore it from a backup, or move it away to start afresh (the next run then mails only today)"
+		return "the file is damaged; cotd did not change it: restore a snapshot with 'cotd restore FILE' (see 'cotd help restore'), or start afresh with 'cotd restore --afresh' (the next run then mails only today)"
 	case errors.Is(err, ErrNotDatabase):
 		return "point --db at cotd's database; cotd never overwrites a file it does not recognise (move it away to start afresh)"
 	}
@@ -103,8 +117,12 @@ var (
 
 // Store is an open database.
 type Store struct {
-	db   *bolt.DB
-	path string
+	db       *bolt.DB
+	path     string
+	readOnly bool
+
+	mu     sync.Mutex
+	damage error // set once the file proved damaged: no more writes
 }
 
 // Open opens or creates the database at path, waiting up to timeout for
@@ -128,12 +146,14 @@ func Open(path string, timeout time.Duration) (*Store, error) {
 			return nil, err
 		}
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
+	db, err := openBolt(path, &bolt.Options{Timeout: timeout})
 	if err != nil {
 		if d := diagnose(path, err); d != nil {
 			return nil, d
 		}
 		switch {
+		case errors.Is(err, ErrDamaged):
+			return nil, err
 		case errors.Is(err, berrors.ErrTimeout):
 			return nil, fmt.Errorf("%w %s (waited %s)", ErrLocked, path, timeout)
 		case existed:
@@ -148,11 +168,91 @@ func Open(path string, timeout time.Duration) (*Store, error) {
 		}
 	}
 	s := &Store{db: db, path: path}
-	if err := s.init(); err != nil {
+	if err := s.safely(s.init); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// OpenReadOnly opens an existing database for reading only, as `bbolt
+// info` does: it never creates, migrates or writes a byte, so a probe can
+// run as another user or on a read-only file system. bbolt's shared lock
+// still waits while a run holds the file, so a reader passes a short
+// timeout and, on ErrLocked, reads the run's newest snapshot instead.
+func OpenReadOnly(path string, timeout time.Duration) (*Store, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		if d := diagnose(path, err); d != nil {
+			return nil, d
+		}
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("database %s: is a directory: %w", path, ErrNotDatabase)
+	}
+	if fi.Size() == 0 {
+		return nil, damaged(fmt.Errorf("database %s: %w: the file is empty (0 bytes)", path, ErrNotDatabase))
+	}
+	if err := sniff(path); err != nil {
+		return nil, err
+	}
+	db, err := openBolt(path, &bolt.Options{ReadOnly: true, Timeout: timeout})
+	if err != nil {
+		if d := diagnose(path, err); d != nil {
+			return nil, d
+		}
+		if errors.Is(err, berrors.ErrTimeout) {
+			return nil, fmt.Errorf("%w %s (waited %s)", ErrLocked, path, timeout)
+		}
+		if errors.Is(err, ErrDamaged) {
+			return nil, err
+		}
+		return nil, damaged(fmt.Errorf("database %s: %w: %v", path, ErrNotDatabase, err))
+	}
+	if err := checkSize(db, path); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s := &Store{db: db, path: path, readOnly: true}
+	var schema string
+	var missing bool
+	err = s.View(func(tx *Tx) error {
+		if m := tx.tx.Bucket(bMeta); m != nil {
+			schema = string(m.Get([]byte("schema")))
+		}
+		for _, name := range allBuckets {
+			missing = missing || tx.tx.Bucket(name) == nil
+		}
+		return nil
+	})
+	switch n, _ := strconv.Atoi(schema); {
+	case err != nil:
+	case schema == "" && missing:
+		err = fmt.Errorf("database %s: %w (bbolt file without cotd's meta bucket)", path, ErrNotDatabase)
+	case n > SchemaVersion:
+		err = fmt.Errorf("database %s: %w (schema %d, this cotd knows %d); upgrade cotd", path, ErrNewerSchema, n, SchemaVersion)
+	case n < SchemaVersion || missing:
+		err = fmt.Errorf("database %s was written by an older cotd: the next run upgrades it", path)
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openBolt is bolt.Open with its panic on a damaged page (reading the
+// freelist) turned into ErrDamaged.
+func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
+	err = (&Store{path: path}).safely(func() (err error) { db, err = bolt.Open(path, 0o600, o); return err })
+	return db, err
+}
+
+// safely runs fn with a damaged page's panic turned into ErrDamaged.
+func (s *Store) safely(fn func() error) (err error) {
+	defer s.guard(&err, debug.SetPanicOnFault(true))
+	return fn()
 }
 
 // sniff reads the bbolt magic number so foreign files are refused early.
@@ -185,7 +285,7 @@ func checkSize(db *bolt.DB, path string) error {
 		return fmt.Errorf("database %s: %w", path, err)
 	}
 	var need int64
-	if err := db.View(func(tx *bolt.Tx) error { need = tx.Size(); return nil }); err != nil {
+	if err := (&Store{path: path}).safely(func() error { return db.View(func(tx *bolt.Tx) error { need = tx.Size(); return nil }) }); err != nil {
 		return damaged(fmt.Errorf("database %s: %w: %v", path, ErrNotDatabase, err))
 	}
 	if fi.Size() < need {
@@ -270,45 +370,133 @@ var migrations = map[int]func(*bolt.Tx) error{
 // Close releases the database.
 func (s *Store) Close() error { return s.db.Close() }
 
+// Path is the database's file.
+func (s *Store) Path() string { return s.path }
+
 // Update runs fn in a read-write transaction; it commits (and syncs) when fn
-// returns nil.
-func (s *Store) Update(fn func(*Tx) error) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx}) })
+// returns nil. Once the file proved damaged (a page bbolt cannot read, a
+// record that does not decode) it writes nothing more and returns that
+// error: writing into a damaged file spreads the damage.
+func (s *Store) Update(fn func(*Tx) error) (err error) {
+	if d := s.Damage(); d != nil {
+		return d
+	}
+	if s.readOnly {
+		return fmt.Errorf("database %s is open read-only", s.path)
+	}
+	defer s.guard(&err, debug.SetPanicOnFault(true))
+	err = s.db.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx, s}) })
+	return s.noteDamage(err)
 }
 
-// View runs fn in a read-only transaction.
-func (s *Store) View(fn func(*Tx) error) error {
-	return s.db.View(func(tx *bolt.Tx) error { return fn(&Tx{tx}) })
+// View runs fn in a read-only transaction. A damaged page is an error
+// (ErrDamaged, naming the file), never a panic.
+func (s *Store) View(fn func(*Tx) error) (err error) {
+	defer s.guard(&err, debug.SetPanicOnFault(true))
+	err = s.db.View(func(tx *bolt.Tx) error { return fn(&Tx{tx, s}) })
+	return s.noteDamage(err)
+}
+
+// Damage is why the file is known to be damaged, or nil.
+func (s *Store) Damage() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.damage
+}
+
+func (s *Store) noteDamage(err error) error {
+	if err != nil && errors.Is(err, ErrDamaged) {
+		s.mu.Lock()
+		if s.damage == nil {
+			s.damage = err
+		}
+		s.mu.Unlock()
+	}
+	return err
+}
+
+// guard turns bbolt's panic on a damaged page (it panics in the caller's
+// goroutine, inside the transaction, which bbolt has rolled back by then)
+// into ErrDamaged, and so a fault reading the memory-mapped file (a page
+// past its end: SIGBUS), which SetPanicOnFault turned into a panic; it
+// restores the goroutine's fault setting to faults. A panic raised by
+// cotd's own code in a transaction is not damage: it goes on up, to the
+// run's one place that words panics.
+func (s *Store) guard(err *error, faults bool) {
+	defer debug.SetPanicOnFault(faults)
+	r := recover()
+	if r == nil {
+		return
+	}
+	if !panicInBbolt() {
+		panic(r)
+	}
+	*err = s.noteDamage(damaged(fmt.Errorf("database %s: %w: bbolt: %v", s.path, ErrNotDatabase, r)))
+}
+
+// panicInBbolt reports whether the panic being recovered was raised in
+// bbolt's code: below the runtime's panic machinery, a bbolt frame comes
+// before any of cotd's (the standard library's bytes.Compare or
+// sort.Search may sit on top, called by bbolt). Called from a deferred
+// function.
+func panicInBbolt() bool {
+	pcs := make([]uintptr, 64)
+	n := runtime.Callers(3, pcs)
+	frames := runtime.CallersFrames(pcs[:n])
+	inPanic := false
+	for {
+		f, more := frames.Next()
+		switch {
+		case f.Function == "runtime.gopanic":
+			inPanic = true
+		case inPanic && strings.HasPrefix(f.Function, "go.etcd.io/bbolt"):
+			return true
+		case inPanic && strings.HasPrefix(f.Function, "cotd/"):
+			return false
+		}
+		if !more {
+			return false
+		}
+	}
 }
 
 // Tx is a transaction with typed accessors.
-type Tx struct{ tx *bolt.Tx }
+type Tx struct {
+	tx *bolt.Tx
+	s  *Store
+}
 
-func getJSON[T any](tx *bolt.Tx, bucket []byte, key string) (T, bool, error) {
+// badRecord is a stored value that does not decode: cotd wrote it as
+// JSON, so the file is damaged there.
+func (t *Tx) badRecord(bucket []byte, key string, err error) error {
+	return damaged(fmt.Errorf("database %s is damaged: record %s/%s does not decode: %v", t.s.path, bucket, text.OneLine(key), err))
+}
+
+func getJSON[T any](t *Tx, bucket []byte, key string) (T, bool, error) {
 	var v T
-	raw := tx.Bucket(bucket).Get([]byte(key))
+	raw := t.tx.Bucket(bucket).Get([]byte(key))
 	if raw == nil {
 		return v, false, nil
 	}
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return v, false, fmt.Errorf("%s/%s: %w", bucket, key, err)
+		return v, false, t.badRecord(bucket, key, err)
 	}
 	return v, true, nil
 }
 
-func putJSON(tx *bolt.Tx, bucket []byte, key string, v any) error {
+func putJSON(t *Tx, bucket []byte, key string, v any) error {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(bucket).Put([]byte(key), raw)
+	return t.tx.Bucket(bucket).Put([]byte(key), raw)
 }
 
-func eachJSON[T any](tx *bolt.Tx, bucket []byte, fn func(key string, v T) error) error {
-	return tx.Bucket(bucket).ForEach(func(k, raw []byte) error {
+func eachJSON[T any](t *Tx, bucket []byte, fn func(key string, v T) error) error {
+	return t.tx.Bucket(bucket).ForEach(func(k, raw []byte) error {
 		var v T
 		if err := json.Unmarshal(raw, &v); err != nil {
-			return fmt.Errorf("%s/%s: %w", bucket, k, err)
+			return t.badRecord(bucket, string(k), err)
 		}
 		return fn(string(k), v)
 	})

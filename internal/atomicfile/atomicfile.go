@@ -41,6 +41,12 @@ type Options struct {
 // Write writes data to path atomically. On error the temporary file is
 // gone and path is as it was, unless only the folder's sync failed.
 func Write(path string, data []byte, o Options) error {
+	return WriteWith(path, func(w io.Writer) error { _, err := w.Write(data); return err }, o)
+}
+
+// WriteWith is Write for contents that fill streams (a database snapshot
+// too big to hold in memory): write writes the whole file to w.
+func WriteWith(path string, write func(w io.Writer) error, o Options) error {
 	dir := filepath.Dir(path)
 	create := o.CreateTemp
 	if create == nil {
@@ -60,7 +66,7 @@ func Write(path string, data []byte, o Options) error {
 		os.Remove(tmp)
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
+	if err := write(f); err != nil {
 		return fail(err)
 	}
 	if o.Perm != 0 {

@@ -24,8 +24,8 @@ import (
 	"testing"
 	"time"
 
-	"cotd/internal/deadend"
 	"cotd/internal/needs"
+	"cotd/internal/smtppeer"
 	"cotd/internal/testcert"
 )
 
@@ -174,7 +174,7 @@ func Start(t testing.TB, o Options) *Server {
 
 func (s *Server) launch(t testing.TB, bin, dir string, attempt int, extra []string) error {
 	t.Helper()
-	smtpPort, httpPort := deadend.Port(t), deadend.Port(t)
+	smtpPort, httpPort := smtppeer.Port(t), smtppeer.Port(t)
 	s.Port = smtpPort
 	s.Addr = net.JoinHostPort(s.Host, strconv.Itoa(smtpPort))
 	httpAddr := net.JoinHostPort(s.Host, strconv.Itoa(httpPort))

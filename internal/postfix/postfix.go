@@ -24,8 +24,8 @@ import (
 	"testing"
 	"time"
 
-	"cotd/internal/deadend"
 	"cotd/internal/needs"
+	"cotd/internal/smtppeer"
 	"cotd/internal/testcert"
 )
 
@@ -91,7 +91,7 @@ func Start(t testing.TB, o Options) *Server {
 	for d := dir; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
 		os.Chmod(d, 0o755)
 	}
-	s := &Server{Host: "127.0.0.1", Port: deadend.Port(t), User: "cotd", Password: "pf-" + rand.Text(), Dir: dir}
+	s := &Server{Host: "127.0.0.1", Port: smtppeer.Port(t), User: "cotd", Password: "pf-" + rand.Text(), Dir: dir}
 	for _, d := range []string{"queue", "data", "sasl"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)

@@ -135,7 +135,7 @@ Type=oneshot
 ExecStart=/usr/local/sbin/vm-stage
 StandardOutput=journal+console
 StandardError=journal+console
-TimeoutStartSec=15min
+TimeoutStartSec=30min
 
 [Install]
 WantedBy=multi-user.target

@@ -44,10 +44,12 @@ expect_out ' admin cotd ' "copied photos get group cotd from the setgid folder"
 owner "cp $share/photos/cat-01.jpg ~/moved.jpg && mv ~/moved.jpg /srv/cotd/photos/ && chgrp cotd /srv/cotd/photos/moved.jpg && ls -l /srv/cotd/photos/moved.jpg && rm /srv/cotd/photos/moved.jpg"
 expect_status 0 "the owner's chgrp cotd on a moved-in photo works"
 
-# "sudo nano /etc/cotd/cotd.env": recipients, sender, SMTP server.
+# "nano /etc/cotd/recipients.txt" (the owner's file, no sudo), then
+# "sudo nano /etc/cotd/cotd.env": sender, SMTP server.
+owner "printf '%s\\n' 'Cee <cee@example.test>' 'dee@example.test' >>/etc/cotd/recipients.txt"
+expect_status 0 "the owner edits the recipients file without sudo"
 run install -m 0644 "$share/ca.pem" /etc/cotd/ca.pem
 owner "sudo tee -a /etc/cotd/cotd.env >/dev/null <<'EOF'
-COTD_TO=\"Cee <cee@example.test>, dee@example.test\"
 COTD_FROM=\"Cat of the Day <cotd@mail.test>\"
 COTD_SMTP_HOST=mail.test
 COTD_SMTP_USER=cotd@mail.test

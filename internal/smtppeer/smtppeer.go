@@ -1,11 +1,11 @@
-// Package deadend gives tests the network peers that fail on purpose: a
+// Package smtppeer gives tests the network peers that fail on purpose: a
 // server on loopback that accepts connections and never says a word (the
 // hung mail server, ping endpoint or TLS service that timeout tests need),
 // a loopback address nobody listens on, and a scripted SMTP server that
 // refuses, stalls or hangs up at the step a test chooses (Scripted), which
 // Mailpit's chaos cannot do at the greeting or at DATA. It is for tests
 // only.
-package deadend
+package smtppeer
 
 import (
 	"net"

@@ -26,14 +26,7 @@ import (
 //     `--at 09:00` there makes today's send about three hours late;
 //     EARLIER is the real time three days ago (RFC 3339), for a first run
 //     that leaves three mornings to catch up on;
-//   - datecheck, wirecheck and spamcheck (see below).
-func init() {
-	extraSetups = append(extraSetups, setupLate)
-	extraCmds["datecheck"] = cmdDatecheck
-	extraCmds["spamcheck"] = cmdSpamcheck
-	extraCmds["visible"] = cmdVisible
-	extraCmds["inreplyto"] = cmdInReplyTo
-}
+//   - datecheck, visible, spamcheck and inreplyto (see below).
 
 // inreplyto ADDR I J: of the messages to ADDR, oldest first, message I
 // replies to message J: its In-Reply-To is J's Message-ID and its

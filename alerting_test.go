@@ -35,14 +35,6 @@ import (
 //     every request, its URL in $RECEIVER; receiver.conf lines
 //     "fail PATH-REGEX CODE" make it answer CODE to matching paths;
 //   - requests, promcheck, mkcert, mailbody and emlgrep commands (see below).
-func init() {
-	extraSetups = append(extraSetups, setupClock, setupReceiver)
-	extraCmds["requests"] = cmdRequests
-	extraCmds["promcheck"] = cmdPromcheck
-	extraCmds["mkcert"] = cmdMkcert
-	extraCmds["mailbody"] = cmdMailbody
-	extraCmds["emlgrep"] = cmdEmlgrep
-}
 
 func setupClock(t *testing.T, e *testscript.Env) error {
 	loc, err := time.LoadLocation("Europe/Berlin")

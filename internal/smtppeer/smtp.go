@@ -1,4 +1,4 @@
-package deadend
+package smtppeer
 
 import (
 	"bufio"

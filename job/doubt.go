@@ -1,0 +1,148 @@
+package job
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+
+	"cotd/internal/crash"
+	cmail "cotd/mail"
+	"cotd/schedule"
+	"cotd/store"
+)
+
+// classOf is what a failed result means for the next try (mail.Classify);
+// a sender that did not say is classified from its error.
+func classOf(r cmail.Result) cmail.Class {
+	if r.Delivered {
+		return 0
+	}
+	if r.Class != 0 {
+		return r.Class
+	}
+	return cmail.ClassOf(r.Err)
+}
+
+// recordInDoubt keeps a message whose final dot went out without an
+// answer: its days count as delivered for who is owed what (so no digest
+// folds them in), and the next run sends it once more, byte for byte.
+func (j *Job) recordInDoubt(o outgoing, r cmail.Result, sum *Summary) error {
+	raw, err := cmail.RawOf(o.msg)
+	if err != nil {
+		// Without its bytes it cannot be sent again unchanged: a failure,
+		// retried as usual.
+		return j.record(o, r, false, sum)
+	}
+	sum.InDoubt = append(sum.InDoubt, Failure{To: o.to.String(), Days: o.days, Err: r.Err, Temporary: true})
+	j.log().Warn(fmt.Sprintf("in doubt: %s to %s: %v", schedule.List(o.days), o.to, r.Err))
+	return j.Store.Update(func(tx *store.Tx) error {
+		return tx.PutInDoubt(store.InDoubt{To: key(o.to), MessageID: o.id, Days: o.days, At: j.now(),
+			Raw: raw.Data, From: raw.From, Rcpt: raw.To})
+	})
+}
+
+// resendInDoubt sends each message in doubt once more, exactly as it was,
+// and then counts it as delivered, whatever the answer: the server had it
+// once already, most likely. A resend that could not even start (no
+// connection, no time left) waits for the next run, until its days leave
+// the catch-up window; one for a recipient no longer listed is settled.
+func (j *Job) resendInDoubt(ctx context.Context, window schedule.Day, sum *Summary) error {
+	var todo []store.InDoubt
+	if err := j.Store.View(func(tx *store.Tx) error {
+		return tx.EachInDoubt(func(m store.InDoubt) error { todo = append(todo, m); return nil })
+	}); err != nil {
+		return err
+	}
+	for _, m := range todo {
+		listed := slices.ContainsFunc(j.To, func(a *mail.Address) bool { return key(a) == m.To })
+		newest := slices.MaxFunc(m.Days, func(a, b schedule.Day) int { return strings.Compare(a.String(), b.String()) })
+		settle := !listed || newest.Before(window)
+		if !settle && j.loginHeld() == nil && ctx.Err() == nil {
+			r := j.Sender.Resend(ctx, cmail.Raw{From: m.From, To: m.Rcpt, Data: m.Raw})
+			if r.Chain != nil {
+				sum.ServerChain = r.Chain
+			}
+			crash.Point("resent") // sent again, not yet settled
+			switch {
+			case r.Delivered || r.InDoubt || cmail.Attempted(r.Err):
+				settle = true
+				sum.Resent = append(sum.Resent, m.MessageID)
+				if !r.Delivered {
+					j.log().Warn(fmt.Sprintf("in doubt, sent again and now counted as delivered: %s to %s: %v", schedule.List(m.Days), m.Rcpt, r.Err))
+				}
+			default:
+				j.log().Warn(fmt.Sprintf("in doubt, not sent again yet: %s to %s: %v", schedule.List(m.Days), m.Rcpt, r.Err))
+			}
+		}
+		if !settle {
+			continue
+		}
+		if err := j.Store.Update(func(tx *store.Tx) error { return tx.SettleInDoubt(m, j.now()) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loginBackoff is how long runs wait before trying a login the server
+// refused again: 30 minutes after the first refusal, doubling up to 8
+// hours, so a wrong password costs a handful of logins a day instead of
+// 96 (and no lockout at the provider). A changed password or user is
+// tried at once.
+func loginBackoff(attempts int) time.Duration {
+	d := 30 * time.Minute
+	for i := 1; i < attempts && d < 8*time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, 8*time.Hour)
+}
+
+// loginHeld is the reason this run does not try the SMTP login, or nil.
+func (j *Job) loginHeld() error {
+	if j.Login == "" {
+		return nil
+	}
+	var r store.LoginRefusal
+	var ok bool
+	if err := j.Store.View(func(tx *store.Tx) (err error) { r, ok, err = tx.LoginRefusal(); return }); err != nil || !ok || r.Login != j.Login {
+		return nil
+	}
+	next := r.Last.Add(loginBackoff(r.Attempts))
+	if !j.now().Before(next) {
+		return nil
+	}
+	loc := j.Schedule.Loc
+	return fmt.Errorf("%w: the server refused the login %d times since %s (last: %s); not tried again before %s, or at once when --smtp-user or the password file changes",
+		cmail.ErrLoginRefused, r.Attempts, r.Since.In(loc).Format("2006-01-02 15:04"), r.Error, next.In(loc).Format("2006-01-02 15:04"))
+}
+
+// noteLogin records what this run learnt about the login: refused (the
+// back-off grows) or working (it is forgotten).
+func (j *Job) noteLogin(sum *Summary) error {
+	if j.Login == "" {
+		return nil
+	}
+	refused := sum.ConnErr != nil && cmail.LoginRefused(sum.ConnErr)
+	worked := sum.ConnErr == nil && (sum.Sent > 0 || len(sum.Resent) > 0)
+	if !refused && !worked {
+		return nil
+	}
+	now := j.now()
+	return j.Store.Update(func(tx *store.Tx) error {
+		if worked {
+			return tx.DeleteLoginRefusal()
+		}
+		r, ok, err := tx.LoginRefusal()
+		if err != nil {
+			return err
+		}
+		if !ok || r.Login != j.Login {
+			r = store.LoginRefusal{Login: j.Login, Since: now}
+		}
+		r.Last, r.Attempts, r.Error = now, r.Attempts+1, sum.ConnErr.Error()
+		return tx.PutLoginRefusal(r)
+	})
+}

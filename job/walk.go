@@ -1,0 +1,226 @@
+package job
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"cotd/images"
+)
+
+// The walk of the photo folder: which files it holds, what a scan can tell
+// about each without reading it, and reading one within the memory budget.
+
+// entry is one file as the walk saw it.
+type entry struct {
+	rel  string
+	abs  string
+	size int64
+	mod  int64
+	err  string // a reason the file cannot be used, known without reading it
+	// info is what the walk's stat saw (nil when it failed): after a
+	// rename it is still the same file (os.SameFile), at its new path.
+	info fs.FileInfo
+	// gone means the file was not there when the walk looked at the name
+	// it listed: renamed, moved or deleted while the walk ran.
+	gone bool
+}
+
+// walk lists the image files in the photo folder (or the built-in sample).
+func (j *Job) walk() ([]entry, error) {
+	if j.Photos == "" {
+		return []entry{{rel: SamplePath, size: int64(len(j.Sample)), mod: 1}}, nil
+	}
+	root := j.Photos
+	fi, err := os.Stat(root)
+	if err != nil {
+		return nil, fmt.Errorf("photo folder %s: %w", root, err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("photo folder %s is not a folder", root)
+	}
+	var out []entry
+	j.realRoot = ""
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		rel, _ := filepath.Rel(root, path)
+		if err != nil {
+			if path == root {
+				return err
+			}
+			out = append(out, entry{rel: rel, abs: path, err: "cannot read: " + reason(err), gone: errors.Is(err, fs.ErrNotExist)})
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		name := d.Name()
+		if strings.HasPrefix(name, ".") && path != root {
+			if d.IsDir() {
+				return fs.SkipDir // .thumbnails, .git and the like
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		ok, why := images.Supported(name)
+		if !ok && why == "" {
+			return nil // not an image file name: notes, sidecars
+		}
+		if testHookWalked != nil {
+			testHookWalked(path)
+		}
+		e, err := j.entryFor(path)
+		if err != nil {
+			return err
+		}
+		e.rel = rel
+		if !ok && e.err == "" {
+			e.err = why
+		}
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scan photo folder %s: %w", root, err)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].rel < out[b].rel })
+	return out, nil
+}
+
+// entryFor describes the file at path (inside the photo folder) as a scan
+// sees it: its size and time, or why it cannot be used without reading it.
+// A symbolic link is followed only to a regular file inside the folder,
+// unless Indexing.FollowLinks; a file larger than images.MaxFileBytes is
+// refused by its size, so it is never read.
+func (j *Job) entryFor(path string) (entry, error) {
+	e := entry{abs: path}
+	if j.realRoot == "" {
+		r, err := filepath.EvalSymlinks(j.Photos)
+		if err != nil {
+			return e, fmt.Errorf("photo folder %s: %w", j.Photos, err)
+		}
+		j.realRoot = r
+	}
+	li, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		e.err, e.gone = "cannot read: "+reason(err), true // no file, not even a broken link
+		return e, nil
+	}
+	if err == nil && li.Mode()&fs.ModeSymlink != 0 && !j.Indexing.FollowLinks {
+		target, err := filepath.EvalSymlinks(path)
+		if err == nil && !inside(j.realRoot, target) {
+			e.err = fmt.Sprintf("a symbolic link to %s, outside the photo folder; not followed (--follow-links all mails such files)", target)
+			return e, nil
+		}
+	}
+	info, err := os.Stat(path) // follows a symbolic link to the file it names
+	switch {
+	case err != nil:
+		e.err = "cannot read: " + reason(err)
+	case !info.Mode().IsRegular():
+		e.err = "not a regular file"
+	case info.Size() > images.MaxFileBytes:
+		e.err = tooBig(info.Size()).Error()
+		e.size, e.mod = info.Size(), info.ModTime().UnixNano()
+	default:
+		e.size, e.mod, e.info = info.Size(), info.ModTime().UnixNano(), info
+	}
+	return e, nil
+}
+
+// inside reports whether path is root or below it (both resolved).
+func inside(root, path string) bool {
+	rel, err := filepath.Rel(root, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// reason shortens an fs error to what a person needs.
+func reason(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied; make it readable by the cotd user"
+	case errors.Is(err, fs.ErrNotExist):
+		return "it vanished or is a broken link"
+	}
+	if strings.Contains(err.Error(), "too many levels of symbolic links") {
+		return "symbolic link loop"
+	}
+	return err.Error()
+}
+
+func (j *Job) display(rel string) string {
+	if j.Photos == "" {
+		return rel
+	}
+	return filepath.Join(j.Photos, rel)
+}
+
+// readError is a photo file that could not be opened; it words the
+// failure for the owner and keeps the cause for errors.Is (a file that
+// vanished may have moved).
+type readError struct{ err error }
+
+func (e readError) Error() string { return "cannot read: " + reason(e.err) }
+func (e readError) Unwrap() error { return e.err }
+
+// testHookWalked lets a test change the folder while the walk runs.
+var testHookWalked func(path string)
+
+// testHookBeforeRead lets a test change a file between the scan and the
+// read (a file that vanishes mid-run).
+var testHookBeforeRead func(path string)
+
+// readPhoto reads a photo file whole, after taking its share of the
+// memory budget (estimated from its header), and returns the function
+// that gives the share back. The size is checked again on the open file,
+// so a file that grew after the scan is not read past the limit either.
+func (j *Job) readPhoto(e entry, mem *memBudget) (release func(), data []byte, err error) {
+	release = func() {}
+	if j.Photos == "" {
+		return release, j.Sample, nil
+	}
+	if testHookBeforeRead != nil {
+		testHookBeforeRead(e.abs)
+	}
+	f, err := os.Open(e.abs)
+	if err != nil {
+		return release, nil, readError{err}
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return release, nil, errors.New("cannot read: " + reason(err))
+	}
+	if fi.Size() > images.MaxFileBytes {
+		return release, nil, tooBig(fi.Size())
+	}
+	head := make([]byte, min(fi.Size(), images.HeaderBytes))
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return release, nil, errors.New("cannot read: " + reason(err))
+	}
+	head = head[:n]
+	release = mem.acquire(images.Cost(head, fi.Size(), j.Render))
+	rest, err := io.ReadAll(io.LimitReader(f, images.MaxFileBytes+1-int64(n)))
+	if err != nil {
+		return release, nil, errors.New("cannot read: " + reason(err))
+	}
+	if int64(n+len(rest)) > images.MaxFileBytes {
+		return release, nil, tooBig(int64(n + len(rest)))
+	}
+	return release, append(head, rest...), nil
+}
+
+func tooBig(size int64) error {
+	return fmt.Errorf("file is %d MiB, larger than the %d MiB limit for a photo; not read", size>>20, images.MaxFileBytes>>20)
+}

@@ -1,0 +1,88 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+
+	"cotd/schedule"
+)
+
+// LoginRefusal is the SMTP server refusing cotd's login (535): runs wait
+// before they try the same login again, so a wrong password is not tried
+// 96 times a day (a lockout risk at the provider).
+type LoginRefusal struct {
+	// Login identifies the server, user and password that were refused
+	// (mail.SMTPConfig.LoginID); another one is tried at once.
+	Login    string    `json:"login"`
+	Since    time.Time `json:"since"`
+	Last     time.Time `json:"last"`
+	Attempts int       `json:"attempts"`
+	Error    string    `json:"error"`
+}
+
+const keyLoginRefusal = "x:login-refused"
+
+// LoginRefusal returns the stored refusal, if any.
+func (t *Tx) LoginRefusal() (LoginRefusal, bool, error) {
+	return getJSON[LoginRefusal](t, bMeta, keyLoginRefusal)
+}
+
+// PutLoginRefusal stores r.
+func (t *Tx) PutLoginRefusal(r LoginRefusal) error { return putJSON(t, bMeta, keyLoginRefusal, r) }
+
+// DeleteLoginRefusal forgets the refusal (a login worked).
+func (t *Tx) DeleteLoginRefusal() error { return del(t.tx, bMeta, keyLoginRefusal) }
+
+// InDoubt is a message whose final dot went out without an answer: the
+// server probably has it. It is sent once more exactly as it was (Raw,
+// same Message-ID), never folded into a new digest, and then its days
+// count as delivered. Its days carry a Delivery with InDoubt set
+// meanwhile, so nothing counts them as owed.
+type InDoubt struct {
+	To        string         `json:"to"` // the recipient's key
+	MessageID string         `json:"message_id"`
+	Days      []schedule.Day `json:"days"`
+	At        time.Time      `json:"at"`
+	Raw       []byte         `json:"raw"` // the message as it went out
+	From      string         `json:"from"`
+	Rcpt      string         `json:"rcpt"` // the envelope recipient
+}
+
+const inDoubtPrefix = "x:in-doubt:"
+
+// PutInDoubt records m and marks its days as in doubt for its recipient.
+func (t *Tx) PutInDoubt(m InDoubt) error {
+	for _, d := range m.Days {
+		if err := t.PutDelivery(d, m.To, Delivery{At: m.At, MessageID: m.MessageID, InDoubt: true}); err != nil {
+			return err
+		}
+	}
+	return putJSON(t, bMeta, inDoubtPrefix+m.To+"\x00"+m.MessageID, m)
+}
+
+// SettleInDoubt ends m's doubt: its days count as delivered at at (sent
+// again, or given the benefit of the doubt).
+func (t *Tx) SettleInDoubt(m InDoubt, at time.Time) error {
+	for _, d := range m.Days {
+		if err := t.PutDelivery(d, m.To, Delivery{At: at, MessageID: m.MessageID}); err != nil {
+			return err
+		}
+	}
+	return del(t.tx, bMeta, inDoubtPrefix+m.To+"\x00"+m.MessageID)
+}
+
+// EachInDoubt calls fn for every message in doubt, in key order.
+func (t *Tx) EachInDoubt(fn func(m InDoubt) error) error {
+	c := t.tx.Bucket(bMeta).Cursor()
+	for k, raw := c.Seek([]byte(inDoubtPrefix)); k != nil && bytes.HasPrefix(k, []byte(inDoubtPrefix)); k, raw = c.Next() {
+		var m InDoubt
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return t.badRecord(bMeta, string(k), err)
+		}
+		if err := fn(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
