@@ -70,6 +70,12 @@ mail_subjects() {
 	curl -fsS -G --data-urlencode "query=$1" --data-urlencode limit=1000 http://127.0.0.1:8025/api/v1/search |
 		jq -r '.messages | reverse | .[].Subject'
 }
+# mail_created QUERY: when Mailpit received them (the guest's clock, UTC),
+# oldest first, one a line.
+mail_created() {
+	curl -fsS -G --data-urlencode "query=$1" --data-urlencode limit=1000 http://127.0.0.1:8025/api/v1/search |
+		jq -r '.messages | reverse | .[].Created'
+}
 show_mail() {
 	printf '\n# mailpit: every message (date, to, subject)\n'
 	curl -fsS 'http://127.0.0.1:8025/api/v1/messages?limit=1000' |
@@ -146,6 +152,14 @@ timer_fired() {
 # journal: this boot's lines from cotd.service and cotd.timer, into $out.
 journal() {
 	run journalctl -b -u cotd.service -u cotd.timer -o short-iso --no-pager
+}
+
+# last_run: the journal of the last cotd.service run only, into $out.
+last_run() {
+	printf '\n# journalctl -b -u cotd.service (the last run only)\n'
+	out=$(journalctl -b -u cotd.service -o short-iso --no-pager |
+		awk '/systemd\[1\]: Starting cotd\.service/ { buf = "" } { buf = buf $0 "\n" } END { printf "%s", buf }')
+	printf '%s\n' "$out"
 }
 
 finish() {

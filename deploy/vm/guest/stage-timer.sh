@@ -27,7 +27,7 @@ equal "pushes (mail works)" "$(hook_count /ntfy/cotd)" 0
 run systemctl start cotd.service
 expect_status 0 "the second run succeeds"
 journal
-expect_out 'nothing due; next 2026-12-08 07:00 UTC' "the second run sends nothing"
+expect_out 'nothing due; next 2026-12-08 07:30 JST' "the second run sends nothing (next: Cee's 07:30 in Tokyo)"
 equal "messages to cee@example.test after the second run" "$(mail_count to:cee@example.test)" 1
 equal "messages to dee@example.test after the second run" "$(mail_count to:dee@example.test)" 1
 owner 'sudo cotd-service status'
