@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"cotd/certs"
 	"cotd/clocksync"
 	"cotd/config"
 	"cotd/internal/atomicfile"
@@ -103,61 +105,173 @@ func cmdCheck(args []string, e env) error {
 	} else {
 		k.warn("time sync", l.Msg, l.Hint)
 	}
-	ctx, stop := signalContext()
+	sig, stop := signalContext()
 	defer stop()
+	ctx, cancel := context.WithTimeout(sig, checkDeadlines.whole)
+	defer cancel()
 	now := c.Now().In(c.Job.Schedule.Loc)
 
-	// The database; a database that does not exist yet is not created here
-	// (check may run as another user than the service): the photos and
-	// quotes are then read into a throwaway one.
-	db, cache := c.DB, c.Job.CacheDir
-	if _, err := os.Stat(c.DB); errors.Is(err, fs.ErrNotExist) {
-		tmp, err := os.MkdirTemp("", "cotd-check-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		db, cache = filepath.Join(tmp, "cotd.db"), filepath.Join(tmp, "cotd-cache")
-		if err := atomicfile.Writable(filepath.Dir(c.DB)); err != nil {
-			k.problem("database", fmt.Sprintf("%s does not exist and cannot be created: %v", c.DB, err), "create the folder and let the user cotd runs as write to it, or point --db elsewhere")
-		} else {
-			k.ok("database", fmt.Sprintf("%s does not exist yet; the first run creates it", c.DB))
-		}
-	}
-	st, err := store.Open(db, lockWait)
+	// The content, read from a private copy of the database: check never
+	// holds the database longer than one read (issue 25 §7), so a run the
+	// timer starts meanwhile is never refused, and never writes it.
+	tmp, err := os.MkdirTemp("", "cotd-check-")
 	if err != nil {
-		code, hint := classify(err)
-		if code == exitFailed && hint == "" {
-			hint = "check the path and permissions of --db"
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	st, scratch := k.database(c, filepath.Join(tmp, "cotd.db"))
+	// The machine: reboot, disks, clock, power, backups.
+	machineLines := func(tx *store.Tx) error {
+		for _, f := range monitorConfig(c).CheckCare(tx, now) {
+			k.line(string(f.Level), f.What, f.Msg, f.Fix)
 		}
-		k.problem("database", text.OneLine(err.Error()), hint)
-	} else {
+		return nil
+	}
+	if st == nil {
+		machineLines(nil)
+	} else if err := st.View(machineLines); err != nil {
+		return err
+	}
+	if st != nil {
 		defer st.Close()
-		if db == c.DB {
-			k.ok("database", c.DB+" opens")
-		}
-		cc := *c
-		cc.Job.CacheDir = cache
 		budget := min(c.Job.Indexing.Budget, checkIndexBudget)
 		if budget == 0 {
 			budget = checkIndexBudget
 		}
-		for _, f := range monitorConfig(c).CheckContent(ctx, newJob(&cc, st, newLogger(io.Discard)), c.Job.Quotes, c.Job.Photos, now, budget) {
-			k.line(string(f.Level), f.What, f.Msg, f.Fix)
+		cc := *c
+		if scratch || cc.Job.Photos == "" {
+			cc.Job.CacheDir = filepath.Join(tmp, "cotd-cache") // nothing of the runs' to reuse
 		}
+		j := newJob(&cc, st, newLogger(io.Discard))
+		j.KeepCache = true // the copy may be older than a run's renditions
+		k.step(ctx, "photos", checkDeadlines.content, func(ctx context.Context) []monitor.Finding {
+			return monitorConfig(c).CheckContent(ctx, j, c.Job.Quotes, c.Job.Photos, now, budget)
+		})
 	}
 
 	// Sending, the certificates, and the monitoring settings.
 	mc := monitorConfig(c)
-	sending, expiries := mc.CheckSending(ctx, checkTimeout)
-	for _, f := range append(append(sending, mc.CheckCerts(ctx, expiries, checkTimeout, now)...), mc.CheckChannels()...) {
+	var expiries []certs.Expiry
+	k.step(ctx, "smtp", checkDeadlines.smtp, func(ctx context.Context) []monitor.Finding {
+		var out []monitor.Finding
+		out, expiries = mc.CheckSending(ctx, checkTimeout)
+		return out
+	})
+	k.step(ctx, "certificate", checkDeadlines.certs, func(ctx context.Context) []monitor.Finding {
+		return mc.CheckCerts(ctx, expiries, checkTimeout, now)
+	})
+	for _, f := range mc.CheckChannels() {
 		k.line(string(f.Level), f.What, f.Msg, f.Fix)
+	}
+	if sig.Err() != nil {
+		return errors.New("check interrupted: the lines above are what it checked before")
 	}
 	if k.problems > 0 {
 		return &hinted{err: fmt.Errorf("%s found", text.Plural(k.problems, "problem", "problems")), hint: "fix the lines marked problem above and run 'cotd check' again"}
 	}
 	fmt.Fprintln(e.stdout, "all checks passed")
 	return nil
+}
+
+// checkDeadlines bound each step of check and the whole of it (issue 25
+// §7): a server that answers a byte every few seconds never resets a
+// deadline, and check ends. A variable so tests can shorten them.
+var checkDeadlines = struct{ content, smtp, certs, whole time.Duration }{
+	content: checkIndexBudget + 30*time.Second,
+	smtp:    45 * time.Second,
+	certs:   30 * time.Second,
+	whole:   2*time.Minute + 30*time.Second,
+}
+
+// step runs one step of check within its deadline (and the whole
+// check's) and prints its lines. A step that does not end in time is a
+// problem line and check goes on; its goroutine is left behind, cut off
+// with its context, and ends with the process.
+func (k *checker) step(ctx context.Context, what string, d time.Duration, fn func(ctx context.Context) []monitor.Finding) {
+	if ctx.Err() != nil {
+		return // interrupted, or the whole check's deadline passed: said once
+	}
+	sctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	done := make(chan []monitor.Finding, 1)
+	go func() { done <- fn(sctx) }()
+	select {
+	case fs := <-done:
+		for _, f := range fs {
+			k.line(string(f.Level), f.What, f.Msg, f.Fix)
+		}
+		return
+	case <-sctx.Done():
+	}
+	switch {
+	case errors.Is(context.Cause(ctx), context.Canceled):
+		k.problem(what, "interrupted", "")
+	case ctx.Err() != nil:
+		k.problem(what, fmt.Sprintf("not done when the whole check's %s were up", checkDeadlines.whole), "")
+	default:
+		k.problem(what, fmt.Sprintf("not done within %s (a server that answers slowly, a byte at a time, or not at all?)", d),
+			"check the host and port, and try again later; the runs have their own deadlines")
+	}
+}
+
+// database says how the database opens, read-only, and returns a private
+// copy of it at tmp for the content checks (nil when there is nothing to
+// check against): the database itself, the newest snapshot while a run
+// holds it, or a new empty one (scratch) before the first run.
+func (k *checker) database(c *config.Config, tmp string) (st *store.Store, scratch bool) {
+	src := c.DB
+	switch err := lostHistory(c); {
+	case err != nil:
+		k.problem("database", text.OneLine(err.Error()), restoreHint(c))
+		return nil, false
+	}
+	if _, err := os.Stat(c.DB); errors.Is(err, fs.ErrNotExist) {
+		if err := atomicfile.Writable(filepath.Dir(c.DB)); err != nil {
+			k.problem("database", fmt.Sprintf("%s does not exist and cannot be created: %v", c.DB, err), "create the folder and let the user cotd runs as write to it, or point --db elsewhere")
+		} else {
+			k.ok("database", fmt.Sprintf("%s does not exist yet; the first run creates it", c.DB))
+		}
+		src = ""
+	}
+	if src != "" {
+		ro, err := store.OpenReadOnly(c.DB, 300*time.Millisecond)
+		if errors.Is(err, store.ErrLocked) {
+			snap, _, ok := store.NewestGood(c.BackupDir, c.DB)
+			if !ok {
+				k.ok("database", c.DB+" is in use by a run now; no snapshot yet to check the photos against, so they are checked from scratch")
+				src = ""
+			} else {
+				k.ok("database", fmt.Sprintf("%s is in use by a run now; checked against its snapshot of %s", c.DB, snap.Day))
+				ro, err = store.OpenReadOnly(snap.Path, time.Second)
+			}
+		} else if err == nil {
+			k.ok("database", c.DB+" opens")
+		}
+		if err != nil {
+			code, hint := classify(err)
+			if errors.Is(err, store.ErrDamaged) {
+				hint = restoreHint(c)
+			} else if code == exitFailed && hint == "" {
+				hint = "check the path and permissions of --db"
+			}
+			k.problem("database", text.OneLine(err.Error()), hint)
+			return nil, false
+		}
+		if ro != nil {
+			err = ro.Snapshot(tmp)
+			ro.Close()
+			if err != nil {
+				k.problem("database", "cannot copy it to check against: "+text.OneLine(err.Error()), "")
+				return nil, false
+			}
+		}
+	}
+	st, err := store.Open(tmp, time.Second)
+	if err != nil {
+		k.problem("database", "cannot check against a copy: "+text.OneLine(err.Error()), "")
+		return nil, false
+	}
+	return st, src == ""
 }
 
 func describeConfig(c *config.Config) string {

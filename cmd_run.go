@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 
@@ -45,7 +46,7 @@ func cmdRun(args []string, e env) error {
 	for _, u := range e.unknownVariables() {
 		newLogger(e.stderr).Warn(u.Line())
 	}
-	ctx, stop := signalContext()
+	ctx, stop := runContext()
 	defer stop()
 	r := &runOutcome{c: c, log: newLogger(e.stderr)}
 	sum, runErr := r.attempt(ctx, e, err)
@@ -67,6 +68,14 @@ type runOutcome struct {
 	st  *store.Store // nil until opened
 	gen uint64       // the database's generation when the run began
 }
+
+// The seams the outcome test uses (TestEveryRunEndingIsHeard): the run's
+// context, which a signal cancels, and the job once built (a sender that
+// panics). Production code never changes them.
+var (
+	runContext = signalContext
+	jobHook    = func(*job.Job) {}
+)
 
 // errPanic marks a run that panicked: a bug, reported like any failure.
 var errPanic = errors.New("cotd crashed (a bug; please report it with the journal's lines)")
@@ -98,6 +107,7 @@ func (r *runOutcome) attempt(ctx context.Context, e env, loadErr error) (sum job
 		return sum, err
 	}
 	j.Progress = progress.New(e.stderr, r.log).Update
+	jobHook(j)
 	monitor.New(monitorConfig(c), r.st, r.log).Start(ctx)
 	return j.Run(ctx)
 }
@@ -121,12 +131,15 @@ func (r *runOutcome) report(ctx context.Context, sum job.Summary, runErr error) 
 		}()
 		monitor.New(monitorConfig(r.c), r.st, r.log).Finish(ctx, sum, runErr)
 	}()
-	r.backup()
+	r.backup(sum)
 	return runErr
 }
 
-// backup writes today's snapshot when the run changed the database.
-func (r *runOutcome) backup() {
+// backup writes today's snapshot when the run changed the state: it
+// delivered, failed or gave up mail, decided days, or indexed photos (or
+// today has no snapshot yet). A run that only recorded itself (the timer
+// every 15 minutes with nothing due) writes none: an SD card wears out.
+func (r *runOutcome) backup(sum job.Summary) {
 	if r.st == nil || r.st.Damage() != nil {
 		return
 	}
@@ -135,6 +148,11 @@ func (r *runOutcome) backup() {
 		return
 	}
 	today := schedule.DayOf(r.c.Now(), r.c.Job.Schedule.Loc)
+	changed := sum.Sent > 0 || len(sum.Failures) > 0 || len(sum.GaveUp)+len(sum.Dropped) > 0 || len(sum.Plan.Skipped) > 0 ||
+		sum.Index.New+sum.Index.Removed+sum.Index.Moved > 0
+	if _, err := os.Stat(filepath.Join(r.c.BackupDir, store.SnapshotName(r.c.DB, today))); !changed && err == nil {
+		return
+	}
 	path, err := r.st.Backup(r.c.BackupDir, today)
 	if err != nil {
 		r.log.Warn("snapshot of the database failed; the run itself is recorded", "dir", r.c.BackupDir, "err", err)
@@ -176,7 +194,9 @@ func lostHistory(c *config.Config) error {
 		return nil
 	}
 	var traces []string
-	if n := countFiles(c.Job.CacheDir, ""); n > 0 {
+	// The rendition cache beside the database is shared by every database
+	// in that folder: it is this one's trace only when it is alone there.
+	if n := countFiles(c.Job.CacheDir, ""); n > 0 && !otherDatabases(c.DB) {
 		traces = append(traces, fmt.Sprintf("%s holds %s", c.Job.CacheDir, text.Plural(n, "rendered photo", "rendered photos")))
 	}
 	if snaps, _ := store.Snapshots(c.BackupDir, c.DB); len(snaps) > 0 {
@@ -194,7 +214,18 @@ func lostHistory(c *config.Config) error {
 	if err == nil {
 		what = "is empty (0 bytes)"
 	}
-	return fmt.Errorf("database %s %s, and cotd did not start afresh: it %w (%s)", c.DB, what, store.ErrHistoryLost, strings.Join(traces, "; "))
+	return fmt.Errorf("database %s %s, but cotd has run here before (%s): %w", c.DB, what, strings.Join(traces, "; "), store.ErrHistoryLost)
+}
+
+// otherDatabases reports another non-empty .db file beside db.
+func otherDatabases(db string) bool {
+	ents, _ := os.ReadDir(filepath.Dir(db))
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 && strings.HasSuffix(e.Name(), ".db") && e.Name() != filepath.Base(db) {
+			return true
+		}
+	}
+	return false
 }
 
 // countFiles counts the regular files directly in dir ending in suffix.

@@ -65,7 +65,8 @@ func cmdStatus(args []string, e env) error {
 	}
 	// The kernel's NTP state, last so that it never pushes the state's own
 	// warnings down; a warning, not a problem: runs go on after the wait.
-	if l := clocksync.Describe(clocksync.Kernel{}, c.ClockWait); !l.OK {
+	// Unsynchronised for long since boot is the machine's care, said above.
+	if l := clocksync.Describe(clocksync.Kernel{}, c.ClockWait); !l.OK && !rep.Found(monitor.ClockNeverSet) {
 		rep.Add(monitor.NewProblem(monitor.ClockUnsynced, "the clock is "+l.Msg, l.Hint))
 	}
 	if *asJSON {
@@ -97,7 +98,7 @@ func judgeState(c *config.Config) (*monitor.Report, error) {
 	if err == nil || (!errors.Is(err, store.ErrDamaged) && !errors.Is(err, store.ErrHistoryLost)) {
 		return rep, err
 	}
-	rep = monitor.NewReport(mc)
+	rep = monitor.NewReport(mc, c.DB)
 	rep.Add(monitor.NewProblem(monitor.StateDamaged, text.OneLine(err.Error())+"; "+restoreHint(c), ""))
 	return rep, nil
 }

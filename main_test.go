@@ -29,6 +29,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	machine = scriptMachine // the tests never judge the machine they run on (machine_test.go)
 	testscript.Main(m, map[string]func(){
 		"cotd": func() { os.Exit(cli(os.Args[1:], env{os.Stdout, os.Stderr, os.LookupEnv})) },
 	})
@@ -122,6 +123,7 @@ var scriptSetups = []func(t *testing.T, e *testscript.Env) error{
 	setupClock, setupReceiver, // alerting_test.go
 	setupPostfix, // postfix_test.go
 	setupLate,    // received_test.go
+	setupMachine, // machine_test.go
 }
 
 func parseMailpitConf(conf string) (mailpit.Options, error) {

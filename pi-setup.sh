@@ -32,6 +32,11 @@
 # chowns a StateDirectory to the service user, which would take the photos
 # away from the owner. /srv is outside ProtectHome= and readable under
 # ProtectSystem=strict, so the service needs no extra paths.
+#
+# With apt-get, it also installs Debian's libheif-examples: cotd runs its
+# heif-convert (from /usr/bin, which the sandbox lets it execute) to decode
+# HEIC and AVIF photos, the iPhone's default. Without it cotd still runs and
+# names the package for each HEIC photo it skips.
 set -euo pipefail
 
 readonly prog=pi-setup.sh
@@ -500,9 +505,30 @@ join_group() {
 	say "added $owner to group $service_user (it applies from $owner's next login)"
 }
 
+# install_heif_helper installs heif-convert for HEIC and AVIF photos. A
+# failure (no network, no apt-get) is only a warning: every other photo
+# works without it.
+install_heif_helper() {
+	if [[ -z $root ]] && command -v heif-convert >/dev/null 2>&1; then
+		return 0
+	fi
+	if ! command -v apt-get >/dev/null 2>&1; then
+		say "warning: no apt-get here; install heif-convert (libheif) to have HEIC photos mailed"
+		return 0
+	fi
+	local install=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libheif-examples)
+	# A fresh image may have no package lists yet: update once and retry.
+	if act "${install[@]}" || { act apt-get update -q && act "${install[@]}"; }; then
+		[[ -n $root ]] || say "installed heif-convert (libheif-examples) for HEIC and AVIF photos"
+	else
+		say "warning: could not install libheif-examples; HEIC photos are skipped until: sudo apt-get install libheif-examples"
+	fi
+}
+
 install_all() {
 	ensure_user
 	join_group
+	install_heif_helper
 
 	write_file "$root$bin_path" 0755 <"$binary"
 	say "installed $bin_path"

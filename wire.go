@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"time"
 
+	"cotd/care"
+	"cotd/clocksync"
 	"cotd/config"
 	"cotd/job"
 	"cotd/mail"
@@ -17,8 +19,12 @@ import (
 func monitorConfig(c *config.Config) monitor.Config {
 	return monitor.Config{Settings: c.Monitor, From: c.Job.From, Recipients: c.Job.To, Mornings: c.Job.Mornings, Photos: c.Job.Photos,
 		FollowLinks: c.Job.Indexing.FollowLinks, Schedule: c.Job.Schedule, SMTP: c.SMTP, Outbox: c.Outbox, Now: c.Now, Classify: classify,
-		Backups: c.BackupDir, SideFile: sideFile(c)}
+		Backups: c.BackupDir, SideFile: sideFile(c), DB: c.DB, Care: machine()}
 }
+
+// machine is where the machine's care looks (package care): the real
+// Pi; the scripts' cotd looks at a folder of its own (main_test.go).
+var machine = func() care.Machine { return care.Pi(clocksync.Kernel{}.Synced) }
 
 // sideFile keeps the monitor's records while the database cannot; only
 // when there is an alert to send once a day rather than every run.

@@ -253,7 +253,7 @@ func TestRealworldCaptions(t *testing.T) {
 	_, file, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(file), "..", "..", "shared", "realworld-photos")
 	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("no real-world photos at %s", dir)
+		needs.Absent(t, "no real-world photos at "+dir, "put the shared folder beside the repository (../shared/realworld-photos)")
 	}
 	for name, want := range map[string]string{
 		"jpg_tests_42_IndexError.jpg": "", // OLYMPUS DIGITAL CAMERA

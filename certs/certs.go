@@ -148,7 +148,7 @@ func describe(e Expiry) string {
 // its dates, for an expiry Classify judges and for a verification error
 // Describe explains: what, the day, how long ago or ahead, and the fix.
 func expired(what string, notAfter, now time.Time) string {
-	return fmt.Sprintf("%s expired on %s (%s); renew it", what, date(notAfter, now), text.DaysAgo(now.Sub(notAfter)))
+	return fmt.Sprintf("%s expired on %s (%s); renew it", what, date(notAfter, now), daysAgo(notAfter, now))
 }
 
 func notYetValid(what string, notBefore, now time.Time) string {
@@ -157,6 +157,17 @@ func notYetValid(what string, notBefore, now time.Time) string {
 }
 
 // date formats t as a calendar day in now's location.
+// daysAgo words how long ago t was in calendar days, the same days date
+// shows: a certificate that expired at 23:00 yesterday was "1 day ago" at
+// 08:00 today (by whole 24-hour periods it was "today", beside
+// yesterday's date: issue 21 §3).
+func daysAgo(t, now time.Time) string {
+	y1, m1, d1 := t.In(now.Location()).Date()
+	y2, m2, d2 := now.Date()
+	n := int(time.Date(y2, m2, d2, 12, 0, 0, 0, time.UTC).Sub(time.Date(y1, m1, d1, 12, 0, 0, 0, time.UTC)) / (24 * time.Hour))
+	return text.DaysAgo(time.Duration(n) * 24 * time.Hour)
+}
+
 func date(t, now time.Time) string {
 	return t.In(now.Location()).Format("2006-01-02")
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"cotd/internal/needs"
 )
 
 func TestEarliest(t *testing.T) {
@@ -38,7 +40,7 @@ func TestEarliest(t *testing.T) {
 func TestClassify(t *testing.T) {
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
-		t.Skip("no tzdata:", err)
+		needs.Missing(t, "no tzdata: "+err.Error(), "apt install tzdata")
 	}
 	exp := func(notBefore, notAfter time.Time) Expiry {
 		return Expiry{Source: "smtp mail.example.test:587", Subject: "CN=mail.example.test", NotBefore: notBefore, NotAfter: notAfter}
@@ -111,6 +113,27 @@ func TestKindString(t *testing.T) {
 	for k, want := range map[Kind]string{File: "file", Glob: "glob", Endpoint: "endpoint", Kind(7): "kind(7)", Kind(-1): "kind(-1)"} {
 		if got := k.String(); got != want {
 			t.Errorf("%d.String() = %q, want %q", int(k), got, want)
+		}
+	}
+}
+
+// A certificate that expired late yesterday is worded "1 day ago" beside
+// yesterday's date, not "(today)" (issue 21 §3: the VM run found
+// "expired on 2026-12-04 (today)" on the 5th).
+func TestExpiredYesterdayIsNotToday(t *testing.T) {
+	loc := time.FixedZone("CET", 3600)
+	now := time.Date(2026, 12, 5, 8, 0, 0, 0, loc)
+	for _, tt := range []struct {
+		notAfter time.Time
+		want     string
+	}{
+		{time.Date(2026, 12, 4, 23, 0, 0, 0, loc), "expired on 2026-12-04 (1 day ago)"},
+		{time.Date(2026, 12, 5, 7, 0, 0, 0, loc), "expired on 2026-12-05 (today)"},
+		{time.Date(2026, 12, 2, 9, 0, 0, 0, loc), "expired on 2026-12-02 (3 days ago)"},
+	} {
+		st := Classify(Expiry{Source: "smtp x:587", NotBefore: now.AddDate(-1, 0, 0), NotAfter: tt.notAfter}, now, 21)
+		if !strings.Contains(st.Message, tt.want) {
+			t.Errorf("expired at %s: %q, want %q", tt.notAfter, st.Message, tt.want)
 		}
 	}
 }

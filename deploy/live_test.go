@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"cotd/internal/needs"
 )
 
 // liveSystem is a scratch copy of this machine in which pi-setup.sh runs
@@ -20,13 +22,11 @@ type liveSystem struct {
 
 func newLiveSystem(t *testing.T) liveSystem {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("the live install needs root to make a mount namespace; CI runs as root")
-	}
+	needs.Root(t, "the live install's mount namespace")
 	unshare := needTool(t, "unshare", "util-linux")
 	needTool(t, "useradd", "passwd")
 	if fi, err := os.Stat("/srv"); err != nil || !fi.IsDir() {
-		t.Skip("this machine has no /srv to mount a scratch copy over")
+		needs.Absent(t, "this machine has no /srv to mount a scratch copy over", "create it: mkdir /srv")
 	}
 	driver, err := filepath.Abs(filepath.Join("testdata", "live-ns.sh"))
 	if err != nil {

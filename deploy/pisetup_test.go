@@ -135,6 +135,11 @@ func TestInstallTree(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", line, out)
 		}
 	}
+	// heif-convert for HEIC photos, where apt-get exists.
+	heif := "would run: env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libheif-examples"
+	if _, err := exec.LookPath("apt-get"); err == nil && !strings.Contains(out, heif) {
+		t.Errorf("output lacks %q:\n%s", heif, out)
+	}
 
 	// systemctl itself must see the timer as enabled in the staging root.
 	if systemctl, err := exec.LookPath("systemctl"); err == nil {

@@ -6,12 +6,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"cotd/internal/needs"
 )
 
 func TestReconcile(t *testing.T) {
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
-		t.Skip("no tzdata:", err)
+		needs.Missing(t, "no tzdata: "+err.Error(), "apt install tzdata")
 	}
 	day := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, berlin) }
 	undelivered := Problem{Key: "undelivered", Summary: "2 recipients did not get today's cat"}
@@ -195,7 +197,7 @@ func stateKeys(ss []AlertState) []string {
 func TestAlertText(t *testing.T) {
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
-		t.Skip("no tzdata:", err)
+		needs.Missing(t, "no tzdata: "+err.Error(), "apt install tzdata")
 	}
 	now := time.Date(2026, 11, 25, 7, 0, 0, 0, berlin)
 	undelivered := Problem{

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"cotd/internal/needs"
 )
 
 // benchPhotos are the four phone photos of issue 7.
@@ -39,7 +41,7 @@ func loadProgressivePhotos(b *testing.B) map[string][]byte {
 	b.Helper()
 	jpegtran, err := exec.LookPath("jpegtran")
 	if err != nil {
-		b.Skip("jpegtran is missing (apt install libjpeg-turbo-progs)")
+		needs.Missing(b, "jpegtran is missing", "apt install libjpeg-turbo-progs")
 	}
 	out := map[string][]byte{}
 	for name, data := range loadBenchPhotos(b) {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"cotd/internal/needs"
 )
 
 // realworldDir is ../shared/realworld-photos relative to the repository
@@ -14,7 +16,7 @@ func realworldDir(tb testing.TB) string {
 	_, file, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(file), "..", "..", "shared", "realworld-photos")
 	if _, err := os.Stat(dir); err != nil {
-		tb.Skipf("no real-world photos at %s (the ../shared folder is absent)", dir)
+		needs.Absent(tb, "no real-world photos at "+dir, "put the shared folder beside the repository (../shared/realworld-photos)")
 	}
 	return dir
 }

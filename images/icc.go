@@ -112,25 +112,9 @@ type matrixShaper struct {
 // parseICC reads a matrix/TRC RGB profile; the error says why a profile
 // is not one (and so cannot be converted here).
 func parseICC(p []byte) (*matrixShaper, error) {
-	if len(p) < 132 || string(p[36:40]) != "acsp" {
-		return nil, errors.New("not an ICC profile")
-	}
-	if size := int(binary.BigEndian.Uint32(p)); size > len(p) || size < 132 {
-		return nil, fmt.Errorf("ICC profile is truncated (%d of %d bytes)", len(p), size)
-	}
-	space, pcs := string(p[16:20]), string(p[20:24])
-	tags := map[string][]byte{}
-	n := int(binary.BigEndian.Uint32(p[128:]))
-	if n > 1000 || 132+12*n > len(p) {
-		return nil, errors.New("ICC tag table is damaged")
-	}
-	for k := 0; k < n; k++ {
-		e := p[132+12*k:]
-		off, size := int(binary.BigEndian.Uint32(e[4:])), int(binary.BigEndian.Uint32(e[8:]))
-		if off < 0 || size < 8 || off+size > len(p) {
-			return nil, fmt.Errorf("ICC tag %q points outside the profile", e[:4])
-		}
-		tags[string(e[:4])] = p[off : off+size]
+	space, pcs, tags, err := iccTags(p)
+	if err != nil {
+		return nil, err
 	}
 	m := &matrixShaper{desc: profileName(tags["desc"])}
 	switch {
@@ -164,6 +148,32 @@ func parseICC(p []byte) (*matrixShaper, error) {
 		return m, errors.New("its colorants are degenerate")
 	}
 	return m, nil
+}
+
+// iccTags reads an ICC profile's header (its colour space and connection
+// space) and its tag table.
+func iccTags(p []byte) (space, pcs string, tags map[string][]byte, err error) {
+	if len(p) < 132 || string(p[36:40]) != "acsp" {
+		return "", "", nil, errors.New("not an ICC profile")
+	}
+	if size := int(binary.BigEndian.Uint32(p)); size > len(p) || size < 132 {
+		return "", "", nil, fmt.Errorf("ICC profile is truncated (%d of %d bytes)", len(p), size)
+	}
+	space, pcs = string(p[16:20]), string(p[20:24])
+	tags = map[string][]byte{}
+	n := int(binary.BigEndian.Uint32(p[128:]))
+	if n > 1000 || 132+12*n > len(p) {
+		return "", "", nil, errors.New("ICC tag table is damaged")
+	}
+	for k := 0; k < n; k++ {
+		e := p[132+12*k:]
+		off, size := int(binary.BigEndian.Uint32(e[4:])), int(binary.BigEndian.Uint32(e[8:]))
+		if off < 0 || size < 8 || off+size > len(p) {
+			return "", "", nil, fmt.Errorf("ICC tag %q points outside the profile", e[:4])
+		}
+		tags[string(e[:4])] = p[off : off+size]
+	}
+	return space, pcs, tags, nil
 }
 
 func s15f16(b []byte) float64 { return float64(int32(binary.BigEndian.Uint32(b))) / 65536 }
@@ -430,6 +440,12 @@ func toSRGB(img image.Image, data []byte, format string) (image.Image, string) {
 	if prof == nil {
 		return img, ""
 	}
+	if curve, desc, gray, err := grayCurve(prof); gray { // cmyk.go
+		if err != nil {
+			return img, fmt.Sprintf("colour profile %q not converted (%v); tones may look off", desc, err)
+		}
+		return applyGray(img, curve), ""
+	}
 	p, err := parseICC(prof)
 	if err != nil {
 		name := ""
@@ -456,26 +472,54 @@ func toSRGB(img image.Image, data []byte, format string) (image.Image, string) {
 // ycbcr420 converts each pixel and re-subsamples the chroma: every pixel's
 // luma is exact, and each chroma sample is the mean of its (up to four)
 // converted pixels, as a JPEG encoder would subsample them.
+//
+// It is the per-pixel chain jfif.toRGB, t.rgb, jfif.toYCbCr written out in
+// one loop over whole rows (the same arithmetic in the same order, so the
+// same bytes: TestICCFastPathMatchesPerPixel), without the calls and the
+// offset arithmetic per pixel: the conversion was a fifth of a P3 photo's
+// render (issue 22 §3).
 func (t *transform) ycbcr420(m *image.YCbCr) *image.YCbCr {
 	b := m.Rect
 	out := image.NewYCbCr(b, image.YCbCrSubsampleRatio420)
-	cw := (b.Dx() + 1) / 2
+	w := b.Dx()
+	cw := (w + 1) / 2
 	sumCb := make([]int32, cw)
 	sumCr := make([]int32, cw)
 	cnt := make([]int32, cw)
+	j := jfif
+	enc := &t.enc
+	encode := func(v float32) uint8 {
+		switch {
+		case v <= 0:
+			return 0
+		case v >= 1:
+			return 255
+		}
+		return enc[int(v*encSteps+0.5)]
+	}
+	t00, t01, t02 := &t.term[0][0], &t.term[0][1], &t.term[0][2]
+	t10, t11, t12 := &t.term[1][0], &t.term[1][1], &t.term[1][2]
+	t20, t21, t22 := &t.term[2][0], &t.term[2][1], &t.term[2][2]
 	for y := b.Min.Y; y < b.Max.Y; y++ {
-		yi := (y - b.Min.Y)
-		for x := b.Min.X; x < b.Max.X; x++ {
-			xi := x - b.Min.X
-			yy := m.Y[m.YOffset(x, y)]
-			ci := m.COffset(x, y)
-			r, g, bl := jfif.toRGB(yy, m.Cb[ci], m.Cr[ci])
-			r, g, bl = t.rgb(r, g, bl)
-			ny, ncb, ncr := jfif.toYCbCr(r, g, bl)
-			out.Y[yi*out.YStride+xi] = ny
-			sumCb[xi/2] += int32(ncb)
-			sumCr[xi/2] += int32(ncr)
-			cnt[xi/2]++
+		yi := y - b.Min.Y
+		yrow := m.Y[m.YOffset(b.Min.X, y):]
+		yrow = yrow[:w]
+		crow := m.COffset(b.Min.X, y)
+		orow := out.Y[yi*out.YStride:]
+		orow = orow[:w]
+		for xi := range w {
+			ci := crow + (b.Min.X+xi)/2 - b.Min.X/2 // m.COffset(b.Min.X+xi, y)
+			cb, cr := m.Cb[ci], m.Cr[ci]
+			fy := float32(yrow[xi])
+			r := round8(fy + j.rCr[cr])
+			g := round8(fy + j.gCb[cb] + j.gCr[cr])
+			bl := round8(fy + j.bCb[cb])
+			r, g, bl = encode(t00[r]+t01[g]+t02[bl]), encode(t10[r]+t11[g]+t12[bl]), encode(t20[r]+t21[g]+t22[bl])
+			orow[xi] = round8(j.yR[r] + j.yG[g] + j.yB[bl])
+			k := xi / 2
+			sumCb[k] += int32(round8(j.cbR[r] + j.cbG[g] + j.cbB[bl] + 128))
+			sumCr[k] += int32(round8(j.crR[r] + j.crG[g] + j.crB[bl] + 128))
+			cnt[k]++
 		}
 		if yi%2 == 1 || y == b.Max.Y-1 {
 			row := (yi / 2) * out.CStride

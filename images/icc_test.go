@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -451,4 +452,72 @@ func stripICC(b []byte) []byte {
 		i += 2 + n
 	}
 	return out
+}
+
+// ycbcr420PerPixel is ycbcr420 as the per-pixel chain it writes out in one
+// loop: the reference its bytes must equal.
+func (t *transform) ycbcr420PerPixel(m *image.YCbCr) *image.YCbCr {
+	b := m.Rect
+	out := image.NewYCbCr(b, image.YCbCrSubsampleRatio420)
+	cw := (b.Dx() + 1) / 2
+	sumCb, sumCr, cnt := make([]int32, cw), make([]int32, cw), make([]int32, cw)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		yi := y - b.Min.Y
+		for x := b.Min.X; x < b.Max.X; x++ {
+			xi := x - b.Min.X
+			ci := m.COffset(x, y)
+			r, g, bl := jfif.toRGB(m.Y[m.YOffset(x, y)], m.Cb[ci], m.Cr[ci])
+			r, g, bl = t.rgb(r, g, bl)
+			ny, ncb, ncr := jfif.toYCbCr(r, g, bl)
+			out.Y[yi*out.YStride+xi] = ny
+			sumCb[xi/2] += int32(ncb)
+			sumCr[xi/2] += int32(ncr)
+			cnt[xi/2]++
+		}
+		if yi%2 == 1 || y == b.Max.Y-1 {
+			row := (yi / 2) * out.CStride
+			for k := range cw {
+				if cnt[k] > 0 {
+					out.Cb[row+k] = uint8((sumCb[k] + cnt[k]/2) / cnt[k])
+					out.Cr[row+k] = uint8((sumCr[k] + cnt[k]/2) / cnt[k])
+				}
+				sumCb[k], sumCr[k], cnt[k] = 0, 0, 0
+			}
+		}
+	}
+	return out
+}
+
+// The P3 conversion's one-loop form gives the very bytes of the per-pixel
+// chain, for seeded random pictures of odd and even sizes, at even origins
+// (as the renderer makes them) and as sub-images, under P3 and Adobe RGB.
+func TestICCFastPathMatchesPerPixel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(22, 3))
+	profiles := map[string][]byte{"Display P3": writeProfile("Display P3", p3, srgbPara()), "Adobe RGB": writeProfile("Adobe RGB (1998)", adobe, gammaCurv(563.0/256))}
+	for name, prof := range profiles {
+		m, err := parseICC(prof)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := newTransform(m)
+		for _, r := range []image.Rectangle{image.Rect(0, 0, 1, 1), image.Rect(0, 0, 37, 23), image.Rect(0, 0, 64, 48), image.Rect(4, 6, 41, 31), image.Rect(-8, -4, 21, 13)} {
+			img := image.NewYCbCr(r, image.YCbCrSubsampleRatio420)
+			for i := range img.Y {
+				img.Y[i] = uint8(rng.IntN(256))
+			}
+			for i := range img.Cb {
+				img.Cb[i], img.Cr[i] = uint8(rng.IntN(256)), uint8(rng.IntN(256))
+			}
+			sub := img.SubImage(image.Rect(r.Min.X+2, r.Min.Y+2, r.Max.X-1, r.Max.Y-1)).(*image.YCbCr)
+			if r.Dx() < 4 || r.Dy() < 4 {
+				sub = img
+			}
+			for _, in := range []*image.YCbCr{img, sub} {
+				got, want := tr.ycbcr420(in), tr.ycbcr420PerPixel(in)
+				if !bytes.Equal(got.Y, want.Y) || !bytes.Equal(got.Cb, want.Cb) || !bytes.Equal(got.Cr, want.Cr) || got.Rect != want.Rect {
+					t.Errorf("%s %v: the one-loop conversion differs from the per-pixel chain", name, in.Rect)
+				}
+			}
+		}
+	}
 }

@@ -90,7 +90,7 @@ type Result struct {
 	JPEG                      []byte // baseline JPEG, no metadata segments
 	Width, Height             int    // of JPEG, upright
 	SourceWidth, SourceHeight int    // of the photo as stored, before orientation
-	Format                    string // decoder that read it: jpeg, png, gif, webp, tiff, bmp
+	Format                    string // decoder that read it: jpeg, png, gif, webp, tiff, bmp, heic, avif
 	// Note is for the log: why the photo's colour profile was not
 	// converted to sRGB (it was rendered anyway). Empty when all is well.
 	Note string
@@ -108,45 +108,52 @@ var (
 	ErrTooLarge = errors.New("image too large")
 	// ErrCorrupt: a known format whose data is damaged or truncated.
 	ErrCorrupt = errors.New("corrupt image")
+	// ErrNoHelper also wraps the ErrUnsupported of a HEIC or AVIF photo
+	// whose decoder (heif-convert) is not installed: installing it makes
+	// the photo usable, so a caller should try it again on a later run.
+	ErrNoHelper = errors.New("decoder program not installed")
 )
 
 // reasonError carries a user-facing reason and the sentinel it belongs to.
 type reasonError struct {
 	kind   error
 	reason string
+	also   error // ErrNoHelper, or nil
 }
 
 func (e *reasonError) Error() string { return e.reason }
-func (e *reasonError) Unwrap() error { return e.kind }
+func (e *reasonError) Unwrap() []error {
+	if e.also != nil {
+		return []error{e.kind, e.also}
+	}
+	return []error{e.kind}
+}
 
 func unsupported(format string, args ...any) error {
-	return &reasonError{ErrUnsupported, fmt.Sprintf(format, args...)}
+	return &reasonError{kind: ErrUnsupported, reason: fmt.Sprintf(format, args...)}
 }
 func tooLarge(format string, args ...any) error {
-	return &reasonError{ErrTooLarge, fmt.Sprintf(format, args...)}
+	return &reasonError{kind: ErrTooLarge, reason: fmt.Sprintf(format, args...)}
 }
 func corrupt(format string, args ...any) error {
-	return &reasonError{ErrCorrupt, fmt.Sprintf(format, args...)}
+	return &reasonError{kind: ErrCorrupt, reason: fmt.Sprintf(format, args...)}
 }
 
 var supportedExt = map[string]bool{
 	".jpg": true, ".jpeg": true, ".jpe": true, ".jfif": true,
 	".png": true, ".gif": true, ".webp": true,
 	".tif": true, ".tiff": true, ".bmp": true,
+	".heic": true, ".heif": true, ".hif": true, ".avif": true, // with heif-convert (heifconvert.go)
 }
 
 // knownUnsupported are image types people keep in photo folders that pure Go
 // cannot decode, with what to do about them.
 var knownUnsupported = map[string]string{
-	".heic": "HEIC is not supported, convert it to JPEG" + heifHint,
-	".heif": "HEIF is not supported, convert it to JPEG" + heifHint,
-	".hif":  "HEIF is not supported, convert it to JPEG",
-	".avif": "AVIF is not supported, convert it to JPEG",
-	".jxl":  "JPEG XL is not supported, convert it to JPEG",
-	".jp2":  "JPEG 2000 is not supported, convert it to JPEG",
-	".psd":  "Photoshop files are not supported, export a JPEG",
-	".svg":  "SVG drawings are not supported, export a JPEG or PNG",
-	".ico":  "icons are not supported, use a JPEG or PNG",
+	".jxl": "JPEG XL is not supported, convert it to JPEG",
+	".jp2": "JPEG 2000 is not supported, convert it to JPEG",
+	".psd": "Photoshop files are not supported, export a JPEG",
+	".svg": "SVG drawings are not supported, export a JPEG or PNG",
+	".ico": "icons are not supported, use a JPEG or PNG",
 }
 
 var rawExt = []string{".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2",
@@ -159,7 +166,7 @@ func init() {
 }
 
 // Supported reports whether a file name's extension is one cotd indexes
-// (jpg jpeg png gif webp tif tiff bmp, any case). For known image types it
+// (jpg jpeg png gif webp tif tiff bmp heic heif hif avif, any case). For known image types it
 // cannot read it returns a reason to show the owner; for anything else (a
 // .txt, a .mov) ok is false and reason is empty, meaning "not a photo, ignore".
 func Supported(name string) (ok bool, reason string) {

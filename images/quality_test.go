@@ -2,6 +2,7 @@ package images
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"os"
@@ -58,6 +59,53 @@ func TestQualityAgainstLanczos(t *testing.T) {
 			gp, np := metric.PSNR(ref, got), metric.PSNR(ref, naiveImg)
 			gs, ns := metric.SSIM(ref, got), metric.SSIM(ref, naiveImg)
 			t.Logf("vs imaging Lanczos: cotd PSNR %.2f dB SSIM %.4f; imaging+q85 PSNR %.2f dB SSIM %.4f", gp, gs, np, ns)
+			if gp < np-1.0 || gs < ns-0.01 {
+				t.Errorf("rendition is further from Lanczos than imaging's own q85 output: PSNR %.2f < %.2f-1 dB or SSIM %.4f < %.4f-0.01", gp, np, gs, ns)
+			}
+		})
+	}
+}
+
+// Photos with a long side of 2560-3199 px (2 to 2.5 times the rendition)
+// are decoded at 1/2 by the scaled decoder, not in full by image/jpeg
+// (issue 22 §3), and must still be as close to imaging's Lanczos as
+// imaging's own q85 output, like the phone photos above. They are made
+// here from a real photo, at both ends of the band.
+func TestQualityAgainstLanczosHalfDecodeBand(t *testing.T) {
+	dir := realworldDir(t)
+	src, err := imaging.Open(filepath.Join(dir, "jpg_tests_42_IndexError.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, side := range []int{2560, 3199} {
+		t.Run(fmt.Sprint(side), func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := jpeg.Encode(&buf, imaging.Resize(src, side, 0, imaging.Lanczos), &jpeg.Options{Quality: 92}); err != nil {
+				t.Fatal(err)
+			}
+			data := buf.Bytes()
+			cfg, _ := jpeg.DecodeConfig(bytes.NewReader(data))
+			tw, th := fit(cfg.Width, cfg.Height, Default.MaxSide)
+			if s := jpegScale(cfg.Width, cfg.Height, tw, th); s != 2 {
+				t.Fatalf("%dx%d to %dx%d decodes at 1/%d, want 1/2", cfg.Width, cfg.Height, tw, th, s)
+			}
+			res, err := Render(bytes.NewReader(data), Default)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := jpeg.Decode(bytes.NewReader(res.JPEG))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref := lanczosReference(t, data, res.Width, res.Height)
+			var naive bytes.Buffer
+			if err := jpeg.Encode(&naive, ref, &jpeg.Options{Quality: Default.Quality}); err != nil {
+				t.Fatal(err)
+			}
+			naiveImg, _ := jpeg.Decode(&naive)
+			gp, np := metric.PSNR(ref, got), metric.PSNR(ref, naiveImg)
+			gs, ns := metric.SSIM(ref, got), metric.SSIM(ref, naiveImg)
+			t.Logf("%dx%d vs imaging Lanczos: cotd PSNR %.2f dB SSIM %.4f; imaging+q85 PSNR %.2f dB SSIM %.4f", cfg.Width, cfg.Height, gp, gs, np, ns)
 			if gp < np-1.0 || gs < ns-0.01 {
 				t.Errorf("rendition is further from Lanczos than imaging's own q85 output: PSNR %.2f < %.2f-1 dB or SSIM %.4f < %.4f-0.01", gp, np, gs, ns)
 			}

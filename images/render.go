@@ -32,6 +32,8 @@ type source struct {
 	gw, gh    float64 // luma plane's extent in its pixels: w×h, or less when decoded scaled
 	cgw, cgh  float64 // chroma planes' extent in their pixels
 	hasChroma bool
+	converted bool   // already sRGB (a CMYK photo converted by its profile, cmyk.go)
+	note      string // why its colours were not converted exactly, for Result.Note
 }
 
 func render(data []byte, o Options) (Result, error) {
@@ -39,6 +41,16 @@ func render(data []byte, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if format == "heic" || format == "avif" {
+		return renderHEIF(data, format, o) // heif.go
+	}
+	return renderImage(data, format, orientation(data, format), o)
+}
+
+// renderImage renders a photo of a format the Go decoders read, turning it
+// upright by orientation (its EXIF Orientation, or 1 for pixels that are
+// upright already).
+func renderImage(data []byte, format string, orientation int, o Options) (Result, error) {
 	cfg, err := decodeConfig(data, format)
 	if err != nil {
 		return Result{}, err
@@ -51,15 +63,18 @@ func render(data []byte, o Options) (Result, error) {
 		return Result{}, tooLarge("image is %d×%d (%d MP), larger than the %d MP limit; shrink it first",
 			cfg.Width, cfg.Height, px/1_000_000, MaxPixels/1_000_000)
 	}
-	if px > MaxFullDecodePixels && !(format == "jpeg" && (isBaselineJPEG(data) || scaledProgressive(data))) {
+	cmyk := format == "jpeg" && cfg.ColorModel == color.CMYKModel // image/jpeg alone decodes it, 4 bytes a pixel
+	if px > MaxFullDecodePixels && (cmyk || !(format == "jpeg" && (isBaselineJPEG(data) || scaledProgressive(data)))) {
 		kind := formatLabel(format)
-		if format == "jpeg" {
+		switch {
+		case cmyk:
+			kind = "CMYK JPEG"
+		case format == "jpeg":
 			kind = "progressive JPEG"
 		}
 		return Result{}, tooLarge("%s is %d×%d (%d MP), larger than the %d MP limit for %s files; shrink it or save it as a standard JPEG",
 			kind, cfg.Width, cfg.Height, px/1_000_000, MaxFullDecodePixels/1_000_000, kind)
 	}
-	orientation := orientation(data, format)
 	tw, th := target(cfg.Width, cfg.Height, orientation, o.MaxSide)
 
 	src, err := decodeScaled(data, format, cfg.Width, cfg.Height, tw, th)
@@ -67,7 +82,10 @@ func render(data []byte, o Options) (Result, error) {
 		return Result{}, err
 	}
 	img := process(src, orientation, tw, th)
-	img, note := toSRGB(img, data, format) // icc.go
+	note := src.note
+	if !src.converted {
+		img, note = toSRGB(img, data, format) // icc.go
+	}
 
 	out, err := encodeJPEG(img, o.Quality) // jpegenc.go
 	if err != nil {
@@ -93,6 +111,10 @@ func formatLabel(format string) string {
 		return "WebP"
 	case "tiff":
 		return "TIFF"
+	case "heic":
+		return "HEIC"
+	case "avif":
+		return "AVIF"
 	}
 	return format
 }
@@ -186,10 +208,27 @@ func decodeFull(data []byte, format string, tw, th int) (src source, err error) 
 	if err != nil {
 		return source{}, decodeError(format, err)
 	}
+	kx, ky := 1, 1
 	if tw > 0 && th > 0 {
 		b := img.Bounds()
-		kx := max(1, int(float64(b.Dx())/float64(tw)/boxResidual))
-		ky := max(1, int(float64(b.Dy())/float64(th)/boxResidual))
+		kx = max(1, int(float64(b.Dx())/float64(tw)/boxResidual))
+		ky = max(1, int(float64(b.Dy())/float64(th)/boxResidual))
+	}
+	// Converted while shrunk, never copied at full size (cmyk.go).
+	switch m := img.(type) {
+	case *image.CMYK:
+		t, note := cmykTransform(data)
+		src := cmykSource(m, t, kx, ky)
+		src.note = note
+		return src, nil
+	case *image.Gray16:
+		return gray16Source(m, kx, ky), nil
+	case *image.RGBA64, *image.NRGBA64:
+		src, _ := rgba64Source(m, kx, ky)
+		return src, nil
+	}
+	if tw > 0 && th > 0 {
+		b := img.Bounds()
 		switch m := img.(type) {
 		case *image.RGBA:
 			return rgbaSource(m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], m.Stride, b.Dx(), b.Dy(), true, kx, ky), nil

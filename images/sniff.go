@@ -7,7 +7,7 @@ import (
 
 // sniff names a file's format from its first bytes. Decodable formats return
 // their image.RegisterFormat name and a nil error; anything else returns a
-// reason, so a HEIC renamed to .jpg is still called a HEIC.
+// reason, so a HEIC renamed to .jpg is still read as a HEIC.
 func sniff(b []byte) (string, error) {
 	switch {
 	case len(b) == 0:
@@ -26,7 +26,7 @@ func sniff(b []byte) (string, error) {
 		return "bmp", nil
 	}
 	if len(b) >= 12 && bytes.Equal(b[4:8], []byte("ftyp")) {
-		return "", ftypReason(b)
+		return ftypReason(b)
 	}
 	switch {
 	case bytes.HasPrefix(b, []byte("8BPS")):
@@ -42,16 +42,12 @@ func sniff(b []byte) (string, error) {
 	case looksLikeText(b):
 		return "", unsupported("not an image (the file starts with text)")
 	}
-	return "", unsupported("not an image cotd can read (unknown file content); use JPEG, PNG, GIF, WebP, TIFF or BMP")
+	return "", unsupported("not an image cotd can read (unknown file content); use JPEG, PNG, HEIC, AVIF, GIF, WebP, TIFF or BMP")
 }
 
-// heifHint says how to stop HEIC photos arriving and how to convert the
-// ones that did, where the owner is: on the phone and on the Pi.
-const heifHint = " (on the Pi: heif-convert IN.heic OUT.jpg, from Debian's libheif-examples;" +
-	" on an iPhone, Settings → Camera → Formats → Most Compatible takes JPEGs)"
-
-// ftypReason names an ISO base media file (HEIC, AVIF, a video) by its brand.
-func ftypReason(b []byte) error {
+// ftypReason names an ISO base media file by its brand: HEIC/HEIF and
+// AVIF photos are decoded (heif.go); a video or other media is refused.
+func ftypReason(b []byte) (string, error) {
 	brands := [][]byte{b[8:12]}
 	size := int(b[0])<<24 | int(b[1])<<16 | int(b[2])<<8 | int(b[3])
 	for i := 16; i+4 <= size && i+4 <= len(b) && i < 64; i += 4 {
@@ -60,18 +56,16 @@ func ftypReason(b []byte) error {
 	for _, br := range brands {
 		switch string(br) {
 		case "avif", "avis":
-			return unsupported("AVIF is not supported, convert it to JPEG")
+			return "avif", nil
 		}
 	}
 	for _, br := range brands {
 		switch string(br) {
-		case "heic", "heix", "heim", "heis", "hevc", "hevx":
-			return unsupported("HEIC is not supported, convert it to JPEG" + heifHint)
-		case "mif1", "msf1", "mif2":
-			return unsupported("HEIF is not supported, convert it to JPEG" + heifHint)
+		case "heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1", "mif2":
+			return "heic", nil
 		}
 	}
-	return unsupported("not a photo (a video or other ISO media file); use JPEG, PNG, GIF, WebP, TIFF or BMP")
+	return "", unsupported("not a photo (a video or other ISO media file); use JPEG, PNG, HEIC, AVIF, GIF, WebP, TIFF or BMP")
 }
 
 func looksLikeText(b []byte) bool {

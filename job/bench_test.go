@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -135,4 +136,55 @@ func BenchmarkMorningRun10(b *testing.B) {
 		}
 		b.StartTimer()
 	}
+}
+
+// BenchmarkWarmRun is a morning with nothing new in the folder (issue 22
+// §4): n photos indexed and rendered, then a run with a day due (one cat
+// picked, one message to the outbox) and a run with nothing due; both must
+// cost what changed (nothing), not what the folder holds. cpu-ms/op is the
+// process's CPU time (rusage, all threads) per run, which the shared
+// machine's load does not inflate as it does wall time. Run:
+// go test -run '^$' -bench WarmRun -benchtime 20x ./job
+func BenchmarkWarmRun(b *testing.B) {
+	for _, n := range []int{2000, 5000, 10000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			photos := benchFolder(b, n)
+			to := []*mail.Address{{Address: "r@example.test"}}
+			j := benchJob(b, photos, to, cmail.Outbox{Dir: b.TempDir()})
+			if st, err := j.Index(); err != nil || st.Photos != n {
+				b.Fatalf("first index: %d photos, %v", st.Photos, err)
+			}
+			day := at(2, 8)
+			for _, due := range []bool{true, false} {
+				name := "idle"
+				if due {
+					name = "due"
+				}
+				b.Run(name, func(b *testing.B) {
+					cpu0 := cpuTime()
+					for b.Loop() {
+						if due {
+							day = day.AddDate(0, 0, 1) // the next morning
+						}
+						now := day
+						j.Now = func() time.Time { return now }
+						sum, err := j.Run(context.Background())
+						if err != nil || sum.Index.Read != 0 || sum.Index.Photos != n || (sum.Sent == 1) != due {
+							b.Fatalf("run: %v, %d read, %d photos, %d sent", err, sum.Index.Read, sum.Index.Photos, sum.Sent)
+						}
+					}
+					b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+				})
+			}
+		})
+	}
+}
+
+// cpuTime is the CPU time (user and system) this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

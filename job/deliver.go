@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/mail"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -111,6 +112,7 @@ func (j *Job) deliver(ctx context.Context, sum *Summary) error {
 			work = append(work, owedWork{to: to, days: days})
 		}
 	}
+	sum.Tried = triedDays(work)
 	if err := j.send(ctx, work, photos, split, sum); err != nil {
 		return err
 	}
@@ -473,6 +475,28 @@ func (j *Job) pieces(w owedWork, photos map[schedule.Day][]byte, split bool, lim
 			continue
 		}
 		out = append(out, o)
+	}
+	return out
+}
+
+// triedDays lists what a run set out to deliver, by day, oldest first,
+// with the recipients each day went to: a retry later the same day logs
+// which day and recipients it retried (issue 21 §3).
+func triedDays(work []owedWork) []Undelivered {
+	byDay := map[schedule.Day][]string{}
+	var days []schedule.Day
+	for _, w := range work {
+		for _, d := range w.days {
+			if byDay[d.Day] == nil {
+				days = append(days, d.Day)
+			}
+			byDay[d.Day] = append(byDay[d.Day], w.to.Address)
+		}
+	}
+	sort.Slice(days, func(a, b int) bool { return days[a].Before(days[b]) })
+	out := make([]Undelivered, len(days))
+	for i, d := range days {
+		out[i] = Undelivered{Day: d, To: byDay[d]}
 	}
 	return out
 }

@@ -45,10 +45,12 @@ func (j *Job) recordInDoubt(o outgoing, r cmail.Result, sum *Summary) error {
 }
 
 // resendInDoubt sends each message in doubt once more, exactly as it was,
-// and then counts it as delivered, whatever the answer: the server had it
-// once already, most likely. A resend that could not even start (no
-// connection, no time left) waits for the next run, until its days leave
-// the catch-up window; one for a recipient no longer listed is settled.
+// and counts it as delivered, whatever the answer: the server had it once
+// already, most likely. It is settled before it is sent, so a power cut
+// during the resend never makes it go out twice more. A resend that could
+// not even start (no connection, no time left) stays in doubt for the next
+// run, until its days leave the catch-up window; one for a recipient no
+// longer listed is settled.
 func (j *Job) resendInDoubt(ctx context.Context, window schedule.Day, sum *Summary) error {
 	var todo []store.InDoubt
 	if err := j.Store.View(func(tx *store.Tx) error {
@@ -59,28 +61,33 @@ func (j *Job) resendInDoubt(ctx context.Context, window schedule.Day, sum *Summa
 	for _, m := range todo {
 		listed := slices.ContainsFunc(j.To, func(a *mail.Address) bool { return key(a) == m.To })
 		newest := slices.MaxFunc(m.Days, func(a, b schedule.Day) int { return strings.Compare(a.String(), b.String()) })
-		settle := !listed || newest.Before(window)
-		if !settle && j.loginHeld() == nil && ctx.Err() == nil {
-			r := j.Sender.Resend(ctx, cmail.Raw{From: m.From, To: m.Rcpt, Data: m.Raw})
-			if r.Chain != nil {
-				sum.ServerChain = r.Chain
-			}
-			crash.Point("resent") // sent again, not yet settled
-			switch {
-			case r.Delivered || r.InDoubt || cmail.Attempted(r.Err):
-				settle = true
-				sum.Resent = append(sum.Resent, m.MessageID)
-				if !r.Delivered {
-					j.log().Warn(fmt.Sprintf("in doubt, sent again and now counted as delivered: %s to %s: %v", schedule.List(m.Days), m.Rcpt, r.Err))
-				}
-			default:
-				j.log().Warn(fmt.Sprintf("in doubt, not sent again yet: %s to %s: %v", schedule.List(m.Days), m.Rcpt, r.Err))
-			}
+		send := listed && !newest.Before(window) && j.loginHeld() == nil && ctx.Err() == nil
+		if !send && listed && !newest.Before(window) {
+			continue // not now; still in doubt
 		}
-		if !settle {
+		// Settled first, then sent: a power cut during the resend leaves it
+		// settled, so it goes out at most once more.
+		if err := j.Store.Update(func(tx *store.Tx) error { return tx.SettleInDoubt(m, j.now()) }); err != nil {
+			return err
+		}
+		if !send {
+			continue // a recipient no longer listed, or days out of the window
+		}
+		r := j.Sender.Resend(ctx, cmail.Raw{From: m.From, To: m.Rcpt, Data: m.Raw})
+		crash.Point("resent") // sent again and settled
+		if r.Chain != nil {
+			sum.ServerChain = r.Chain
+		}
+		if r.Delivered || r.InDoubt || cmail.Attempted(r.Err) {
+			sum.Resent = append(sum.Resent, m.MessageID)
+			if !r.Delivered {
+				j.log().Warn(fmt.Sprintf("in doubt, sent again and now counted as delivered: %s to %s: %v", schedule.List(m.Days), m.Rcpt, r.Err))
+			}
 			continue
 		}
-		if err := j.Store.Update(func(tx *store.Tx) error { return tx.SettleInDoubt(m, j.now()) }); err != nil {
+		// The resend never started (no connection, no time): still in doubt.
+		j.log().Warn(fmt.Sprintf("in doubt, not sent again yet: %s to %s: %v", schedule.List(m.Days), m.Rcpt, r.Err))
+		if err := j.Store.Update(func(tx *store.Tx) error { return tx.PutInDoubt(m) }); err != nil {
 			return err
 		}
 	}

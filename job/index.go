@@ -162,8 +162,8 @@ func (j *Job) IndexWithin(ctx context.Context, budget time.Duration) (IndexStats
 		r.st.Rate = float64(r.done) / el.Seconds()
 	}
 	err = r.sweep()
-	if err == nil {
-		j.pruneRenditions()
+	if err == nil && !j.KeepCache { // check shares the cache; it never prunes it
+		r.prune()
 	}
 	r.st.Elapsed = r.watch().Sub(r.start)
 	if err != nil {
@@ -195,41 +195,76 @@ type indexRun struct {
 	walkGone bool            // a name the walk listed was not there any more
 	vanished []indexed       // files gone from their path when read
 	hashes   map[string]bool // the contents indexed this run
+
+	// The rendition cache, listed once by the first plan: the photos (by
+	// hash) with a rendition made with the current settings, and every
+	// file name there, for the prune.
+	cached     map[string]bool
+	renditions []string
+	intact     bool // the cache is as the last complete index left it: not listed
+
+	// What the first plan found unchanged: the sweep's shortcut (see sweep).
+	goneKeys int  // files of the last scan the walk did not see
+	unusable int  // unchanged files that cannot be used
+	pruned   bool // the cache holds exactly one rendition per photo
 }
 
-// plan compares the walk with what the last scan saw and keeps, newest
-// first, the files that need reading.
+// plan compares the walk (in path order) with what the last scan saw, in
+// one pass over the compact file keys, and keeps, newest first, the files
+// that need reading: new, changed, or usable without their rendition.
 func (r *indexRun) plan(entries []entry) error {
 	j := r.j
 	if r.seen == nil {
 		r.seen = map[string]bool{}
 	}
-	from := len(r.todo)
-	err := j.Store.View(func(tx *store.Tx) error {
-		for _, e := range entries {
-			if e.gone {
-				r.walkGone = true // it is somewhere else, or deleted: followMoves looks
-				continue
-			}
-			r.all = append(r.all, e)
-			r.st.Files++
-			r.seen[e.rel] = true
-			f, ok, err := tx.File(e.rel)
-			if err != nil {
-				return err
-			}
-			if ok && f.Size == e.size && f.ModTime == e.mod && (f.Hash == "" || j.renditionExists(f.Hash)) {
-				if f.Hash != "" {
-					r.usable++
-				}
-				continue
-			}
-			r.todo = append(r.todo, e)
+	first := r.cached == nil
+	if first {
+		r.intact = j.renditionsIntact()
+		if !r.intact {
+			r.renditions = j.renditionNames()
 		}
-		return nil
+		r.cached = j.cachedRenditions(r.renditions)
+		r.seen = make(map[string]bool, len(entries))
+	}
+	from := len(r.todo)
+	i := 0
+	known := func(e entry, k store.FileKey, ok bool) {
+		if e.gone {
+			r.walkGone = true // it is somewhere else, or deleted: followMoves looks
+			return
+		}
+		r.all = append(r.all, e)
+		r.st.Files++
+		r.seen[e.rel] = true
+		if ok && k.Size == e.size && k.ModTime == e.mod && (k.Hash == "" || r.intact || r.cached[k.Hash]) {
+			if k.Hash != "" {
+				r.usable++
+			} else if first {
+				r.unusable++
+			}
+			return
+		}
+		r.todo = append(r.todo, e)
+	}
+	err := j.Store.View(func(tx *store.Tx) error {
+		return tx.EachFileKey(func(path string, k store.FileKey) error {
+			for ; i < len(entries) && entries[i].rel < path; i++ {
+				known(entries[i], store.FileKey{}, false)
+			}
+			if i < len(entries) && entries[i].rel == path {
+				known(entries[i], k, true)
+				i++
+			} else if first {
+				r.goneKeys++
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		return err
+	}
+	for ; i < len(entries); i++ {
+		known(entries[i], store.FileKey{}, false)
 	}
 	// Newest first: when the budget cuts a first index short, the cats
 	// mailed first are the owner's recent photos.
@@ -336,6 +371,9 @@ func (r *indexRun) commit() error {
 		return nil
 	}
 	err := r.j.Store.Update(func(tx *store.Tx) error {
+		if err := tx.MarkIndexChanged(); err != nil {
+			return err
+		}
 		for _, p := range r.batch {
 			if err := tx.PutFile(p.e.rel, p.f); err != nil {
 				return err
@@ -367,13 +405,22 @@ func (r *indexRun) commit() error {
 }
 
 // sweep forgets files that are gone and photos no file shows any more,
-// counts what is left, and records the index's progress.
+// counts what is left, and records the index's progress. A morning that
+// found nothing new, changed or gone, after a run whose sweep completed,
+// has nothing to forget: it takes the counts from the plan (issue 22 §4:
+// a warm run costs what changed, not what the folder holds).
 func (r *indexRun) sweep() error {
 	j, st := r.j, &r.st
 	return j.Store.Update(func(tx *store.Tx) error {
+		progress := store.IndexProgress{At: r.now, Files: st.Files, Left: st.Left, Rate: st.Rate}
+		if r.unchanged() && !tx.IndexChanged() {
+			st.Unusable, st.Photos = r.unusable, tx.PhotoCount()
+			r.pruned = r.intact || len(r.cached) == st.Photos && len(r.cached) == len(r.renditions)
+			return tx.PutIndexProgress(progress)
+		}
 		live := map[string]bool{}
 		var gone []string
-		err := tx.EachFile(func(path string, f store.File) error {
+		err := tx.EachFileKey(func(path string, f store.FileKey) error {
 			switch {
 			case !r.seen[path]:
 				gone = append(gone, path)
@@ -392,27 +439,53 @@ func (r *indexRun) sweep() error {
 				return err
 			}
 		}
-		var dead []store.Photo
-		err = tx.EachPhoto(func(p store.Photo) error {
-			if live[p.Hash] {
+		var dead []string
+		err = tx.EachPhotoHash(func(hash string) error {
+			if live[hash] {
 				st.Photos++
 			} else {
-				dead = append(dead, p)
+				dead = append(dead, hash)
 			}
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		for _, p := range dead {
-			if err := tx.DeletePhoto(p.Hash); err != nil {
+		for _, hash := range dead {
+			if err := tx.DeletePhoto(hash); err != nil {
 				return err
 			}
-			j.removeRendition(p.Hash)
+			j.removeRendition(hash)
 			st.Removed++
 		}
-		return tx.PutIndexProgress(store.IndexProgress{At: r.now, Files: st.Files, Left: st.Left, Rate: st.Rate})
+		if err := tx.ClearIndexChanged(); err != nil {
+			return err
+		}
+		return tx.PutIndexProgress(progress)
 	})
+}
+
+// prune removes the renditions no photo uses (unless the sweep found the
+// cache holds exactly one per photo), and records a cache that holds just
+// that after a complete index, so the next morning need not list it.
+func (r *indexRun) prune() {
+	j := r.j
+	if !r.pruned {
+		names := r.renditions
+		if r.intact {
+			names = j.renditionNames() // not listed by the plan
+		}
+		j.pruneRenditions(names)
+	}
+	if r.st.Left == 0 && !(r.intact && r.pruned) {
+		j.markRenditionsIntact()
+	}
+}
+
+// unchanged reports whether this run found the folder as the last scan
+// left it: nothing to read, nothing gone, nothing moved.
+func (r *indexRun) unchanged() bool {
+	return len(r.todo) == 0 && r.goneKeys == 0 && !r.walkGone && len(r.vanished) == 0 && r.st.Moved == 0
 }
 
 // sayLeft logs what the budget or a signal left for the next runs; a

@@ -72,6 +72,10 @@ type Job struct {
 	// Stopwatch measures durations (index rate and budget); Now may be a
 	// fixed time.
 	Stopwatch func() time.Time
+	// KeepCache leaves the rendition cache unpruned: `cotd check` indexes
+	// into a copy of the database that may be older than a run's
+	// renditions.
+	KeepCache bool
 
 	realRoot string // the photo folder with its links resolved, during a scan
 }
@@ -164,8 +168,11 @@ type Summary struct {
 	ClockJump *ClockJump
 	// Dropped are days given up inside the window, each with its reason;
 	// already logged by the job.
-	Dropped                  []Undelivered
-	Pending                  int // messages that were due this run
+	Dropped []Undelivered
+	Pending int // messages that were due this run
+	// Tried is what the run set out to deliver, by day, with the
+	// recipients (the retry of a failed recipient among them).
+	Tried                    []Undelivered
 	PhotosLeft, QuotesLeft   int
 	PhotosTotal, QuotesTotal int
 }
@@ -228,9 +235,15 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 func (j *Job) openDays(plan schedule.Plan, current []quotes.Quote, sum *Summary) error {
 	now := sum.Now
 	return j.Store.Update(func(tx *store.Tx) error {
-		var photos []store.Photo
+		// The rotation's compact records: a morning decodes only the
+		// chosen cat's record, not the library's.
+		var photos []schedule.Candidate
 		var quotes []store.Quote
-		if err := tx.EachPhoto(func(p store.Photo) error { photos = append(photos, p); return nil }); err != nil {
+		err := tx.EachRotation(func(r store.Rotation) error {
+			photos = append(photos, schedule.Candidate{ID: r.Hash, Added: r.Added, Sent: r.Sent, Last: r.Last})
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		live, err := liveQuotes(tx, current)
@@ -251,17 +264,18 @@ func (j *Job) openDays(plan schedule.Plan, current []quotes.Quote, sum *Summary)
 			}
 		}
 		for _, d := range plan.Open {
-			pi, jpeg, err := j.pickPhoto(photos, d)
+			pi, p, jpeg, err := j.pickPhoto(tx, photos, d)
 			if err != nil {
 				return err
 			}
 			qi := schedule.Pick(quoteCandidates(quotes))
-			p, q := &photos[pi], &quotes[qi]
+			q := &quotes[qi]
 			p.Sent++
 			p.Last = d
+			photos[pi].Sent, photos[pi].Last = p.Sent, p.Last
 			q.Sent++
 			q.Last = d
-			if err := tx.PutPhoto(*p); err != nil {
+			if err := tx.PutPhoto(p); err != nil {
 				return err
 			}
 			if err := tx.PutQuote(*q); err != nil {
@@ -276,7 +290,7 @@ func (j *Job) openDays(plan schedule.Plan, current []quotes.Quote, sum *Summary)
 				return err
 			}
 		}
-		sum.PhotosTotal, sum.PhotosLeft = len(photos), schedule.Left(photoCandidates(photos))
+		sum.PhotosTotal, sum.PhotosLeft = len(photos), schedule.Left(photos)
 		sum.QuotesTotal, sum.QuotesLeft = len(quotes), schedule.Left(quoteCandidates(quotes))
 		return nil
 	})

@@ -32,7 +32,7 @@ func TestMovesDuringTheIndex(t *testing.T) {
 		name   string
 		change change
 		want   []string // the files indexed after the run
-		moved  int      // how many the run proves moved (a rename the walk missed is simply found)
+		moved  int      // how many the run proves moved (one its walk missed is simply found)
 	}{
 		{
 			name:   "all moved into a subfolder before they are read",
@@ -41,9 +41,12 @@ func TestMovesDuringTheIndex(t *testing.T) {
 			moved:  n,
 		},
 		{
+			// The walk listed (and stat-ed) the top folder before the move
+			// and lists sub/ after it: it sees every file twice.
 			name:   "all moved into a subfolder while the walk runs",
 			change: change{walked: true, do: moveAll},
 			want:   []string{"sub/cat0.jpg", "sub/cat1.jpg", "sub/cat2.jpg", "sub/cat3.jpg", "sub/cat4.jpg", "sub/cat5.jpg"},
+			moved:  n,
 		},
 		{
 			name: "renamed in place before it is read",
@@ -60,7 +63,8 @@ func TestMovesDuringTheIndex(t *testing.T) {
 			change: change{walked: true, do: func(t *testing.T, photos string) {
 				must(t, os.Rename(filepath.Join(photos, "cat0.jpg"), filepath.Join(photos, "sub", "cat0.jpg")))
 			}},
-			want: []string{"cat1.jpg", "cat2.jpg", "cat3.jpg", "cat4.jpg", "cat5.jpg", "sub/cat0.jpg"},
+			want:  []string{"cat1.jpg", "cat2.jpg", "cat3.jpg", "cat4.jpg", "cat5.jpg", "sub/cat0.jpg"},
+			moved: 1,
 		},
 	}
 	for _, tc := range cases {

@@ -2,13 +2,24 @@ package job
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/mail"
+	"os"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"cotd/internal/smtppeer"
+	"cotd/internal/testcert"
 	cmail "cotd/mail"
+	"cotd/schedule"
+	"cotd/store"
 )
 
 // noResend gives a fake sender the Resend of mail.Sender: the fakes never
@@ -168,5 +179,254 @@ func TestWrongPasswordBacksOff(t *testing.T) {
 	j.Run(context.Background())
 	if lf.tries != tries+1 {
 		t.Errorf("after the password changed: %d logins, want %d (tried at once)", lf.tries, tries+1)
+	}
+}
+
+// TestPropertySMTP is the promise of the property test (property_test.go)
+// through the real SMTP client and a scripted server instead of a fake
+// sender (issue 25, Done when): a seeded random sequence of runs in which
+// each recipient's transactions fail at a random step (MAIL, RCPT, DATA,
+// a data block, after the final dot, QUIT) in a random way (drop, 4xx,
+// 5xx, stall, garbage, 421 and close), and now and then the session
+// itself (greeting, EHLO, STARTTLS, AUTH). After every run:
+//
+//   - no (day, recipient) is held by the server twice, except one copy of
+//     a message in doubt sent again byte for byte with its Message-ID;
+//   - when the session itself worked, every recipient whose own
+//     transactions did not fail (and who was not refused earlier today)
+//     has every day it is owed within the window: one recipient's failure
+//     never delays another's;
+//
+// and at the end, after healthy runs, nobody is owed anything, and every
+// delivery cotd recorded (other than one it settled in doubt) is held by
+// the server: none lost. COTD_PROPERTY_SEED and COTD_PROPERTY_STEPS
+// replay or lengthen it.
+func TestPropertySMTP(t *testing.T) {
+	steps := 80
+	if v := os.Getenv("COTD_PROPERTY_STEPS"); v != "" {
+		steps, _ = strconv.Atoi(v)
+	}
+	seeds := []uint64{1, 2}
+	if v := os.Getenv("COTD_PROPERTY_SEED"); v != "" {
+		n, _ := strconv.ParseUint(v, 10, 64)
+		seeds = []uint64{n}
+	}
+	if testing.Short() {
+		steps, seeds = 20, seeds[:1]
+	}
+	for _, seed := range seeds {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { runPropertySMTP(t, seed, steps) })
+	}
+}
+
+// smtpFault is one planned failure.
+type smtpFault struct {
+	step smtppeer.Step
+	kind smtppeer.Kind
+}
+
+func runPropertySMTP(t *testing.T, seed uint64, steps int) {
+	rng := rand.New(rand.NewPCG(seed, 0x736d7470))
+	ids := map[string][]schedule.Day{} // Message-ID -> the days it carries
+	testHookComposed = func(o outgoing) { ids[o.id] = slices.Clone(o.days) }
+	t.Cleanup(func() { testHookComposed = nil })
+
+	var mu sync.Mutex
+	perRcpt := map[string]smtpFault{} // this run's failure of each recipient's transactions
+	perConn := map[int]smtpFault{}    // this run's failures of the session, by connection
+	plan := func(h smtppeer.Hit) smtppeer.Kind {
+		mu.Lock()
+		defer mu.Unlock()
+		if f, ok := perConn[h.Conn]; ok && f.step == h.Step {
+			return f.kind
+		}
+		if f, ok := perRcpt[h.Rcpt]; ok && f.step == h.Step {
+			return f.kind
+		}
+		return smtppeer.Pass
+	}
+	// MAIL comes before RCPT names the recipient: the peer learns whose
+	// transaction a MAIL opens from the order cotd sends in, which this
+	// test cannot know; so MAIL failures are planned per connection.
+	now := time.Now()
+	ca := testcert.NewCA(t, "Property CA", now.Add(-time.Hour), now.Add(48*time.Hour))
+	cert := ca.Issue(t, testcert.Server{Hosts: []string{"127.0.0.1"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(48 * time.Hour)})
+	p := smtppeer.NewFaulty(t, smtppeer.Options{Plan: plan, TLS: &tls.Config{Certificates: []tls.Certificate{cert}}, User: "cotd", Password: "pw-123456"})
+	cfg := cmail.SMTPConfig{Host: "127.0.0.1", Port: p.Port, TLS: cmail.TLSStartTLS, RootCAs: ca.Pool, User: "cotd", Password: "pw-123456",
+		Timeout: 500 * time.Millisecond}
+
+	pool := []string{"a@example.test", "b@example.test", "c@example.test", "d@example.test"}
+	j, c := newTestJob(t, 6, strings.Join(pool[:3], ", "), nil)
+	j.Login = cfg.LoginID()
+	j.Schedule.CatchUp = []schedule.Mode{schedule.Digest, schedule.Each}[rng.IntN(2)]
+	j.Schedule.MaxDays = 2 + rng.IntN(3)
+	c.t = time.Date(2026, 3, 26, 6, 0, 0, 0, berlin)
+
+	copies := map[pair][]smtppeer.Held{}
+	doubted := map[pair]bool{}
+	txSteps := []smtppeer.Step{smtppeer.AtRcpt, smtppeer.AtData, smtppeer.AtBlock, smtppeer.AtDot, smtppeer.AtQuit}
+	sessSteps := []smtppeer.Step{smtppeer.AtGreeting, smtppeer.AtEHLO, smtppeer.AtStartTLS, smtppeer.AtAuth, smtppeer.AtMail}
+	kind := func() smtppeer.Kind {
+		k := smtppeer.AllKinds[rng.IntN(len(smtppeer.AllKinds))]
+		if k == smtppeer.Stall && rng.IntN(3) != 0 {
+			k = smtppeer.Drop // stalls cost a timeout each: fewer of them
+		}
+		return k
+	}
+	var fired, inDoubt, resent, sessionRuns int
+
+	run := func(where string, healthy bool) Summary {
+		mu.Lock()
+		perRcpt, perConn = map[string]smtpFault{}, map[int]smtpFault{}
+		if !healthy {
+			for _, a := range pool {
+				if rng.IntN(3) == 0 {
+					perRcpt[a] = smtpFault{txSteps[rng.IntN(len(txSteps))], kind()}
+				}
+			}
+			if rng.IntN(4) == 0 {
+				perConn[rng.IntN(2)] = smtpFault{sessSteps[rng.IntN(len(sessSteps))], kind()}
+			}
+		}
+		mu.Unlock()
+		today := schedule.DayOf(c.t, berlin)
+		heldBack := map[string]bool{}
+		if err := j.Store.View(func(tx *store.Tx) error {
+			return tx.EachFailure(func(addr string, f store.Failure) error {
+				heldBack[addr] = f.Permanent && schedule.DayOf(f.Last, berlin) == today
+				return nil
+			})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		j.Sender = cmail.NewSMTP(cfg)
+		sum, err := j.Run(context.Background())
+		if err != nil && !errors.Is(err, ErrUndelivered) {
+			t.Fatalf("%s: run: %v", where, err)
+		}
+		_, held, hits := p.Take() // Take also restarts the peer's count of connections
+		fired += len(hits)
+		resent += len(sum.Resent)
+		for _, f := range sum.InDoubt {
+			inDoubt++
+			for _, d := range f.Days {
+				doubted[pair{d, strings.ToLower(mustAddr(t, f.To).Address)}] = true
+			}
+		}
+		// Never twice, except one byte-identical copy of a message in doubt.
+		for _, h := range held {
+			days, ok := ids[h.MessageID()]
+			if !ok {
+				t.Fatalf("%s: the server holds a message cotd never composed: %q", where, h.MessageID())
+			}
+			for _, d := range days {
+				k := pair{d, h.Rcpt}
+				copies[k] = append(copies[k], h)
+				cs := copies[k]
+				if len(cs) > 2 || len(cs) == 2 && (cs[0].Data != cs[1].Data || !doubted[k]) {
+					t.Fatalf("%s: %s holds %s %d times (in doubt: %v; identical: %v)", where, h.Rcpt, d, len(cs), doubted[k], cs[0].Data == cs[len(cs)-1].Data)
+				}
+			}
+		}
+		// One recipient's failure never delays another's.
+		sessionFailed := sum.ConnErr != nil
+		for _, h := range hits {
+			switch h.Step {
+			case smtppeer.AtGreeting, smtppeer.AtEHLO, smtppeer.AtStartTLS, smtppeer.AtAuth, smtppeer.AtMail:
+				sessionFailed = true
+			}
+		}
+		if sessionFailed {
+			sessionRuns++
+			return sum
+		}
+		window := schedule.Window(sum.Plan.Today, j.Schedule.MaxDays)
+		err = j.Store.View(func(tx *store.Tx) error {
+			return tx.EachDay(window, func(d store.Day) error {
+				owed, err := Owed(tx, j.To, d)
+				if err != nil {
+					return err
+				}
+				for _, a := range owed {
+					k := key(a)
+					if f, failed := perRcpt[k]; (!failed || f.step == smtppeer.AtQuit) && !heldBack[k] {
+						return fmt.Errorf("%s is still owed %s although its transactions did not fail (plan %v, failures %v)", k, d.Day, perRcpt, sum.Failures)
+					}
+				}
+				return nil
+			})
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+		return sum
+	}
+
+	for step := 0; step < steps; step++ {
+		if rng.IntN(8) == 0 { // recipients come and go
+			addr := pool[rng.IntN(len(pool))]
+			var to []*mail.Address
+			present := false
+			for _, a := range j.To {
+				if a.Address == addr {
+					present = true
+					continue
+				}
+				to = append(to, a)
+			}
+			if !present {
+				to = append(to, mustAddr(t, addr))
+			}
+			if len(to) > 0 {
+				j.To = to
+			}
+		}
+		switch r := rng.IntN(10); {
+		case r < 5:
+			c.t = c.t.Add(15 * time.Minute)
+		case r < 8:
+			c.t = c.t.Add(time.Duration(1+rng.IntN(6)) * time.Hour)
+		default:
+			c.t = c.t.Add(time.Duration(1+rng.IntN(2)) * 24 * time.Hour)
+		}
+		run(fmt.Sprintf("seed %d step %d (%s, %s, max %d)", seed, step, c.t.Format(time.RFC3339), j.Schedule.CatchUp, j.Schedule.MaxDays), false)
+	}
+
+	// None lost: after healthy runs a day later, nobody is owed anything,
+	// and every delivery cotd recorded is one the server holds.
+	c.t = c.t.Add(24 * time.Hour)
+	run(fmt.Sprintf("seed %d healthy", seed), true)
+	c.t = c.t.Add(15 * time.Minute)
+	sum := run(fmt.Sprintf("seed %d healthy again", seed), true)
+	window := schedule.Window(sum.Plan.Today, j.Schedule.MaxDays)
+	err := j.Store.View(func(tx *store.Tx) error {
+		return tx.EachDay(schedule.Day{}, func(d store.Day) error {
+			owed, err := Owed(tx, j.To, d)
+			if err != nil {
+				return err
+			}
+			if !d.Day.Before(window) && len(owed) > 0 {
+				return fmt.Errorf("after healthy runs %s is still owed to %v", d.Day, owed)
+			}
+			for _, a := range pool {
+				del, ok, err := tx.Delivery(d.Day, a)
+				if err != nil {
+					return err
+				}
+				k := pair{d.Day, a}
+				if ok && del.GaveUp == "" && !doubted[k] && len(copies[k]) == 0 {
+					return fmt.Errorf("%s is recorded delivered to %s (%s) but the server never had it", d.Day, a, del.MessageID)
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatalf("seed %d: %v", seed, err)
+	}
+	t.Logf("seed %d: %d runs, %d failures fired, %d runs with the session failing, %d messages in doubt, %d sent again, %d (day, recipient) held",
+		seed, steps+2, fired, sessionRuns, inDoubt, resent, len(copies))
+	if fired == 0 || inDoubt == 0 {
+		t.Errorf("seed %d fired %d failures and left %d messages in doubt; want some of each", seed, fired, inDoubt)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"cotd/caption"
 	"cotd/images"
@@ -63,6 +65,10 @@ func (j *Job) indexOne(e entry, mem *memBudget) indexed {
 	switch {
 	case errors.Is(err, errCache):
 		p.fatal = err
+	case errors.Is(err, images.ErrNoHelper):
+		// Installing heif-convert makes the photo usable: no recorded
+		// mtime matches, so the next run reads it again.
+		p.f.Hash, p.f.Err, p.f.ModTime = "", err.Error(), 0
 	case err != nil:
 		p.f.Hash, p.f.Err = "", err.Error()
 	default:
@@ -87,31 +93,104 @@ func (j *Job) renditionPath(hash string) string {
 	return filepath.Join(j.CacheDir, "renditions", hash+"-"+j.Render.Key()+".jpg")
 }
 
-func (j *Job) renditionExists(hash string) bool {
-	_, err := os.Stat(j.renditionPath(hash))
-	return err == nil
+// cachedRenditions returns the photos (by hash) that have a rendition
+// made with the current render settings among names (renditionNames).
+func (j *Job) cachedRenditions(names []string) map[string]bool {
+	out := make(map[string]bool, len(names))
+	suffix := "-" + j.Render.Key() + ".jpg"
+	for _, name := range names {
+		if hash, ok := strings.CutSuffix(name, suffix); ok {
+			out[hash] = true
+		}
+	}
+	return out
 }
 
-// pruneRenditions removes cached renditions no photo uses: those of
-// photos that left the folder while cotd was not looking and those made
-// with older render settings. The cache thus holds one file per photo.
-func (j *Job) pruneRenditions() {
-	dir := filepath.Join(j.CacheDir, "renditions")
-	ents, err := os.ReadDir(dir)
+// The rendition cache's folder changes its modification time whenever a
+// rendition is added, replaced or removed. After a complete index (every
+// photo rendered, strays pruned) the index records that time with the
+// render settings in intactMarker; while both still match, the cache holds
+// exactly one rendition per photo and a morning need not list it (10,000
+// names). A damaged rendition does not change the folder, but it is caught
+// by its digest before it is mailed (loadRendition).
+const intactMarker = "renditions.intact"
+
+func (j *Job) renditionsStamp() (string, bool) {
+	fi, err := os.Stat(filepath.Join(j.CacheDir, "renditions"))
 	if err != nil {
+		return "", false
+	}
+	return fmt.Sprintf("%d %s\n", fi.ModTime().UnixNano(), j.Render.Key()), true
+}
+
+// renditionsIntact reports whether the cache is as the last complete index
+// left it.
+func (j *Job) renditionsIntact() bool {
+	stamp, ok := j.renditionsStamp()
+	if !ok {
+		return false
+	}
+	b, err := os.ReadFile(filepath.Join(j.CacheDir, intactMarker))
+	return err == nil && string(b) == stamp
+}
+
+// markRenditionsIntact records the cache as a complete index leaves it,
+// unless the folder changed too recently to tell a later change by its
+// time: file systems keep coarse times (a few ms, FAT 2 s), so the record
+// is kept only when the folder is intactMargin older than the record
+// itself, by the file system's own clock.
+func (j *Job) markRenditionsIntact() {
+	path := filepath.Join(j.CacheDir, intactMarker)
+	stamp, ok := j.renditionsStamp()
+	if ok {
+		if err := writeFile(path, []byte(stamp), false); err != nil {
+			j.log().Warn("record the rendition cache", "err", err)
+		}
+		dir, err1 := os.Stat(filepath.Join(j.CacheDir, "renditions"))
+		mark, err2 := os.Stat(path)
+		ok = err1 == nil && err2 == nil && mark.ModTime().Sub(dir.ModTime()) > intactMargin
+	}
+	if !ok {
+		os.Remove(path)
+	}
+}
+
+// intactMargin is how much older than its record the cache's folder must
+// be for the record to be kept (see markRenditionsIntact).
+const intactMargin = 5 * time.Second
+
+// renditionNames lists the files of the rendition cache, unsorted.
+func (j *Job) renditionNames() []string {
+	d, err := os.Open(filepath.Join(j.CacheDir, "renditions"))
+	if err != nil {
+		return nil
+	}
+	defer d.Close()
+	names, _ := d.Readdirnames(-1)
+	return names
+}
+
+// pruneRenditions removes the cached renditions among names (listed when
+// the index began; those made since are in use) that no photo uses: those
+// of photos that left the folder while cotd was not looking and those made
+// with older render settings. The cache thus holds one file per photo.
+func (j *Job) pruneRenditions(names []string) {
+	if len(names) == 0 {
 		return
 	}
-	live := map[string]bool{}
+	live := make(map[string]bool, len(names))
+	suffix := "-" + j.Render.Key() + ".jpg" // as renditionPath names them
 	_ = j.Store.View(func(tx *store.Tx) error {
-		return tx.EachPhoto(func(p store.Photo) error {
-			live[filepath.Base(j.renditionPath(p.Hash))] = true
+		return tx.EachPhotoHash(func(hash string) error {
+			live[hash+suffix] = true
 			return nil
 		})
 	})
-	for _, e := range ents {
-		if !live[e.Name()] {
-			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
-				j.log().Warn("remove cached rendition", "file", e.Name(), "err", err)
+	dir := filepath.Join(j.CacheDir, "renditions")
+	for _, name := range names {
+		if !live[name] {
+			if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				j.log().Warn("remove cached rendition", "file", name, "err", err)
 			}
 		}
 	}
@@ -194,33 +273,44 @@ func (j *Job) loadRendition(p store.Photo) ([]byte, error) {
 	return os.ReadFile(j.renditionPath(p.Hash))
 }
 
-// pickPhoto chooses day d's cat from photos: the next in the rotation
-// whose rendition can be loaded. A photo that cannot (gone from the
-// folder, damaged beyond a re-render) is passed over with a line in the
-// log saying why, and the next one is tried. It records the mailed JPEG's
-// digest on the chosen photo.
-func (j *Job) pickPhoto(photos []store.Photo, d schedule.Day) (int, []byte, error) {
+// pickPhoto chooses day d's cat from photos (the rotation's candidates):
+// the next in the rotation whose rendition can be loaded. A photo that
+// cannot (gone from the folder, damaged beyond a re-render) is passed over
+// with a line in the log saying why, and the next one is tried. It returns
+// the chosen candidate's index and its record, with the mailed JPEG's
+// digest.
+func (j *Job) pickPhoto(tx *store.Tx, photos []schedule.Candidate, d schedule.Day) (int, store.Photo, []byte, error) {
 	tried := map[int]bool{}
 	var lastErr error
 	for len(tried) < len(photos) {
 		var cs []schedule.Candidate
 		var idx []int
-		for i, c := range photoCandidates(photos) {
+		for i, c := range photos {
 			if !tried[i] {
 				cs, idx = append(cs, c), append(idx, i)
 			}
 		}
 		i := idx[schedule.Pick(cs)]
-		b, err := j.loadRendition(photos[i])
+		p, ok, err := tx.Photo(photos[i].ID)
+		if err == nil && !ok {
+			err = fmt.Errorf("photo %s has no record", photos[i].ID)
+		}
 		if err == nil {
-			photos[i].Digest = digestOf(b)
-			return i, b, nil
+			var b []byte
+			if b, err = j.loadRendition(p); err == nil {
+				p.Digest = digestOf(b)
+				return i, p, b, nil
+			}
 		}
 		tried[i] = true
 		lastErr = err
-		j.log().Warn(fmt.Sprintf("cannot mail %s for %s: %v; picking another cat", j.display(photos[i].Path), d, err))
+		name := j.display(p.Path)
+		if p.Path == "" {
+			name = "photo " + photos[i].ID
+		}
+		j.log().Warn(fmt.Sprintf("cannot mail %s for %s: %v; picking another cat", name, d, err))
 	}
-	return 0, nil, fmt.Errorf("%w for %s: %w", ErrNoPhotos, d, lastErr)
+	return 0, store.Photo{}, nil, fmt.Errorf("%w for %s: %w", ErrNoPhotos, d, lastErr)
 }
 
 // wholeJPEG reports whether b looks like a complete JPEG: a readable header

@@ -46,51 +46,104 @@ func (j *Job) walk() ([]entry, error) {
 	}
 	var out []entry
 	j.realRoot = ""
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		rel, _ := filepath.Rel(root, path)
-		if err != nil {
-			if path == root {
-				return err
-			}
-			out = append(out, entry{rel: rel, abs: path, err: "cannot read: " + reason(err), gone: errors.Is(err, fs.ErrNotExist)})
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		name := d.Name()
-		if strings.HasPrefix(name, ".") && path != root {
-			if d.IsDir() {
-				return fs.SkipDir // .thumbnails, .git and the like
-			}
-			return nil
-		}
-		if d.IsDir() {
-			return nil
-		}
-		ok, why := images.Supported(name)
-		if !ok && why == "" {
-			return nil // not an image file name: notes, sidecars
-		}
-		if testHookWalked != nil {
-			testHookWalked(path)
-		}
-		e, err := j.entryFor(path)
-		if err != nil {
-			return err
-		}
-		e.rel = rel
-		if !ok && e.err == "" {
-			e.err = why
-		}
-		out = append(out, e)
-		return nil
-	})
-	if err != nil {
+	if err := j.walkDir(root, "", &out); err != nil {
 		return nil, fmt.Errorf("scan photo folder %s: %w", root, err)
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].rel < out[b].rel })
 	return out, nil
+}
+
+// walkDir adds the image files of folder dir (rel under the photo folder,
+// "" for the folder itself) and of its subfolders to out, in name order.
+// Read through an os.Root, the listing lstats each name relative to its
+// folder, which describes a regular file: a warm morning makes one system
+// call per photo. Hidden files and folders (.thumbnails, .git) are
+// skipped, and so are names that are not image files (notes, sidecars).
+func (j *Job) walkDir(dir, rel string, out *[]entry) error {
+	folder := func(err error) error {
+		if rel == "" {
+			return err
+		}
+		*out = append(*out, entry{rel: rel, abs: dir, err: "cannot read: " + reason(err), gone: errors.Is(err, fs.ErrNotExist)})
+		return nil
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return folder(err)
+	}
+	defer root.Close()
+	f, err := root.Open(".")
+	if err != nil {
+		return folder(err)
+	}
+	ents, err := f.ReadDir(-1)
+	f.Close()
+	if err != nil {
+		return folder(err)
+	}
+	type named struct {
+		name string
+		d    fs.DirEntry
+	}
+	names := make([]named, 0, len(ents))
+	for _, d := range ents {
+		if name := d.Name(); !strings.HasPrefix(name, ".") {
+			names = append(names, named{name, d})
+		}
+	}
+	sort.Slice(names, func(a, b int) bool { return names[a].name < names[b].name })
+	for _, n := range names {
+		path, relp := filepath.Join(dir, n.name), filepath.Join(rel, n.name)
+		typ := n.d.Type()
+		if typ.IsDir() {
+			if err := j.walkDir(path, relp, out); err != nil {
+				return err
+			}
+			continue
+		}
+		ok, why := images.Supported(n.name)
+		if !ok && why == "" {
+			continue // not an image file name: notes, sidecars
+		}
+		if testHookWalked != nil {
+			testHookWalked(path)
+		}
+		var e entry
+		if typ.IsRegular() {
+			e = j.regularEntry(n.d, path)
+		} else if e, err = j.entryFor(path); err != nil {
+			return err
+		}
+		e.rel = relp
+		if !ok && e.err == "" {
+			e.err = why
+		}
+		*out = append(*out, e)
+	}
+	return nil
+}
+
+// regularEntry is entryFor for a name its folder's listing says is a
+// regular file (most of a photo folder), described by the lstat the
+// listing made (a folder read through an os.Root lstats each name it
+// lists, relative to the folder).
+func (j *Job) regularEntry(d fs.DirEntry, path string) entry {
+	e := entry{abs: path}
+	info, err := d.Info()
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		e.err, e.gone = "cannot read: "+reason(err), true
+	case err != nil:
+		e.err = "cannot read: " + reason(err)
+	case !info.Mode().IsRegular(): // replaced since the listing: a link or a folder
+		e, _ = j.entryFor(path)
+	case info.Size() > images.MaxFileBytes:
+		e.err = tooBig(info.Size()).Error()
+		e.size, e.mod = info.Size(), info.ModTime().UnixNano()
+	default:
+		e.size, e.mod, e.info = info.Size(), info.ModTime().UnixNano(), info
+	}
+	return e
 }
 
 // entryFor describes the file at path (inside the photo folder) as a scan

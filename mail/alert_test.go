@@ -38,3 +38,31 @@ func TestComposeAlert(t *testing.T) {
 		t.Error("a From with a line break was accepted")
 	}
 }
+
+// An owner who sends as themself gets alerts from their +cotd subaddress,
+// not from their own address (To = From is a spam sign: SpamAssassin's
+// TO_EQ_FM_DIRECT_MX); the envelope keeps the account's address, the one
+// the server lets them send as.
+func TestAlertFromIsNotTheOwner(t *testing.T) {
+	now := time.Date(2026, 3, 2, 7, 5, 0, 0, time.UTC)
+	for _, tc := range []struct{ from, to, header, envelope string }{
+		{"Ana Lima <ana@example.test>", "Ana Lima <Ana@Example.test>", `"cotd" <ana+cotd@example.test>`, "ana@example.test"},
+		{"Cat of the Day <cotd@example.test>", "ana@example.test", `"Cat of the Day" <cotd@example.test>`, "cotd@example.test"},
+		{"ana+cotd@example.test", "ana+cotd@example.test", `"cotd" <ana+cotd@example.test>`, "ana+cotd@example.test"}, // already the subaddress
+	} {
+		msg, err := ComposeAlert(Alert{From: tc.from, To: tc.to, Subject: "cotd on pi: x", Body: "x\n", Date: now, ID: "<a@example.test>"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var raw bytes.Buffer
+		if err := WriteEML(&raw, msg); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(raw.String(), "\r\nFrom: "+tc.header+"\r\n") {
+			t.Errorf("From %q to %q: header From is not %s:\n%s", tc.from, tc.to, tc.header, raw.String())
+		}
+		if env, err := msg.GetSender(false); err != nil || env != "<"+tc.envelope+">" {
+			t.Errorf("From %q to %q: envelope sender %q (%v), want %q", tc.from, tc.to, env, err, tc.envelope)
+		}
+	}
+}

@@ -1,21 +1,16 @@
 package mail
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	netmail "net/mail"
-	"net/textproto"
+	"slices"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	gomail "github.com/wneessen/go-mail"
@@ -23,136 +18,6 @@ import (
 
 // brand is the name recipients know the mail by.
 const brand = "Cat of the Day"
-
-// ParseAddress validates one address such as `Cee <c@example.test>` or
-// `c@example.test`. It refuses control characters (CR and LF above all, the
-// stuff of header injection), bidi overrides, several addresses at once and
-// display names whose RFC 2047 encoded words decode to control characters.
-// The error quotes the offending value so the owner can find it.
-func ParseAddress(s string) (*netmail.Address, error) {
-	if !utf8.ValidString(s) {
-		return nil, fmt.Errorf("address %q is not valid UTF-8: retype it", s)
-	}
-	if r, bad := firstForbidden(s); bad {
-		return nil, fmt.Errorf("address %q contains the control character %U: remove it (line breaks in an address are refused)", s, r)
-	}
-	trimmed := strings.TrimSpace(s)
-	if trimmed == "" {
-		return nil, errors.New(`address is empty: write it like "Cee <c@example.test>" or c@example.test`)
-	}
-	a, err := netmail.ParseAddress(trimmed)
-	if err != nil {
-		reason := strings.TrimPrefix(err.Error(), "mail: ")
-		if strings.Contains(reason, "single address") {
-			return nil, fmt.Errorf("address %q holds more than one address: give exactly one here", s)
-		}
-		return nil, fmt.Errorf("address %q is not valid (%s): write it like \"Cee <c@example.test>\" or c@example.test", s, reason)
-	}
-	// net/mail decodes =?utf-8?q?...?= display names, so check what came out too.
-	if r, bad := firstForbidden(a.Name + a.Address); bad {
-		return nil, fmt.Errorf("address %q decodes to the control character %U: remove it", s, r)
-	}
-	if !utf8.ValidString(a.Name) {
-		return nil, fmt.Errorf("address %q has a display name that is not valid UTF-8: retype it", s)
-	}
-	if _, err := asciiDomain(a.Address); err != nil {
-		return nil, fmt.Errorf("address %q is not valid: %v", s, err)
-	}
-	return a, nil
-}
-
-// ParseAddressList splits a comma-separated list such as the --to value and
-// parses each entry with ParseAddress. Commas inside quoted display names,
-// angle brackets and comments do not split. Blank entries (a trailing comma)
-// are ignored; an empty list and an address listed twice are errors.
-func ParseAddressList(s string) ([]*netmail.Address, error) {
-	var out []*netmail.Address
-	seen := map[string]bool{}
-	for _, item := range splitAddressList(s) {
-		if strings.TrimSpace(item) == "" && !strings.ContainsFunc(item, isForbidden) {
-			continue
-		}
-		a, err := ParseAddress(item)
-		if err != nil {
-			return nil, err
-		}
-		key := strings.ToLower(a.Address)
-		if seen[key] {
-			return nil, fmt.Errorf("address %q is listed twice: give each recipient once", a.Address)
-		}
-		seen[key] = true
-		out = append(out, a)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no address in %q: give at least one, e.g. \"Cee <c@example.test>, d@example.test\"", s)
-	}
-	return out, nil
-}
-
-// splitAddressList splits at commas that are outside "quoted strings",
-// <angle brackets> and (comments). Backslash escapes a character inside quotes
-// and comments, as in RFC 5322.
-func splitAddressList(s string) []string {
-	var (
-		items   []string
-		start   int
-		quoted  bool
-		escaped bool
-		angle   int
-		comment int
-	)
-	for i, r := range s {
-		switch {
-		case escaped:
-			escaped = false
-		case r == '\\' && (quoted || comment > 0):
-			escaped = true
-		case quoted:
-			if r == '"' {
-				quoted = false
-			}
-		case r == '"':
-			quoted = true
-		case r == '(':
-			comment++
-		case r == ')' && comment > 0:
-			comment--
-		case comment > 0:
-		case r == '<':
-			angle++
-		case r == '>' && angle > 0:
-			angle--
-		case r == ',' && angle == 0:
-			items = append(items, s[start:i])
-			start = i + 1
-		}
-	}
-	return append(items, s[start:])
-}
-
-// isForbidden reports characters that never belong in a header: C0 and C1
-// controls (CR, LF, NUL, TAB...), DEL, the Unicode line and paragraph
-// separators and the bidi overrides that can make an address read as another.
-func isForbidden(r rune) bool {
-	switch {
-	case unicode.IsControl(r):
-		return true
-	case r == '\u2028' || r == '\u2029':
-		return true
-	case r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069':
-		return true
-	}
-	return false
-}
-
-func firstForbidden(s string) (rune, bool) {
-	for _, r := range s {
-		if isForbidden(r) {
-			return r, true
-		}
-	}
-	return 0, false
-}
 
 // cleanHeaderText turns anything forbidden in a header into a space and
 // collapses runs of white space, so text from the quotes file or the config
@@ -168,12 +33,78 @@ func cleanHeaderText(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
+// maxEncodedWord keeps each RFC 2047 encoded word of a subject short
+// enough that go-mail's folding puts the first one on the Subject: line
+// itself: a longer word makes it fold right after "Subject:", and some
+// clients then show an empty subject or a leading space.
+const maxEncodedWord = 60
+
+// encodeSubject is s (cleaned) as the header carries it: plain ASCII as
+// it is, anything else as Q-encoded UTF-8 words of at most maxEncodedWord
+// bytes, split between characters, separated by spaces where the header
+// may fold (RFC 2047 §2, §5: the spaces between encoded words vanish, so
+// every piece is encoded, the ASCII ones too).
+func encodeSubject(s string) string {
+	s = cleanHeaderText(s)
+	if !needsEncoding(s) {
+		return s
+	}
+	const open, end = "=?UTF-8?q?", "?="
+	var words []string
+	var cur strings.Builder
+	for _, r := range s {
+		q := qEncode(string(r))
+		if cur.Len() > 0 && len(open)+cur.Len()+len(q)+len(end) > maxEncodedWord {
+			words = append(words, open+cur.String()+end)
+			cur.Reset()
+		}
+		cur.WriteString(q)
+	}
+	words = append(words, open+cur.String()+end)
+	return strings.Join(words, " ")
+}
+
+// qEncode is RFC 2047's Q encoding of s: letters, digits and !*+-/ as
+// they are, a space as '_', every other byte as =XX.
+func qEncode(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.IndexByte("!*+-/", c) >= 0:
+			b.WriteByte(c)
+		case c == ' ':
+			b.WriteByte('_')
+		default:
+			fmt.Fprintf(&b, "=%02X", c)
+		}
+	}
+	return b.String()
+}
+
+// needsEncoding reports whether s holds anything but printable ASCII.
+func needsEncoding(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return true
+		}
+	}
+	return false
+}
+
 // Subject is the subject line: the brand and the date, short so phones show
 // all of it, and distinct per day so days never thread into one conversation.
 // A day whose photo has a caption names it first ("Cat of the Day: Mochi on
 // the radiator, Wed 12 Mar 2025"); a digest names its date range, how many
-// cats it carries and the newest one's caption.
+// cats it carries and the newest one's caption. A send-test's starts with
+// "[test]", so it is never taken for the real morning.
 func Subject(m Message) string {
+	if m.Test != "" {
+		return "[test] " + subject(m)
+	}
+	return subject(m)
+}
+
+func subject(m Message) string {
 	if len(m.Days) == 0 {
 		return brand
 	}
@@ -341,15 +272,20 @@ func Compose(m Message) (*gomail.Msg, error) {
 	seed := sha256.Sum256([]byte(id))
 	tag := hex.EncodeToString(seed[:12])
 	relBoundary := "cotd_rel_" + tag
-	related, err := buildRelated(htmlBody, m.Days, cids, relBoundary)
-	if err != nil {
-		return nil, err
-	}
-
 	altBoundary := "cotd_alt_" + tag
-	body, err := buildAlternative(textBody, related, relBoundary, altBoundary)
-	if err != nil {
-		return nil, err
+	// The body, with its base64 cats, is written straight to wherever the
+	// message goes (the server, the outbox, a size count) each time it is
+	// written, and never kept: a run composes every recipient's message
+	// but holds only one message's bytes at a time, so 1,000 recipients of
+	// an 8-day digest cost little more than one (issue 25 §6). The days'
+	// photos are shared, not copied.
+	days := slices.Clone(m.Days)
+	body := func(w io.Writer) (int64, error) {
+		cw := &countingWriter{w: w}
+		err := buildAlternative(cw, textBody, func(pw io.Writer) error {
+			return buildRelated(pw, htmlBody, days, cids, relBoundary)
+		}, relBoundary, altBoundary)
+		return cw.n, err
 	}
 
 	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
@@ -360,7 +296,7 @@ func Compose(m Message) (*gomail.Msg, error) {
 		// thank-you for the cat, should reach the person behind it.
 		msg.SetAddrHeaderFromMailAddress(gomail.HeaderReplyTo, owner)
 	}
-	msg.Subject(cleanHeaderText(Subject(m)))
+	msg.Subject(encodeSubject(Subject(m)))
 	msg.SetDateWithValue(dateHeader(m))
 	msg.SetMessageIDWithValue(strings.TrimSuffix(strings.TrimPrefix(id, "<"), ">"))
 	// RFC 2919: a tiny private list; filters and "mute" buttons key on it.
@@ -377,10 +313,8 @@ func Compose(m Message) (*gomail.Msg, error) {
 	// the whole multipart/alternative body is written here, each part with
 	// exactly the headers it needs, and handed to go-mail as the message's
 	// only part (go-mail still labels that top level 8bit; it is 7-bit).
-	msg.SetBodyWriter(gomail.ContentType(`multipart/alternative; boundary="`+altBoundary+`"`), func(w io.Writer) (int64, error) {
-		n, err := w.Write(body)
-		return int64(n), err
-	}, gomail.WithPartEncoding(gomail.NoEncoding))
+	msg.SetBodyWriter(gomail.ContentType(`multipart/alternative; boundary="`+altBoundary+`"`), body,
+		gomail.WithPartEncoding(gomail.NoEncoding))
 	return msg, nil
 }
 
@@ -392,43 +326,6 @@ func listID(owner *netmail.Address, domain string) string {
 	}
 	label = strings.NewReplacer(`"`, "", `\`, "", "(", "", ")", "", "<", "", ">", "").Replace(cleanHeaderText(label))
 	return mime.QEncoding.Encode("utf-8", label) + " <cat-of-the-day." + domain + ">"
-}
-
-// buildAlternative writes the multipart/alternative body: the plain text
-// first (quoted-printable UTF-8), then the multipart/related HTML and cats.
-func buildAlternative(text string, related []byte, relBoundary, boundary string) ([]byte, error) {
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	if err := w.SetBoundary(boundary); err != nil {
-		return nil, fmt.Errorf("compose: boundary: %w", err)
-	}
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Type", "text/plain; charset=UTF-8")
-	h.Set("Content-Transfer-Encoding", "quoted-printable")
-	pw, err := w.CreatePart(h)
-	if err != nil {
-		return nil, fmt.Errorf("compose: text part: %w", err)
-	}
-	qp := quotedprintable.NewWriter(pw)
-	if _, err := io.WriteString(qp, text); err != nil {
-		return nil, fmt.Errorf("compose: text part: %w", err)
-	}
-	if err := qp.Close(); err != nil {
-		return nil, fmt.Errorf("compose: text part: %w", err)
-	}
-	h = textproto.MIMEHeader{}
-	h.Set("Content-Type", `multipart/related; boundary="`+relBoundary+`"; type="text/html"`)
-	pw, err = w.CreatePart(h)
-	if err != nil {
-		return nil, fmt.Errorf("compose: related part: %w", err)
-	}
-	if _, err := pw.Write(related); err != nil {
-		return nil, fmt.Errorf("compose: related part: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("compose: close alternative part: %w", err)
-	}
-	return buf.Bytes(), nil
 }
 
 // WriteEML writes msg as RFC 5322 bytes with CRLF line endings: what an
@@ -488,60 +385,4 @@ func unsubscribeURL(addr string) string {
 	}
 	b.WriteString("?subject=unsubscribe")
 	return b.String()
-}
-
-// buildRelated writes the multipart/related body: the HTML first (the root
-// part), then each day's JPEG, inline, addressed by its Content-ID.
-func buildRelated(htmlBody []byte, days []Day, cids []string, boundary string) ([]byte, error) {
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	if err := w.SetBoundary(boundary); err != nil {
-		return nil, fmt.Errorf("compose: boundary: %w", err)
-	}
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Type", "text/html; charset=UTF-8")
-	h.Set("Content-Transfer-Encoding", "quoted-printable")
-	pw, err := w.CreatePart(h)
-	if err != nil {
-		return nil, fmt.Errorf("compose: html part: %w", err)
-	}
-	qp := quotedprintable.NewWriter(pw)
-	if _, err := qp.Write(htmlBody); err != nil {
-		return nil, fmt.Errorf("compose: html part: %w", err)
-	}
-	if err := qp.Close(); err != nil {
-		return nil, fmt.Errorf("compose: html part: %w", err)
-	}
-	for i, d := range days {
-		name := "cat-" + d.Date.Format(time.DateOnly) + ".jpg"
-		h := textproto.MIMEHeader{}
-		h.Set("Content-Type", `image/jpeg; name="`+name+`"`)
-		h.Set("Content-Transfer-Encoding", "base64")
-		h.Set("Content-Disposition", `inline; filename="`+name+`"`)
-		h.Set("Content-Id", "<"+cids[i]+">")
-		pw, err := w.CreatePart(h)
-		if err != nil {
-			return nil, fmt.Errorf("compose: image part %s: %w", name, err)
-		}
-		if err := writeBase64Lines(pw, d.Photo); err != nil {
-			return nil, fmt.Errorf("compose: image part %s: %w", name, err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("compose: close related part: %w", err)
-	}
-	return buf.Bytes(), nil
-}
-
-// writeBase64Lines writes data as base64 in 76-character lines (RFC 2045).
-func writeBase64Lines(w io.Writer, data []byte) error {
-	enc := base64.StdEncoding.EncodeToString(data)
-	for len(enc) > 0 {
-		n := min(76, len(enc))
-		if _, err := io.WriteString(w, enc[:n]+"\r\n"); err != nil {
-			return err
-		}
-		enc = enc[n:]
-	}
-	return nil
 }

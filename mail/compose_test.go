@@ -852,3 +852,50 @@ func TestComposeEmptyQuote(t *testing.T) {
 		t.Errorf("%d images, want the cat", len(p.images))
 	}
 }
+
+// A long non-ASCII subject folds onto lines that each start with an
+// encoded word, the first on the Subject: line itself (an empty first
+// line shows as a blank subject in some clients), every line within RFC
+// 5322's 78 characters, and it decodes to the subject, spaces and all.
+func TestSubjectFolds(t *testing.T) {
+	for _, caption := range []string{
+		"Schnurrbärtige Kätzchen schläft gemütlich auf dem Sofa neben der Heizung",
+		"猫が窓辺で日向ぼっこをしています、とても気持ちよさそうです",
+		"Mochi 🐈 on the radiator — again, and again, and again, and again",
+		"A plain ASCII caption that is long enough to fold somewhere in the header",
+	} {
+		m := singleMessage(t)
+		m.Days[0].Caption = caption
+		for _, test := range []string{"", "2026-12-07T08:00:00Z"} {
+			m.Test = test
+			p := parseMail(t, eml(t, m))
+			var subj []string
+			in := false
+			for _, line := range strings.Split(p.rawHead, "\r\n") {
+				switch {
+				case strings.HasPrefix(line, "Subject:"):
+					in = true
+					if strings.TrimSpace(strings.TrimPrefix(line, "Subject:")) == "" {
+						t.Errorf("%q: the subject folds right after Subject:", caption)
+					}
+				case in && (strings.HasPrefix(line, " ") || strings.HasPrefix(line, "\t")):
+				default:
+					in = false
+				}
+				if in {
+					subj = append(subj, line)
+					if len(line) > 78 {
+						t.Errorf("%q: subject line of %d characters: %q", caption, len(line), line)
+					}
+				}
+			}
+			got, err := new(mime.WordDecoder).DecodeHeader(p.header.Get("Subject"))
+			if err != nil || got != Subject(m) {
+				t.Errorf("%q: subject %q decodes to %q (%v), want %q", caption, subj, got, err, Subject(m))
+			}
+			if test != "" && !strings.HasPrefix(got, "[test] Cat of the Day: ") {
+				t.Errorf("a send-test's subject %q does not start with [test]", got)
+			}
+		}
+	}
+}

@@ -190,7 +190,14 @@ func (sess *session) describeSend(ctx context.Context, m *gomail.Msg, err error)
 			hint = "; temporary (RFC 5321 §4.5.3.1.10 reads 552 as 452, RFC 3463 X.2.2 is a full mailbox), it will be retried"
 		}
 	case SessionWide:
-		hint = "; the server ended the session, the next message gets a new one; this one will be retried"
+		switch {
+		case code == 530:
+			hint = "; the server wants a login first: set --smtp-user and --smtp-password-file"
+		case code >= 500 && stepOf(err) == StepMail:
+			hint = "; permanent, check --from"
+		default:
+			hint = "; the server ended the session, the next message gets a new one; this one will be retried"
+		}
 	case PermanentRecipient:
 		hint = "; permanent, check the address (tried again tomorrow)"
 	case PermanentMessage:

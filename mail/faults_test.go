@@ -117,6 +117,8 @@ func TestEveryStepEveryFailure(t *testing.T) {
 					wantClass = SessionWide
 				case kind == smtppeer.Perm && step == smtppeer.AtRcpt:
 					wantClass = PermanentRecipient
+				case kind == smtppeer.Perm && step == smtppeer.AtMail:
+					wantClass = SessionWide // the sender refused
 				case kind == smtppeer.Perm && step != smtppeer.AtBlock:
 					wantClass = PermanentMessage
 				}

@@ -62,9 +62,8 @@ func HTML(m Message) ([]byte, error) {
 // view is what both templates see. Every string in it is plain text; the
 // HTML template escapes it, so a quote holding <script> stays words.
 type view struct {
-	Subject   string
-	Preheader string
-	Digest    bool
+	Subject string
+	Digest  bool
 	// Intro opens a digest ("Two mornings went by without a cat ...") or a
 	// late single day.
 	Intro string
@@ -82,10 +81,8 @@ type view struct {
 	// which ignores max-width, and gives Outlook a Windows font stack
 	// (it drops a whole stack whose first font it lacks and falls back to
 	// Times New Roman). html/template drops comments from templates, so
-	// these conditional comments come in as trusted constants, as does the
-	// preheader spacer.
+	// these conditional comments come in as trusted constants.
 	MSOOpen, MSOClose, MSOHead htmltemplate.HTML
-	Spacer                     htmltemplate.HTML
 }
 
 type dayView struct {
@@ -104,18 +101,13 @@ type dayView struct {
 const (
 	msoOpen  = `<!--[if mso]><table role="presentation" width="600" align="center" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->`
 	msoClose = `<!--[if mso]></td></tr></table><![endif]-->`
-	msoHead  = `<!--[if mso]><style>body, table, td, p, h1, h2, a { font-family: 'Segoe UI', Arial, sans-serif !important; mso-line-height-rule: exactly; } .quote { font-family: Georgia, 'Times New Roman', serif !important; }</style><![endif]-->`
+	msoHead  = `<!--[if mso]><style>body, table, td, div, h1, h2, a { font-family: 'Segoe UI', Arial, sans-serif !important; mso-line-height-rule: exactly; } .quote { font-family: Georgia, 'Times New Roman', serif !important; }</style><![endif]-->`
 )
 
-// preheaderSpacer follows the hidden preheader: inbox previews show the
-// preheader and then run on into the body's first words (here the brand,
-// the date and the quote all over again). Zero-width non-joiners and
-// no-break spaces fill the preview with nothing visible.
-var preheaderSpacer = htmltemplate.HTML(strings.Repeat("&#847;&zwnj;&nbsp;", 90))
-
-// PreheaderSpacerCount is how many spacer groups follow the preheader
-// (the browser test counts them).
-const PreheaderSpacerCount = 90
+// There is no hidden preheader: a hidden line and the spacer characters
+// after it show in every client that reads the HTML as text (w3m, a reply
+// quoted as plain text), and the inbox preview reads the visible header,
+// the caption and the quote well enough.
 
 // pictureName is the inline picture's file name, the one the plain-text
 // part names and text-only clients show as an attachment.
@@ -143,7 +135,6 @@ func newView(m Message, owner *netmail.Address, srcs []string) (view, error) {
 		MSOOpen:  msoOpen,
 		MSOClose: msoClose,
 		MSOHead:  msoHead,
-		Spacer:   preheaderSpacer,
 	}
 	v.From = typeset(personName(owner), false)
 	if !mentionsProgram(owner.Address) {
@@ -174,23 +165,11 @@ func newView(m Message, owner *netmail.Address, srcs []string) (view, error) {
 			dv.Heading = dayHeading(d.Date, ref)
 		}
 		// The alt text stands in for the picture when images are blocked:
-		// the caption says who it is; without one, a short line that
-		// differs per day (the date is already right above it).
-		dv.Alt = dv.Caption
-		if dv.Alt == "" {
-			dv.Alt = whose(d.Date, ref) + " cat"
-		}
+		// a short line that differs per day (the date is already right
+		// above it). Not the caption: that is right below it, and would
+		// be said twice.
+		dv.Alt = whose(d.Date, ref) + " cat"
 		v.Days = append(v.Days, dv)
-	}
-
-	// The preheader is the line inbox lists show under the subject.
-	first := v.Days[0]
-	v.Preheader = v.Subject
-	if first.Quote != "" {
-		v.Preheader = "“" + first.Quote + "”"
-		if first.Author != "" {
-			v.Preheader += " — " + first.Author
-		}
 	}
 
 	fromWhom := ""

@@ -75,8 +75,8 @@ func (c Class) Permanent() bool { return c == PermanentRecipient || c == Permane
 //     §4.5.3.1.10: clients treat it as 452), unless its enhanced code is
 //     X.3.4, "message too big": permanent for this message.
 //   - Other 4xx are temporary; other 5xx at RCPT are permanent for the
-//     recipient, and at MAIL, DATA or after the dot permanent for the
-//     message.
+//     recipient; at MAIL (the sender refused) session-wide, unless it is
+//     about the size; at DATA or after the dot permanent for the message.
 func Classify(step Step, code int, enhanced string) Class {
 	switch {
 	case code == 0:
@@ -91,6 +91,10 @@ func Classify(step Step, code int, enhanced string) Class {
 		return Temporary
 	case code >= 500 && step == StepRcpt:
 		return PermanentRecipient
+	case code >= 500 && step == StepMail && code != 552 && !strings.HasSuffix(enhanced, ".3.4"):
+		// The sender refused: every message's problem, and the owner's to
+		// fix (--from); not a reason to hold any recipient back.
+		return SessionWide
 	case code >= 500:
 		return PermanentMessage
 	}

@@ -8,6 +8,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"cotd/internal/mailpit"
 	"cotd/internal/smtppeer"
 )
 
@@ -33,7 +34,7 @@ func TestClassify(t *testing.T) {
 		{StepRcpt, 421, "4.3.2", SessionWide},
 		{StepMail, 421, "", SessionWide},
 		{StepMail, 530, "5.7.0", SessionWide}, // authentication required
-		{StepMail, 553, "5.7.1", PermanentMessage},
+		{StepMail, 553, "5.7.1", SessionWide}, // the sender refused: fix --from, hold nobody back
 		{StepMail, 552, "5.3.4", PermanentMessage},
 		{StepData, 554, "5.5.1", PermanentMessage},
 		{StepData, 451, "4.3.0", Temporary},
@@ -120,4 +121,35 @@ func fmtErr(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// The table against a real server (Mailpit, STARTTLS and AUTH required):
+// a recipient it refuses (--smtp-allowed-recipients: 550 at RCPT) is
+// permanent for that recipient only, the others go on the same session;
+// a 451 its chaos answers at RCPT is temporary; a login it refuses (chaos
+// at AUTH: 535) is session-wide and a refused login for the back-off.
+func TestClassesAgainstMailpit(t *testing.T) {
+	srv := mailpit.Start(t, mailpit.Options{StartTLS: true, Auth: true, AllowedRecipients: `^(bob|cee)@`, Chaos: true})
+	results, err := collect(NewSMTP(configFor(srv, TLSStartTLS)), context.Background(), testMsgs(t, "ann@example.test", "bob@example.test", "cee@example.test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := results[0]; r.Delivered || r.Class != PermanentRecipient || !RecipientRefused(r.Err) {
+		t.Errorf("ann, refused by Mailpit: %+v, want permanent for this recipient", r)
+	}
+	if !results[1].Delivered || !results[2].Delivered {
+		t.Errorf("bob, cee: %+v %+v, want delivered after ann's refusal", results[1], results[2])
+	}
+
+	srv.SetChaos(t, `{"Recipient":{"ErrorCode":451,"Probability":100}}`)
+	results, err = collect(NewSMTP(configFor(srv, TLSStartTLS)), context.Background(), testMsgs(t, "bob@example.test"))
+	if err != nil || results[0].Delivered || results[0].Class != Temporary {
+		t.Errorf("451 from Mailpit's chaos at RCPT: %v, %+v; want temporary", err, results[0])
+	}
+
+	srv.SetChaos(t, `{"Authentication":{"ErrorCode":535,"Probability":100}}`)
+	results, err = collect(NewSMTP(configFor(srv, TLSStartTLS)), context.Background(), testMsgs(t, "bob@example.test"))
+	if err == nil || !LoginRefused(err) || results[0].Class != SessionWide {
+		t.Errorf("535 from Mailpit at AUTH: %v, %+v; want a refused login, session-wide", err, results[0])
+	}
 }

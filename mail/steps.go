@@ -126,8 +126,6 @@ func (st *steps) stop(grace time.Duration) time.Time {
 	return st.stopAt
 }
 
-// outOfTime reports whether the budget is spent.
-func (st *steps) outOfTime() bool { return !time.Now().Before(st.end) }
 
 // current names the step under way ("reply to EHLO").
 func (st *steps) current() string {

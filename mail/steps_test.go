@@ -16,6 +16,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"cotd/internal/needs"
 	"cotd/internal/smtppeer"
 )
 
@@ -280,7 +281,7 @@ func TestIPv6LiteralHost(t *testing.T) {
 	l, err := net.Listen("tcp", "[::1]:0")
 	if err != nil {
 		// A machine (or container) without IPv6 cannot have this bug.
-		t.Skipf("no IPv6 loopback (::1) on this machine, nothing to test: %v", err)
+		needs.Absent(t, fmt.Sprintf("no IPv6 loopback (::1) on this machine: %v", err), "enable it: sysctl net.ipv6.conf.lo.disable_ipv6=0")
 	}
 	l.Close()
 	p := smtppeer.ScriptedOn(t, "[::1]:0", smtppeer.Script{})

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -35,7 +36,7 @@ func (m *Monitor) alert(ctx context.Context, sum job.Summary, problems []Problem
 			subject, body = health.AlertText(alert, resolved, next, m.host, now)
 			subject, body = m.scrub(subject), m.scrub(body)
 			id := mail.AlertID(m.c.From, subject, body, now)
-			if sum.ConnErr != nil {
+			if mailDown(sum) {
 				// The same server just failed; the push below says it instead.
 				mailErr = fmt.Errorf("alert mail to %s not sent: %w", m.c.AlertTo, sum.ConnErr)
 			} else {
@@ -66,11 +67,11 @@ func (m *Monitor) alert(ctx context.Context, sum job.Summary, problems []Problem
 	}
 
 	var broken []health.Problem
-	allFailed := sum.Pending > 0 && sum.Sent == 0 && len(sum.Failures) > 0
-	if sum.ConnErr != nil || allFailed || mailErr != nil {
+	allFailed := sum.Pending > 0 && sum.Sent == 0 && len(sum.Failures) > 0 && !stopped(sum)
+	if mailDown(sum) || allFailed || mailErr != nil {
 		var b strings.Builder
 		switch {
-		case sum.ConnErr != nil:
+		case mailDown(sum):
 			fmt.Fprintf(&b, "%s\n", text.OneLine(sum.ConnErr.Error()))
 		case allFailed:
 			fmt.Fprintf(&b, "No message was delivered: %s\n", text.OneLine(fmt.Sprint(sum.Failures[0].Err)))
@@ -154,3 +155,12 @@ func (m *Monitor) sendAlert(ctx context.Context, subject, body string, now time.
 	}
 	return mail.SendOne(ctx, mail.NewSender(cfg, m.c.Outbox, m.c.Now), msg)
 }
+
+// stopped reports a run stopped by a signal (systemctl stop, a shutdown,
+// ^C) before its mail went: the server is not to blame.
+func stopped(sum job.Summary) bool { return errors.Is(sum.ConnErr, context.Canceled) }
+
+// mailDown reports that the SMTP server itself failed this run (it could
+// not be reached, or refused the session): the alert mail cannot go that
+// way, and the push is the channel for it.
+func mailDown(sum job.Summary) bool { return sum.ConnErr != nil && !stopped(sum) }

@@ -126,6 +126,14 @@ func (c Config) CheckContent(ctx context.Context, j *job.Job, quotes, photos str
 		sofar = fmt.Sprintf(" so far; %s not indexed yet, which the runs index (each mails from what is indexed)", text.Plural(idx.Left, "new photo file", "new photo files"))
 	}
 	switch {
+	case err != nil && ctx.Err() != nil:
+		// A signal (^C) or check's own deadline, not the folder: no fix to
+		// give for the folder (issue 24).
+		what := "interrupted"
+		if !errors.Is(context.Cause(ctx), context.Canceled) {
+			what = "not done within check's deadline"
+		}
+		out = append(out, Finding{Trouble, "photos", fmt.Sprintf("%s while reading %s; %s", what, where, text.Plural(idx.Photos, "usable photo", "usable photos")+" found so far"), ""})
 	case err != nil:
 		out = append(out, Finding{Trouble, "photos", text.OneLine(err.Error()), "check --photos and that the user cotd runs as can read it"})
 	case idx.Photos == 0 && idx.Left > 0:

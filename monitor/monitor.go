@@ -22,10 +22,12 @@ import (
 	netmail "net/mail"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"cotd/care"
 	"cotd/certs"
 	"cotd/health"
 	"cotd/internal/text"
@@ -81,6 +83,10 @@ type Config struct {
 	// Backups is the folder of the database's snapshots (status reads the
 	// newest while a run holds the database).
 	Backups string
+	// DB is the database, and Care where the machine's care looks (the
+	// real Pi, or a test's): its findings are problems like the run's.
+	DB   string
+	Care care.Machine
 	// Classify maps a run's error to the exit code and hint the CLI
 	// gives; the CLI owns both.
 	Classify func(error) (code int, hint string)
@@ -147,6 +153,23 @@ func (m *Monitor) Finish(ctx context.Context, sum job.Summary, runErr error) {
 		_ = m.st.View(func(tx *store.Tx) (err error) { unusable, err = job.UnusableFiles(tx, m.c.Photos); return })
 	}
 	problems := m.problems(sum, runErr, rec, unusable, now)
+	if m.usable() {
+		problems = append(problems, lasting(prev.Problems, problems, m.c.Recipients, func(addr string) bool {
+			refused := false
+			_ = m.st.View(func(tx *store.Tx) error { _, refused, _ = tx.Failure(addr); return nil })
+			return refused
+		})...)
+	}
+	var first time.Time
+	if m.usable() {
+		_ = m.st.View(func(tx *store.Tx) error { s, err := tx.State(); first = s.FirstRun; return err })
+	}
+	var found []care.Finding
+	found, rec.Disks = m.c.machineCare(first, prev.At, now, prev.Disks)
+	for _, f := range found {
+		problems = append(problems, careProblem(f))
+	}
+	sort.SliceStable(problems, func(i, j int) bool { return urgency(problems[i]) < urgency(problems[j]) })
 	rec.Problems = storedProblems(problems)
 
 	// A clock that went backwards changes nothing in the database and mails
@@ -338,12 +361,26 @@ func SummaryLine(c Config, sum job.Summary, runErr error) string {
 	}
 	if len(sum.Plan.Open) > 0 {
 		parts = append(parts, "days "+schedule.List(sum.Plan.Open))
+	} else if len(sum.Tried) > 0 {
+		// A retry later the same day: which day went to whom again.
+		var tried []string
+		for _, t := range sum.Tried {
+			tried = append(tried, t.Day.String()+" to "+strings.Join(t.To, ", "))
+		}
+		parts = append(parts, "retried "+strings.Join(tried, "; "))
 	}
 	if len(sum.Plan.Skipped) > 0 {
 		parts = append(parts, fmt.Sprintf("skipped %s (%s)", text.Plural(len(sum.Plan.Skipped), "missed day", "missed days"), schedule.Span(sum.Plan.Skipped)))
 	}
 	if len(sum.Failures) > 0 {
 		parts = append(parts, fmt.Sprintf("%d failed", len(sum.Failures)))
+	}
+	if len(sum.InDoubt) > 0 {
+		// The server probably has them: not failures; sent once more next run.
+		parts = append(parts, fmt.Sprintf("%d in doubt (no answer after the whole message went out; sent once more next run)", len(sum.InDoubt)))
+	}
+	if len(sum.Resent) > 0 {
+		parts = append(parts, text.Plural(len(sum.Resent), "message in doubt", "messages in doubt")+" sent again")
 	}
 	if sum.Index.Unusable > 0 {
 		parts = append(parts, text.Plural(sum.Index.Unusable, "unusable photo file", "unusable photo files"))

@@ -3,6 +3,7 @@ package monitor
 import (
 	"errors"
 	"fmt"
+	netmail "net/mail"
 	"sort"
 	"strings"
 	"time"
@@ -58,6 +59,9 @@ type Problem struct {
 	Severity Severity
 	Summary  string // one line: the alert's subject, a status line
 	Detail   string // what happened and what to do
+	// Recipients are the addresses mail was given up to (GaveUp,
+	// Dropped): the problem lasts while one of them still refuses mail.
+	Recipients []string
 }
 
 // urgentDays: a certificate that expires within this many days is an
@@ -96,6 +100,14 @@ func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusabl
 	}
 	loc := m.c.Schedule.Loc
 	switch {
+	case stopped(sum):
+		var b strings.Builder
+		b.WriteString("The run was stopped (systemctl stop, a shutdown or ^C) before the cat mail went out; nothing was recorded as delivered that was not.\n")
+		if len(sum.Plan.Open) > 0 {
+			fmt.Fprintf(&b, "Due: %s to %d recipients.\n", schedule.List(sum.Plan.Open), len(m.c.Recipients))
+		}
+		b.WriteString(retry + ".")
+		add(Undelivered, "the run was stopped before the cat mail went out (context canceled)", b.String())
 	case sum.ConnErr != nil:
 		var b strings.Builder
 		fmt.Fprintf(&b, "%s\n\n", text.OneLine(sum.ConnErr.Error()))
@@ -130,10 +142,12 @@ func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusabl
 	if len(sum.GaveUp) > 0 {
 		add(GaveUp, "gave up on mail older than --catch-up-max-days",
 			"Never delivered:\n- "+strings.Join(undeliveredLines(sum.GaveUp), "\n- ")+"\n\nThese days are older than --catch-up-max-days and will not be sent.")
+		out[len(out)-1].Recipients = addresses(sum.GaveUp)
 	}
 	if len(sum.Dropped) > 0 {
 		add(Dropped, "gave up on mail the server will not take",
 			"Never delivered:\n- "+strings.Join(undeliveredLines(sum.Dropped), "\n- ")+"\n\nThe other days and recipients were not held up by these.")
+		out[len(out)-1].Recipients = addresses(sum.Dropped)
 	}
 	if sum.ClockJump != nil {
 		add(ClockJump, "the clock jumped far ahead: a clock problem?", sum.ClockJump.String())
@@ -232,7 +246,7 @@ func urgency(p Problem) int {
 		return 0
 	case p.Key.IsCert() && p.Severity == Error:
 		return 1
-	case p.Key == GaveUp || p.Key == Dropped || p.Key == ClockJump || p.Key == BadRecipient:
+	case p.Key == GaveUp || p.Key == Dropped || p.Key == ClockJump || p.Key == BadRecipient || p.Key == ClockNeverSet:
 		return 2
 	case p.Key.IsCert():
 		return 3
@@ -274,6 +288,18 @@ func (k Key) Cleared() string {
 		return "enough new cats before any repeats"
 	case k == WatchCerts:
 		return "every watched certificate can be checked again"
+	case k == RebootPending:
+		return "the machine was rebooted"
+	case k == DiskLow:
+		return "enough free space again"
+	case k == ReadOnlyFS:
+		return "the filesystems are writable again"
+	case k == ClockNeverSet:
+		return "the clock is synchronised"
+	case k == UnderVoltage:
+		return "no under-voltage or throttling since the last boot"
+	case k == BackupsStale:
+		return "the snapshots of the database are current again"
 	case k.IsCert():
 		return "the certificate of " + strings.TrimPrefix(string(k), "cert:") + " is fine again"
 	}
@@ -338,4 +364,53 @@ func RecipientProblemLines(file string, ps []recipients.Problem) []string {
 		ls[i] = RecipientProblemLine(file, p) + "\n  fix: " + p.Fix
 	}
 	return ls
+}
+
+func addresses(us []job.Undelivered) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, u := range us {
+		for _, a := range u.To {
+			if k := strings.ToLower(a); !seen[k] {
+				seen[k] = true
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+// lasting carries the last run's "gave up" problems into this run's
+// while their cause lasts (issue 24: the owner was told "resolved: no
+// more mail given up" 15 minutes after the alert, while the recipient
+// was still refused): a problem stays open while one of its recipients
+// is still in --to and its last delivery failed; it resolves when each
+// accepted mail again or was removed. stillRefused answers from the
+// store.
+func lasting(prev []store.Problem, current []Problem, recipients []*netmail.Address, stillRefused func(addr string) bool) []Problem {
+	have := map[Key]bool{}
+	for _, p := range current {
+		have[p.Key] = true
+	}
+	in := map[string]bool{}
+	for _, r := range recipients {
+		in[strings.ToLower(r.Address)] = true
+	}
+	var out []Problem
+	for _, p := range prev {
+		k := Key(p.Key)
+		if (k != GaveUp && k != Dropped) || have[k] {
+			continue
+		}
+		var left []string
+		for _, a := range p.Recipients {
+			if in[strings.ToLower(a)] && stillRefused(strings.ToLower(a)) {
+				left = append(left, a)
+			}
+		}
+		if len(left) > 0 {
+			out = append(out, Problem{Key: k, Severity: k.Severity(), Summary: p.Summary, Detail: p.Detail, Recipients: left})
+		}
+	}
+	return out
 }

@@ -22,7 +22,7 @@ func storedCert(e certs.Expiry, seen time.Time) store.Cert {
 func storedProblems(ps []Problem) []store.Problem {
 	var out []store.Problem
 	for _, p := range ps {
-		out = append(out, store.Problem{Key: string(p.Key), Severity: string(p.Severity), Summary: p.Summary, Detail: p.Detail})
+		out = append(out, store.Problem{Key: string(p.Key), Severity: string(p.Severity), Summary: p.Summary, Detail: p.Detail, Recipients: p.Recipients})
 	}
 	return out
 }

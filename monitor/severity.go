@@ -53,6 +53,13 @@ var kinds = []Kind{
 	{WatchCerts, Warning, "a watched certificate could not be read"},
 	{ClockUnsynced, Warning, "the clock is not synchronised"},
 	{RunInProgress, Warning, "a run is using the database: the state shown is its newest snapshot"},
+	// The machine's care (care/, care.go).
+	{ClockNeverSet, Error, "the clock has not been synchronised in over an hour since boot"},
+	{RebootPending, Warning, "a reboot is pending (/run/reboot-required)"},
+	{DiskLow, Warning, "a filesystem of the database, the backups or the photos is nearly full"},
+	{ReadOnlyFS, Warning, "a filesystem of the database, the backups or the photos is mounted read-only"},
+	{UnderVoltage, Warning, "the Pi saw under-voltage or throttling since boot"},
+	{BackupsStale, Warning, "no snapshot of the database for two days of runs"},
 }
 
 // certKinds are the certificates' rows, whose severity depends on the

@@ -120,9 +120,9 @@ type ReportCert struct {
 }
 
 // NewReport is a report with nothing judged yet: healthy, at c.Now, with
-// the backup folder's snapshots.
-func NewReport(c Config) *Report {
-	return &Report{Now: c.Now().In(c.Schedule.Loc), Healthy: true, Problems: []string{}, Warnings: []string{}, Findings: []ReportFinding{}, DueNow: []string{}, Undelivered: []ReportDay{},
+// the snapshots of the database at db in the backup folder.
+func NewReport(c Config, db string) *Report {
+	return &Report{Backups: backups(c.Backups, db), Now: c.Now().In(c.Schedule.Loc), Healthy: true, Problems: []string{}, Warnings: []string{}, Findings: []ReportFinding{}, DueNow: []string{}, Undelivered: []ReportDay{},
 		Skipped: []ReportSkipped{}, PendingFailures: []ReportFailure{}, Certificates: []ReportCert{}, Recipients: []ReportRecipient{}}
 }
 
@@ -139,9 +139,8 @@ const readWait = 300 * time.Millisecond
 // lock is held for the few milliseconds of one read. A damaged database
 // is an error (store.ErrDamaged), for the CLI to word with its fix.
 func Status(c Config, db string) (*Report, error) {
-	r := NewReport(c)
+	r := NewReport(c, db)
 	now := r.Now
-	r.Backups = backups(c.Backups, db)
 	if _, err := os.Stat(db); errors.Is(err, fs.ErrNotExist) {
 		r.Add(NewProblem(NeverRun, fmt.Sprintf("cotd has never run here: there is no database at %s", db), ""))
 		return r, nil
@@ -332,11 +331,16 @@ func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
 	// certificates judged now.
 	for _, p := range rec.Problems {
 		switch {
-		case Key(p.Key) == Undelivered || Key(p.Key) == RunFailed || Key(p.Key).IsCert():
+		case Key(p.Key) == Undelivered || Key(p.Key) == RunFailed || Key(p.Key).IsCert() || Key(p.Key).IsCare():
 			// said above from the state, or judged again below
 		default:
 			r.Add(Problem{Key: Key(p.Key), Severity: storedSeverity(p.Key, p.Severity), Summary: p.Summary})
 		}
+	}
+	// The machine as it is now.
+	found, _ := c.machineCare(state.FirstRun, state.LastRun, now, rec.Disks)
+	for _, f := range found {
+		r.Add(careProblem(f))
 	}
 	for _, cr := range rec.Certs {
 		v := certs.Classify(expiry(cr), now, c.WarnDays)

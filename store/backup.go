@@ -70,6 +70,12 @@ func (s *Store) Backup(dir string, today schedule.Day) (string, error) {
 	if err := s.Snapshot(path); err != nil {
 		return "", err
 	}
+	// A snapshot of a damaged database is no backup: it must not push a
+	// good one out of the seven kept.
+	if _, err := Inspect(path); err != nil {
+		os.Remove(path)
+		return "", fmt.Errorf("snapshot %s not kept: %w", path, err)
+	}
 	snaps, err := Snapshots(dir, s.path)
 	if err != nil {
 		return path, err
@@ -256,6 +262,12 @@ func setAside(db string, now time.Time) (aside string, unlock func(), err error)
 	}
 	unlock = func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }
 	aside = fmt.Sprintf("%s.replaced-%s", db, now.UTC().Format("20060102-150405"))
+	for n := 2; ; n++ { // never over an earlier one kept aside
+		if _, err := os.Lstat(aside); errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		aside = fmt.Sprintf("%s.replaced-%s-%d", db, now.UTC().Format("20060102-150405"), n)
+	}
 	if err := os.Rename(db, aside); err != nil {
 		unlock()
 		return "", nil, fmt.Errorf("keep the replaced database aside: %w", err)

@@ -32,6 +32,16 @@ type Run struct {
 	Certs       []Cert    `json:"certs,omitempty"`
 	WatchErrors []string  `json:"watch_errors,omitempty"`
 	Problems    []Problem `json:"problems,omitempty"`
+	// Disks are the free space of the filesystems cotd uses, for the
+	// next run's growth (package care).
+	Disks []DiskUsage `json:"disks,omitempty"`
+}
+
+// DiskUsage is one filesystem's free space at a run.
+type DiskUsage struct {
+	Path string    `json:"path"`
+	Free uint64    `json:"free"`
+	At   time.Time `json:"at"`
 }
 
 // Cert is one certificate cotd depends on or watches.
@@ -50,6 +60,10 @@ type Problem struct {
 	Severity string `json:"severity"`
 	Summary  string `json:"summary"`
 	Detail   string `json:"detail,omitempty"`
+	// Recipients are those the problem is about (mail given up to them):
+	// it lasts while one of them still refuses mail. Added without a
+	// schema change: older records decode without it.
+	Recipients []string `json:"recipients,omitempty"`
 }
 
 // AlertBook is what the owner has been told, one list per channel, so a

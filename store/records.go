@@ -157,15 +157,43 @@ func (t *Tx) ResetRunTimes(now time.Time) error {
 }
 
 func (t *Tx) File(path string) (File, bool, error) { return getJSON[File](t, bFiles, path) }
-func (t *Tx) PutFile(path string, f File) error    { return putJSON(t, bFiles, path, f) }
-func (t *Tx) DeleteFile(path string) error         { return del(t.tx, bFiles, path) }
+
+// PutFile records a file, and its compact key (scan.go).
+func (t *Tx) PutFile(path string, f File) error {
+	if err := putJSON(t, bFiles, path, f); err != nil {
+		return err
+	}
+	return putFileKey(t.tx, path, f)
+}
+
+func (t *Tx) DeleteFile(path string) error {
+	if err := del(t.tx, bFiles, path); err != nil {
+		return err
+	}
+	return del(t.tx, bFileKeys, path)
+}
+
 func (t *Tx) EachFile(fn func(path string, f File) error) error {
 	return eachJSON(t, bFiles, fn)
 }
 
 func (t *Tx) Photo(hash string) (Photo, bool, error) { return getJSON[Photo](t, bPhotos, hash) }
-func (t *Tx) PutPhoto(p Photo) error                 { return putJSON(t, bPhotos, p.Hash, p) }
-func (t *Tx) DeletePhoto(hash string) error          { return del(t.tx, bPhotos, hash) }
+
+// PutPhoto records a photo, and its place in the rotation (scan.go).
+func (t *Tx) PutPhoto(p Photo) error {
+	if err := putJSON(t, bPhotos, p.Hash, p); err != nil {
+		return err
+	}
+	return putRotation(t.tx, p)
+}
+
+func (t *Tx) DeletePhoto(hash string) error {
+	if err := del(t.tx, bPhotos, hash); err != nil {
+		return err
+	}
+	return del(t.tx, bRotation, hash)
+}
+
 func (t *Tx) EachPhoto(fn func(p Photo) error) error {
 	return eachJSON(t, bPhotos, func(_ string, p Photo) error { return fn(p) })
 }

@@ -29,7 +29,7 @@ import (
 
 // SchemaVersion is the layout this build writes. Older layouts are migrated
 // on open; newer ones are refused rather than misread.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Errors that callers map to exit code 3 (refuse to act on the state).
 var (
@@ -48,7 +48,7 @@ var (
 	// ErrHistoryLost means the database is missing or empty while cotd's
 	// own traces (the rendition cache, the outbox, the snapshots) say it
 	// had a history: taking it for a new one would mail days again.
-	ErrHistoryLost = errors.New("is missing or empty, but cotd has run here before")
+	ErrHistoryLost = errors.New("cotd does not start afresh on its own")
 	// ErrPermission means the user cotd runs as may not read or write the
 	// database or create it in its folder: the file itself is fine.
 	ErrPermission = errors.New("permission denied")
@@ -112,7 +112,7 @@ var (
 	bDeliveries = []byte("deliveries")
 	bFailures   = []byte("failures")
 	bAlerts     = []byte("alerts")
-	allBuckets  = [][]byte{bMeta, bFiles, bPhotos, bQuotes, bDays, bDayPhotos, bDeliveries, bFailures, bAlerts}
+	allBuckets  = [][]byte{bMeta, bFiles, bPhotos, bQuotes, bDays, bDayPhotos, bDeliveries, bFailures, bAlerts, bFileKeys, bRotation}
 )
 
 // Store is an open database.
@@ -365,6 +365,7 @@ func hasOtherBuckets(tx *bolt.Tx) bool {
 // interrupted upgrade leaves the old layout intact.
 var migrations = map[int]func(*bolt.Tx) error{
 	0: func(*bolt.Tx) error { return nil }, // a new database: buckets are created above
+	1: buildCompact,                        // the compact file keys and rotation (scan.go)
 }
 
 // Close releases the database.

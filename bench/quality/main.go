@@ -3,6 +3,12 @@
 // pipeline cotd replaces), as luma PSNR and SSIM:
 //
 //	go run ./bench/quality PHOTO OUT.jpg [OUT.jpg...]
+//
+// With -de it prints the colour difference (CIEDE2000 of 8×8 block means,
+// mean and largest) of each rendition against a reference rendition, such
+// as vips' sRGB export, resized to the rendition's size if it differs:
+//
+//	go run ./bench/quality -de REF.jpg OUT.jpg [OUT.jpg...]
 package main
 
 import (
@@ -19,6 +25,10 @@ func main() {
 	if len(os.Args) < 3 {
 		fmt.Fprintln(os.Stderr, "usage: quality PHOTO OUT.jpg [OUT.jpg...]")
 		os.Exit(2)
+	}
+	if os.Args[1] == "-de" {
+		colour(os.Args[2], os.Args[3:])
+		return
 	}
 	orig, err := imaging.Open(os.Args[1], imaging.AutoOrientation(true))
 	if err != nil {
@@ -39,5 +49,26 @@ func main() {
 			refs[size] = ref
 		}
 		fmt.Printf("%s\t%.2f\t%.4f\n", out, metric.PSNR(ref, img), metric.SSIM(ref, img))
+	}
+}
+
+func colour(refPath string, outs []string) {
+	ref, err := imaging.Open(refPath)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "quality: error: %v\n", err)
+		os.Exit(1)
+	}
+	for _, out := range outs {
+		img, err := imaging.Open(out)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "quality: error: %v\n", err)
+			os.Exit(1)
+		}
+		r := ref
+		if size := img.Bounds().Size(); size != ref.Bounds().Size() {
+			r = imaging.Resize(ref, size.X, size.Y, imaging.Lanczos)
+		}
+		mean, worst := metric.DeltaE2000(r, img)
+		fmt.Printf("%s\tdE2000 mean %.2f max %.2f\n", out, mean, worst)
 	}
 }

@@ -66,6 +66,11 @@ type Options struct {
 	// User and Password, when User is set, are the one login accepted
 	// (AUTH PLAIN); any other gets 535.
 	User, Password string
+	// Session bounds each connection (0: 30 s), in case a client hangs.
+	Session time.Duration
+	// Discard keeps only the recipient of each held message, not its
+	// content: for benchmarks that send gigabytes.
+	Discard bool
 }
 
 // Held is a message the server ended up with: its content was read to the
@@ -157,7 +162,11 @@ func replies(step Step) (ok, temp, perm string) {
 }
 
 func (p *Faulty) session(raw net.Conn, connNo int) {
-	raw.SetDeadline(time.Now().Add(30 * time.Second)) // a bound in case the client hangs
+	limit := p.opt.Session
+	if limit == 0 {
+		limit = 30 * time.Second
+	}
+	raw.SetDeadline(time.Now().Add(limit)) // a bound in case the client hangs
 	var c net.Conn = raw
 	r := bufio.NewReader(c)
 	w := bufio.NewWriter(c)
@@ -360,7 +369,9 @@ func (p *Faulty) session(raw net.Conn, connNo int) {
 						return // cut mid-content: the server discards it
 					}
 				}
-				data.WriteString(strings.TrimPrefix(l, "."))
+				if !p.opt.Discard {
+					data.WriteString(strings.TrimPrefix(l, "."))
+				}
 			}
 			inTx, haveRcpt = false, false
 			h := Held{Rcpt: rcpt, Data: data.String()}
