@@ -11,12 +11,24 @@
 #   3. the first index and the unchanged rescan of 10,000 small files;
 #   4. one 12 MP baseline JPEG, progressive JPEG and PNG: `cotd render`
 #      against vipsthumbnail, on one core;
+#   5. (issue 22 §3) `cotd render` against vipsthumbnail per input class, on
+#      one core, CPU time from rusage (bench/cputime), interleaved: the 12 MP
+#      baseline, progressive and PNG of 4, JPEGs with a long side of 2000,
+#      2600 and 3199 px, and an iPhone photo with its Display P3 profile
+#      (vips exporting sRGB, as cotd converts); INSNS=1 adds instruction
+#      counts from valgrind's cachegrind, which the machine's load does not
+#      change;
+#   6. (issue 22 §4) a warm run, nothing new, at 2,000, 5,000 and 10,000
+#      small photos: CPU time of `cotd run` with nothing due and of the next
+#      morning's run (one mail); BASELINE=commit measures that commit's
+#      binary beside this one, interleaved;
 #
 # with the peak RSS of the whole process (GNU time's %M: the largest
 # process of the command, i.e. cotd itself, or the largest vipsthumbnail).
 #
 # Usage (from the repository root): bench/index.sh
 #   REPS=5 (renders)   KEEP=dir (reuse generated photos there)
+#   ONLY="classes warm" runs only sections 5 and/or 6 (they need only vips)
 #
 # Photos: lossless jpegtran crops of seven real 8-12 MP phone photos (see
 # below), every one a different picture with a phone photo's detail.
@@ -30,7 +42,10 @@ PHOTOS=${PHOTOS:-../shared/realworld-photos}
 REPS=${REPS:-5}
 N200=${N200:-200} N2000=${N2000:-2000} N10K=${N10K:-10000} # smaller for a dry run of the script
 src="$PHOTOS/jpg_tests_42_IndexError.jpg"
-for t in vips vipsheader vipsthumbnail parallel jpegtran qemu-aarch64-static convert; do
+ONLY=${ONLY:-}
+tools=(vips vipsheader vipsthumbnail parallel jpegtran qemu-aarch64-static convert)
+[ -z "$ONLY" ] || tools=(vips vipsheader vipsthumbnail)
+for t in "${tools[@]}"; do
 	command -v "$t" >/dev/null || { echo "index.sh: error: $t is missing (apt-get install libvips-tools parallel libjpeg-turbo-progs qemu-user-static imagemagick)" >&2; exit 2; }
 done
 [ -f "$src" ] || { echo "index.sh: error: no $src; set PHOTOS=dir" >&2; exit 2; }
@@ -41,6 +56,103 @@ mkdir -p "$work"
 CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$work/cotd" .
 CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -trimpath -ldflags='-s -w' -o "$work/cotd-arm64" .
 go build -o "$work/mkphotos" ./bench/mkphotos
+go build -o "$work/cputime" ./bench/cputime
+
+# 5. Per input class, `cotd render` against vipsthumbnail on one core.
+classes() {
+	local c=$work/classes r p f
+	mkdir -p "$c"
+	cp "$src" "$c/base12.jpg"
+	vips copy "$src" "$c/prog12.jpg[Q=92,interlace]"
+	vips copy "$src" "$c/png12.png"
+	for side in 2000 2600 3199; do vips thumbnail "$src" "$c/jpeg$side.jpg[Q=92]" "$side"; done
+	vips copy "$PHOTOS/heic_mobile_iphone_13_pro_max.HEIC" "$c/p3-iphone.jpg[Q=92,subsample-mode=on]" # keeps its Display P3 profile
+	: >"$c/results"
+	for ((r = 1; r <= REPS; r++)); do
+		for p in base12.jpg prog12.jpg png12.png jpeg2000.jpg jpeg2600.jpg jpeg3199.jpg p3-iphone.jpg; do
+			f=()
+			case $p in p3-*) f=(-e srgb) ;; esac # vips converts to sRGB too
+			echo "$p cotd $(taskset -c 0 "$work/cputime" "$work/cotd" render "$c/$p" "$c/out-cotd.jpg" 2>/dev/null)" >>"$c/results"
+			echo "$p vips $(taskset -c 0 "$work/cputime" vipsthumbnail "$c/$p" -s 1280 "${f[@]}" -o "$c/out-vips.jpg[Q=85,strip]" 2>/dev/null)" >>"$c/results"
+		done
+	done
+	if [ -n "${INSNS:-}" ] && command -v valgrind >/dev/null; then
+		for p in base12.jpg prog12.jpg png12.png jpeg2000.jpg jpeg2600.jpg jpeg3199.jpg p3-iphone.jpg; do
+			f=()
+			case $p in p3-*) f=(-e srgb) ;; esac
+			echo "$p cotd-insns $(valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null "$work/cotd" render "$c/$p" "$c/out-cotd.jpg" 2>&1 | sed -n 's/.*I *refs: *//p' | tr -d ,)" >>"$c/results"
+			echo "$p vips-insns $(VIPS_CONCURRENCY=1 valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null vipsthumbnail "$c/$p" -s 1280 "${f[@]}" -o "$c/out-vips.jpg[Q=85,strip]" 2>&1 | sed -n 's/.*I *refs: *//p' | tr -d ,)" >>"$c/results"
+		done
+	fi
+	echo "| input class, one core (median of $REPS, interleaved) | size | cotd CPU ms | vips CPU ms | cotd / vips CPU | cotd / vips instructions |"
+	echo "|---|---|---:|---:|---:|---:|"
+	for p in base12.jpg prog12.jpg png12.png jpeg2000.jpg jpeg2600.jpg jpeg3199.jpg p3-iphone.jpg; do
+		awk -v p="$p" -v size="$(vipsheader -f width "$c/$p")x$(vipsheader -f height "$c/$p")" '
+		function median(arr, n,    i, j, tmp) {
+			for (i = 2; i <= n; i++) { tmp = arr[i]; for (j = i - 1; j >= 1 && arr[j] > tmp; j--) arr[j+1] = arr[j]; arr[j+1] = tmp }
+			return (n % 2) ? arr[(n+1)/2] : (arr[n/2] + arr[n/2+1]) / 2
+		}
+		$1 == p && $2 == "cotd" { a[++na] = $3 } $1 == p && $2 == "vips" { b[++nb] = $3 }
+		$1 == p && $2 == "cotd-insns" { ia = $3 } $1 == p && $2 == "vips-insns" { ib = $3 }
+		END { ma = median(a, na); mb = median(b, nb); printf "| %s | %s | %.0f | %.0f | %.2f× | %s |
+", p, size, ma, mb, ma / mb, (ia && ib) ? sprintf("%.2f×", ia / ib) : "" }' "$c/results"
+	done
+	echo
+}
+
+# 6. A warm run with nothing new, at three library sizes.
+warm() {
+	local n r bin
+	local -a bins=(cotd)
+	if [ -n "${BASELINE:-}" ]; then
+		git worktree add -q --detach "$work/baseline-src" "$BASELINE"
+		(cd "$work/baseline-src" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$work/cotd-baseline" .)
+		git worktree remove --force "$work/baseline-src"
+		bins+=(cotd-baseline)
+	fi
+	: >"$work/warm"
+	for n in 2000 5000 10000; do
+		[ -f "$work/w$n/.done" ] || { rm -rf "$work/w$n" && "$work/mkphotos" "$work/w$n" "$n" 96x64 >/dev/null && touch "$work/w$n/.done"; }
+		for bin in "${bins[@]}"; do
+			rm -rf "$work/ws-$bin-$n" && mkdir -p "$work/ws-$bin-$n"
+			env COTD_TZ=UTC COTD_NOW=2026-03-02T07:30:00Z "$work/$bin" run --photos "$work/w$n" --db "$work/ws-$bin-$n/cotd.db" --outbox "$work/ws-$bin-$n/outbox" --index-budget 0 >/dev/null 2>&1
+			# the first warm run of a new build migrates an older database: not counted
+			env COTD_TZ=UTC COTD_NOW=2026-03-02T08:00:00Z "$work/$bin" run --photos "$work/w$n" --db "$work/ws-$bin-$n/cotd.db" --outbox "$work/ws-$bin-$n/outbox" >/dev/null 2>&1
+		done
+		for ((r = 1; r <= REPS; r++)); do
+			for bin in "${bins[@]}"; do
+				echo "$n $bin idle $(env COTD_TZ=UTC COTD_NOW=2026-03-02T09:00:00Z "$work/cputime" "$work/$bin" run --photos "$work/w$n" --db "$work/ws-$bin-$n/cotd.db" --outbox "$work/ws-$bin-$n/outbox" 2>/dev/null)" >>"$work/warm"
+				rm -rf "$work/wm" && cp -a "$work/ws-$bin-$n" "$work/wm"
+				echo "$n $bin morning $(env COTD_TZ=UTC COTD_NOW=2026-03-03T07:30:00Z "$work/cputime" "$work/$bin" run --photos "$work/w$n" --db "$work/wm/cotd.db" --outbox "$work/wm/outbox" 2>/dev/null)" >>"$work/warm"
+			done
+		done
+	done
+	echo "| warm run, nothing new (median CPU ms of $REPS, interleaved) | build | 2,000 photos | 5,000 | 10,000 | peak RSS MiB at 10,000 |"
+	echo "|---|---|---:|---:|---:|---:|"
+	awk '
+	function median(arr, n,    i, j, tmp) {
+		for (i = 2; i <= n; i++) { tmp = arr[i]; for (j = i - 1; j >= 1 && arr[j] > tmp; j--) arr[j+1] = arr[j]; arr[j+1] = tmp }
+		return (n % 2) ? arr[(n+1)/2] : (arr[n/2] + arr[n/2+1]) / 2
+	}
+	{ k = $1 " " $2 " " $3; v[k, ++c[k]] = $4; if ($5 > rss[$2 " " $3]) rss[$2 " " $3] = $5; if (!(($2 " " $3) in seen)) { seen[$2 " " $3] = 1; order[++no] = $2 " " $3 } }
+	END {
+		for (o = 1; o <= no; o++) {
+			split(order[o], bk, " "); line = "| " (bk[2] == "idle" ? "nothing due (`cotd run`, 09:00)" : "the next morning, one mail (`cotd run`, 07:30)") " | " bk[1]
+			for (i = 1; i <= 3; i++) { n = (i == 1) ? 2000 : (i == 2) ? 5000 : 10000; k = n " " order[o]; for (j = 1; j <= c[k]; j++) a[j] = v[k, j]; line = line sprintf(" | %.1f", median(a, c[k])) }
+			print line sprintf(" | %.0f |", rss[order[o]] / 1024)
+		}
+	}' "$work/warm"
+	echo
+}
+
+if [ -n "$ONLY" ]; then
+	echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(go version | cut -d' ' -f3-4), $(vipsthumbnail --vips-version 2>/dev/null | head -1), commit $(git rev-parse --short HEAD)"
+	echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo
+	[[ " $ONLY " != *" classes "* ]] || classes
+	[[ " $ONLY " != *" warm "* ]] || warm
+	exit 0
+fi
 
 # The photos: N2000 distinct crops of seven real 8-12 MP phone photos from
 # ../shared/realworld-photos (five JPEGs; two HEICs made JPEG once by vips at
@@ -159,6 +271,8 @@ done
 
 cat "$work/machine"
 echo
+classes
+warm
 awk -v list="$list" -v n200="$N200" -v n2000="$N2000" -v n10k="$N10K" '
 function median(arr, n,    i, j, tmp) {
 	for (i = 2; i <= n; i++) { tmp = arr[i]; for (j = i - 1; j >= 1 && arr[j] > tmp; j--) arr[j+1] = arr[j]; arr[j+1] = tmp }

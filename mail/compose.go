@@ -2,20 +2,15 @@ package mail
 
 import (
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	netmail "net/mail"
-	"net/textproto"
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	gomail "github.com/wneessen/go-mail"
@@ -23,136 +18,6 @@ import (
 
 // brand is the name recipients know the mail by.
 const brand = "Cat of the Day"
-
-// ParseAddress validates one address such as `Cee <c@example.test>` or
-// `c@example.test`. It refuses control characters (CR and LF above all, the
-// stuff of header injection), bidi overrides, several addresses at once and
-// display names whose RFC 2047 encoded words decode to control characters.
-// The error quotes the offending value so the owner can find it.
-func ParseAddress(s string) (*netmail.Address, error) {
-	if !utf8.ValidString(s) {
-		return nil, fmt.Errorf("address %q is not valid UTF-8: retype it", s)
-	}
-	if r, bad := firstForbidden(s); bad {
-		return nil, fmt.Errorf("address %q contains the control character %U: remove it (line breaks in an address are refused)", s, r)
-	}
-	trimmed := strings.TrimSpace(s)
-	if trimmed == "" {
-		return nil, errors.New(`address is empty: write it like "Cee <c@example.test>" or c@example.test`)
-	}
-	a, err := netmail.ParseAddress(trimmed)
-	if err != nil {
-		reason := strings.TrimPrefix(err.Error(), "mail: ")
-		if strings.Contains(reason, "single address") {
-			return nil, fmt.Errorf("address %q holds more than one address: give exactly one here", s)
-		}
-		return nil, fmt.Errorf("address %q is not valid (%s): write it like \"Cee <c@example.test>\" or c@example.test", s, reason)
-	}
-	// net/mail decodes =?utf-8?q?...?= display names, so check what came out too.
-	if r, bad := firstForbidden(a.Name + a.Address); bad {
-		return nil, fmt.Errorf("address %q decodes to the control character %U: remove it", s, r)
-	}
-	if !utf8.ValidString(a.Name) {
-		return nil, fmt.Errorf("address %q has a display name that is not valid UTF-8: retype it", s)
-	}
-	if _, err := asciiDomain(a.Address); err != nil {
-		return nil, fmt.Errorf("address %q is not valid: %v", s, err)
-	}
-	return a, nil
-}
-
-// ParseAddressList splits a comma-separated list such as the --to value and
-// parses each entry with ParseAddress. Commas inside quoted display names,
-// angle brackets and comments do not split. Blank entries (a trailing comma)
-// are ignored; an empty list and an address listed twice are errors.
-func ParseAddressList(s string) ([]*netmail.Address, error) {
-	var out []*netmail.Address
-	seen := map[string]bool{}
-	for _, item := range splitAddressList(s) {
-		if strings.TrimSpace(item) == "" && !strings.ContainsFunc(item, isForbidden) {
-			continue
-		}
-		a, err := ParseAddress(item)
-		if err != nil {
-			return nil, err
-		}
-		key := strings.ToLower(a.Address)
-		if seen[key] {
-			return nil, fmt.Errorf("address %q is listed twice: give each recipient once", a.Address)
-		}
-		seen[key] = true
-		out = append(out, a)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no address in %q: give at least one, e.g. \"Cee <c@example.test>, d@example.test\"", s)
-	}
-	return out, nil
-}
-
-// splitAddressList splits at commas that are outside "quoted strings",
-// <angle brackets> and (comments). Backslash escapes a character inside quotes
-// and comments, as in RFC 5322.
-func splitAddressList(s string) []string {
-	var (
-		items   []string
-		start   int
-		quoted  bool
-		escaped bool
-		angle   int
-		comment int
-	)
-	for i, r := range s {
-		switch {
-		case escaped:
-			escaped = false
-		case r == '\\' && (quoted || comment > 0):
-			escaped = true
-		case quoted:
-			if r == '"' {
-				quoted = false
-			}
-		case r == '"':
-			quoted = true
-		case r == '(':
-			comment++
-		case r == ')' && comment > 0:
-			comment--
-		case comment > 0:
-		case r == '<':
-			angle++
-		case r == '>' && angle > 0:
-			angle--
-		case r == ',' && angle == 0:
-			items = append(items, s[start:i])
-			start = i + 1
-		}
-	}
-	return append(items, s[start:])
-}
-
-// isForbidden reports characters that never belong in a header: C0 and C1
-// controls (CR, LF, NUL, TAB...), DEL, the Unicode line and paragraph
-// separators and the bidi overrides that can make an address read as another.
-func isForbidden(r rune) bool {
-	switch {
-	case unicode.IsControl(r):
-		return true
-	case r == '\u2028' || r == '\u2029':
-		return true
-	case r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069':
-		return true
-	}
-	return false
-}
-
-func firstForbidden(s string) (rune, bool) {
-	for _, r := range s {
-		if isForbidden(r) {
-			return r, true
-		}
-	}
-	return 0, false
-}
 
 // cleanHeaderText turns anything forbidden in a header into a space and
 // collapses runs of white space, so text from the quotes file or the config
@@ -412,8 +277,8 @@ func Compose(m Message) (*gomail.Msg, error) {
 	// message goes (the server, the outbox, a size count) each time it is
 	// written, and never kept: a run composes every recipient's message
 	// but holds only one message's bytes at a time, so 1,000 recipients of
-	// an 8-day digest cost what one does (issue 25 §6). The days' photos
-	// are shared, not copied.
+	// an 8-day digest cost little more than one (issue 25 §6). The days'
+	// photos are shared, not copied.
 	days := slices.Clone(m.Days)
 	body := func(w io.Writer) (int64, error) {
 		cw := &countingWriter{w: w}
@@ -461,42 +326,6 @@ func listID(owner *netmail.Address, domain string) string {
 	}
 	label = strings.NewReplacer(`"`, "", `\`, "", "(", "", ")", "", "<", "", ">", "").Replace(cleanHeaderText(label))
 	return mime.QEncoding.Encode("utf-8", label) + " <cat-of-the-day." + domain + ">"
-}
-
-// buildAlternative writes the multipart/alternative body: the plain text
-// first (quoted-printable UTF-8), then the multipart/related HTML and cats.
-func buildAlternative(out io.Writer, text string, related func(io.Writer) error, relBoundary, boundary string) error {
-	w := multipart.NewWriter(out)
-	if err := w.SetBoundary(boundary); err != nil {
-		return fmt.Errorf("compose: boundary: %w", err)
-	}
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Type", "text/plain; charset=UTF-8")
-	h.Set("Content-Transfer-Encoding", "quoted-printable")
-	pw, err := w.CreatePart(h)
-	if err != nil {
-		return fmt.Errorf("compose: text part: %w", err)
-	}
-	qp := quotedprintable.NewWriter(pw)
-	if _, err := io.WriteString(qp, text); err != nil {
-		return fmt.Errorf("compose: text part: %w", err)
-	}
-	if err := qp.Close(); err != nil {
-		return fmt.Errorf("compose: text part: %w", err)
-	}
-	h = textproto.MIMEHeader{}
-	h.Set("Content-Type", `multipart/related; boundary="`+relBoundary+`"; type="text/html"`)
-	pw, err = w.CreatePart(h)
-	if err != nil {
-		return fmt.Errorf("compose: related part: %w", err)
-	}
-	if err := related(pw); err != nil {
-		return fmt.Errorf("compose: related part: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("compose: close alternative part: %w", err)
-	}
-	return nil
 }
 
 // WriteEML writes msg as RFC 5322 bytes with CRLF line endings: what an
@@ -556,72 +385,4 @@ func unsubscribeURL(addr string) string {
 	}
 	b.WriteString("?subject=unsubscribe")
 	return b.String()
-}
-
-// buildRelated writes the multipart/related body: the HTML first (the root
-// part), then each day's JPEG, inline, addressed by its Content-ID.
-func buildRelated(out io.Writer, htmlBody []byte, days []Day, cids []string, boundary string) error {
-	w := multipart.NewWriter(out)
-	if err := w.SetBoundary(boundary); err != nil {
-		return fmt.Errorf("compose: boundary: %w", err)
-	}
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Type", "text/html; charset=UTF-8")
-	h.Set("Content-Transfer-Encoding", "quoted-printable")
-	pw, err := w.CreatePart(h)
-	if err != nil {
-		return fmt.Errorf("compose: html part: %w", err)
-	}
-	qp := quotedprintable.NewWriter(pw)
-	if _, err := qp.Write(htmlBody); err != nil {
-		return fmt.Errorf("compose: html part: %w", err)
-	}
-	if err := qp.Close(); err != nil {
-		return fmt.Errorf("compose: html part: %w", err)
-	}
-	for i, d := range days {
-		name := "cat-" + d.Date.Format(time.DateOnly) + ".jpg"
-		h := textproto.MIMEHeader{}
-		h.Set("Content-Type", `image/jpeg; name="`+name+`"`)
-		h.Set("Content-Transfer-Encoding", "base64")
-		h.Set("Content-Disposition", `inline; filename="`+name+`"`)
-		h.Set("Content-Id", "<"+cids[i]+">")
-		pw, err := w.CreatePart(h)
-		if err != nil {
-			return fmt.Errorf("compose: image part %s: %w", name, err)
-		}
-		if err := writeBase64Lines(pw, d.Photo); err != nil {
-			return fmt.Errorf("compose: image part %s: %w", name, err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("compose: close related part: %w", err)
-	}
-	return nil
-}
-
-// writeBase64Lines writes data as base64 in 76-character lines (RFC 2045).
-func writeBase64Lines(w io.Writer, data []byte) error {
-	enc := base64.StdEncoding.EncodeToString(data)
-	for len(enc) > 0 {
-		n := min(76, len(enc))
-		if _, err := io.WriteString(w, enc[:n]+"\r\n"); err != nil {
-			return err
-		}
-		enc = enc[n:]
-	}
-	return nil
-}
-
-// countingWriter counts what goes through it (go-mail's body writer
-// reports its length).
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(b []byte) (int, error) {
-	n, err := c.w.Write(b)
-	c.n += int64(n)
-	return n, err
 }

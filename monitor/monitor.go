@@ -375,6 +375,13 @@ func SummaryLine(c Config, sum job.Summary, runErr error) string {
 	if len(sum.Failures) > 0 {
 		parts = append(parts, fmt.Sprintf("%d failed", len(sum.Failures)))
 	}
+	if len(sum.InDoubt) > 0 {
+		// The server probably has them: not failures; sent once more next run.
+		parts = append(parts, fmt.Sprintf("%d in doubt (no answer after the whole message went out; sent once more next run)", len(sum.InDoubt)))
+	}
+	if len(sum.Resent) > 0 {
+		parts = append(parts, text.Plural(len(sum.Resent), "message in doubt", "messages in doubt")+" sent again")
+	}
 	if sum.Index.Unusable > 0 {
 		parts = append(parts, text.Plural(sum.Index.Unusable, "unusable photo file", "unusable photo files"))
 	}

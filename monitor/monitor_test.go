@@ -108,3 +108,20 @@ func TestCertificateFromSummary(t *testing.T) {
 		t.Fatalf("no connection this run: certificates = %+v, want the last run's", got)
 	}
 }
+
+// A message in doubt is said as such in the run's line, not as a failure
+// and not silently as a shortfall of "sent 2 of 3" (issue 25 §2).
+func TestSummaryLineInDoubt(t *testing.T) {
+	c := Config{SMTP: &mail.SMTPConfig{Host: "smtp.example.test", Port: 587}}
+	sum := job.Summary{Plan: schedule.Plan{Today: schedule.Day{Year: 2026, Month: 3, Day: 2}}, Sent: 2, Pending: 3,
+		InDoubt: []job.Failure{{To: "a@example.test"}}, Resent: []string{"<x@example.test>"}}
+	got := SummaryLine(c, sum, nil)
+	for _, want := range []string{"sent 2 of 3 messages", "1 in doubt", "sent once more next run", "1 message in doubt sent again"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("summary %q lacks %q", got, want)
+		}
+	}
+	if strings.Contains(got, "failed") {
+		t.Errorf("summary %q calls a message in doubt a failure", got)
+	}
+}

@@ -375,10 +375,9 @@ func (r *Report) fillRecipients(jc job.Config, tx *store.Tx, now time.Time) erro
 	}
 	for _, a := range jc.To {
 		m := jc.Morning(a)
-		next := m.Next(now)
+		next := m.NextSend(now)
 		rr := ReportRecipient{Address: a.Address, Zone: zoneName(m.Loc, now), At: m.At.String()}
 		if m.Paused(now) {
-			next = m.Due(m.PausedUntil)
 			rr.PausedUntil = m.PausedUntil.String()
 		}
 		rr.NextSend, rr.NextSendUTC = next.In(m.Loc), next.UTC()
