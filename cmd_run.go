@@ -106,6 +106,9 @@ func (r *runOutcome) attempt(ctx context.Context, e env, loadErr error) (sum job
 	if r.gen, err = r.st.Generation(); err != nil {
 		return sum, err
 	}
+	if err := sampleRefused(c, r.st); err != nil {
+		return sum, err
+	}
 	j.Progress = progress.New(e.stderr, r.log).Update
 	jobHook(j)
 	monitor.New(monitorConfig(c), r.st, r.log).Start(ctx)
@@ -181,6 +184,30 @@ func restoreHint(c *config.Config) string {
 		last = "delivered up to " + contents.LastDelivered.String()
 	}
 	return fmt.Sprintf("restore the newest good snapshot (%s, %s): cotd restore %s", snap.Day, last, shellQuote(snap.Path))
+}
+
+// sampleRefused refuses the built-in sample cat in place of a default
+// photo folder that has gone (a USB stick unplugged) after real photos
+// were indexed from it (issue 25 §5: the sample went out, and the
+// owner's only mail said "resolved").
+func sampleRefused(c *config.Config, st *store.Store) error {
+	if c.PhotosAbsent == "" {
+		return nil
+	}
+	real := 0
+	err := st.View(func(tx *store.Tx) error {
+		return tx.EachPhoto(func(p store.Photo) error {
+			if p.Path != job.SamplePath {
+				real++
+			}
+			return nil
+		})
+	})
+	if err != nil || real == 0 {
+		return err
+	}
+	return config.Usagef(fmt.Sprintf("put the photo folder back at %s (the USB stick?), or set --photos to where it is now", c.PhotosAbsent),
+		"the photo folder %s is gone, but %s were indexed from it: the built-in sample cat is not mailed instead", c.PhotosAbsent, text.Plural(real, "photo", "photos"))
 }
 
 // lostHistory refuses a database that is missing or empty while cotd's

@@ -168,7 +168,11 @@ func printStatus(e env, c *config.Config, r *monitor.Report) {
 		row("failing:", fmt.Sprintf("%s since %s, %s: %s", f.Recipient, stamp(f.Since, loc), text.Plural(f.Attempts, "attempt", "attempts"), f.Error))
 	}
 	if r.Photos.Total > 0 {
-		row("photos:", fmt.Sprintf("%d, %d unsent: cats run out in %s, then repeat", r.Photos.Total, r.Photos.Unsent, text.Plural(r.CatsRunOutIn, "day", "days")))
+		news := ""
+		if r.Photos.New > 0 {
+			news = fmt.Sprintf(" (%d new in the folder, not indexed yet)", r.Photos.New)
+		}
+		row("photos:", fmt.Sprintf("%d, %d unsent%s: cats run out in %s, then repeat", r.Photos.Total, r.Photos.Unsent, news, text.Plural(r.CatsRunOutIn, "day", "days")))
 	} else {
 		row("photos:", "none indexed yet")
 	}

@@ -26,15 +26,18 @@ import (
 type Config struct {
 	// Job is the run's configuration; Sample and DefaultQuotes, the
 	// built-in cat and quotes, are the CLI's to fill in.
-	Job        job.Config
-	DB         string
-	BackupDir  string // the database's daily snapshots
-	Outbox     string
-	SMTP       *mail.SMTPConfig // nil: outbox mode
-	Now        func() time.Time
-	PasswordAt string        // where the password came from, for messages
-	ClockWait  time.Duration // how long a run waits for NTP; 0 with --now
-	Monitor    monitor.Settings
+	Job       job.Config
+	DB        string
+	BackupDir string // the database's daily snapshots
+	// PhotosAbsent is the default photo folder when it is absent (the
+	// built-in sample cat stands in); "" otherwise.
+	PhotosAbsent string
+	Outbox       string
+	SMTP         *mail.SMTPConfig // nil: outbox mode
+	Now          func() time.Time
+	PasswordAt   string        // where the password came from, for messages
+	ClockWait    time.Duration // how long a run waits for NTP; 0 with --now
+	Monitor      monitor.Settings
 }
 
 // BuiltAfter is a moment every cotd binary was built after: this rule was
@@ -95,6 +98,7 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 			missing = Usagef("create it and put JPEG or PNG photos in it, or fix --photos/COTD_PHOTOS", "photo folder %s %s", c.Job.Photos, what)
 		} else {
 			c.Job.Photos = ""
+			c.PhotosAbsent = v.Photos
 		}
 	}
 	c.Job.Indexing = job.IndexOptions{Budget: v.IndexBudget, DueBudget: min(v.IndexBudget, job.DueIndexBudget), Workers: v.IndexWorkers, FollowLinks: v.FollowLinks}

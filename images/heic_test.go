@@ -395,8 +395,25 @@ func TestHEIFAgainstVips(t *testing.T) {
 	// colour check above can tell converting from not.
 	res, _ := Render(bytes.NewReader(plain), Options{MaxSide: 480, Quality: 95})
 	p3path := filepath.Join(dir, "p3.heic")
-	if mean, _ := metric.DeltaE2000(vipsReference(t, p3path, 480, true), decodeJPEG(t, res.JPEG)); mean < 2 {
+	p3ref := vipsReference(t, p3path, 480, true)
+	if mean, _ := metric.DeltaE2000(p3ref, decodeJPEG(t, res.JPEG)); mean < 2 {
 		t.Errorf("the P3 picture's sRGB export is only ΔE2000 %.2f from the untagged one: the test cannot tell", mean)
+	}
+	// Display P3 said by an nclx box (primaries 12, the sRGB curve; added
+	// here, as heif-enc 1.15 writes none), which vips 8.14 ignores: it
+	// must come out as the ICC-tagged one does.
+	nclxP3 := withProperties(t, plain, mkbox("colr", []byte("nclx"), be16(12), be16(13), be16(6), []byte{0x80}))
+	if info, err := parseHEIF(nclxP3); err != nil || info.nclx == nil || info.nclx.primaries != 12 {
+		t.Fatalf("heif-enc wrote no nclx P3 box (%v)", err)
+	}
+	nres, err := Render(bytes.NewReader(nclxP3), Options{MaxSide: 480, Quality: 95})
+	if err != nil || nres.Note != "" {
+		t.Fatalf("nclx P3: %v, note %q", err, nres.Note)
+	}
+	if mean, _ := metric.DeltaE2000(p3ref, decodeJPEG(t, nres.JPEG)); mean > 1.0 {
+		t.Errorf("nclx P3 is ΔE2000 %.2f from vips' export of the ICC P3 file, want ≤ 1.0", mean)
+	} else {
+		t.Logf("nclx P3: ΔE2000 %.2f from vips' export of the ICC P3 file", mean)
 	}
 }
 

@@ -280,21 +280,57 @@ func renderHEIF(data []byte, format string, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := renderImage(jpg, "jpeg", 1, o)
+	// heif-convert writes an ICC profile into its JPEG but not an nclx
+	// box: its colour space is given here instead.
+	var colour *matrixShaper
+	note := ""
+	if info.icc == nil && info.nclx != nil {
+		colour, note = nclxProfile(info.nclx)
+	}
+	res, err := renderImage(jpg, "jpeg", 1, colour, o)
 	if err != nil {
 		return Result{}, corrupt("%s decoded, but its picture could not be rendered (%v); re-export the photo as JPEG%s", label, err, heifFix)
 	}
 	res.SourceWidth, res.SourceHeight, res.Format = info.width, info.height, format
-	if n := info.nclx; info.icc == nil && n != nil && !srgbPrimaries(n.primaries) {
-		res.Note = fmt.Sprintf("colour not converted (nclx colour primaries %d are not sRGB's); colours may look off", n.primaries)
+	if note != "" {
+		res.Note = note
 	}
 	return res, nil
 }
 
-// srgbPrimaries reports H.273 colour primaries that are sRGB's or close
-// enough to show unconverted: BT.709/sRGB (1), unspecified (2), and the
-// BT.601 ones (5, 6) Android phones write.
-func srgbPrimaries(p uint16) bool { return p == 1 || p == 2 || p == 5 || p == 6 }
+// nclxPrimaries are the H.273 colour primaries cotd converts from (red,
+// green, blue; all with the D65 white): BT.2020 (9) and Display P3 (12).
+// BT.709/sRGB (1), unspecified (2) and the BT.601 ones Android phones
+// write (5, 6) are shown as sRGB.
+var nclxPrimaries = map[uint16][3][2]float64{
+	9:  {{0.708, 0.292}, {0.170, 0.797}, {0.131, 0.046}},
+	12: {{0.680, 0.320}, {0.265, 0.690}, {0.150, 0.060}},
+}
+
+// nclxProfile is the matrix/TRC profile an nclx box describes, or nil for
+// sRGB's primaries; the note says why one could not be made. The tone
+// curve is sRGB's for the sRGB and BT.709-family transfers (13; 1, 6, 14,
+// 15, which photo viewers show the same way); HDR transfers (PQ, HLG) are
+// not converted.
+func nclxProfile(n *nclx) (*matrixShaper, string) {
+	pri, ok := nclxPrimaries[n.primaries]
+	switch {
+	case n.primaries == 1 || n.primaries == 2 || n.primaries == 5 || n.primaries == 6:
+		return nil, ""
+	case !ok:
+		return nil, fmt.Sprintf("colour not converted (nclx colour primaries %d); colours may look off", n.primaries)
+	}
+	switch n.transfer {
+	case 1, 2, 6, 13, 14, 15:
+	default:
+		return nil, fmt.Sprintf("colour not converted (nclx transfer characteristics %d, an HDR or unusual curve); colours may look off", n.transfer)
+	}
+	m := &matrixShaper{desc: fmt.Sprintf("nclx %d/%d/%d", n.primaries, n.transfer, n.matrix), toXYZ: colorants(pri, [2]float64{0.3127, 0.3290})}
+	for c := range m.trc {
+		m.trc[c] = srgbDecode
+	}
+	return m, ""
+}
 
 // heifHeaderCost is [Cost] for a HEIC or AVIF file: the helper's peak,
 // then the JPEG it hands back decoded at a reduced scale; ok is false when

@@ -454,6 +454,11 @@ func toSRGB(img image.Image, data []byte, format string) (image.Image, string) {
 		}
 		return img, fmt.Sprintf("colour profile%s not converted (%v); colours may look off", name, err)
 	}
+	return applyProfile(img, p)
+}
+
+// applyProfile converts a rendered picture from an RGB profile to sRGB.
+func applyProfile(img image.Image, p *matrixShaper) (image.Image, string) {
 	t := newTransform(p)
 	if t.identity() {
 		return img, ""
@@ -608,4 +613,44 @@ func round8(v float32) uint8 {
 		return 255
 	}
 	return uint8(v + 0.5)
+}
+
+// colorants returns the D50-adapted (Bradford) XYZ columns of an RGB space.
+func colorants(pri [3][2]float64, white [2]float64) [3][3]float64 {
+	xyz := func(c [2]float64) [3]float64 { return [3]float64{c[0] / c[1], 1, (1 - c[0] - c[1]) / c[1]} }
+	var p [3][3]float64
+	for c := range 3 {
+		v := xyz(pri[c])
+		for r := range 3 {
+			p[r][c] = v[r]
+		}
+	}
+	inv, _ := invert(p)
+	w := xyz(white)
+	var s [3]float64
+	for r := range 3 {
+		s[r] = inv[r][0]*w[0] + inv[r][1]*w[1] + inv[r][2]*w[2]
+	}
+	var m [3][3]float64
+	for r := range 3 {
+		for c := range 3 {
+			m[r][c] = p[r][c] * s[c]
+		}
+	}
+	brad := [3][3]float64{{0.8951, 0.2664, -0.1614}, {-0.7502, 1.7135, 0.0367}, {0.0389, -0.0685, 1.0296}}
+	bi, _ := invert(brad)
+	d50 := [3]float64{0.96422, 1, 0.82521}
+	src := [3]float64{}
+	dst := [3]float64{}
+	for r := range 3 {
+		for k := range 3 {
+			src[r] += brad[r][k] * w[k]
+			dst[r] += brad[r][k] * d50[k]
+		}
+	}
+	var scale [3][3]float64
+	for r := range 3 {
+		scale[r][r] = dst[r] / src[r]
+	}
+	return mul(mul(bi, mul(scale, brad)), m)
 }

@@ -28,46 +28,6 @@ var (
 	srgbPri = [3][2]float64{{0.64, 0.33}, {0.30, 0.60}, {0.15, 0.06}}
 )
 
-// colorants returns the D50-adapted (Bradford) XYZ columns of an RGB space.
-func colorants(pri [3][2]float64, white [2]float64) [3][3]float64 {
-	xyz := func(c [2]float64) [3]float64 { return [3]float64{c[0] / c[1], 1, (1 - c[0] - c[1]) / c[1]} }
-	var p [3][3]float64
-	for c := range 3 {
-		v := xyz(pri[c])
-		for r := range 3 {
-			p[r][c] = v[r]
-		}
-	}
-	inv, _ := invert(p)
-	w := xyz(white)
-	var s [3]float64
-	for r := range 3 {
-		s[r] = inv[r][0]*w[0] + inv[r][1]*w[1] + inv[r][2]*w[2]
-	}
-	var m [3][3]float64
-	for r := range 3 {
-		for c := range 3 {
-			m[r][c] = p[r][c] * s[c]
-		}
-	}
-	brad := [3][3]float64{{0.8951, 0.2664, -0.1614}, {-0.7502, 1.7135, 0.0367}, {0.0389, -0.0685, 1.0296}}
-	bi, _ := invert(brad)
-	d50 := [3]float64{0.96422, 1, 0.82521}
-	src := [3]float64{}
-	dst := [3]float64{}
-	for r := range 3 {
-		for k := range 3 {
-			src[r] += brad[r][k] * w[k]
-			dst[r] += brad[r][k] * d50[k]
-		}
-	}
-	var scale [3][3]float64
-	for r := range 3 {
-		scale[r][r] = dst[r] / src[r]
-	}
-	return mul(mul(bi, mul(scale, brad)), m)
-}
-
 func fixed(v float64) []byte {
 	b := make([]byte, 4)
 	binary.BigEndian.PutUint32(b, uint32(int32(math.Round(v*65536))))

@@ -44,13 +44,14 @@ func render(data []byte, o Options) (Result, error) {
 	if format == "heic" || format == "avif" {
 		return renderHEIF(data, format, o) // heif.go
 	}
-	return renderImage(data, format, orientation(data, format), o)
+	return renderImage(data, format, orientation(data, format), nil, o)
 }
 
 // renderImage renders a photo of a format the Go decoders read, turning it
 // upright by orientation (its EXIF Orientation, or 1 for pixels that are
-// upright already).
-func renderImage(data []byte, format string, orientation int, o Options) (Result, error) {
+// upright already). colour, when not nil, is the pictures' colour space in
+// place of the profile the file carries (a HEIF's nclx box).
+func renderImage(data []byte, format string, orientation int, colour *matrixShaper, o Options) (Result, error) {
 	cfg, err := decodeConfig(data, format)
 	if err != nil {
 		return Result{}, err
@@ -83,7 +84,10 @@ func renderImage(data []byte, format string, orientation int, o Options) (Result
 	}
 	img := process(src, orientation, tw, th)
 	note := src.note
-	if !src.converted {
+	switch {
+	case colour != nil:
+		img, note = applyProfile(img, colour)
+	case !src.converted:
 		img, note = toSRGB(img, data, format) // icc.go
 	}
 

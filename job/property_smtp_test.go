@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -54,9 +55,10 @@ func heldBy(held []smtppeer.Held) map[string][]smtppeer.Held {
 // message once more, byte for byte with the same Message-ID, and never
 // again; the next day's digest does not fold a's day in.
 func TestDropAfterDotInDoubtResentOnce(t *testing.T) {
-	drop := true
+	var drop atomic.Bool // read by the peer's goroutine
+	drop.Store(true)
 	p := smtppeer.NewFaulty(t, smtppeer.Options{Plan: func(h smtppeer.Hit) smtppeer.Kind {
-		if drop && h.Step == smtppeer.AtDot && h.Rcpt == "a@example.test" {
+		if drop.Load() && h.Step == smtppeer.AtDot && h.Rcpt == "a@example.test" {
 			return smtppeer.Drop
 		}
 		return smtppeer.Pass
@@ -72,7 +74,7 @@ func TestDropAfterDotInDoubtResentOnce(t *testing.T) {
 	}
 	first := heldBy(held)["a@example.test"]
 
-	drop = false
+	drop.Store(false)
 	c.t = at(2, 8).Add(15 * time.Minute)
 	sum, err = j.Run(context.Background())
 	if err != nil || len(sum.Resent) != 1 || sum.Sent != 0 {
@@ -107,10 +109,10 @@ func TestDropAfterDotInDoubtResentOnce(t *testing.T) {
 // message: not uploaded again at every run (96 a day on the timer), but
 // tried again tomorrow.
 func TestContentRefusalNotReuploadedEveryRun(t *testing.T) {
-	var dots int
+	var dots atomic.Int32 // counted by the peer's goroutine
 	p := smtppeer.NewFaulty(t, smtppeer.Options{Plan: func(h smtppeer.Hit) smtppeer.Kind {
 		if h.Step == smtppeer.AtDot && h.Rcpt == "a@example.test" {
-			dots++
+			dots.Add(1)
 			return smtppeer.Perm // 554 5.7.1 message refused as spam
 		}
 		return smtppeer.Pass
@@ -125,13 +127,13 @@ func TestContentRefusalNotReuploadedEveryRun(t *testing.T) {
 			t.Fatalf("run at +%d min: %v, want a still reported undelivered", m, err)
 		}
 	}
-	if dots != 1 {
-		t.Errorf("the refused message was uploaded %d times in an hour, want once", dots)
+	if n := dots.Load(); n != 1 {
+		t.Errorf("the refused message was uploaded %d times in an hour, want once", n)
 	}
 	c.t = at(3, 8)
 	j.Run(context.Background())
-	if dots != 2 {
-		t.Errorf("the next day: uploaded %d times in all, want 2 (tried again tomorrow)", dots)
+	if n := dots.Load(); n != 2 {
+		t.Errorf("the next day: uploaded %d times in all, want 2 (tried again tomorrow)", n)
 	}
 }
 

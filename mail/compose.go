@@ -260,12 +260,12 @@ func Compose(m Message) (*gomail.Msg, error) {
 	if err != nil {
 		return nil, err
 	}
-	htmlBody, err := renderHTML(v)
-	if err != nil {
+	// Rendered once here so that a message that cannot be rendered is
+	// refused now, not while it goes out; the body renders them again.
+	if _, err := renderHTML(v); err != nil {
 		return nil, err
 	}
-	textBody, err := renderText(v)
-	if err != nil {
+	if _, err := renderText(v); err != nil {
 		return nil, err
 	}
 
@@ -273,16 +273,24 @@ func Compose(m Message) (*gomail.Msg, error) {
 	tag := hex.EncodeToString(seed[:12])
 	relBoundary := "cotd_rel_" + tag
 	altBoundary := "cotd_alt_" + tag
-	// The body, with its base64 cats, is written straight to wherever the
-	// message goes (the server, the outbox, a size count) each time it is
-	// written, and never kept: a run composes every recipient's message
-	// but holds only one message's bytes at a time, so 1,000 recipients of
-	// an 8-day digest cost little more than one (issue 25 §6). The days'
-	// photos are shared, not copied.
+	// The body (its HTML, its text and its base64 cats) is rendered and
+	// written straight to wherever the message goes (the server, the
+	// outbox, a size count) each time it is written, and never kept: a run
+	// composes every recipient's message but holds only one message's bytes
+	// at a time, so 1,000 recipients of an 8-day digest cost little more
+	// than one (issue 25 §6). The days' photos are shared, not copied.
 	days := slices.Clone(m.Days)
 	body := func(w io.Writer) (int64, error) {
+		htmlBody, err := renderHTML(v)
+		if err != nil {
+			return 0, err
+		}
+		textBody, err := renderText(v)
+		if err != nil {
+			return 0, err
+		}
 		cw := &countingWriter{w: w}
-		err := buildAlternative(cw, textBody, func(pw io.Writer) error {
+		err = buildAlternative(cw, textBody, func(pw io.Writer) error {
 			return buildRelated(pw, htmlBody, days, cids, relBoundary)
 		}, relBoundary, altBoundary)
 		return cw.n, err

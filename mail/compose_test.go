@@ -810,9 +810,10 @@ func TestComposeMailpitReadsIt(t *testing.T) {
 	mailpitJSON(t, srv.API+"/message/"+list[0].ID+"/html-check", &check)
 	t.Logf("mailpit html-check: %.1f%% supported, %.1f%% partial, %.1f%% unsupported",
 		check.Total.Supported, check.Total.Partial, check.Total.Unsupported)
-	// Measured 89.3 / 8.7 / 1.9: the unsupported bits (<style>, @media,
-	// border-radius, opacity) only add polish where they work.
-	if check.Total.Supported < 85 || check.Total.Unsupported > 4 {
+	// Measured 92.5 / 5.6 / 2.0 for this digest (TestHTMLCheckSupported
+	// holds every kind of mail to 90): the unsupported bits (<style>,
+	// @media, border-radius) only add polish where they work.
+	if check.Total.Supported < 90 || check.Total.Unsupported > 4 {
 		t.Errorf("mail client support fell: %+v", check.Total)
 	}
 }

@@ -126,7 +126,6 @@ func (st *steps) stop(grace time.Duration) time.Time {
 	return st.stopAt
 }
 
-
 // current names the step under way ("reply to EHLO").
 func (st *steps) current() string {
 	st.mu.Lock()

@@ -213,10 +213,7 @@ func CheckRecipients(jc job.Config, now time.Time) []Finding {
 // NextSend words when a recipient's next mail is due: in their zone, in
 // UTC, and the pause when they have one.
 func NextSend(m schedule.Morning, now time.Time) string {
-	next := m.Next(now)
-	if m.Paused(now) {
-		next = m.Due(m.PausedUntil)
-	}
+	next := m.NextSend(now)
 	s := fmt.Sprintf("next %s %s, %s UTC", next.In(m.Loc).Format("2006-01-02 15:04"), zoneName(m.Loc, now), next.UTC().Format("2006-01-02 15:04"))
 	if m.Paused(now) {
 		s += ", paused until " + m.PausedUntil.String()

@@ -178,6 +178,13 @@ func (m *Monitor) Finish(ctx context.Context, sum job.Summary, runErr error) {
 	refused := errors.Is(runErr, schedule.ErrClockBackwards)
 	if !refused {
 		book = m.alert(ctx, sum, problems, book, now)
+	} else if m.c.SideFile != "" {
+		// Told once by mail too, with the fix (issue 24: a clock a day
+		// behind was refused for ~24 h with only a ping): the bookkeeping
+		// goes to the side file, never into the database, and the first
+		// run with the clock right again takes it over and resolves it.
+		side, _ := m.loadSide()
+		m.saveSide(side.Run, m.alert(ctx, sum, problems, side.Book, now))
 	}
 	m.writeMetrics(rec)
 	if !refused {
@@ -205,12 +212,6 @@ func (m *Monitor) load() (store.Run, store.AlertBook) {
 	if !m.usable() {
 		return side.Run, side.Book
 	}
-	defer func() {
-		if hasSide { // alerts sent while the database could not keep them: resolved from here on
-			book.Mail = mergeAlerts(book.Mail, side.Book.Mail)
-			book.Push = mergeAlerts(book.Push, side.Book.Push)
-		}
-	}()
 	_ = m.st.View(func(tx *store.Tx) error {
 		var err error
 		if rec, _, err = tx.LastRun(); err != nil {
@@ -223,6 +224,10 @@ func (m *Monitor) load() (store.Run, store.AlertBook) {
 		}
 		return nil
 	})
+	if hasSide { // alerts sent while the database could not keep them: resolved from here on
+		book.Mail = mergeAlerts(book.Mail, side.Book.Mail)
+		book.Push = mergeAlerts(book.Push, side.Book.Push)
+	}
 	return rec, book
 }
 

@@ -131,6 +131,10 @@ func (m *Monitor) problems(sum job.Summary, runErr error, rec store.Run, unusabl
 			detail += "\n\nWhat to do: " + hint
 		}
 		add(StateDamaged, "the database cannot be used: "+text.OneLine(runErr.Error()), detail)
+	case errors.Is(runErr, schedule.ErrClockBackwards):
+		_, hint := m.c.Classify(runErr)
+		add(ClockBackwards, "the clock is behind the last run: nothing is mailed until it is right",
+			text.OneLine(runErr.Error())+"\n\nNo day is mailed twice and nothing is recorded while the clock is behind.\n\nWhat to do: "+hint)
 	case runErr != nil:
 		code, hint := m.c.Classify(runErr)
 		detail := text.OneLine(runErr.Error())
@@ -278,6 +282,10 @@ func (k Key) Cleared() string {
 		return "no more mail given up"
 	case k == ClockJump:
 		return "the clock runs normally again"
+	case k == ClockBackwards:
+		return "the clock is right again"
+	case k == StateDamaged:
+		return "the database can be used again"
 	case k == PhotosSkipped:
 		return "all photo files can be used again"
 	case k == QuotesProblem:

@@ -107,6 +107,9 @@ type ReportIndexing struct {
 type ReportCount struct {
 	Total  int `json:"total"`
 	Unsent int `json:"unsent"`
+	// New are photo files in the folder no scan has read yet: counted in
+	// Total and Unsent (new photos go out first).
+	New int `json:"new,omitempty"`
 }
 
 type ReportCert struct {
@@ -313,14 +316,15 @@ func (r *Report) fill(c Config, tx *store.Tx, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	r.Photos = ReportCount{inv.PhotosTotal, inv.PhotosLeft}
+	r.Photos = ReportCount{Total: inv.PhotosTotal, Unsent: inv.PhotosLeft}
 	if n, err := job.NotIndexed(tx, c.Photos, c.FollowLinks); err == nil {
 		r.Photos.Total += n
 		r.Photos.Unsent += n
+		r.Photos.New = n
 	}
-	r.Quotes = ReportCount{inv.QuotesTotal, inv.QuotesLeft}
+	r.Quotes = ReportCount{Total: inv.QuotesTotal, Unsent: inv.QuotesLeft}
 	if haveRec && rec.QuotesTotal > 0 {
-		r.Quotes = ReportCount{rec.QuotesTotal, rec.QuotesLeft}
+		r.Quotes = ReportCount{Total: rec.QuotesTotal, Unsent: rec.QuotesLeft}
 	}
 	r.CatsRunOutIn = r.Photos.Unsent
 	if p, ok := job.ReadIndexProgress(tx); ok && p.Left > 0 {
@@ -375,10 +379,9 @@ func (r *Report) fillRecipients(jc job.Config, tx *store.Tx, now time.Time) erro
 	}
 	for _, a := range jc.To {
 		m := jc.Morning(a)
-		next := m.Next(now)
+		next := m.NextSend(now)
 		rr := ReportRecipient{Address: a.Address, Zone: zoneName(m.Loc, now), At: m.At.String()}
 		if m.Paused(now) {
-			next = m.Due(m.PausedUntil)
 			rr.PausedUntil = m.PausedUntil.String()
 		}
 		rr.NextSend, rr.NextSendUTC = next.In(m.Loc), next.UTC()

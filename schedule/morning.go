@@ -33,6 +33,15 @@ func (m Morning) Next(now time.Time) time.Time {
 	return m.Due(m.Latest(now).AddDays(1))
 }
 
+// NextSend is when the recipient's next mail is due after now: their
+// next morning, or the morning their pause ends.
+func (m Morning) NextSend(now time.Time) time.Time {
+	if m.Paused(now) {
+		return m.Due(m.PausedUntil)
+	}
+	return m.Next(now)
+}
+
 // Window is the oldest day the recipient may still be delivered at now.
 func (m Morning) Window(now time.Time, maxDays int) Day {
 	return Window(m.Today(now), maxDays)

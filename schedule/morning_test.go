@@ -38,6 +38,9 @@ func TestDecideFor(t *testing.T) {
 			[]Morning{zoe, bo}, "2026-12-08,2026-12-09", "2026-12-02,2026-12-03,2026-12-04,2026-12-05,2026-12-06,2026-12-07", "2026-12-09T12:00:00Z"},
 		// 21:00 on the 6th in New York: the 6th's morning has been, as on
 		// any first run after the send time.
+		// Ana is paused: the next send is Zoe's, not Ana's 07:00.
+		{"paused mornings are not next", State{Last: day(t, "2026-12-07"), LastRun: at(t, berlin, "2026-12-07 00:30")}, "2026-12-07 01:00",
+			[]Morning{zoe, {At: seven, Loc: berlin, PausedUntil: day(t, "2027-01-05")}}, "", "", "2026-12-07T22:30:00Z"},
 		{"first run west of the owner", State{}, "2026-12-07 03:00", []Morning{bo}, "2026-12-06", "", "2026-12-07T12:00:00Z"},
 	}
 	for _, tt := range tests {

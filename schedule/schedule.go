@@ -243,10 +243,19 @@ func DecideFor(st State, now time.Time, s Settings, ms []Morning) (Plan, error) 
 	}
 
 	// The next moment a day becomes due to someone (opened already for
-	// a zone further east, or not).
-	for _, m := range ms {
-		if n := m.Next(now); p.Next.IsZero() || n.Before(p.Next) {
-			p.Next = n
+	// a zone further east, or not); a paused recipient's mornings do not
+	// count while the pause lasts, unless everyone is paused.
+	for _, paused := range []bool{false, true} {
+		for _, m := range ms {
+			if m.Paused(now) != paused {
+				continue
+			}
+			if n := m.NextSend(now); p.Next.IsZero() || n.Before(p.Next) {
+				p.Next = n
+			}
+		}
+		if !p.Next.IsZero() {
+			break
 		}
 	}
 	return p, nil
