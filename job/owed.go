@@ -162,7 +162,10 @@ func (c *Config) OwedNow(tx *store.Tx, d store.Day, now time.Time) ([]*mail.Addr
 	}
 	var out []*mail.Address
 	for _, a := range owed {
-		if c.Morning(a).Deliverable(d.Day, now, c.Schedule.MaxDays) {
+		// A paused recipient's membership starts when the pause ends
+		// (recordMembership); saying it here too keeps a pause a pause
+		// even before a run has recorded it.
+		if m := c.Morning(a); !m.Paused(now) && m.Deliverable(d.Day, now, c.Schedule.MaxDays) {
 			out = append(out, a)
 		}
 	}

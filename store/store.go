@@ -7,6 +7,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -272,6 +273,16 @@ func sniff(path string) error {
 	// page header (16 bytes) then meta: magic uint32 0xED0CDAED, little endian.
 	if head[16] != 0xED || head[17] != 0xDA || head[18] != 0x0C || head[19] != 0xED {
 		return fmt.Errorf("database %s: %w (no bbolt header)", path, ErrNotDatabase)
+	}
+	// bbolt grows its file by whole pages (two meta pages, a freelist and
+	// a root at least): a size that is not is a truncated copy, refused
+	// before bbolt maps it (it would take its lock, then fault reading a
+	// page past the end).
+	if fi, err := f.Stat(); err == nil {
+		ps := int64(binary.LittleEndian.Uint32(head[24:28]))
+		if ps >= 512 && (fi.Size()%ps != 0 || fi.Size() < 4*ps) {
+			return damaged(fmt.Errorf("database %s: %w: truncated to %d bytes, not whole %d-byte pages", path, ErrNotDatabase, fi.Size(), ps))
+		}
 	}
 	return nil
 }

@@ -2,16 +2,19 @@
 # deploy/vm/run.sh: the VM test. It proves pi-setup.sh and cotd's units on a
 # real systemd: a Debian 12 guest under qemu (TCG, no KVM needed), installed
 # the way the README tells a new owner to, then booted again with the
-# virtual RTC moved forward to see the timer deliver, catch up after three
-# days off, live without NTP, upgrade, uninstall and purge.
+# virtual RTC moved forward to see the timer deliver, each recipient in
+# their own zone (a recipients file), catch up after three days off, a
+# failed run heard by the alert mail, the ping URL and the push URL, live
+# without NTP, upgrade, uninstall and purge.
 #
 #   sudo bash deploy/vm/run.sh          # needs root (mmdebstrap, mke2fs -d)
 #
 # The guest has no network (-nic none). Mailpit runs inside it on loopback
-# with STARTTLS and AUTH; fakentp (deploy/vm/fakentp) simulates a finished
-# NTP sync on the boots that should have one. Every boot runs one stage
-# script (deploy/vm/guest/stage-*.sh) from a 9p share through a oneshot unit
-# and powers off; the script prints each command, its output and an
+# with STARTTLS and AUTH; hookrecv (deploy/vm/hookrecv) records the pings
+# and pushes; fakentp (deploy/vm/fakentp) simulates a finished NTP sync on
+# the boots that should have one. Every boot runs one stage script
+# (deploy/vm/guest/stage-*.sh) from a 9p share through a oneshot unit and
+# powers off; the script prints each command, its output and an
 # "ok:"/"FAIL:" line per assertion, and the host fails on any FAIL or a
 # non-zero stage exit.
 #
@@ -28,7 +31,7 @@
 #   COTD_VM_ROOTFS=TAR     reuse a root filesystem tarball from an earlier run
 #                          (built by this script as DIR/rootfs.tar); CI builds afresh
 #   COTD_VM_FROM=BOOT      with COTD_VM_WORK: start again at that boot (install, timer,
-#                          catchup, nontp) on the disk an earlier run left after the
+#                          zones, catchup, nontp) on the disk an earlier run left after the
 #                          boot before it (each passing boot's disk is kept there)
 #   COTD_VM_BOOT_TIMEOUT=S seconds one boot may take (default 900)
 #   COTD_VM_START_TIMEOUT=S seconds until its stage must have started, else the
@@ -114,6 +117,7 @@ if [[ -z $from ]]; then
 	tar -C "$root" -xf "$rootfs_tar"
 	bash "$here/guest/customize.sh" "$root" "$mailpit" "$work/tls"
 	build "$root/usr/local/sbin/fakentp" "" ./deploy/vm/fakentp
+	build "$root/usr/local/sbin/hookrecv" "" ./deploy/vm/hookrecv
 
 	step "disk image (mke2fs -d, raw ext4)"
 	image=$work/disk.raw
@@ -223,13 +227,16 @@ boot() {
 	fi
 }
 
-# The days: 2026-12-07 is day D, due at 07:00 UTC. Boot 1 starts just
+# The days: 2026-12-07 is day D, due at 07:00 UTC for dee and at 07:30
+# Tokyo time (22:30 UTC the evening before) for Cee. Boot 1 starts just
 # before 07:00 so that the timer's first run (OnBootSec=2min) finds today
 # due on the template settings; every later boot starts its RTC a minute
-# before a 15-minute timer tick, so that it is short.
+# before a 15-minute timer tick, so that it is short; boot 3 comes after
+# Cee's Tokyo morning of the 8th and before dee's.
 skip=${from:+yes}
 boot install 2026-12-07T06:58:30
 boot timer 2026-12-07T07:14:00
+boot zones 2026-12-07T22:44:00
 boot catchup 2026-12-10T07:14:00
 boot nontp 2026-12-11T07:14:00 cotd.nontp
 

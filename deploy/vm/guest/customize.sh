@@ -2,10 +2,11 @@
 # customize.sh ROOT MAILPIT TLSDIR turns the minbase root filesystem at ROOT
 # into the VM test's "Pi": an admin user with sudo (the owner, not root),
 # Mailpit on loopback with STARTTLS and AUTH under a test CA written to
-# TLSDIR, fakentp before time-sync.target unless the kernel command line
-# says cotd.nontp, and the oneshot unit that runs each boot's stage script
-# from the 9p share and powers off. Nothing of cotd is installed here: the
-# stages install it the way the README says.
+# TLSDIR (it refuses every recipient outside example.test with 550), the
+# ping and push receiver hookrecv, fakentp before time-sync.target unless
+# the kernel command line says cotd.nontp, and the oneshot unit that runs
+# each boot's stage script from the 9p share and powers off. Nothing of
+# cotd is installed here: the stages install it the way the README says.
 set -euo pipefail
 root=$1 mailpit=$2 tls=$3
 
@@ -59,13 +60,31 @@ Before=cotd.service timers.target
 ExecStart=/usr/local/bin/mailpit --smtp 127.0.0.1:587 --listen 127.0.0.1:8025 \
   --database /var/lib/mailpit/mailpit.db --disable-version-check \
   --smtp-tls-cert /etc/mailpit/mail.pem --smtp-tls-key /etc/mailpit/mail.key \
-  --smtp-require-starttls --smtp-auth-file /etc/mailpit/auth
+  --smtp-require-starttls --smtp-auth-file /etc/mailpit/auth \
+  --smtp-allowed-recipients '@example\.test$'
 StateDirectory=mailpit
 
 [Install]
 WantedBy=multi-user.target
 EOF
 ln -sf /etc/systemd/system/mailpit.service "$root/etc/systemd/system/multi-user.target.wants/mailpit.service"
+
+# hookrecv (deploy/vm/hookrecv): the owner's outside monitors, a
+# healthchecks.io-style ping URL and an ntfy topic on loopback, recording
+# every request to /var/lib/hookrecv/requests.jsonl for the stages to read.
+cat >"$root/etc/systemd/system/hookrecv.service" <<'EOF'
+[Unit]
+Description=The test's ping and push receiver (loopback HTTP, records requests)
+Before=cotd.service timers.target
+
+[Service]
+ExecStart=/usr/local/sbin/hookrecv -listen 127.0.0.1:8090 -log /var/lib/hookrecv/requests.jsonl
+StateDirectory=hookrecv
+
+[Install]
+WantedBy=multi-user.target
+EOF
+ln -sf /etc/systemd/system/hookrecv.service "$root/etc/systemd/system/multi-user.target.wants/hookrecv.service"
 
 # fakentp: what timesyncd does after a good NTP answer, on every boot whose
 # kernel command line does not say cotd.nontp. After time-set.target
@@ -109,7 +128,7 @@ chmod 0755 "$root/usr/local/sbin/vm-stage"
 cat >"$root/etc/systemd/system/vm-stage.service" <<'EOF'
 [Unit]
 Description=VM test stage (runs /mnt/share/stage.sh, then powers off)
-After=multi-user.target mailpit.service
+After=multi-user.target mailpit.service hookrecv.service
 
 [Service]
 Type=oneshot
@@ -122,4 +141,4 @@ TimeoutStartSec=30min
 WantedBy=multi-user.target
 EOF
 ln -sf /etc/systemd/system/vm-stage.service "$root/etc/systemd/system/multi-user.target.wants/vm-stage.service"
-echo "customize: guest ready (user admin, mailpit on mail.test:587, fakentp, vm-stage)"
+echo "customize: guest ready (user admin, mailpit on mail.test:587, hookrecv on 127.0.0.1:8090, fakentp, vm-stage)"

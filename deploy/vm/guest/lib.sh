@@ -70,10 +70,45 @@ mail_subjects() {
 	curl -fsS -G --data-urlencode "query=$1" --data-urlencode limit=1000 http://127.0.0.1:8025/api/v1/search |
 		jq -r '.messages | reverse | .[].Subject'
 }
+# mail_created QUERY: when Mailpit received them (the guest's clock, UTC),
+# oldest first, one a line.
+mail_created() {
+	curl -fsS -G --data-urlencode "query=$1" --data-urlencode limit=1000 http://127.0.0.1:8025/api/v1/search |
+		jq -r '.messages | reverse | .[].Created'
+}
 show_mail() {
 	printf '\n# mailpit: every message (date, to, subject)\n'
 	curl -fsS 'http://127.0.0.1:8025/api/v1/messages?limit=1000' |
 		jq -r '.messages | reverse | .[] | "\(.Created)  \([.To[].Address] | join(","))  \(.Subject)"'
+}
+
+# mail_text QUERY: the plain-text body of the newest message matching QUERY.
+mail_text() {
+	local id
+	id=$(curl -fsS -G --data-urlencode "query=$1" --data-urlencode limit=1 http://127.0.0.1:8025/api/v1/search | jq -r '.messages[0].ID // empty')
+	[[ -n $id ]] && curl -fsS "http://127.0.0.1:8025/api/v1/message/$id" | jq -r .Text
+}
+
+# The owner's outside monitors: hookrecv (deploy/vm/hookrecv) records each
+# ping (COTD_PING_URL=http://127.0.0.1:8090/ping/cotd) and push
+# (COTD_NOTIFY_URL=http://127.0.0.1:8090/ntfy/cotd) as one JSON line.
+hooks=/var/lib/hookrecv/requests.jsonl
+hook_mark=0
+# hooks_mark: the hook_* functions below see only requests from now on.
+hooks_mark() { hook_mark=$(wc -l <"$hooks" 2>/dev/null || echo 0); }
+# hooks_since: the requests since hooks_mark, one JSON object a line.
+hooks_since() { tail -n +"$((hook_mark + 1))" "$hooks" 2>/dev/null; }
+# hook_count PATH: how many requests to PATH came since hooks_mark.
+hook_count() { hooks_since | jq -s --arg p "$1" '[.[] | select(.path == $p)] | length'; }
+# hook_last PATH FIELD: FIELD (body, title, ...) of the last request to PATH
+# since hooks_mark, into $out.
+hook_last() {
+	out=$(hooks_since | jq -rs --arg p "$1" --arg f "$2" '[.[] | select(.path == $p)] | last | .[$f] // empty')
+	printf '\n# hookrecv: %s of the last request to %s since the mark\n%s\n' "$2" "$1" "$out"
+}
+show_hooks() {
+	printf '\n# hookrecv: requests since the mark (time, path, title, body)\n'
+	hooks_since | jq -r '"\(.time)  \(.method) \(.path)  \(.title // "")  \(.body | gsub("\n"; " | ") | .[0:200])"'
 }
 
 # runs_finished: how many cotd.service runs ended in this boot (either way).
@@ -117,6 +152,14 @@ timer_fired() {
 # journal: this boot's lines from cotd.service and cotd.timer, into $out.
 journal() {
 	run journalctl -b -u cotd.service -u cotd.timer -o short-iso --no-pager
+}
+
+# last_run: the journal of the last cotd.service run only, into $out.
+last_run() {
+	printf '\n# journalctl -b -u cotd.service (the last run only)\n'
+	out=$(journalctl -b -u cotd.service -o short-iso --no-pager |
+		awk '/systemd\[1\]: Starting cotd\.service/ { buf = "" } { buf = buf $0 "\n" } END { printf "%s", buf }')
+	printf '%s\n' "$out"
 }
 
 finish() {

@@ -2,7 +2,8 @@
 # Boot 1 (RTC 2026-12-07 06:58:30 UTC, NTP "synced" by fakentp): install cotd
 # exactly as the README's Pi section says, as the owner "admin" with sudo,
 # in the README's order; see that the timer does not act on the template
-# settings; configure; check; send-test.
+# settings; configure (with an alert address, a ping URL and a push URL);
+# check; send-test.
 # shellcheck source=deploy/vm/guest/lib.sh
 source /mnt/share/lib.sh
 
@@ -45,14 +46,25 @@ expect_status 0 "the owner's chgrp cotd on a moved-in photo works"
 
 # "nano /etc/cotd/recipients.txt" (the owner's file, no sudo), then
 # "sudo nano /etc/cotd/cotd.env": sender, SMTP server.
-owner "printf '%s\\n' 'Cee <cee@example.test>' 'dee@example.test' >>/etc/cotd/recipients.txt"
+# Cee lives in Tokyo and wants her cat at 07:30 there (22:30 UTC); dee
+# gets it at the default 07:00 in the Pi's zone (UTC).
+owner "printf '%s\\n' 'Cee <cee@example.test>  tz=Asia/Tokyo  at=07:30' 'dee@example.test' >>/etc/cotd/recipients.txt && ls -l /etc/cotd/recipients.txt"
 expect_status 0 "the owner edits the recipients file without sudo"
+expect_out '^-rw-r----- 1 admin cotd ' "recipients.txt is the owner's, readable by group cotd"
 run install -m 0644 "$share/ca.pem" /etc/cotd/ca.pem
 owner "sudo tee -a /etc/cotd/cotd.env >/dev/null <<'EOF'
 COTD_FROM=\"Cat of the Day <cotd@mail.test>\"
 COTD_SMTP_HOST=mail.test
 COTD_SMTP_USER=cotd@mail.test
 COTD_SMTP_CA_FILE=/etc/cotd/ca.pem
+EOF"
+expect_status 0
+# README's Monitoring: the owner's alert address, a dead man's switch and a
+# push topic (hookrecv on loopback stands in for healthchecks.io and ntfy).
+owner "sudo tee -a /etc/cotd/cotd.env >/dev/null <<'EOF'
+COTD_ALERT_TO=owner@example.test
+COTD_PING_URL=http://127.0.0.1:8090/ping/cotd
+COTD_NOTIFY_URL=http://127.0.0.1:8090/ntfy/cotd
 EOF"
 expect_status 0
 
@@ -68,6 +80,8 @@ owner 'sudo cotd-service check'
 expect_status 0 "cotd-service check passes"
 expect_out '^ok +time sync: synchronised \(NTP\)' "check reports the clock synchronised"
 expect_out '^ok +smtp: .*accepted' "check logged in to the relay"
+expect_out '^ok +recipient: Cee <cee@example.test>: next 2026-12-0[78] 07:30 Asia/Tokyo' "check reads Cee's line with her zone"
+expect_out '^ok +monitoring: alert mail to <owner@example.test>, pings to http://127.0.0.1:8090/.*, push notifications to http://127.0.0.1:8090/' "check names all three channels"
 
 owner 'sudo cotd-service send-test --to admin@example.test'
 expect_status 0 "send-test sent"
