@@ -83,8 +83,9 @@ which have no variable.
 
 Exit codes: 0 done or nothing due, 1 something due was not delivered (the
 next run retries it), 2 usage or configuration error, 3 refused to act on the
-state (database locked or unreadable, the clock behind the last run or
-before this cotd was built).
+state (database locked, damaged or unreadable, or missing or empty while
+cotd has run here before: 'cotd help restore'; the clock behind the last
+run or before this cotd was built).
 `
 
 // usageText is what `cotd` and `cotd help` print: examples first, then the

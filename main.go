@@ -8,7 +8,8 @@
 // (the photo), mail (the message), job (one run, in order) and monitor
 // (status, checks and alerts around a run). Exit codes: 0 done or nothing due,
 // 1 something due was not delivered, 2 usage or configuration, 3 refused to
-// act on the state (database locked or unreadable, clock went backwards).
+// act on the state (database locked, damaged, unreadable or lost, clock went
+// backwards).
 package main
 
 import (

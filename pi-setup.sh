@@ -413,6 +413,13 @@ COTD_PHOTOS=$photos_dir
 COTD_QUOTES=$quotes_path
 COTD_DB=$state_dir/cotd.db
 COTD_OUTBOX=$state_dir/outbox
+# Daily snapshots of the database (the last 7), for 'cotd restore' after the
+# SD card died; default $state_dir/backups. Better on another disk, such as the
+# photos' USB stick: let the service write there with
+# sudo systemctl edit cotd.service
+#   [Service]
+#   ReadWritePaths=/media/cats/cotd-backups
+#COTD_BACKUP_DIR=/media/cats/cotd-backups
 EOF
 }
 

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"cotd/internal/photogen"
 	"cotd/monitor"
 	"cotd/store"
 )
@@ -68,5 +70,47 @@ func TestStatusExitFollowsSeverity(t *testing.T) {
 				t.Errorf("a recorded %s (%s): exit %d, healthy %v; want exit %d\n%s%s", kd.Key, kd.Severity, code, rep.Healthy, want, out.String(), errOut.String())
 			}
 		})
+	}
+}
+
+// `cotd status` while a run holds the database (issue 25 §7: it exited 3
+// for as long as the run, up to 13 minutes): it reads the run's newest
+// snapshot and says so as a warning, healthy; without a snapshot it says
+// that too, and never waits for the run.
+func TestStatusDuringARun(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "cotd.db")
+	vars := map[string]string{"COTD_DB": db, "COTD_NOW": "2026-03-02T08:00:00+01:00", "COTD_TZ": "Europe/Berlin",
+		"COTD_OUTBOX": filepath.Join(dir, "outbox"), "COTD_PHOTOS": filepath.Join(dir, "photos"), "COTD_QUOTES": filepath.Join(dir, "quotes.txt")}
+	os.Mkdir(filepath.Join(dir, "photos"), 0o755)
+	for i, name := range []string{"a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg", "f.jpg", "g.jpg", "h.jpg"} {
+		if err := os.WriteFile(filepath.Join(dir, "photos", name), photogen.Distinct(i, 320, 240), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+	var out, errOut bytes.Buffer
+	if code := cli([]string{"run"}, env{&out, &errOut, lookup}); code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, errOut.String())
+	}
+	run, err := store.Open(db, time.Second) // a run holds it from here on
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer run.Close()
+	vars["COTD_NOW"] = "2026-03-02T09:00:00+01:00"
+	out.Reset()
+	errOut.Reset()
+	code := cli([]string{"status"}, env{&out, &errOut, lookup})
+	if code != exitOK || !strings.Contains(out.String(), "a run is using the database now: this is the state of its snapshot of 2026-03-02") ||
+		!strings.Contains(out.String(), "last delivered:  2026-03-02") {
+		t.Errorf("status during a run: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	os.RemoveAll(filepath.Join(dir, "backups"))
+	out.Reset()
+	errOut.Reset()
+	code = cli([]string{"status"}, env{&out, &errOut, lookup})
+	if code != exitOK || !strings.Contains(out.String(), "a run is using the database now, and there is no snapshot yet") {
+		t.Errorf("status during a run, no snapshot: exit %d\n%s%s", code, out.String(), errOut.String())
 	}
 }

@@ -54,7 +54,7 @@ work=${KEEP:-$(mktemp -d)}
 [ -n "${KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
 mkdir -p "$work"
 CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$work/cotd" .
-CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -trimpath -ldflags='-s -w' -o "$work/cotd-arm64" .
+[ -n "$ONLY" ] || CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -trimpath -ldflags='-s -w' -o "$work/cotd-arm64" .
 go build -o "$work/mkphotos" ./bench/mkphotos
 go build -o "$work/cputime" ./bench/cputime
 
@@ -94,8 +94,7 @@ classes() {
 		}
 		$1 == p && $2 == "cotd" { a[++na] = $3 } $1 == p && $2 == "vips" { b[++nb] = $3 }
 		$1 == p && $2 == "cotd-insns" { ia = $3 } $1 == p && $2 == "vips-insns" { ib = $3 }
-		END { ma = median(a, na); mb = median(b, nb); printf "| %s | %s | %.0f | %.0f | %.2f× | %s |
-", p, size, ma, mb, ma / mb, (ia && ib) ? sprintf("%.2f×", ia / ib) : "" }' "$c/results"
+		END { ma = median(a, na); mb = median(b, nb); printf "| %s | %s | %.0f | %.0f | %.2f× | %s |\n", p, size, ma, mb, ma / mb, (ia && ib) ? sprintf("%.2f×", ia / ib) : "" }' "$c/results"
 	done
 	echo
 }

@@ -310,13 +310,13 @@ func (p *progState) refine(r *bitReader, low []int16, nz uint64, k, se, zeros in
 func (p *progState) finish(comps []jcomp, width, height int, quant *[4][64]int32, qDefined [4]bool) (source, error) {
 	n := p.n
 	nn := n * n
-	var cf [16]int32
+	var cf [64]int32
 	for ci := range comps {
 		c, pc := &comps[ci], &p.comps[ci]
 		if !qDefined[c.tq] {
 			return source{}, errFallback
 		}
-		var q [16]int32 // quantizer of each slot
+		var q [64]int32 // quantizer of each slot
 		for k := range 64 {
 			if s := p.slot[k]; s >= 0 {
 				q[s] = quant[c.tq][k]

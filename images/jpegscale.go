@@ -235,14 +235,95 @@ var idctTable = func() map[int]*[16]int32 {
 }()
 
 // idct writes the n×n samples of one block from its low coefficients
-// (n is 4 or 2; putBlock writes n = 1 as the flat DC value). Dequantized
+// (n is 8, 4 or 2; putBlock writes n = 1 as the flat DC value). Dequantized
 // coefficients fit in 16 bits, so both passes stay in int32.
-func idct(cf *[16]int32, n int, dst []byte, stride int) {
-	if n == 4 {
-		idct4(cf, dst, stride)
-		return
+func idct(cf *[64]int32, n int, dst []byte, stride int) {
+	switch n {
+	case 8:
+		idct8(cf, dst, stride)
+	case 4:
+		idct4((*[16]int32)(cf[:16]), dst, stride)
+	default:
+		idct2((*[16]int32)(cf[:16]), dst, stride)
 	}
-	idct2(cf, dst, stride)
+}
+
+// The 8-point IDCT's constants, in 13-bit fixed point: libjpeg's "islow"
+// (jidctint.c, the Loeffler-Ligtenberg-Moschytz factorisation), which
+// image/jpeg's full decode matches to within a code value.
+const (
+	i8Bits  = 13
+	i8Pass1 = 2
+	fix0298 = 2446  // 0.298631336
+	fix0390 = 3196  // 0.390180644
+	fix0541 = 4433  // 0.541196100
+	fix0765 = 6270  // 0.765366865
+	fix0899 = 7373  // 0.899976223
+	fix1175 = 9633  // 1.175875602
+	fix1501 = 12299 // 1.501321110
+	fix1847 = 15137 // 1.847759065
+	fix1961 = 16069 // 1.961570560
+	fix2053 = 16819 // 2.053119869
+	fix2562 = 20995 // 2.562915447
+	fix3072 = 25172 // 3.072711026
+)
+
+// idct8 is idct for n = 8 (1:1, for photos between 1 and 2.5 times the
+// rendition): the full 8×8 inverse DCT, columns then rows.
+func idct8(cf *[64]int32, dst []byte, stride int) {
+	var ws [64]int32
+	for c := range 8 {
+		if cf[8+c]|cf[16+c]|cf[24+c]|cf[32+c]|cf[40+c]|cf[48+c]|cf[56+c] == 0 {
+			dc := cf[c] << i8Pass1
+			for r := range 8 {
+				ws[r*8+c] = dc
+			}
+			continue
+		}
+		o0, o1, o2, o3, o4, o5, o6, o7 := i8core(cf[c], cf[8+c], cf[16+c], cf[24+c], cf[32+c], cf[40+c], cf[48+c], cf[56+c], i8Bits-i8Pass1)
+		ws[c], ws[8+c], ws[16+c], ws[24+c], ws[32+c], ws[40+c], ws[48+c], ws[56+c] = o0, o1, o2, o3, o4, o5, o6, o7
+	}
+	const shift = i8Bits + i8Pass1 + 3
+	for r := range 8 {
+		w := ws[r*8 : r*8+8]
+		row := (*[8]byte)(dst[r*stride : r*stride+8])
+		if w[1]|w[2]|w[3]|w[4]|w[5]|w[6]|w[7] == 0 {
+			v := level8((w[0] + 1<<(i8Pass1+2)) >> (i8Pass1 + 3))
+			for x := range row {
+				row[x] = v
+			}
+			continue
+		}
+		o0, o1, o2, o3, o4, o5, o6, o7 := i8core(w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], shift)
+		row[0], row[1], row[2], row[3] = level8(o0), level8(o1), level8(o2), level8(o3)
+		row[4], row[5], row[6], row[7] = level8(o4), level8(o5), level8(o6), level8(o7)
+	}
+}
+
+// i8core is one 8-point pass of idct8 on the inputs x0..x7 (frequency
+// order), its outputs descaled by shift bits.
+func i8core(x0, x1, x2, x3, x4, x5, x6, x7 int32, shift uint) (o0, o1, o2, o3, o4, o5, o6, o7 int32) {
+	// Even part.
+	z1 := (x2 + x6) * fix0541
+	t2 := z1 - x6*fix1847
+	t3 := z1 + x2*fix0765
+	t0 := (x0 + x4) << i8Bits
+	t1 := (x0 - x4) << i8Bits
+	t10, t13 := t0+t3, t0-t3
+	t11, t12 := t1+t2, t1-t2
+	// Odd part.
+	a0, a1, a2, a3 := x7, x5, x3, x1
+	z1, z2, z3, z4 := a0+a3, a1+a2, a0+a2, a1+a3
+	z5 := (z3 + z4) * fix1175
+	a0, a1, a2, a3 = a0*fix0298, a1*fix2053, a2*fix3072, a3*fix1501
+	z1, z2, z3, z4 = -z1*fix0899, -z2*fix2562, -z3*fix1961+z5, -z4*fix0390+z5
+	a0 += z1 + z3
+	a1 += z2 + z4
+	a2 += z2 + z3
+	a3 += z1 + z4
+	round := int32(1) << (shift - 1)
+	return (t10 + a3 + round) >> shift, (t11 + a2 + round) >> shift, (t12 + a1 + round) >> shift, (t13 + a0 + round) >> shift,
+		(t13 - a0 + round) >> shift, (t12 - a1 + round) >> shift, (t11 - a2 + round) >> shift, (t10 - a3 + round) >> shift
 }
 
 // The 4-point IDCT's constants: C(u)/2·cos(uπ/8) in idctBits fixed point,
@@ -368,8 +449,8 @@ func decodeJPEGScaled(data []byte, scale int) (source, error) {
 		switch {
 		case m == 0xc0 || m == 0xc1 || m == 0xc2:
 			progressive = m == 0xc2
-			if comps != nil {
-				return source{}, errFallback
+			if comps != nil || progressive && n == 8 {
+				return source{}, errFallback // 1:1 progressive: image/jpeg's
 			}
 			var ok bool
 			if comps, width, height, ok = parseFrame(seg); !ok {
@@ -517,7 +598,7 @@ func decodeScan(entropy, sos []byte, comps []jcomp, width, height, n, restartN i
 	}
 
 	r := bitReader{data: entropy}
-	var cf [16]int32 // the low n×n dequantized coefficients, row-major
+	var cf [64]int32 // the low n×n dequantized coefficients, row-major
 	slot := lowSlots(n)
 	block := func(c *jcomp, bx, by int) bool {
 		q := &quant[c.tq]
@@ -617,7 +698,7 @@ func decodeScan(entropy, sos []byte, comps []jcomp, width, height, n, restartN i
 // (most blocks of a photo at small scales) or n is 1, the reduced IDCT
 // otherwise. Baseline and progressive decoding both end here, so the same
 // coefficients give the same bytes whichever way the file was sent.
-func putBlock(out *plane, bx, by, n int, cf *[16]int32, onlyDC bool) {
+func putBlock(out *plane, bx, by, n int, cf *[64]int32, onlyDC bool) {
 	off := by*n*out.stride + bx*n
 	if onlyDC || n == 1 {
 		v := uint8(min(max((cf[0]+4)>>3+128, 0), 255))

@@ -158,11 +158,13 @@ func decodeError(format string, err error) error {
 var shrinkOnLoadResidual = 1.25
 
 // decodeScaled decodes a JPEG at 1/2, 1/4 or 1/8 of its size when the
-// rendition (tw×th, stored orientation) is small enough, else in full.
+// rendition (tw×th, stored orientation) is small enough, else in full: a
+// baseline one by the scaled decoder at 1:1 (its 8×8 IDCT), a progressive
+// one by image/jpeg.
 func decodeScaled(data []byte, format string, w, h, tw, th int) (source, error) {
 	if format == "jpeg" {
-		err := errFallback // a 1:1 "scale" is image/jpeg's to decode
-		if s := jpegScale(w, h, tw, th); s > 1 {
+		err := errFallback // a 1:1 progressive file is image/jpeg's to decode
+		if s := jpegScale(w, h, tw, th); s > 1 || isBaselineJPEG(data) {
 			var src source
 			if src, err = decodeJPEGScaledSafe(data, s); err == nil {
 				return src, nil

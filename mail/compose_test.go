@@ -22,8 +22,6 @@ import (
 	"testing"
 	"time"
 
-	gomail "github.com/wneessen/go-mail"
-
 	"cotd/internal/mailpit"
 )
 
@@ -760,17 +758,7 @@ func TestComposeMailpitReadsIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := gomail.NewClient(srv.Host, gomail.WithPort(srv.Port), gomail.WithTLSPolicy(gomail.NoTLS))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.DialAndSend(msg); err != nil {
-		t.Fatalf("send to mailpit: %v", err)
-	}
-	list := srv.Messages(t)
-	if len(list) != 1 {
-		t.Fatalf("mailpit holds %d messages, want 1", len(list))
-	}
+	id := sendToMailpit(t, srv, msg)
 
 	var got struct {
 		Subject     string
@@ -780,7 +768,7 @@ func TestComposeMailpitReadsIt(t *testing.T) {
 		Attachments []struct{ FileName string }
 		Inline      []struct{ ContentID, ContentType string }
 	}
-	mailpitJSON(t, srv.API+"/message/"+list[0].ID, &got)
+	mailpitJSON(t, srv.API+"/message/"+id, &got)
 	if got.Subject != Subject(m) {
 		t.Errorf("mailpit reads subject %q, want %q", got.Subject, Subject(m))
 	}
@@ -807,7 +795,7 @@ func TestComposeMailpitReadsIt(t *testing.T) {
 	var check struct {
 		Total struct{ Supported, Partial, Unsupported float64 }
 	}
-	mailpitJSON(t, srv.API+"/message/"+list[0].ID+"/html-check", &check)
+	mailpitJSON(t, srv.API+"/message/"+id+"/html-check", &check)
 	t.Logf("mailpit html-check: %.1f%% supported, %.1f%% partial, %.1f%% unsupported",
 		check.Total.Supported, check.Total.Partial, check.Total.Unsupported)
 	// Measured 92.5 / 5.6 / 2.0 for this digest (TestHTMLCheckSupported

@@ -29,8 +29,9 @@ type htmlCheck struct {
 	}
 }
 
-// mailpitHTMLCheck sends msg to srv and returns Mailpit's HTML check.
-func mailpitHTMLCheck(t *testing.T, srv *mailpit.Server, msg *gomail.Msg) htmlCheck {
+// sendToMailpit empties srv, sends msg to it and returns the ID Mailpit
+// gives the one message it then holds.
+func sendToMailpit(t *testing.T, srv *mailpit.Server, msg *gomail.Msg) string {
 	t.Helper()
 	srv.DeleteAll(t)
 	c, err := gomail.NewClient(srv.Host, gomail.WithPort(srv.Port), gomail.WithTLSPolicy(gomail.NoTLS))
@@ -44,8 +45,14 @@ func mailpitHTMLCheck(t *testing.T, srv *mailpit.Server, msg *gomail.Msg) htmlCh
 	if len(list) != 1 {
 		t.Fatalf("mailpit holds %d messages, want 1", len(list))
 	}
+	return list[0].ID
+}
+
+// mailpitHTMLCheck sends msg to srv and returns Mailpit's HTML check.
+func mailpitHTMLCheck(t *testing.T, srv *mailpit.Server, msg *gomail.Msg) htmlCheck {
+	t.Helper()
 	var check htmlCheck
-	mailpitJSON(t, srv.API+"/message/"+list[0].ID+"/html-check", &check)
+	mailpitJSON(t, srv.API+"/message/"+sendToMailpit(t, srv, msg)+"/html-check", &check)
 	return check
 }
 

@@ -142,9 +142,13 @@ func (m *Monitor) Finish(ctx context.Context, sum job.Summary, runErr error) {
 	}
 	rec.PhotosTotal, rec.PhotosLeft = sum.PhotosTotal, sum.PhotosLeft
 	rec.QuotesTotal, rec.QuotesLeft = sum.QuotesTotal, sum.QuotesLeft
-	if sum.PhotosTotal == 0 && sum.QuotesTotal == 0 {
-		// The run stopped before counting: keep the last known counts.
+	// A run that stopped before counting keeps the last known counts, each
+	// on its own: a failed run that read the quotes but no photo (the
+	// photo folder gone) must not clear the few-cats advisory.
+	if sum.PhotosTotal == 0 && (runErr != nil || sum.QuotesTotal == 0) {
 		rec.PhotosTotal, rec.PhotosLeft = prev.PhotosTotal, prev.PhotosLeft
+	}
+	if sum.QuotesTotal == 0 && (runErr != nil || sum.PhotosTotal == 0) {
 		rec.QuotesTotal, rec.QuotesLeft = prev.QuotesTotal, prev.QuotesLeft
 	}
 	rec.Certs, rec.WatchErrors = m.certificates(ctx, sum, runErr, now, prev)
@@ -159,6 +163,9 @@ func (m *Monitor) Finish(ctx context.Context, sum job.Summary, runErr error) {
 			_ = m.st.View(func(tx *store.Tx) error { _, refused, _ = tx.Failure(addr); return nil })
 			return refused
 		})...)
+	}
+	if runErr != nil && sum.PhotosTotal == 0 && sum.QuotesTotal == 0 {
+		problems = append(problems, notLooked(prev.Problems, problems)...)
 	}
 	var first time.Time
 	if m.usable() {

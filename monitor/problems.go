@@ -422,3 +422,26 @@ func lasting(prev []store.Problem, current []Problem, recipients []*netmail.Addr
 	}
 	return out
 }
+
+// contentKeys are the findings about what the run reads (photos, quotes,
+// the recipients file), which only a run that read them can clear.
+var contentKeys = map[Key]bool{CatsLow: true, PhotosSkipped: true, QuotesProblem: true, BadRecipient: true}
+
+// notLooked carries the previous run's findings about the content over a
+// run that ended before it read any (a config error at run time, a damaged
+// database): a run that did not look cannot report them mended (issue 25
+// §5: with the photo folder gone, the owner was told "resolved: enough
+// new cats").
+func notLooked(prev []store.Problem, current []Problem) []Problem {
+	have := map[Key]bool{}
+	for _, p := range current {
+		have[p.Key] = true
+	}
+	var out []Problem
+	for _, p := range prev {
+		if k := Key(p.Key); contentKeys[k] && !have[k] {
+			out = append(out, Problem{Key: k, Severity: k.Severity(), Summary: p.Summary, Detail: p.Detail, Recipients: p.Recipients})
+		}
+	}
+	return out
+}

@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -57,5 +58,28 @@ func TestQuotesAlertListsProblems(t *testing.T) {
 	want := "quotes.txt:2: only an attribution, no quote before it\nquotes.txt has no usable quote; using the built-in quotes until it has one\n\n"
 	if got.Summary != "2 problems with the quotes" || !strings.HasPrefix(got.Detail, want) {
 		t.Errorf("quotes problem %q:\n%s\nwant the detail to start\n%s", got.Summary, got.Detail, want)
+	}
+}
+
+// A run that ended before it read the photos and quotes keeps their
+// findings open; it neither clears them nor doubles one it found itself.
+func TestNotLookedKeepsContentFindings(t *testing.T) {
+	prev := []store.Problem{
+		{Key: string(CatsLow), Summary: "only 2 photos"},
+		{Key: string(GaveUp), Summary: "gave up"},
+		{Key: string(PhotosSkipped), Summary: "1 photo file cannot be used"},
+		{Key: string(QuotesProblem), Summary: "1 problem with the quotes"},
+	}
+	current := []Problem{{Key: PhotosSkipped, Summary: "2 photo files cannot be used"}}
+	got := notLooked(prev, current)
+	var keys []Key
+	for _, p := range got {
+		keys = append(keys, p.Key)
+		if p.Severity != p.Key.Severity() {
+			t.Errorf("%s: severity %q, want the rule's %q", p.Key, p.Severity, p.Key.Severity())
+		}
+	}
+	if want := []Key{CatsLow, QuotesProblem}; !slices.Equal(keys, want) {
+		t.Errorf("carried over %v, want %v", keys, want)
 	}
 }

@@ -174,15 +174,23 @@ func Status(c Config, db string) (*Report, error) {
 	return r, nil
 }
 
-// writable says why a run could not write the database at db, or nil.
+// writable says why a run could not write the database at db, or nil: a
+// read-only file system (an SD card failing, or remounted after errors),
+// or permissions that keep the file's owner (the user runs are) out.
+// Another user's status (the owner's own login, reading a database it may
+// read) cannot judge the service's permissions and says nothing of them.
 func writable(db string) error {
+	var st unix.Stat_t
+	owner := unix.Stat(db, &st) == nil && int(st.Uid) == os.Geteuid()
 	for _, p := range []string{db, filepath.Dir(db)} {
 		if err := unix.Access(p, unix.W_OK); err != nil {
 			var sfs unix.Statfs_t
 			if unix.Statfs(p, &sfs) == nil && sfs.Flags&unix.ST_RDONLY != 0 {
 				return fmt.Errorf("%s %w (remount it read-write: mount -o remount,rw)", p, store.ErrReadOnly)
 			}
-			return fmt.Errorf("%s: %w for this user (uid %d): %v", p, store.ErrPermission, os.Geteuid(), err)
+			if owner {
+				return fmt.Errorf("%s: %w for this user (uid %d): %v", p, store.ErrPermission, os.Geteuid(), err)
+			}
 		}
 	}
 	return nil

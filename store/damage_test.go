@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -241,5 +242,58 @@ func TestBackupKeepsSeven(t *testing.T) {
 	}
 	if c.Photos != 300 || c.Days != 300 || c.LastDelivered.String() != "2025-10-27" || strings.Join(c.Recipients, ",") != "a@example.test" {
 		t.Errorf("contents %+v", c)
+	}
+}
+
+// cotd restore (issue 21 §1): refuses a damaged snapshot and refuses while
+// a run holds the database; otherwise keeps the replaced file aside
+// (never over an earlier one) and puts the snapshot's bytes in place.
+func TestRestore(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "cotd.db")
+	fullDB(t, db)
+	s, err := Open(db, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := s.Backup(filepath.Join(dir, "backups"), schedule.Day{Year: 2026, Month: 3, Day: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	if _, _, err := Restore(snap, db, now); !errors.Is(err, ErrLocked) {
+		t.Errorf("restore while a run holds the database: %v, want ErrLocked", err)
+	}
+	s.Close()
+
+	bad := filepath.Join(dir, "bad.db")
+	b, _ := os.ReadFile(snap)
+	if err := os.WriteFile(bad, b[:len(b)/2], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Restore(bad, db, now); !errors.Is(err, ErrDamaged) {
+		t.Errorf("restore of a truncated snapshot: %v, want ErrDamaged", err)
+	}
+
+	old, _ := os.ReadFile(db)
+	var asides []string
+	for range 2 {
+		aside, c, err := Restore(snap, db, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		asides = append(asides, aside)
+		if c.Photos != 300 || c.LastDelivered.String() != "2025-10-27" {
+			t.Errorf("contents %+v", c)
+		}
+	}
+	if asides[0] == asides[1] {
+		t.Errorf("both restores kept the replaced file as %s", asides[0])
+	}
+	if kept, _ := os.ReadFile(asides[0]); !bytes.Equal(kept, old) {
+		t.Errorf("%s is not the replaced database", asides[0])
+	}
+	if now, _ := os.ReadFile(db); !bytes.Equal(now, b) {
+		t.Errorf("the database is not the snapshot's bytes")
 	}
 }
