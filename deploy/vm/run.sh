@@ -205,6 +205,7 @@ boot() {
 		echo "vm: boot $name: booting again from the disk as it was before"
 		cp --sparse=always "$work/disk-before.raw" "$image"
 	done
+	rm -rf "$work/out-$name"
 	cp -r "$share/out" "$work/out-$name"
 	if [[ -s $share/out/stage.log ]]; then
 		sed 's/^/  | /' "$share/out/stage.log"

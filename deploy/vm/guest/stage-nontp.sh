@@ -35,6 +35,9 @@ for who in cee dee; do
 	equal "messages to $who@example.test" "$(mail_count "to:$who@example.test")" "$(if [[ $who == cee ]]; then echo 4; else echo 3; fi)"
 	equal "no subject twice for $who" "$(mail_subjects "to:$who@example.test" | sort | uniq -d | wc -l)" 0
 done
+# The same date is the same cat for everyone, whatever their zone.
+match "Cee's Friday" "$(mail_subjects to:cee@example.test | tail -n 1)" 'Fri 11 Dec 2026$'
+equal "Cee's and dee's Friday: one cat" "$(mail_subjects to:cee@example.test | tail -n 1)" "$(mail_subjects to:dee@example.test | tail -n 1)"
 show_mail
 
 # --- Upgrade: the owner's edits survive. ---

@@ -4,7 +4,9 @@
 # at=07:30, which is 22:30 UTC: the timer's catch-up at boot (its 22:30
 # tick was missed) mails her Tuesday 8 December while it is still Monday
 # evening in UTC, and dee (the default zone, UTC) gets nothing before her
-# 07:00.
+# 07:00. Then the machine asks for care: a pending reboot and then a
+# nearly full disk under the database are named by check, the next alert
+# mail and the ping, while the runs still succeed.
 # shellcheck source=deploy/vm/guest/lib.sh
 source /mnt/share/lib.sh
 
@@ -33,5 +35,66 @@ expect_status 0 "a second run succeeds"
 last_run
 expect_out 'nothing due; next 2026-12-08 07:00 UTC' "the second run sends nothing"
 equal "messages to cee@example.test after the second run" "$(mail_count to:cee@example.test)" 2
+
+# --- The machine asks for care: a reboot pending. ---
+# What Debian's upgrades (apt's kernel hook, unattended-upgrades) leave.
+run bash -c "echo '*** System restart required ***' >/run/reboot-required && printf '%s\n' linux-image-6.1.0-99-amd64 libc6 >/run/reboot-required.pkgs"
+owner 'sudo cotd-service check'
+expect_out 'a reboot is pending since .*linux-image-6\.1\.0-99-amd64' "check names the pending reboot and its packages"
+expect_out 'sudo reboot' "with the fix"
+wait_idle 300
+hooks_mark
+run systemctl start cotd.service
+expect_status 0 "a run with a reboot pending succeeds"
+run mail_text to:owner@example.test
+expect_out 'a reboot is pending since .*linux-image-6\.1\.0-99-amd64' "the next alert mail names it"
+hook_last /ping/cotd body
+expect_out 'reboot is pending' "so does the ping's body"
+run rm /run/reboot-required /run/reboot-required.pkgs
+
+# --- The machine asks for care: the database's disk fills up. ---
+# /var/lib/cotd moves onto a small disk of its own (640 MiB, a loop-mounted
+# ext4 image), which then fills up: the warning comes while runs still
+# succeed, before one fails for want of space.
+run systemctl stop cotd.timer
+wait_idle 300
+run modprobe loop
+run truncate -s 640M /var/tmp/cotd-disk.img
+run mkfs.ext4 -q -m 0 -L cotd-state /var/tmp/cotd-disk.img
+run mkdir -p /mnt/cotd-disk
+run mount -o loop /var/tmp/cotd-disk.img /mnt/cotd-disk
+expect_status 0 "the small disk is mounted"
+run cp -a /var/lib/cotd/. /mnt/cotd-disk/
+run umount /mnt/cotd-disk
+run mount -o loop /var/tmp/cotd-disk.img /var/lib/cotd
+run chown cotd:cotd /var/lib/cotd
+run chmod 0750 /var/lib/cotd
+run df -h /var/lib/cotd
+owner 'sudo cotd-service check'
+expect_no_out 'filesystem of the database' "no warning with 600 MiB free"
+run fallocate -l 580M /var/lib/cotd/filler
+run df -h /var/lib/cotd
+owner 'sudo cotd-service check'
+expect_out 'the filesystem of the database[^;]*\(/var/lib/cotd\) has [0-9.]+ [KM]iB free' "check warns that the database's disk is nearly full"
+hooks_mark
+run systemctl start cotd.service
+expect_status 0 "the run still succeeds"
+run mail_text to:owner@example.test
+expect_out 'filesystem of the database[^;]*\(/var/lib/cotd\) has [0-9.]+ [KM]iB free' "the next alert mail warns too"
+hook_last /ping/cotd body
+expect_out 'filesystem of the database' "so does the ping's body"
+owner 'sudo cotd-service status'
+expect_out 'filesystem of the database' "and status"
+# Back onto the root filesystem, with what the runs on the small disk did.
+run rm /var/lib/cotd/filler
+run umount /var/lib/cotd
+run mount -o loop /var/tmp/cotd-disk.img /mnt/cotd-disk
+run cp -a /mnt/cotd-disk/. /var/lib/cotd/
+run rm -rf /var/lib/cotd/lost+found
+run umount /mnt/cotd-disk
+run rm /var/tmp/cotd-disk.img
+run systemctl start cotd.timer
+run ls -l /var/lib/cotd
+check "the database is back on the root filesystem" test "$(stat -f -c %i /var/lib/cotd)" = "$(stat -f -c %i /)"
 show_mail
 finish
