@@ -199,7 +199,10 @@ func lines(path string) []string {
 }
 
 // place is one folder cotd uses and what it holds there.
-type place struct{ what, path string }
+type place struct {
+	what, path string
+	writes     bool // cotd writes there, so it must not be read-only
+}
 
 // disks judges the filesystems of the database, the backups and the
 // photos: nearly full, or read-only. One filesystem holding several is
@@ -208,11 +211,12 @@ func (m Machine) disks(p Places, now time.Time, prev []Usage) (low, ro *Finding,
 	if m.Statfs == nil {
 		return nil, nil, nil
 	}
-	places := []place{{"the database", filepath.Dir(p.DB)}, {"the backups", p.Backups}, {"the photos", p.Photos}}
+	places := []place{{"the database", filepath.Dir(p.DB), true}, {"the backups", p.Backups, true}, {"the photos", p.Photos, false}}
 	type filesystem struct {
-		whats []string
-		path  string // the first place on it
-		space Space
+		whats  []string
+		path   string // the first place on it
+		space  Space
+		writes bool // cotd writes to one of the places on it
 	}
 	var order []string
 	byID := map[string]*filesystem{}
@@ -231,13 +235,17 @@ func (m Machine) disks(p Places, now time.Time, prev []Usage) (low, ro *Finding,
 			order = append(order, s.ID)
 		}
 		f.whats = append(f.whats, pl.what)
+		f.writes = f.writes || pl.writes
 	}
 	var lows, ros []string
 	for _, id := range order {
 		f := byID[id]
 		what := joinAnd(f.whats) + " (" + f.path + ")"
 		usage = append(usage, Usage{Path: f.path, Free: f.space.Free, At: now})
-		if f.space.ReadOnly {
+		// Read-only matters only where cotd writes: the hardened unit
+		// (ProtectSystem=strict) shows the photo folder read-only, as it
+		// should, and a USB stick holding only the photos is then fine.
+		if f.space.ReadOnly && f.writes {
 			ros = append(ros, what)
 			continue
 		}

@@ -181,6 +181,9 @@ func TestDisks(t *testing.T) {
 			prev: []Usage{{Path: "/var/lib/cotd", Free: 3 << 30, At: now.Add(-5 * time.Minute)}}},
 		{name: "read-only", sd: Space{ID: "sd", Free: 200 << 20, Total: 30 << 30, ReadOnly: true}, usb: Space{ID: "usb", Free: 10 << 30, Total: 30 << 30},
 			ro: "the filesystem of the database and the backups (/var/lib/cotd) is mounted read-only"},
+		// ProtectSystem=strict shows every folder but the state directory
+		// read-only: cotd only reads the photos, so that is no problem.
+		{name: "photos read-only (the hardened unit)", sd: Space{ID: "sd", Free: 10 << 30, Total: 30 << 30}, usb: Space{ID: "usb", Free: 10 << 30, Total: 30 << 30, ReadOnly: true}},
 		{name: "both", sd: Space{ID: "sd", Free: 10 << 30, Total: 30 << 30, ReadOnly: true}, usb: Space{ID: "usb", Free: 100 << 20, Total: 30 << 30},
 			ro: "(/var/lib/cotd) is mounted read-only", low: "the filesystem of the photos (/mnt/usb/photos) has 100 MiB free"},
 	} {
