@@ -144,6 +144,14 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 		}
 		to = []*netmail.Address{{Address: "you@example.invalid"}}
 	}
+	// Recipients without an SMTP server: an installed service would write
+	// their mail into the outbox and mark the days delivered, so the real
+	// mail never goes (pi-setup.sh's --recipient answers fill the file
+	// before the owner sets the server; found by the VM test).
+	if dir, ok := lookup("CREDENTIALS_DIRECTORY"); ok && dir != "" && host == "" {
+		return nil, Usagef("set COTD_SMTP_HOST and COTD_FROM in the service's settings (pi-setup.sh: sudo nano /etc/cotd/cotd.env), then run: sudo cotd-service check",
+			"no SMTP server: the settings are still the template's (COTD_SMTP_HOST is not set), so this service mails nobody")
+	}
 	c.Job.To = to
 	from := v.From
 	if from == nil {
