@@ -175,15 +175,19 @@ func (r *runOutcome) withSnapshotHint(err error) error {
 
 // restoreHint is the fix for a damaged or lost database.
 func restoreHint(c *config.Config) string {
+	cotd := "cotd" // as the owner types it: the service's sandbox and user
+	if c.Service {
+		cotd = "sudo cotd-service"
+	}
 	snap, contents, ok := store.NewestGood(c.BackupDir, c.DB)
 	if !ok {
-		return fmt.Sprintf("no good snapshot in %s: restore the database from a copy of your own with 'cotd restore FILE', or start afresh with 'cotd restore --afresh' (the next run then mails only today)", c.BackupDir)
+		return fmt.Sprintf("no good snapshot in %s: restore the database from a copy of your own with '%s restore FILE', or start afresh with '%s restore --afresh' (the next run then mails only today)", c.BackupDir, cotd, cotd)
 	}
 	last := "nothing delivered yet"
 	if !contents.LastDelivered.IsZero() {
 		last = "delivered up to " + contents.LastDelivered.String()
 	}
-	return fmt.Sprintf("restore the newest good snapshot (%s, %s): cotd restore %s", snap.Day, last, shellQuote(snap.Path))
+	return fmt.Sprintf("restore the newest good snapshot (%s, %s): %s restore %s", snap.Day, last, cotd, shellQuote(snap.Path))
 }
 
 // sampleRefused refuses the built-in sample cat in place of a default

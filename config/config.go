@@ -29,6 +29,10 @@ type Config struct {
 	Job       job.Config
 	DB        string
 	BackupDir string // the database's daily snapshots
+	// Service: run by the installed systemd service (it hands cotd the
+	// SMTP password as a credential), as cotd.service and cotd-service do;
+	// its fixes name cotd-service, and the demo defaults never apply.
+	Service bool
 	// PhotosAbsent is the default photo folder when it is absent (the
 	// built-in sample cat stands in); "" otherwise.
 	PhotosAbsent string
@@ -61,6 +65,9 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 		return nil, err
 	}
 	c := &Config{DB: v.DB, Outbox: v.Outbox}
+	if dir, ok := lookup("CREDENTIALS_DIRECTORY"); ok && dir != "" {
+		c.Service = true
+	}
 	c.Job.Render = images.Default
 	c.Job.CacheDir = filepath.Join(filepath.Dir(c.DB), "cotd-cache")
 	c.BackupDir = v.BackupDir
@@ -134,11 +141,11 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 		// fresh-clone demo: its settings are still pi-setup.sh's template,
 		// and writing "today's" mail for the demo address would mark today
 		// delivered before the owner has set the real recipients.
-		if dir, ok := lookup("CREDENTIALS_DIRECTORY"); ok && dir != "" && v.Recipients != "" {
+		if c.Service && v.Recipients != "" {
 			return nil, Usagef("add one recipient a line to "+v.Recipients+" (pi-setup.sh: nano /etc/cotd/recipients.txt), set COTD_FROM and COTD_SMTP_HOST (sudo nano /etc/cotd/cotd.env), then run: sudo cotd-service check",
 				"no recipients: the settings are still the template's (%s lists nobody yet), so this service mails nobody", v.Recipients)
 		}
-		if dir, ok := lookup("CREDENTIALS_DIRECTORY"); ok && dir != "" {
+		if c.Service {
 			return nil, Usagef("set COTD_TO, COTD_FROM and COTD_SMTP_HOST in the service's settings (pi-setup.sh: sudo nano /etc/cotd/cotd.env), then run: sudo cotd-service check",
 				"no recipients: the settings are still the template's (COTD_TO is not set), so this service mails nobody")
 		}
@@ -148,7 +155,7 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 	// their mail into the outbox and mark the days delivered, so the real
 	// mail never goes (pi-setup.sh's --recipient answers fill the file
 	// before the owner sets the server; found by the VM test).
-	if dir, ok := lookup("CREDENTIALS_DIRECTORY"); ok && dir != "" && host == "" {
+	if c.Service && host == "" {
 		return nil, Usagef("set COTD_SMTP_HOST and COTD_FROM in the service's settings (pi-setup.sh: sudo nano /etc/cotd/cotd.env), then run: sudo cotd-service check",
 			"no SMTP server: the settings are still the template's (COTD_SMTP_HOST is not set), so this service mails nobody")
 	}
