@@ -67,7 +67,11 @@ func (m *Monitor) alert(ctx context.Context, sum job.Summary, problems []Problem
 	}
 
 	var broken []health.Problem
-	allFailed := sum.Pending > 0 && sum.Sent == 0 && len(sum.Failures) > 0 && !stopped(sum)
+	// Nothing delivered is broken mail only when the alert mail did not
+	// reach the owner either: a server refusing one address while the
+	// alert goes through is that recipient's problem, said by mail.
+	alerted := m.c.AlertTo != "" && mailErr == nil
+	allFailed := sum.Pending > 0 && sum.Sent == 0 && len(sum.Failures) > 0 && !stopped(sum) && !alerted
 	if mailDown(sum) || allFailed || mailErr != nil {
 		var b strings.Builder
 		switch {
