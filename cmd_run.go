@@ -312,4 +312,13 @@ func logSummary(log *slog.Logger, c *config.Config, sum job.Summary, runErr erro
 	}
 	log.Log(context.Background(), level, monitor.SummaryLine(monitorConfig(c), sum, runErr),
 		"sent", sum.Sent, "failed", len(sum.Failures), "skipped_photos", sum.Index.Unusable)
+	if sum.BeforeFirstMorning && runErr == nil {
+		// A fresh install run at night: say why nothing came, and how to
+		// see the first mail without waiting for it.
+		cotd := "cotd"
+		if c.Service {
+			cotd = "sudo cotd-service"
+		}
+		log.Info("the first morning has not come yet: '" + cotd + " preview' writes today's mail now, without sending it")
+	}
 }

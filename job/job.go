@@ -170,6 +170,9 @@ type Summary struct {
 	// already logged by the job.
 	Dropped []Undelivered
 	Pending int // messages that were due this run
+	// BeforeFirstMorning is a run before any day was ever due: a fresh
+	// install run before today's send time, which sends nothing yet.
+	BeforeFirstMorning bool
 	// Tried is what the run set out to deliver, by day, with the
 	// recipients (the retry of a failed recipient among them).
 	Tried                    []Undelivered
@@ -190,6 +193,7 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 		return sum, err
 	}
 	sum.Plan = plan
+	sum.BeforeFirstMorning = st.Last.IsZero() && len(plan.Open) == 0 && len(plan.Skipped) == 0
 	if jump := clockJump(st, now, j.Schedule, len(plan.Skipped)); jump != nil {
 		sum.ClockJump = jump
 		j.log().Warn(jump.String())
