@@ -63,8 +63,8 @@ arm64)
 esac
 
 [[ $(id -u) -eq 0 ]] || die "run it as root: mmdebstrap and mke2fs -d need it"
-for tool in mmdebstrap "$qemu" mke2fs openssl file go; do
-	command -v "$tool" >/dev/null || die "$tool is missing (apt-get install mmdebstrap $qemu_pkg e2fsprogs openssl file)"
+for tool in mmdebstrap "$qemu" mke2fs file go; do
+	command -v "$tool" >/dev/null || die "$tool is missing (apt-get install mmdebstrap $qemu_pkg e2fsprogs file)"
 done
 gobin=$(go env GOPATH)/bin
 if [[ $arch == amd64 ]]; then
@@ -115,6 +115,7 @@ if [[ -z $from ]]; then
 	rm -rf "$root"
 	mkdir "$root"
 	tar -C "$root" -xf "$rootfs_tar"
+	(cd "$repo" && go run ./deploy/vm/mkcert -dir "$work/tls")
 	bash "$here/guest/customize.sh" "$root" "$mailpit" "$work/tls"
 	build "$root/usr/local/sbin/fakentp" "" ./deploy/vm/fakentp
 	build "$root/usr/local/sbin/hookrecv" "" ./deploy/vm/hookrecv

@@ -32,18 +32,9 @@ for unit in apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer \
 	ln -sf /dev/null "$root/etc/systemd/system/$unit"
 done
 
-# A test CA and a certificate for mail.test, so cotd verifies the chain as
-# it would with a real relay (the owner passes the CA with COTD_SMTP_CA_FILE).
-mkdir -p "$tls"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
-	-subj '/CN=cotd VM test CA' -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-subj '/CN=mail.test' -keyout "$tls/mail.key" -out "$tls/mail.csr" 2>/dev/null
-printf 'subjectAltName=DNS:mail.test\nextendedKeyUsage=serverAuth\n' >"$tls/ext.cnf"
-# Valid from well before the guest's dates to well after them.
-openssl x509 -req -in "$tls/mail.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
-	-CAcreateserial -days 3650 -extfile "$tls/ext.cnf" -out "$tls/mail.pem" 2>/dev/null
-
+# The test CA and mail.test's certificate (deploy/vm/mkcert, run by
+# run.sh into $tls), so cotd verifies the chain as it would with a real
+# relay (the owner passes the CA with COTD_SMTP_CA_FILE).
 install -D -m 0755 "$mailpit" "$root/usr/local/bin/mailpit"
 install -d -m 0755 "$root/etc/mailpit"
 install -m 0644 "$tls/mail.pem" "$root/etc/mailpit/mail.pem"
