@@ -94,6 +94,7 @@ func TestFaults(t *testing.T) {
 		{"UnreadablePasswordFile", testUnreadablePasswordFile},
 		{"DatabaseOpen", testDatabaseOpen},
 		{"SigtermAtFinalDot", testSigtermAtFinalDot},
+		{"KillAtFinalDot", testKillAtFinalDot},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, bin) })
 	}

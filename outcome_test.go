@@ -34,7 +34,7 @@ const (
 // panicSender is a sender with a bug.
 type panicSender struct{ cmail.Sender }
 
-func (panicSender) SendEach(context.Context, []*gomail.Msg, func(int, cmail.Result)) error {
+func (panicSender) SendEach(context.Context, []*gomail.Msg, func(int) error, func(int, cmail.Result)) error {
 	panic("index out of range [3] with length 3")
 }
 
@@ -46,7 +46,7 @@ type cancelSender struct {
 	cancel context.CancelFunc
 }
 
-func (s cancelSender) SendEach(ctx context.Context, _ []*gomail.Msg, _ func(int, cmail.Result)) error {
+func (s cancelSender) SendEach(ctx context.Context, _ []*gomail.Msg, _ func(int) error, _ func(int, cmail.Result)) error {
 	s.cancel()
 	<-ctx.Done()
 	return ctx.Err()

@@ -218,6 +218,9 @@ func (j *Job) record(o outgoing, r cmail.Result, retry bool, sum *Summary) error
 					return err
 				}
 			}
+			if err := tx.DeleteSending(addr, o.id); err != nil {
+				return err
+			}
 			return tx.DeleteFailure(addr)
 		})
 	}
@@ -227,6 +230,9 @@ func (j *Job) record(o outgoing, r cmail.Result, retry bool, sum *Summary) error
 			Temporary: r.Temporary || class == cmail.Temporary || class == cmail.SessionWide})
 	}
 	return j.Store.Update(func(tx *store.Tx) error {
+		if err := tx.DeleteSending(addr, o.id); err != nil {
+			return err
+		}
 		f, ok, err := tx.Failure(addr)
 		if err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"cotd/internal/crash"
+	"cotd/internal/text"
 	cmail "cotd/mail"
 	"cotd/schedule"
 	"cotd/store"
@@ -26,6 +27,25 @@ func classOf(r cmail.Result) cmail.Class {
 	return cmail.ClassOf(r.Err)
 }
 
+// writeAhead records o as on its way, with its bytes, just before it is
+// attempted; recording its outcome removes the record in the same
+// transaction. A run killed in between (a SIGKILL during the wait for the
+// final dot's answer, a power cut) leaves it for the next run, which sends
+// it once more byte for byte (TakeSending, resendInDoubt) instead of
+// composing its days anew, perhaps into a digest with a new day and a new
+// Message-ID. A record that cannot be written stops o from going out: a
+// message the database cannot account for is not sent.
+func (j *Job) writeAhead(o outgoing) error {
+	raw, err := cmail.RawOf(o.msg)
+	if err != nil {
+		return err
+	}
+	return j.Store.Update(func(tx *store.Tx) error {
+		return tx.PutSending(store.InDoubt{To: key(o.to), MessageID: o.id, Days: o.days, At: j.now(),
+			Raw: raw.Data, From: raw.From, Rcpt: raw.To})
+	})
+}
+
 // recordInDoubt keeps a message whose final dot went out without an
 // answer: its days count as delivered for who is owed what (so no digest
 // folds them in), and the next run sends it once more, byte for byte.
@@ -39,8 +59,11 @@ func (j *Job) recordInDoubt(o outgoing, r cmail.Result, sum *Summary) error {
 	sum.InDoubt = append(sum.InDoubt, Failure{To: o.to.String(), Days: o.days, Err: r.Err, Temporary: true})
 	j.log().Warn(fmt.Sprintf("in doubt: %s to %s: %v", schedule.List(o.days), o.to, r.Err))
 	return j.Store.Update(func(tx *store.Tx) error {
-		return tx.PutInDoubt(store.InDoubt{To: key(o.to), MessageID: o.id, Days: o.days, At: j.now(),
-			Raw: raw.Data, From: raw.From, Rcpt: raw.To})
+		if err := tx.PutInDoubt(store.InDoubt{To: key(o.to), MessageID: o.id, Days: o.days, At: j.now(),
+			Raw: raw.Data, From: raw.From, Rcpt: raw.To}); err != nil {
+			return err
+		}
+		return tx.DeleteSending(key(o.to), o.id)
 	})
 }
 
@@ -53,7 +76,14 @@ func (j *Job) recordInDoubt(o outgoing, r cmail.Result, sum *Summary) error {
 // longer listed is settled.
 func (j *Job) resendInDoubt(ctx context.Context, window schedule.Day, sum *Summary) error {
 	var todo []store.InDoubt
-	if err := j.Store.View(func(tx *store.Tx) error {
+	if err := j.Store.Update(func(tx *store.Tx) error {
+		n, err := tx.TakeSending()
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			j.log().Warn(fmt.Sprintf("the last run was cut off with %s on its way, its answer unrecorded: sending it again as it was", text.Plural(n, "message", "messages")))
+		}
 		return tx.EachInDoubt(func(m store.InDoubt) error { todo = append(todo, m); return nil })
 	}); err != nil {
 		return err
@@ -66,9 +96,13 @@ func (j *Job) resendInDoubt(ctx context.Context, window schedule.Day, sum *Summa
 			continue // not now; still in doubt
 		}
 		// Settled first, then sent: a power cut during the resend leaves it
-		// settled, so it goes out at most once more.
-		if err := j.Store.Update(func(tx *store.Tx) error { return tx.SettleInDoubt(m, j.now()) }); err != nil {
-			return err
+		// settled, so it goes out at most once more. An unanswered one may
+		// never have gone out: it stays in doubt until its resend is
+		// answered (a power cut meanwhile costs one more copy, no loss).
+		if !m.Unanswered || !send {
+			if err := j.Store.Update(func(tx *store.Tx) error { return tx.SettleInDoubt(m, j.now()) }); err != nil {
+				return err
+			}
 		}
 		if !send {
 			continue // a recipient no longer listed, or days out of the window
@@ -77,6 +111,20 @@ func (j *Job) resendInDoubt(ctx context.Context, window schedule.Day, sum *Summa
 		crash.Point("resent") // sent again and settled
 		if r.Chain != nil {
 			sum.ServerChain = r.Chain
+		}
+		if m.Unanswered && !r.Delivered && !r.InDoubt && cmail.Attempted(r.Err) {
+			// Refused: whatever the cut-off run did, the server does not
+			// have it now, and its days are owed again, composed afresh.
+			j.log().Warn(fmt.Sprintf("cut off last run, sent again and refused: %s to %s: %v; its days are sent anew", schedule.List(m.Days), m.Rcpt, r.Err))
+			if err := j.Store.Update(func(tx *store.Tx) error { return tx.ForgetInDoubt(m) }); err != nil {
+				return err
+			}
+			continue
+		}
+		if m.Unanswered && (r.Delivered || r.InDoubt) {
+			if err := j.Store.Update(func(tx *store.Tx) error { return tx.SettleInDoubt(m, j.now()) }); err != nil {
+				return err
+			}
 		}
 		if r.Delivered || r.InDoubt || cmail.Attempted(r.Err) {
 			sum.Resent = append(sum.Resent, m.MessageID)
@@ -87,6 +135,9 @@ func (j *Job) resendInDoubt(ctx context.Context, window schedule.Day, sum *Summa
 		}
 		// The resend never started (no connection, no time): still in doubt.
 		j.log().Warn(fmt.Sprintf("in doubt, not sent again yet: %s to %s: %v", schedule.List(m.Days), m.Rcpt, r.Err))
+		if m.Unanswered {
+			continue // never settled
+		}
 		if err := j.Store.Update(func(tx *store.Tx) error { return tx.PutInDoubt(m) }); err != nil {
 			return err
 		}

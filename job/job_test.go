@@ -40,11 +40,17 @@ type fakeSender struct {
 	tried  []string
 }
 
-func (f *fakeSender) SendEach(ctx context.Context, msgs []*gomail.Msg, done func(int, cmail.Result)) error {
+func (f *fakeSender) SendEach(ctx context.Context, msgs []*gomail.Msg, before func(int) error, done func(int, cmail.Result)) error {
 	for i, m := range msgs {
 		to := m.GetToString()[0]
 		if a, err := mail.ParseAddress(to); err == nil {
 			to = a.Address
+		}
+		if before != nil {
+			if err := before(i); err != nil {
+				done(i, cmail.Result{Err: err})
+				continue
+			}
 		}
 		f.mu.Lock()
 		f.tried = append(f.tried, to)
@@ -339,7 +345,7 @@ type loginFails struct {
 	tries int
 }
 
-func (l *loginFails) SendEach(ctx context.Context, msgs []*gomail.Msg, done func(int, cmail.Result)) error {
+func (l *loginFails) SendEach(ctx context.Context, msgs []*gomail.Msg, before func(int) error, done func(int, cmail.Result)) error {
 	l.tries++
 	err := fmt.Errorf("smtp login as cotd at 127.0.0.1 failed: %w", &textproto.Error{Code: 535, Msg: "5.7.8 Authentication credentials invalid"})
 	for i := range msgs {

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/mail"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -77,7 +78,6 @@ var errKilled = errors.New("killed")
 // propServer is every recipient's server at once: it keeps what each one
 // really accepted, whatever cotd was told.
 type propServer struct {
-	noResend
 	faults    map[string]fault
 	days      map[string][]schedule.Day // Message-ID -> the days it carries
 	delivered map[pair]int
@@ -90,7 +90,7 @@ type propServer struct {
 	cancel    context.CancelFunc
 }
 
-func (s *propServer) SendEach(ctx context.Context, msgs []*gomail.Msg, done func(int, cmail.Result)) error {
+func (s *propServer) SendEach(ctx context.Context, msgs []*gomail.Msg, before func(int) error, done func(int, cmail.Result)) error {
 	if s.killFirst {
 		panic(errKilled)
 	}
@@ -103,56 +103,77 @@ func (s *propServer) SendEach(ctx context.Context, msgs []*gomail.Msg, done func
 		if a, err := mail.ParseAddress(to); err == nil {
 			to = strings.ToLower(a.Address)
 		}
-		id := strings.Trim(m.GetMessageID(), "<>")
-		days, ok := s.days[id]
-		if !ok {
-			panic("a message the hook did not see: " + id)
-		}
-		switch s.faults[to] {
-		case temporary:
-			done(i, cmail.Result{Err: smtpErr(451, "4.3.0 try later"), Temporary: true})
-			continue
-		case refused:
-			done(i, cmail.Result{Err: smtpErr(550, "5.1.1 no such user")})
-			continue
-		case tooLargeAll:
-			done(i, cmail.Result{Err: fmt.Errorf("552 5.3.4 message file too big: %w", cmail.ErrTooLarge)})
-			continue
-		case tooLarge:
-			if len(days) > 1 {
-				done(i, cmail.Result{Err: fmt.Errorf("552 5.3.4 message file too big: %w", cmail.ErrTooLarge)})
-				continue
-			}
-		case slowDigest:
-			if len(days) > 1 {
-				done(i, cmail.Result{Err: fmt.Errorf("delivery timed out after 3m0s (data block): %w", os.ErrDeadlineExceeded)})
+		if before != nil {
+			if err := before(i); err != nil {
+				done(i, cmail.Result{Err: err})
 				continue
 			}
 		}
-		// The server has the message.
-		for _, d := range days {
-			s.delivered[pair{d, to}]++
-		}
-		s.accepted++
-		if s.faults[to] == dropAfterDot {
-			for _, d := range days {
-				s.allowed[pair{d, to}]++
-			}
-			done(i, cmail.Result{Err: errors.New("connection lost during delivery: EOF")})
-			continue
-		}
-		if s.accepted == s.killAt {
-			for _, d := range days {
-				s.allowed[pair{d, to}]++
-			}
-			panic(errKilled) // after the server's acceptance, before the record
-		}
-		if s.accepted == s.termAt {
-			s.cancel() // SIGTERM while the reply is pending: this one finishes
-		}
-		done(i, cmail.Result{Delivered: true})
+		done(i, s.answer(to, strings.Trim(m.GetMessageID(), "<>")))
 	}
 	return nil
+}
+
+// Resend is a message in doubt (or cut off by a kill) sent again byte
+// for byte: the same server, the same faults, the same days.
+func (s *propServer) Resend(ctx context.Context, raw cmail.Raw) cmail.Result {
+	if ctx.Err() != nil {
+		return cmail.Result{Err: fmt.Errorf("not attempted: %w", context.Cause(ctx))}
+	}
+	m := regexp.MustCompile(`(?mi)^Message-ID: *<([^>]+)>`).FindSubmatch(raw.Data)
+	if m == nil {
+		panic("a resend without a Message-ID")
+	}
+	to := raw.To
+	if a, err := mail.ParseAddress(to); err == nil {
+		to = a.Address
+	}
+	return s.answer(strings.ToLower(to), string(m[1]))
+}
+
+// answer is what the server of to does with the message id.
+func (s *propServer) answer(to, id string) cmail.Result {
+	days, ok := s.days[id]
+	if !ok {
+		panic("a message the hook did not see: " + id)
+	}
+	switch s.faults[to] {
+	case temporary:
+		return cmail.Result{Err: smtpErr(451, "4.3.0 try later"), Temporary: true}
+	case refused:
+		return cmail.Result{Err: smtpErr(550, "5.1.1 no such user")}
+	case tooLargeAll:
+		return cmail.Result{Err: fmt.Errorf("552 5.3.4 message file too big: %w", cmail.ErrTooLarge)}
+	case tooLarge:
+		if len(days) > 1 {
+			return cmail.Result{Err: fmt.Errorf("552 5.3.4 message file too big: %w", cmail.ErrTooLarge)}
+		}
+	case slowDigest:
+		if len(days) > 1 {
+			return cmail.Result{Err: fmt.Errorf("delivery timed out after 3m0s (data block): %w", os.ErrDeadlineExceeded)}
+		}
+	}
+	// The server has the message.
+	for _, d := range days {
+		s.delivered[pair{d, to}]++
+	}
+	s.accepted++
+	if s.faults[to] == dropAfterDot {
+		for _, d := range days {
+			s.allowed[pair{d, to}]++
+		}
+		return cmail.Result{Err: errors.New("connection lost during delivery: EOF")}
+	}
+	if s.accepted == s.killAt {
+		for _, d := range days {
+			s.allowed[pair{d, to}]++
+		}
+		panic(errKilled) // after the server's acceptance, before the record
+	}
+	if s.accepted == s.termAt {
+		s.cancel() // SIGTERM while the reply is pending: this one finishes
+	}
+	return cmail.Result{Delivered: true}
 }
 
 func TestPropertyRunSequences(t *testing.T) {

@@ -97,7 +97,7 @@ func (j *Job) sendBatch(ctx context.Context, out []outgoing, sum *Summary) ([]re
 	}
 	var again []resend
 	var recordErr error
-	sendErr := j.Sender.SendEach(ctx, msgs, func(i int, r cmail.Result) {
+	sendErr := j.Sender.SendEach(ctx, msgs, func(i int) error { return j.writeAhead(out[i]) }, func(i int, r cmail.Result) {
 		crash.Point("delivered") // accepted by the server, not yet recorded
 		if r.Chain != nil {
 			sum.ServerChain = r.Chain
@@ -111,7 +111,10 @@ func (j *Job) sendBatch(ctx context.Context, out []outgoing, sum *Summary) ([]re
 			err = j.recordInDoubt(o, r, sum)
 		case !r.Delivered && len(o.days) == 1 && tooLarge && classOf(r) == cmail.PermanentMessage:
 			why := fmt.Sprintf("its message is too large for the server even on its own (%s)", r.Err)
-			err = j.giveUpDay(o.days[0], []*mail.Address{o.to}, why, sum)
+			// Refused before anything of it went out: no longer on its way.
+			if err = j.Store.Update(func(tx *store.Tx) error { return tx.DeleteSending(key(o.to), o.id) }); err == nil {
+				err = j.giveUpDay(o.days[0], []*mail.Address{o.to}, why, sum)
+			}
 		default:
 			err = j.record(o, r, piece, sum)
 		}

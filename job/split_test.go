@@ -23,8 +23,14 @@ type tooLargeSender struct {
 	onRefuse  func()
 }
 
-func (s *tooLargeSender) SendEach(_ context.Context, msgs []*gomail.Msg, done func(int, cmail.Result)) error {
+func (s *tooLargeSender) SendEach(_ context.Context, msgs []*gomail.Msg, before func(int) error, done func(int, cmail.Result)) error {
 	for i, m := range msgs {
+		if before != nil {
+			if err := before(i); err != nil {
+				done(i, cmail.Result{Err: err})
+				continue
+			}
+		}
 		subj := strings.Join(m.GetGenHeader(gomail.HeaderSubject), "")
 		cats := strings.Count(mustWrite(m), "Content-Id: <cat")
 		if cats == 0 {

@@ -42,7 +42,7 @@ func BenchmarkSendMailpit(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				start := time.Now()
 				delivered := 0
-				err := smtp.SendEach(context.Background(), msgs, func(_ int, r Result) {
+				err := smtp.SendEach(context.Background(), msgs, nil, func(_ int, r Result) {
 					if r.Delivered {
 						delivered++
 					}

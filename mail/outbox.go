@@ -39,7 +39,7 @@ type outFile = atomicfile.File
 // done as soon as its file is safely on disk; done is called once per
 // message, in order. The error is non-nil only when the directory cannot
 // be made, and then every result carries it.
-func (o Outbox) SendEach(ctx context.Context, msgs []*gomail.Msg, done func(i int, r Result)) error {
+func (o Outbox) SendEach(ctx context.Context, msgs []*gomail.Msg, before func(i int) error, done func(i int, r Result)) error {
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		err = fmt.Errorf("create outbox %s: %w; check --outbox and its permissions", o.Dir, hintSpace(err))
 		for i := range msgs {
@@ -55,6 +55,12 @@ func (o Outbox) SendEach(ctx context.Context, msgs []*gomail.Msg, done func(i in
 		if m == nil {
 			done(i, Result{Err: errors.New("no message")})
 			continue
+		}
+		if before != nil {
+			if err := before(i); err != nil {
+				done(i, Result{Err: fmt.Errorf("outbox %s: not written: %w", o.Dir, err)})
+				continue
+			}
 		}
 		if err := o.write(m); err != nil {
 			done(i, Result{Err: err})

@@ -234,7 +234,7 @@ func TestOutboxCancelled(t *testing.T) {
 func TestOutboxSendEachReportsBeforeTheNextMessage(t *testing.T) {
 	dir := t.TempDir()
 	var order []int
-	err := Outbox{Dir: dir}.SendEach(context.Background(), testMsgs(t, "ann@example.test", "bob@example.test"), func(i int, r Result) {
+	err := Outbox{Dir: dir}.SendEach(context.Background(), testMsgs(t, "ann@example.test", "bob@example.test"), nil, func(i int, r Result) {
 		order = append(order, i)
 		if !r.Delivered {
 			t.Errorf("result %d: %+v, want delivered", i, r)
@@ -250,9 +250,9 @@ func TestOutboxSendEachReportsBeforeTheNextMessage(t *testing.T) {
 
 // collect is SendEach gathering the results in order, for tests.
 func collect(s interface {
-	SendEach(context.Context, []*gomail.Msg, func(int, Result)) error
+	SendEach(context.Context, []*gomail.Msg, func(int) error, func(int, Result)) error
 }, ctx context.Context, msgs []*gomail.Msg) ([]Result, error) {
 	results := make([]Result, len(msgs))
-	err := s.SendEach(ctx, msgs, func(i int, r Result) { results[i] = r })
+	err := s.SendEach(ctx, msgs, nil, func(i int, r Result) { results[i] = r })
 	return results, err
 }

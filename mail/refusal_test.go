@@ -86,7 +86,7 @@ func TestRefusals(t *testing.T) {
 
 			results := make([]Result, len(tos))
 			var order []int
-			err := s.SendEach(ctx, testMsgs(t, tos...), func(i int, r Result) {
+			err := s.SendEach(ctx, testMsgs(t, tos...), nil, func(i int, r Result) {
 				order = append(order, i)
 				results[i] = r
 			})

@@ -28,7 +28,7 @@ import (
 // connect, TLS, login on the first session); then every result carries it.
 // done is called exactly once per message, in order, on the calling
 // goroutine.
-func (s *SMTP) SendEach(ctx context.Context, msgs []*gomail.Msg, report func(i int, r Result)) error {
+func (s *SMTP) SendEach(ctx context.Context, msgs []*gomail.Msg, before func(i int) error, report func(i int, r Result)) error {
 	if len(msgs) == 0 {
 		return nil
 	}
@@ -76,6 +76,12 @@ func (s *SMTP) SendEach(ctx context.Context, msgs []*gomail.Msg, report func(i i
 			if err != nil {
 				sess, lost = nil, err
 				done(i, Result{Err: s.notAttempted(m, "the connection was lost and could not be opened again: "+err.Error(), err), Class: Temporary})
+				continue
+			}
+		}
+		if before != nil {
+			if err := before(i); err != nil {
+				done(i, Result{Err: s.notAttempted(m, "it could not be written ahead: "+err.Error(), err), Class: Temporary})
 				continue
 			}
 		}

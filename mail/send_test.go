@@ -575,7 +575,7 @@ func TestSendEachReportsBeforeTheNextMessage(t *testing.T) {
 	srv := mailpit.Start(t, mailpit.Options{StartTLS: true, Auth: true})
 	tos := []string{"ann@example.test", "bob@example.test", "cee@example.test"}
 	var order []int
-	err := NewSMTP(configFor(srv, TLSStartTLS)).SendEach(context.Background(), testMsgs(t, tos...), func(i int, r Result) {
+	err := NewSMTP(configFor(srv, TLSStartTLS)).SendEach(context.Background(), testMsgs(t, tos...), nil, func(i int, r Result) {
 		order = append(order, i)
 		if !r.Delivered {
 			t.Errorf("result %d: %+v, want delivered", i, r)

@@ -147,7 +147,7 @@ func TestStopWaitsForTheFinalDot(t *testing.T) {
 	}()
 	results := make([]Result, 3)
 	err := NewSMTP(SMTPConfig{Host: "127.0.0.1", Port: p.Port, TLS: TLSNone}).
-		SendEach(ctx, testMsgs(t, "ann@example.test", "bob@example.test", "cee@example.test"), func(i int, r Result) { results[i] = r })
+		SendEach(ctx, testMsgs(t, "ann@example.test", "bob@example.test", "cee@example.test"), nil, func(i int, r Result) { results[i] = r })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,6 +47,11 @@ type InDoubt struct {
 	Raw       []byte         `json:"raw"` // the message as it went out
 	From      string         `json:"from"`
 	Rcpt      string         `json:"rcpt"` // the envelope recipient
+	// Unanswered: written just before the message went out (PutSending),
+	// and the run ended (killed, the power cut) before the server's answer
+	// was recorded. It may never have reached the final dot, so a refusal
+	// of its resend makes its days owed again instead of delivered.
+	Unanswered bool `json:"unanswered,omitempty"`
 }
 
 const inDoubtPrefix = "x:in-doubt:"
@@ -70,6 +75,71 @@ func (t *Tx) SettleInDoubt(m InDoubt, at time.Time) error {
 		}
 	}
 	return del(t.tx, bMeta, inDoubtPrefix+m.To+"\x00"+m.MessageID)
+}
+
+// ForgetInDoubt drops m and its in-doubt deliveries: an unanswered
+// message whose resend the server refused was never delivered, so its
+// days are owed again.
+func (t *Tx) ForgetInDoubt(m InDoubt) error {
+	for _, d := range m.Days {
+		if err := del(t.tx, bDeliveries, deliveryKey(d, m.To)); err != nil {
+			return err
+		}
+	}
+	return del(t.tx, bMeta, inDoubtPrefix+m.To+"\x00"+m.MessageID)
+}
+
+const sendingPrefix = "x:sending:"
+
+// PutSending records m just before it goes out (a write-ahead record):
+// recording its outcome deletes it (DeleteSending) in the same
+// transaction. One still there at the next run was cut off between the
+// two, by a SIGKILL or a power cut while the server had the message or
+// was about to answer; that run turns it into a message in doubt
+// (TakeSending), so it is sent again byte for byte under its own
+// Message-ID instead of being composed anew into another digest.
+func (t *Tx) PutSending(m InDoubt) error {
+	return putJSON(t, bMeta, sendingPrefix+m.To+"\x00"+m.MessageID, m)
+}
+
+// DeleteSending drops the write-ahead record of the message id to to.
+func (t *Tx) DeleteSending(to, id string) error {
+	return del(t.tx, bMeta, sendingPrefix+to+"\x00"+id)
+}
+
+// SendingCount is how many write-ahead records there are: none between
+// runs, unless the last one was cut off.
+func (t *Tx) SendingCount() int {
+	n := 0
+	c := t.tx.Bucket(bMeta).Cursor()
+	for k, _ := c.Seek([]byte(sendingPrefix)); k != nil && bytes.HasPrefix(k, []byte(sendingPrefix)); k, _ = c.Next() {
+		n++
+	}
+	return n
+}
+
+// TakeSending turns every write-ahead record left by a run that was cut
+// off into a message in doubt marked Unanswered, and returns how many.
+func (t *Tx) TakeSending() (int, error) {
+	var left []InDoubt
+	c := t.tx.Bucket(bMeta).Cursor()
+	for k, raw := c.Seek([]byte(sendingPrefix)); k != nil && bytes.HasPrefix(k, []byte(sendingPrefix)); k, raw = c.Next() {
+		var m InDoubt
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return 0, t.badRecord(bMeta, string(k), err)
+		}
+		left = append(left, m)
+	}
+	for _, m := range left {
+		m.Unanswered = true
+		if err := t.PutInDoubt(m); err != nil {
+			return 0, err
+		}
+		if err := t.DeleteSending(m.To, m.MessageID); err != nil {
+			return 0, err
+		}
+	}
+	return len(left), nil
 }
 
 // EachInDoubt calls fn for every message in doubt, in key order.

@@ -3,6 +3,7 @@ package smtppeer
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -40,6 +41,10 @@ type Script struct {
 	CloseAfter bool
 	// Drop closes the connection at Step instead of answering.
 	Drop bool
+	// Hang never answers Step: the connection stays open, unanswered, until
+	// the client goes away or the test ends (a server that takes the final
+	// dot and then says nothing while the client is killed).
+	Hang bool
 	// SlowStep is answered as usual, but only after Slow: a busy server
 	// or a content filter. It applies to the message number Victim, or to
 	// every message with SlowAll.
@@ -151,6 +156,10 @@ func (p *Peer) session(c net.Conn) {
 			return normal, true
 		}
 		if s.Drop {
+			return "", false
+		}
+		if s.Hang {
+			io.Copy(io.Discard, r) // until the client closes, or the test
 			return "", false
 		}
 		scripted = true
