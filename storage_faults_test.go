@@ -21,8 +21,8 @@ import (
 // the file and the snapshot to restore. Never is the first day mailed
 // again, never does a run start afresh on its own (a fresh start would
 // mail today from a rotation with no history), never a panic. Full disk
-// and read-only file systems: store TestDiskFull, TestFaults/DiskFull,
-// TestFaults/DatabaseOpen (they need a tmpfs).
+// and read-only file systems at every write of a run:
+// TestStorageFullAndReadOnlyGenerated (it needs a tmpfs).
 func TestStorageFaultsThroughTheRun(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 25))
 	type fault struct {
