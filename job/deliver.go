@@ -11,6 +11,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"cotd/internal/crash"
 	cmail "cotd/mail"
 	"cotd/schedule"
 	"cotd/store"
@@ -200,6 +201,19 @@ func (j *Job) compose(to *mail.Address, g []store.Day, photos map[schedule.Day][
 // testHookComposed lets the property test learn which days each message
 // carries, as the server would see them.
 var testHookComposed func(o outgoing)
+
+// testHookPoint lets the property tests pull the plug in-process: it is
+// called at each crash point, where a panic plays SIGKILL.
+var testHookPoint func(name string)
+
+// point is a place where a power cut is tested: crash.Point for the
+// fault tests' binary, testHookPoint for the property tests.
+func point(name string) {
+	crash.Point(name)
+	if testHookPoint != nil {
+		testHookPoint(name)
+	}
+}
 
 // record writes one message's outcome. One commit per message keeps the
 // window for a duplicate after a power cut at a single message. retry

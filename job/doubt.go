@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"cotd/internal/crash"
 	"cotd/internal/text"
 	cmail "cotd/mail"
 	"cotd/schedule"
@@ -67,13 +66,19 @@ func (j *Job) recordInDoubt(o outgoing, r cmail.Result, sum *Summary) error {
 	})
 }
 
-// resendInDoubt sends each message in doubt once more, exactly as it was,
-// and counts it as delivered, whatever the answer: the server had it once
-// already, most likely. It is settled before it is sent, so a power cut
-// during the resend never makes it go out twice more. A resend that could
-// not even start (no connection, no time left) stays in doubt for the next
-// run, until its days leave the catch-up window; one for a recipient no
-// longer listed is settled.
+// resendInDoubt sends each message in doubt once more, exactly as it was.
+// Taken, its final dot unanswered again, or refused for good (a 5xx), it
+// counts as delivered: the server had it once already, most likely. One
+// the last run was cut off on may never have reached its final dot: if
+// refused for good, its days are given up for that recipient, with a
+// word to the owner. Not
+// sent again (no connection,
+// no time, a temporary answer, a line dropped before the dot), it stays
+// in doubt for the next run, until its days leave the catch-up window;
+// one for a recipient no longer listed is settled. A message in doubt is
+// settled before it is sent, so a power cut during the resend never makes
+// it go out twice more; one the last run was cut off on (Unanswered) may
+// never have gone out, so it is settled only by its answer.
 func (j *Job) resendInDoubt(ctx context.Context, window schedule.Day, sum *Summary) error {
 	var todo []store.InDoubt
 	if err := j.Store.Update(func(tx *store.Tx) error {
@@ -108,38 +113,50 @@ func (j *Job) resendInDoubt(ctx context.Context, window schedule.Day, sum *Summa
 			continue // a recipient no longer listed, or days out of the window
 		}
 		r := j.Sender.Resend(ctx, cmail.Raw{From: m.From, To: m.Rcpt, Data: m.Raw})
-		crash.Point("resent") // sent again and settled
+		point("resent") // sent again and settled
 		if r.Chain != nil {
 			sum.ServerChain = r.Chain
 		}
-		if m.Unanswered && !r.Delivered && !r.InDoubt && cmail.Attempted(r.Err) {
-			// Refused: whatever the cut-off run did, the server does not
-			// have it now, and its days are owed again, composed afresh.
-			j.log().Warn(fmt.Sprintf("cut off last run, sent again and refused: %s to %s: %v; its days are sent anew", schedule.List(m.Days), m.Rcpt, r.Err))
-			if err := j.Store.Update(func(tx *store.Tx) error { return tx.ForgetInDoubt(m) }); err != nil {
-				return err
-			}
-			continue
-		}
-		if m.Unanswered && (r.Delivered || r.InDoubt) {
-			if err := j.Store.Update(func(tx *store.Tx) error { return tx.SettleInDoubt(m, j.now()) }); err != nil {
-				return err
-			}
-		}
-		if r.Delivered || r.InDoubt || cmail.Attempted(r.Err) {
+		refused := cmail.Attempted(r.Err) && classOf(r).Permanent()
+		switch {
+		case r.Delivered || r.InDoubt || refused && !m.Unanswered:
+			// Taken, or its final dot unanswered once more, or refused for
+			// good when its first final dot went out: delivered (the server
+			// most likely has the first copy; composing it anew would send
+			// the day twice).
 			sum.Resent = append(sum.Resent, m.MessageID)
 			if !r.Delivered {
 				j.log().Warn(fmt.Sprintf("in doubt, sent again and now counted as delivered: %s to %s: %v", schedule.List(m.Days), m.Rcpt, r.Err))
 			}
-			continue
-		}
-		// The resend never started (no connection, no time): still in doubt.
-		j.log().Warn(fmt.Sprintf("in doubt, not sent again yet: %s to %s: %v", schedule.List(m.Days), m.Rcpt, r.Err))
-		if m.Unanswered {
-			continue // never settled
-		}
-		if err := j.Store.Update(func(tx *store.Tx) error { return tx.PutInDoubt(m) }); err != nil {
-			return err
+			if m.Unanswered {
+				if err := j.Store.Update(func(tx *store.Tx) error { return tx.SettleInDoubt(m, j.now()) }); err != nil {
+					return err
+				}
+			}
+		case refused:
+			// Cut off before its answer, and now refused for good: it may
+			// have arrived the first time or not. Sent anew it might come
+			// twice; counted delivered it might be lost unseen. Its days are
+			// given up for this recipient and the owner is told.
+			why := fmt.Sprintf("the run before was cut off while sending it, and sending it again was refused (%v): it may or may not have arrived", r.Err)
+			if err := j.Store.Update(func(tx *store.Tx) error { return tx.GiveUpInDoubt(m, j.now(), why) }); err != nil {
+				return err
+			}
+			for _, d := range m.Days {
+				sum.Dropped = append(sum.Dropped, Undelivered{Day: d, To: []string{m.Rcpt}, Reason: why})
+			}
+			j.log().Error(fmt.Sprintf("gave up: %s to %s: %s", schedule.List(m.Days), m.Rcpt, why))
+		default:
+			// Not sent again: no connection, no time, or a temporary
+			// answer (a 4xx, a 421, a line dropped before the final dot).
+			// Still in doubt, for the next run, until its days leave the
+			// window.
+			j.log().Warn(fmt.Sprintf("in doubt, not sent again yet: %s to %s: %v", schedule.List(m.Days), m.Rcpt, r.Err))
+			if !m.Unanswered {
+				if err := j.Store.Update(func(tx *store.Tx) error { return tx.PutInDoubt(m) }); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil

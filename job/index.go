@@ -8,7 +8,6 @@ import (
 	"sort"
 	"time"
 
-	"cotd/internal/crash"
 	"cotd/store"
 )
 
@@ -357,7 +356,7 @@ func (r *indexRun) record(p indexed) error {
 	}
 	r.st.New++
 	r.batch = append(r.batch, p)
-	crash.Point("index-file")
+	point("index-file")
 	if len(r.batch) >= indexBatch {
 		return r.commit()
 	}
@@ -400,7 +399,7 @@ func (r *indexRun) commit() error {
 		return nil
 	})
 	r.batch = r.batch[:0]
-	crash.Point("index-commit")
+	point("index-commit")
 	return err
 }
 

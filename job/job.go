@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"cotd/images"
-	"cotd/internal/crash"
 	cmail "cotd/mail"
 	"cotd/quotes"
 	"cotd/recipients"
@@ -217,7 +216,7 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 	if err := j.openDays(plan, qs, &sum); err != nil {
 		return sum, err
 	}
-	crash.Point("opened")
+	point("opened")
 	if err := j.deliver(ctx, &sum); err != nil {
 		return sum, err
 	}

@@ -280,6 +280,10 @@ func (r *propRoster) apply(t *testing.T, j *Job) {
 type propModel struct {
 	from  map[string]schedule.Day // owed from this date; absent: not a member
 	floor map[string]schedule.Day // the newest window start any run gave them
+	// start is the oldest local date of anyone in the file at the first
+	// run: nothing before the first run ever is owed, even to a recipient
+	// who later moves west of it.
+	start schedule.Day
 }
 
 func newPropModel() *propModel {
@@ -296,6 +300,13 @@ func later(a, b schedule.Day) schedule.Day {
 // observe is a run at now reading the roster (any run the clock lets
 // start: it records who is in the file before it sends).
 func (pm *propModel) observe(r *propRoster, now time.Time, maxDays int) {
+	if pm.start.IsZero() {
+		for _, a := range r.pool {
+			if t := r.mornings[a].Today(now); r.present[a] && (pm.start.IsZero() || t.Before(pm.start)) {
+				pm.start = t
+			}
+		}
+	}
 	for _, a := range r.pool {
 		if !r.present[a] {
 			delete(pm.from, a)
@@ -327,7 +338,7 @@ func (pm *propModel) owed(r *propRoster, a string, now time.Time) []schedule.Day
 		return nil
 	}
 	var out []schedule.Day
-	for d := later(from, pm.floor[a]); !m.Latest(now).Before(d); d = d.AddDays(1) {
+	for d := later(later(from, pm.floor[a]), pm.start); !m.Latest(now).Before(d); d = d.AddDays(1) {
 		out = append(out, d)
 	}
 	return out

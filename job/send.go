@@ -8,7 +8,6 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
-	"cotd/internal/crash"
 	cmail "cotd/mail"
 	"cotd/schedule"
 	"cotd/store"
@@ -98,7 +97,7 @@ func (j *Job) sendBatch(ctx context.Context, out []outgoing, sum *Summary) ([]re
 	var again []resend
 	var recordErr error
 	sendErr := j.Sender.SendEach(ctx, msgs, func(i int) error { return j.writeAhead(out[i]) }, func(i int, r cmail.Result) {
-		crash.Point("delivered") // accepted by the server, not yet recorded
+		point("delivered") // accepted by the server, not yet recorded
 		if r.Chain != nil {
 			sum.ServerChain = r.Chain
 		}
@@ -124,7 +123,7 @@ func (j *Job) sendBatch(ctx context.Context, out []outgoing, sum *Summary) ([]re
 		if err != nil && recordErr == nil {
 			recordErr = err
 		}
-		crash.Point("recorded")
+		point("recorded")
 	})
 	if recordErr != nil {
 		return nil, recordErr

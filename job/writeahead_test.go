@@ -59,9 +59,10 @@ func (s *cutOffSender) Resend(_ context.Context, r cmail.Raw) cmail.Result {
 
 // A message cut off before its answer was recorded is sent again as it
 // was on the next run, and what the server answers then decides: taken
-// (or no answer again) settles it; refused makes its days owed again,
-// composed afresh with the new day; not even attempted keeps it for the
-// run after.
+// (or no answer again) settles it; refused for good gives its days up for
+// that recipient, saying it may or may not have arrived (neither twice
+// nor lost unseen); a temporary refusal, or no attempt at all, keeps it
+// for the run after.
 func TestCutOffMessageNextRun(t *testing.T) {
 	notAttempted := cmail.Result{Err: errors.New("smtp 127.0.0.1:25: delivery not attempted: dial tcp: connection refused")}
 	delivered := cmail.Result{Delivered: true}
@@ -72,15 +73,18 @@ func TestCutOffMessageNextRun(t *testing.T) {
 		sent    []string // on the second run; A is the cut-off message
 		doubt   int      // messages still in doubt after the second run
 		failure string   // the days of a@'s failure, if any
+		gaveUp  string   // the days given up for a@, if any
 	}{
-		{"taken", delivered, delivered, []string{"again A", "new B 1 days"}, 0, ""},
+		{"taken", delivered, delivered, []string{"again A", "new B 1 days"}, 0, "", ""},
 		{"no answer again", cmail.Result{InDoubt: true, Err: errors.New("EOF after the final dot")}, delivered,
-			[]string{"new B 1 days"}, 0, ""},
+			[]string{"new B 1 days"}, 0, "", ""},
 		{"refused", cmail.Result{Err: smtpErr(550, "5.1.1 no such user")}, cmail.Result{Err: smtpErr(550, "5.1.1 no such user")},
-			nil, 0, "2026-03-03,2026-03-02"},
-		{"refused, then the digest taken", cmail.Result{Err: smtpErr(451, "4.3.0 try later")}, delivered,
-			[]string{"new B 2 days"}, 0, ""},
-		{"not attempted", notAttempted, delivered, []string{"new B 1 days"}, 1, ""},
+			nil, 0, "2026-03-03", "2026-03-02"},
+		{"refused, the new day taken", cmail.Result{Err: smtpErr(554, "5.7.1 refused as spam")}, delivered,
+			[]string{"new B 1 days"}, 0, "", "2026-03-02"},
+		{"a temporary refusal keeps it", cmail.Result{Err: smtpErr(451, "4.3.0 try later")}, delivered,
+			[]string{"new B 1 days"}, 1, "", ""},
+		{"not attempted", notAttempted, delivered, []string{"new B 1 days"}, 1, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &cutOffSender{kill: true, resend: tc.resend, fresh: func(int) cmail.Result { return tc.fresh }}
@@ -117,7 +121,7 @@ func TestCutOffMessageNextRun(t *testing.T) {
 			var doubt, sending int
 			j.Store.View(func(tx *store.Tx) error {
 				tx.EachInDoubt(func(store.InDoubt) error { doubt++; return nil })
-				sending = tx.SendingCount()
+				tx.EachSending(func(store.InDoubt) error { sending++; return nil })
 				return nil
 			})
 			if doubt != tc.doubt || sending != 0 {
@@ -129,6 +133,16 @@ func TestCutOffMessageNextRun(t *testing.T) {
 			}
 			if failed != tc.failure {
 				t.Errorf("failure days %q, want %q", failed, tc.failure)
+			}
+			var gave []schedule.Day
+			for _, u := range sum.Dropped {
+				if !strings.Contains(u.Reason, "may or may not have arrived") {
+					t.Errorf("given up for %q, want the reason to say it may have arrived", u.Reason)
+				}
+				gave = append(gave, u.Day)
+			}
+			if schedule.List(gave) != tc.gaveUp {
+				t.Errorf("gave up %q, want %q", schedule.List(gave), tc.gaveUp)
 			}
 		})
 	}

@@ -77,12 +77,14 @@ func (t *Tx) SettleInDoubt(m InDoubt, at time.Time) error {
 	return del(t.tx, bMeta, inDoubtPrefix+m.To+"\x00"+m.MessageID)
 }
 
-// ForgetInDoubt drops m and its in-doubt deliveries: an unanswered
-// message whose resend the server refused was never delivered, so its
-// days are owed again.
-func (t *Tx) ForgetInDoubt(m InDoubt) error {
+// GiveUpInDoubt ends m's doubt by giving its days up for its recipient,
+// for why: a message the last run was cut off on, refused for good when
+// sent again, may or may not have arrived the first time, and neither
+// sending it anew (twice, perhaps) nor counting it delivered (lost,
+// perhaps, and never told) is right.
+func (t *Tx) GiveUpInDoubt(m InDoubt, at time.Time, why string) error {
 	for _, d := range m.Days {
-		if err := del(t.tx, bDeliveries, deliveryKey(d, m.To)); err != nil {
+		if err := t.PutDelivery(d, m.To, Delivery{At: at, GaveUp: why}); err != nil {
 			return err
 		}
 	}
@@ -107,28 +109,27 @@ func (t *Tx) DeleteSending(to, id string) error {
 	return del(t.tx, bMeta, sendingPrefix+to+"\x00"+id)
 }
 
-// SendingCount is how many write-ahead records there are: none between
-// runs, unless the last one was cut off.
-func (t *Tx) SendingCount() int {
-	n := 0
+// EachSending calls fn for every write-ahead record, in key order.
+func (t *Tx) EachSending(fn func(m InDoubt) error) error {
 	c := t.tx.Bucket(bMeta).Cursor()
-	for k, _ := c.Seek([]byte(sendingPrefix)); k != nil && bytes.HasPrefix(k, []byte(sendingPrefix)); k, _ = c.Next() {
-		n++
+	for k, raw := c.Seek([]byte(sendingPrefix)); k != nil && bytes.HasPrefix(k, []byte(sendingPrefix)); k, raw = c.Next() {
+		var m InDoubt
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return t.badRecord(bMeta, string(k), err)
+		}
+		if err := fn(m); err != nil {
+			return err
+		}
 	}
-	return n
+	return nil
 }
 
 // TakeSending turns every write-ahead record left by a run that was cut
 // off into a message in doubt marked Unanswered, and returns how many.
 func (t *Tx) TakeSending() (int, error) {
 	var left []InDoubt
-	c := t.tx.Bucket(bMeta).Cursor()
-	for k, raw := c.Seek([]byte(sendingPrefix)); k != nil && bytes.HasPrefix(k, []byte(sendingPrefix)); k, raw = c.Next() {
-		var m InDoubt
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return 0, t.badRecord(bMeta, string(k), err)
-		}
-		left = append(left, m)
+	if err := t.EachSending(func(m InDoubt) error { left = append(left, m); return nil }); err != nil {
+		return 0, err
 	}
 	for _, m := range left {
 		m.Unanswered = true
