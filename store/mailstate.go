@@ -110,19 +110,7 @@ func (t *Tx) DeleteSending(to, id string) error {
 }
 
 // EachSending calls fn for every write-ahead record, in key order.
-func (t *Tx) EachSending(fn func(m InDoubt) error) error {
-	c := t.tx.Bucket(bMeta).Cursor()
-	for k, raw := c.Seek([]byte(sendingPrefix)); k != nil && bytes.HasPrefix(k, []byte(sendingPrefix)); k, raw = c.Next() {
-		var m InDoubt
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return t.badRecord(bMeta, string(k), err)
-		}
-		if err := fn(m); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (t *Tx) EachSending(fn func(m InDoubt) error) error { return t.eachMessage(sendingPrefix, fn) }
 
 // TakeSending turns every write-ahead record left by a run that was cut
 // off into a message in doubt marked Unanswered, and returns how many.
@@ -144,9 +132,12 @@ func (t *Tx) TakeSending() (int, error) {
 }
 
 // EachInDoubt calls fn for every message in doubt, in key order.
-func (t *Tx) EachInDoubt(fn func(m InDoubt) error) error {
+func (t *Tx) EachInDoubt(fn func(m InDoubt) error) error { return t.eachMessage(inDoubtPrefix, fn) }
+
+// eachMessage calls fn for every message recorded under prefix in bMeta.
+func (t *Tx) eachMessage(prefix string, fn func(m InDoubt) error) error {
 	c := t.tx.Bucket(bMeta).Cursor()
-	for k, raw := c.Seek([]byte(inDoubtPrefix)); k != nil && bytes.HasPrefix(k, []byte(inDoubtPrefix)); k, raw = c.Next() {
+	for k, raw := c.Seek([]byte(prefix)); k != nil && bytes.HasPrefix(k, []byte(prefix)); k, raw = c.Next() {
 		var m InDoubt
 		if err := json.Unmarshal(raw, &m); err != nil {
 			return t.badRecord(bMeta, string(k), err)
