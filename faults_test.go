@@ -222,6 +222,7 @@ func testPowerCut(t *testing.T, bin string) {
 			msgs := srv.Messages(t)
 			per := map[string]int{}
 			ids := map[string]string{}
+			raws := map[string][]byte{}
 			for _, m := range msgs {
 				if len(m.To) != 1 {
 					t.Fatalf("message to %v", m.To)
@@ -231,6 +232,13 @@ func testPowerCut(t *testing.T, bin string) {
 					t.Errorf("%s got two different messages: %s and %s (a resend must carry the same Message-ID)", m.To[0], prev, m.MessageID)
 				}
 				ids[m.To[0]] = m.MessageID
+				// A copy after a kill is the message that was on its way,
+				// sent again as it was (the write-ahead), not composed anew.
+				raw := withoutReceived(srv.Raw(t, m.ID))
+				if prev, ok := raws[m.To[0]]; ok && !bytes.Equal(prev, raw) {
+					t.Errorf("%s got two copies that differ (a resend must be byte for byte the same):\n%.400s\n----\n%.400s", m.To[0], prev, raw)
+				}
+				raws[m.To[0]] = raw
 			}
 			for _, to := range fiveRecipients {
 				if per[to] == 0 {
@@ -840,4 +848,24 @@ func TestShippedBinaryHasNoCrashPoints(t *testing.T) {
 			t.Errorf("COTD_CRASH_AT=%s: %v, want a normal run", point, r)
 		}
 	}
+}
+
+// withoutReceived drops the Return-Path: and Received: headers the server
+// prepends, the part of a stored message that is the server's, not cotd's.
+func withoutReceived(raw []byte) []byte {
+	for bytes.HasPrefix(raw, []byte("Received:")) || bytes.HasPrefix(raw, []byte("Return-Path:")) {
+		i := bytes.Index(raw, []byte("\r\n"))
+		for i >= 0 && i+2 < len(raw) && (raw[i+2] == ' ' || raw[i+2] == '\t') {
+			j := bytes.Index(raw[i+2:], []byte("\r\n"))
+			if j < 0 {
+				return raw
+			}
+			i += 2 + j
+		}
+		if i < 0 {
+			return raw
+		}
+		raw = raw[i+2:]
+	}
+	return raw
 }
