@@ -240,8 +240,7 @@ func (j *Job) record(o outgoing, r cmail.Result, retry bool, sum *Summary) error
 	}
 	class := classOf(r)
 	if !retry {
-		sum.Failures = append(sum.Failures, Failure{To: o.to.String(), Days: o.days, Err: r.Err,
-			Temporary: r.Temporary || class == cmail.Temporary || class == cmail.SessionWide})
+		sum.Failures = append(sum.Failures, Failure{To: o.to.String(), Days: o.days, Err: r.Err, Class: class})
 	}
 	return j.Store.Update(func(tx *store.Tx) error {
 		if err := tx.DeleteSending(addr, o.id); err != nil {

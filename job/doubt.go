@@ -55,7 +55,7 @@ func (j *Job) recordInDoubt(o outgoing, r cmail.Result, sum *Summary) error {
 		// retried as usual.
 		return j.record(o, r, false, sum)
 	}
-	sum.InDoubt = append(sum.InDoubt, Failure{To: o.to.String(), Days: o.days, Err: r.Err, Temporary: true})
+	sum.InDoubt = append(sum.InDoubt, Failure{To: o.to.String(), Days: o.days, Err: r.Err, Class: cmail.Temporary})
 	j.log().Warn(fmt.Sprintf("in doubt: %s to %s: %v", schedule.List(o.days), o.to, r.Err))
 	return j.Store.Update(func(tx *store.Tx) error {
 		if err := tx.PutInDoubt(store.InDoubt{To: key(o.to), MessageID: o.id, Days: o.days, At: j.now(),

@@ -96,10 +96,10 @@ func (j *Job) log() *slog.Logger {
 
 // Failure is a recipient that did not get its mail this run.
 type Failure struct {
-	To        string
-	Days      []schedule.Day
-	Err       error
-	Temporary bool
+	To    string
+	Days  []schedule.Day
+	Err   error
+	Class cmail.Class // what the failure means for the next try
 }
 
 // Undelivered is a day given up for good for some recipients: data, so

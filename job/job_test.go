@@ -153,7 +153,7 @@ func TestTemporaryFailureRetriedAlone(t *testing.T) {
 	fs := &fakeSender{}
 	fs.answer = func(to string) cmail.Result {
 		if to == "b@example.test" {
-			return cmail.Result{Err: smtpErr(451, "4.3.0 try later"), Temporary: true}
+			return cmail.Result{Err: smtpErr(451, "4.3.0 try later")}
 		}
 		return cmail.Result{Delivered: true}
 	}
@@ -162,7 +162,7 @@ func TestTemporaryFailureRetriedAlone(t *testing.T) {
 	if !errors.Is(err, ErrUndelivered) || !strings.Contains(err.Error(), "b@example.test") {
 		t.Fatalf("first run: %v, want ErrUndelivered naming b", err)
 	}
-	if sum.Sent != 2 || len(sum.Failures) != 1 || !sum.Failures[0].Temporary {
+	if sum.Sent != 2 || len(sum.Failures) != 1 || sum.Failures[0].Class != cmail.Temporary {
 		t.Errorf("first run: sent %d, failures %+v", sum.Sent, sum.Failures)
 	}
 	fs.take()

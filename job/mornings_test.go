@@ -106,7 +106,7 @@ func TestMorningsPauseIsNotABacklog(t *testing.T) {
 	// b's server refuses for two days: the 3rd and 4th are owed to b.
 	s.answer = func(to string) cmail.Result {
 		if to == "b@example.test" {
-			return cmail.Result{Err: smtpErr(451, "4.3.0 try later"), Temporary: true}
+			return cmail.Result{Err: smtpErr(451, "4.3.0 try later")}
 		}
 		return cmail.Result{Delivered: true}
 	}

@@ -145,7 +145,7 @@ func TestMailboxFullRetried(t *testing.T) {
 	j, c := newTestJob(t, 3, "a@example.test", nil)
 	j.Sender = cmail.NewSMTP(cmail.SMTPConfig{Host: "127.0.0.1", Port: sp.Port, TLS: cmail.TLSNone, Timeout: 2 * time.Second})
 	sum, err := j.Run(context.Background())
-	if !errors.Is(err, ErrUndelivered) || len(sum.Dropped) != 0 || len(sum.Failures) != 1 || !sum.Failures[0].Temporary {
+	if !errors.Is(err, ErrUndelivered) || len(sum.Dropped) != 0 || len(sum.Failures) != 1 || sum.Failures[0].Class != cmail.Temporary {
 		t.Fatalf("552 5.2.2: %v, dropped %+v, failures %+v; want a temporary failure, nothing given up", err, sum.Dropped, sum.Failures)
 	}
 	c.t = at(2, 9)

@@ -139,7 +139,7 @@ func (s *propServer) answer(to, id string) cmail.Result {
 	}
 	switch s.faults[to] {
 	case temporary:
-		return cmail.Result{Err: smtpErr(451, "4.3.0 try later"), Temporary: true}
+		return cmail.Result{Err: smtpErr(451, "4.3.0 try later")}
 	case refused:
 		return cmail.Result{Err: smtpErr(550, "5.1.1 no such user")}
 	case tooLargeAll:

@@ -49,7 +49,7 @@ func (j *Job) send(ctx context.Context, work []owedWork, photos map[schedule.Day
 		// refused digests are failures after all; the next run sends them
 		// in pieces.
 		for _, a := range again {
-			sum.Failures = append(sum.Failures, Failure{To: a.o.to.String(), Days: a.o.days, Err: a.err, Temporary: true})
+			sum.Failures = append(sum.Failures, Failure{To: a.o.to.String(), Days: a.o.days, Err: a.err, Class: cmail.Temporary})
 		}
 		return nil
 	}

@@ -62,8 +62,6 @@ type Result struct {
 	Delivered bool
 	// Err is why the message was not delivered; nil when Delivered.
 	Err error
-	// Temporary is true when the server answered 4xx (worth retrying soon).
-	Temporary bool
 	// Class is what the failure means for the next try (Classify); 0 when
 	// delivered.
 	Class Class
@@ -78,3 +76,7 @@ type Result struct {
 	// that never got as far as TLS. The run hands it to the monitor.
 	Chain []*x509.Certificate
 }
+
+// Temporary reports whether the server answered 4xx: what the answer
+// says, while Class says what to do about it.
+func (r Result) Temporary() bool { return isTemporary(r.Err) }

@@ -143,8 +143,8 @@ func TestRefusals(t *testing.T) {
 				if got := replyCode(r.Err); got != tc.code {
 					t.Errorf("%s: reply code in the error chain %d, want %d", tos[i], got, tc.code)
 				}
-				if temp := tc.code >= 400 && tc.code < 500; r.Temporary != temp {
-					t.Errorf("%s: Temporary=%v, want %v for code %d", tos[i], r.Temporary, temp, tc.code)
+				if temp := tc.code >= 400 && tc.code < 500; r.Temporary() != temp {
+					t.Errorf("%s: Temporary=%v, want %v for code %d", tos[i], r.Temporary(), temp, tc.code)
 				}
 				if perm := tc.code >= 500 && tc.code < 600; IsPermanent(r.Err) != perm {
 					t.Errorf("%s: IsPermanent=%v, want %v for code %d", tos[i], IsPermanent(r.Err), perm, tc.code)

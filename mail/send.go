@@ -39,7 +39,7 @@ func (s *SMTP) SendEach(ctx context.Context, msgs []*gomail.Msg, before func(i i
 	sess, client, err := s.dial(ctx)
 	if err != nil {
 		for i := range msgs {
-			done(i, Result{Err: err, Temporary: isTemporary(err), Class: SessionWide})
+			done(i, Result{Err: err, Class: SessionWide})
 		}
 		return err
 	}
@@ -144,7 +144,7 @@ func (sess *session) sendOne(ctx context.Context, client *smtp.Client, m *gomail
 		return Result{Err: sess.describeSend(ctx, m, sendErr), Class: Temporary}, true
 	}
 	err := sess.describeSend(ctx, m, sendErr)
-	r = Result{Err: err, Temporary: isTemporary(err), Class: ClassOf(sendErr)}
+	r = Result{Err: err, Class: ClassOf(sendErr)}
 	if sess.st.awaitingDot() && replyCode(sendErr) == 0 {
 		// The whole message and its final dot went out and no answer came:
 		// the server probably has it (RFC 1047).

@@ -159,7 +159,7 @@ func TestSendStartTLSAuthOneConnection(t *testing.T) {
 		t.Fatalf("Send: %v", err)
 	}
 	for i, r := range results {
-		if !r.Delivered || r.Err != nil || r.Temporary {
+		if !r.Delivered || r.Err != nil || r.Temporary() {
 			t.Errorf("result %d (%s): %+v, want delivered", i, tos[i], r)
 		}
 	}
@@ -412,8 +412,8 @@ func TestSendAllowedRecipients(t *testing.T) {
 	if !errors.As(bob.Err, &se) || se.ErrorCode() != 550 || se.IsTemp() {
 		t.Errorf("errors.As *gomail.SendError: %v, want a permanent 550", se)
 	}
-	if bob.Temporary || !IsPermanent(bob.Err) {
-		t.Errorf("bob: Temporary=%v IsPermanent=%v, want false, true", bob.Temporary, IsPermanent(bob.Err))
+	if bob.Temporary() || !IsPermanent(bob.Err) {
+		t.Errorf("bob: Temporary=%v IsPermanent=%v, want false, true", bob.Temporary(), IsPermanent(bob.Err))
 	}
 	got := srv.Messages(t)
 	if len(got) != 2 {
@@ -434,7 +434,7 @@ func TestSendChaosTemporaryRecipient(t *testing.T) {
 		t.Fatalf("Send: %v (a refused recipient must not fail the whole batch)", err)
 	}
 	for i, r := range results {
-		if r.Delivered || !r.Temporary {
+		if r.Delivered || !r.Temporary() {
 			t.Errorf("result %d: %+v, want a temporary failure", i, r)
 		}
 		checkErr(t, r.Err, srv.Password, "451", "temporary")
@@ -629,8 +629,8 @@ func TestSendLoginProblems(t *testing.T) {
 			results, err := collect(NewSMTP(cfg), context.Background(), testMsgs(t, "ann@example.test"))
 			checkErr(t, err, cfg.Password, tt.want...)
 			assertNoneDelivered(t, results, 1)
-			if results[0].Temporary != tt.temp {
-				t.Errorf("Temporary = %v, want %v", results[0].Temporary, tt.temp)
+			if results[0].Temporary() != tt.temp {
+				t.Errorf("Temporary = %v, want %v", results[0].Temporary(), tt.temp)
 			}
 			if n := len(srv.Messages(t)); n != 0 {
 				t.Errorf("mailpit holds %d messages, want 0", n)
