@@ -22,6 +22,7 @@ import (
 	netmail "net/mail"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -372,7 +373,16 @@ func SummaryLine(c Config, sum job.Summary, runErr error) string {
 		parts = append(parts, n)
 	}
 	if len(sum.Plan.Open) > 0 {
-		parts = append(parts, "days "+schedule.List(sum.Plan.Open))
+		// The days this run opened, and any opened earlier that went out
+		// now (a recipient west of the others, a retry): what went out.
+		days := slices.Clone(sum.Plan.Open)
+		for _, t := range sum.Tried {
+			if !slices.Contains(days, t.Day) {
+				days = append(days, t.Day)
+			}
+		}
+		slices.SortFunc(days, func(a, b schedule.Day) int { return strings.Compare(a.String(), b.String()) })
+		parts = append(parts, "days "+schedule.List(days))
 	} else if len(sum.Tried) > 0 {
 		// A retry later the same day: which day went to whom again.
 		var tried []string

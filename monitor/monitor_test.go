@@ -125,3 +125,17 @@ func TestSummaryLineInDoubt(t *testing.T) {
 		t.Errorf("summary %q calls a message in doubt a failure", got)
 	}
 }
+
+// The summary's days are what went out: a day opened by an earlier run
+// (for a recipient further east) that reaches one further west now is
+// named with the day this run opened (the VM's catch-up said "days
+// 2026-12-09,2026-12-10" while dee got the 8th to the 10th).
+func TestSummaryLineDaysIncludeEarlierOpened(t *testing.T) {
+	d := func(n int) schedule.Day { return schedule.Day{Year: 2026, Month: 12, Day: n} }
+	c := Config{SMTP: &mail.SMTPConfig{Host: "smtp.example.test", Port: 587}}
+	sum := job.Summary{Plan: schedule.Plan{Today: d(10), Open: []schedule.Day{d(9), d(10)}}, Sent: 2, Pending: 2,
+		Tried: []job.Undelivered{{Day: d(8), To: []string{"dee@example.test"}}, {Day: d(9), To: []string{"cee@example.test", "dee@example.test"}}, {Day: d(10), To: []string{"dee@example.test"}}}}
+	if got := SummaryLine(c, sum, nil); !strings.HasSuffix(got, "days 2026-12-08,2026-12-09,2026-12-10") {
+		t.Errorf("summary %q, want the days 2026-12-08,2026-12-09,2026-12-10", got)
+	}
+}
