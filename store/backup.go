@@ -210,7 +210,11 @@ func Restore(snap, db string, now time.Time) (aside string, c Contents, err erro
 	if same, _ := sameFile(snap, db); same {
 		return "", c, fmt.Errorf("snapshot %s is the database itself", snap)
 	}
-	aside, unlock, err := setAside(db, now)
+	// The replaced file is kept by a second name (a hard link) and the
+	// snapshot's copy then takes the path in one rename: the path always
+	// names a database, so a run that starts meanwhile waits for the lock
+	// and then finds the restored one (Open checks).
+	aside, unlock, err := setAside(db, now, true)
 	if err != nil {
 		return "", c, err
 	}
@@ -242,10 +246,12 @@ func sameFile(a, b string) (bool, error) {
 	return os.SameFile(fa, fb), nil
 }
 
-// setAside renames the database at db out of the way, keeping it, while
-// holding bbolt's own lock on it (a run holds that exclusively while it
-// works, so this refuses while one does). unlock releases the lock.
-func setAside(db string, now time.Time) (aside string, unlock func(), err error) {
+// setAside keeps the database at db under a name beside it while holding
+// bbolt's own lock on it (a run holds that exclusively while it works, so
+// this refuses while one does): renamed away, or with link a second name
+// for the file, which stays at db until the caller replaces it. unlock
+// releases the lock.
+func setAside(db string, now time.Time, link bool) (aside string, unlock func(), err error) {
 	f, err := os.Open(db)
 	if errors.Is(err, os.ErrNotExist) {
 		return "", func() {}, nil
@@ -268,6 +274,9 @@ func setAside(db string, now time.Time) (aside string, unlock func(), err error)
 		}
 		aside = fmt.Sprintf("%s.replaced-%s-%d", db, now.UTC().Format("20060102-150405"), n)
 	}
+	if link && os.Link(db, aside) == nil {
+		return aside, unlock, nil // a file system without hard links renames
+	}
 	if err := os.Rename(db, aside); err != nil {
 		unlock()
 		return "", nil, fmt.Errorf("keep the replaced database aside: %w", err)
@@ -279,7 +288,7 @@ func setAside(db string, now time.Time) (aside string, unlock func(), err error)
 // and creates an empty one: the explicit way to start afresh, which a run
 // never takes on its own (see ErrHistoryLost).
 func StartAfresh(db string, now time.Time) (aside string, err error) {
-	aside, unlock, err := setAside(db, now)
+	aside, unlock, err := setAside(db, now, false)
 	if err != nil {
 		return "", err
 	}

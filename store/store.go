@@ -97,7 +97,26 @@ type Store struct {
 
 // Open opens or creates the database at path, waiting up to timeout for
 // another process to release it.
-func Open(path string, timeout time.Duration) (*Store, error) {
+func Open(path string, timeout time.Duration) (*Store, error) { return open(path, timeout, 1) }
+
+// testHookLocked runs after bbolt has the lock, before Open checks that
+// the file is still the one at the path; a test replaces it there.
+var testHookLocked func()
+
+// replaced reports whether path no longer names the file f is open on.
+func replaced(f *os.File, path string) bool {
+	a, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	b, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return true // set aside; what comes there next is the database
+	}
+	return err == nil && !os.SameFile(a, b)
+}
+
+func open(path string, timeout time.Duration, attempt int) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		if d := diagnose(path, err); d != nil {
 			return nil, d
@@ -116,7 +135,31 @@ func Open(path string, timeout time.Duration) (*Store, error) {
 			return nil, err
 		}
 	}
+	// The file as it is now, to tell after bbolt's lock whether it is
+	// still the database at path: a restore may have put another file
+	// there while this open waited for the lock (the timer's run starting
+	// just as 'cotd restore' swaps), and a run on the old one would record
+	// its deliveries in the copy kept aside.
+	var before *os.File
+	if existed {
+		if f, err := os.Open(path); err == nil {
+			before = f
+			defer before.Close()
+		}
+	}
 	db, err := openBolt(path, &bolt.Options{Timeout: timeout})
+	if err == nil && before != nil {
+		if testHookLocked != nil {
+			testHookLocked()
+		}
+		if replaced(before, path) {
+			db.Close()
+			if attempt >= 3 {
+				return nil, fmt.Errorf("%w %s: it was replaced again and again while this run waited for it", ErrLocked, path)
+			}
+			return open(path, timeout, attempt+1)
+		}
+	}
 	if err != nil {
 		if d := diagnose(path, err); d != nil {
 			return nil, d

@@ -172,3 +172,43 @@ func TestEachDayFrom(t *testing.T) {
 		t.Errorf("days = %v", got)
 	}
 }
+
+// A run that waits for the lock while 'cotd restore' puts another file at
+// the path works on the file now there, not on the one kept aside: its
+// deliveries would be recorded in a copy nobody reads (and mailed again).
+func TestOpenAfterTheFileWasReplaced(t *testing.T) {
+	dir := t.TempDir()
+	path, other := filepath.Join(dir, "cotd.db"), filepath.Join(dir, "snapshot.db")
+	for _, f := range []struct {
+		path string
+		day  int
+	}{{path, 1}, {other, 2}} {
+		s, err := Open(f.path, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Update(func(tx *Tx) error { return tx.PutJoined("a@example.test", schedule.Day{Year: 2026, Month: 3, Day: f.day}) }); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+	}
+	swaps := 0
+	testHookLocked = func() {
+		if swaps++; swaps == 1 {
+			if err := os.Rename(other, path); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	t.Cleanup(func() { testHookLocked = nil })
+	s, err := Open(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var joined schedule.Day
+	s.View(func(tx *Tx) (err error) { joined, _, err = tx.Joined("a@example.test"); return })
+	if joined.Day != 2 || swaps != 2 {
+		t.Errorf("after the swap Open reads joined %s (opened %d times), want the new file's 2026-03-02, opened twice", joined, swaps)
+	}
+}
