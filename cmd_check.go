@@ -100,16 +100,28 @@ func cmdCheck(args []string, e env) error {
 	for _, f := range monitor.CheckRecipients(c.Job, c.Now()) {
 		k.line(string(f.Level), f.What, f.Msg, f.Fix)
 	}
-	if l := clocksync.Describe(clocksync.Kernel{}, c.ClockWait); l.OK {
+	now := c.Now().In(c.Job.Schedule.Loc)
+	// One line about the clock's sync: NTP silent past the minutes it
+	// takes is the machine's care problem (with its fix), said here
+	// instead of a warning and then the problem again.
+	var neverSynced *monitor.Finding
+	for _, f := range monitorConfig(c).CheckCare(nil, now) {
+		if f.What == "clock" {
+			neverSynced = &f
+		}
+	}
+	switch l := clocksync.Describe(clocksync.Kernel{}, c.ClockWait); {
+	case neverSynced != nil:
+		k.line(string(neverSynced.Level), "time sync", neverSynced.Msg, neverSynced.Fix)
+	case l.OK:
 		k.ok("time sync", l.Msg)
-	} else {
+	default:
 		k.warn("time sync", l.Msg, l.Hint)
 	}
 	sig, stop := signalContext()
 	defer stop()
 	ctx, cancel := context.WithTimeout(sig, checkDeadlines.whole)
 	defer cancel()
-	now := c.Now().In(c.Job.Schedule.Loc)
 
 	// The content, read from a private copy of the database: check never
 	// holds the database longer than one read (issue 25 §7), so a run the
@@ -123,6 +135,9 @@ func cmdCheck(args []string, e env) error {
 	// The machine: reboot, disks, clock, power, backups.
 	machineLines := func(tx *store.Tx) error {
 		for _, f := range monitorConfig(c).CheckCare(tx, now) {
+			if f.What == "clock" {
+				continue // said on the time sync line
+			}
 			k.line(string(f.Level), f.What, f.Msg, f.Fix)
 		}
 		return nil
