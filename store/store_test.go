@@ -187,7 +187,9 @@ func TestOpenAfterTheFileWasReplaced(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Update(func(tx *Tx) error { return tx.PutJoined("a@example.test", schedule.Day{Year: 2026, Month: 3, Day: f.day}) }); err != nil {
+		if err := s.Update(func(tx *Tx) error {
+			return tx.PutJoined("a@example.test", schedule.Day{Year: 2026, Month: 3, Day: f.day})
+		}); err != nil {
 			t.Fatal(err)
 		}
 		s.Close()
