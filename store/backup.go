@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -172,14 +173,21 @@ func Inspect(path string) (Contents, error) {
 			return damaged(fmt.Errorf("database %s is damaged: %v", path, err))
 		}
 		c.LastRun = st.LastRun
+		// Every record is a JSON object, checked by scanning it: decoding
+		// each one into a map cost the morning's backup 61% of its run at
+		// 10,000 photos (BenchmarkInspect).
 		for _, b := range [][]byte{bFiles, bPhotos, bQuotes, bDays, bDeliveries, bFailures} {
-			if err := eachJSON(tx, b, func(string, map[string]any) error { return nil }); err != nil {
+			err := tx.tx.Bucket(b).ForEach(func(k, raw []byte) error {
+				if !jsonObject(raw) {
+					return tx.badRecord(b, string(k), errors.New("not a JSON object"))
+				}
+				return nil
+			})
+			if err != nil {
 				return err
 			}
 		}
-		if err := tx.EachPhoto(func(Photo) error { c.Photos++; return nil }); err != nil {
-			return err
-		}
+		c.Photos = tx.tx.Bucket(bPhotos).Stats().KeyN
 		if err := tx.EachJoined(func(a string, _ schedule.Day) error { c.Recipients = append(c.Recipients, a); return nil }); err != nil {
 			return err
 		}
@@ -193,9 +201,16 @@ func Inspect(path string) (Contents, error) {
 				c.LastDelivered = d
 			}
 		}
-		return tx.EachDay(schedule.Day{}, func(Day) error { c.Days++; return nil })
+		c.Days = tx.tx.Bucket(bDays).Stats().KeyN
+		return nil
 	})
 	return c, err
+}
+
+// jsonObject reports whether raw is one valid JSON object.
+func jsonObject(raw []byte) bool {
+	raw = bytes.TrimLeft(raw, " \t\r\n")
+	return len(raw) > 0 && raw[0] == '{' && json.Valid(raw)
 }
 
 // Restore replaces the database at db with the snapshot at snap, after
