@@ -32,6 +32,13 @@ import (
 // PATH; tests replace it.
 var HEIFHelper = "heif-convert"
 
+// HelperInstalled reports whether HEIFHelper is found: a photo refused for
+// want of it (ErrNoHelper) is worth reading again.
+func HelperInstalled() bool {
+	_, err := exec.LookPath(HEIFHelper)
+	return err == nil
+}
+
 // heifTimeout bounds one decode: a 12 MP iPhone photo takes about a
 // second of CPU on this machine, a few on a Pi.
 var heifTimeout = 2 * time.Minute

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"cotd/images"
 	"cotd/store"
 )
 
@@ -201,6 +202,7 @@ type indexRun struct {
 	cached     map[string]bool
 	renditions []string
 	intact     bool // the cache is as the last complete index left it: not listed
+	helper     bool // heif-convert is installed: files that waited for it are read
 
 	// What the first plan found unchanged: the sweep's shortcut (see sweep).
 	goneKeys int  // files of the last scan the walk did not see
@@ -218,6 +220,7 @@ func (r *indexRun) plan(entries []entry) error {
 	}
 	first := r.cached == nil
 	if first {
+		r.helper = images.HelperInstalled()
 		r.intact = j.renditionsIntact()
 		if !r.intact {
 			r.renditions = j.renditionNames()
@@ -235,7 +238,7 @@ func (r *indexRun) plan(entries []entry) error {
 		r.all = append(r.all, e)
 		r.st.Files++
 		r.seen[e.rel] = true
-		if ok && k.Size == e.size && k.ModTime == e.mod && (k.Hash == "" || r.intact || r.cached[k.Hash]) {
+		if ok && k.Size == e.size && k.ModTime == e.mod && (k.Hash == "" || r.intact || r.cached[k.Hash]) && !(k.NeedsHelper && r.helper) {
 			if k.Hash != "" {
 				r.usable++
 			} else if first {

@@ -66,9 +66,10 @@ func (j *Job) indexOne(e entry, mem *memBudget) indexed {
 	case errors.Is(err, errCache):
 		p.fatal = err
 	case errors.Is(err, images.ErrNoHelper):
-		// Installing heif-convert makes the photo usable: no recorded
-		// mtime matches, so the next run reads it again.
-		p.f.Hash, p.f.Err, p.f.ModTime = "", err.Error(), 0
+		// Installing heif-convert makes the photo usable: the first run
+		// that finds it installed reads the file again (plan). Until then
+		// it is an unusable file like any other, not read every run.
+		p.f.Hash, p.f.Err, p.f.NeedsHelper = "", err.Error(), true
 	case err != nil:
 		p.f.Hash, p.f.Err = "", err.Error()
 	default:

@@ -17,6 +17,9 @@ type File struct {
 	// Err is why the file cannot be used; kept so a bad file is reported
 	// once and not re-read on every run until it changes.
 	Err string `json:"err,omitempty"`
+	// NeedsHelper: it cannot be used only because its decoder program
+	// (heif-convert) is missing; it is read again once that is installed.
+	NeedsHelper bool `json:"needs_helper,omitempty"`
 }
 
 // Photo is one distinct cat, identified by the hash of its contents.

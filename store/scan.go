@@ -20,7 +20,8 @@ import (
 // from the records of an older database.
 var (
 	// bFileKeys: path → size (8 bytes), mtime (8), then the hash (hex) of a
-	// usable file; a file that cannot be used has no hash.
+	// usable file; a file that cannot be used has no hash, and one that
+	// waits for its decoder program a single 'h'.
 	bFileKeys = []byte("filekeys")
 	// bRotation: photo hash → added (time.MarshalBinary, length-prefixed),
 	// sent (8), last sent day (4: year, 1: month, 1: day).
@@ -33,7 +34,13 @@ type FileKey struct {
 	Size    int64
 	ModTime int64  // UnixNano
 	Hash    string // the photo it is; "" for a file that cannot be used
+	// NeedsHelper: unusable until its decoder program is installed.
+	NeedsHelper bool
 }
+
+// helperMark is the compact record's tail of a file that waits for its
+// decoder program: a hash is 32 hex digits, so one byte is unambiguous.
+const helperMark = 'h'
 
 // Rotation is what picking the next cat reads of a photo.
 type Rotation struct {
@@ -52,7 +59,11 @@ func (t *Tx) EachFileKey(fn func(path string, k FileKey) error) error {
 		if len(v) < 16 {
 			return fmt.Errorf("%s/%s: %w", bFileKeys, p, errBadKey)
 		}
-		return fn(string(p), FileKey{Size: int64(binary.BigEndian.Uint64(v)), ModTime: int64(binary.BigEndian.Uint64(v[8:])), Hash: string(v[16:])})
+		k := FileKey{Size: int64(binary.BigEndian.Uint64(v)), ModTime: int64(binary.BigEndian.Uint64(v[8:])), Hash: string(v[16:])}
+		if len(v) == 17 && v[16] == helperMark {
+			k.Hash, k.NeedsHelper = "", true
+		}
+		return fn(string(p), k)
 	})
 }
 
@@ -74,9 +85,12 @@ func (t *Tx) EachPhotoHash(fn func(hash string) error) error {
 }
 
 func putFileKey(tx *bolt.Tx, path string, f File) error {
-	v := make([]byte, 16, 16+len(f.Hash))
+	v := make([]byte, 16, 16+max(len(f.Hash), 1))
 	binary.BigEndian.PutUint64(v, uint64(f.Size))
 	binary.BigEndian.PutUint64(v[8:], uint64(f.ModTime))
+	if f.Hash == "" && f.NeedsHelper {
+		v = append(v, helperMark)
+	}
 	return tx.Bucket(bFileKeys).Put([]byte(path), append(v, f.Hash...))
 }
 

@@ -19,6 +19,7 @@ func TestCompactRecordsFollowTheRecords(t *testing.T) {
 	files := map[string]File{
 		"a.jpg":     {Size: 1234, ModTime: 1700000000123456789, Hash: "0123456789abcdef0123456789abcdef"},
 		"sub/b.png": {Size: 1 << 40, ModTime: -5, Err: "unsupported"},
+		"c.heic":    {Size: 77, ModTime: 9, Err: "HEIC photos need the heif-convert program", NeedsHelper: true},
 	}
 	photos := []Photo{
 		{Hash: "0123456789abcdef0123456789abcdef", Path: "a.jpg", Added: added, Sent: 3, Last: schedule.Day{Year: 2026, Month: 3, Day: 4}},
@@ -33,7 +34,7 @@ func TestCompactRecordsFollowTheRecords(t *testing.T) {
 				t.Fatal(err)
 			}
 			for p, f := range files {
-				if want := (FileKey{f.Size, f.ModTime, f.Hash}); got[p] != want {
+				if want := (FileKey{f.Size, f.ModTime, f.Hash, f.NeedsHelper}); got[p] != want {
 					t.Errorf("file key %s = %+v, want %+v", p, got[p], want)
 				}
 			}
