@@ -80,6 +80,7 @@ func cmdCheck(args []string, e env) error {
 		return err // a malformed flag or variable: nothing to check with
 	}
 	k := &checker{w: e.stdout}
+	skip := map[string]bool{} // steps whose problem the config line said
 	c, err := s.Load(e.lookup)
 	if err != nil {
 		var ue *config.UsageError
@@ -88,9 +89,22 @@ func cmdCheck(args []string, e env) error {
 			hint = ue.Hint
 		}
 		k.problem("config", text.OneLine(err.Error()), hint)
-		return &hinted{err: errors.New("the settings have a problem, and the other checks need them"), hint: "fix the line marked problem above and run 'cotd check' again"}
+		if c == nil {
+			return &hinted{err: errors.New("the settings have a problem, and the other checks need them"), hint: "fix the line marked problem above and run 'cotd check' again"}
+		}
+		// A file or folder the settings name is missing now (a USB stick
+		// unplugged, a password file not written yet): the settings are
+		// whole, so the other checks still say what they can, all but the
+		// one that would say the same again.
+		if fi, err := os.Stat(c.Job.Photos); c.Job.Photos != "" && (err != nil || !fi.IsDir()) {
+			skip["photos"] = true
+		}
+		if c.SMTP != nil && c.SMTP.User != "" && c.SMTP.Password == "" {
+			skip["smtp"] = true
+		}
+	} else {
+		k.ok("config", describeConfig(c))
 	}
-	k.ok("config", describeConfig(c))
 	if msg, fix := c.PasswordExposed(); msg != "" {
 		k.warn("smtp password", msg, fix)
 	}
@@ -149,6 +163,8 @@ func cmdCheck(args []string, e env) error {
 	}
 	if st != nil {
 		defer st.Close()
+	}
+	if st != nil {
 		budget := min(c.Job.Indexing.Budget, checkIndexBudget)
 		if budget == 0 {
 			budget = checkIndexBudget
@@ -160,7 +176,13 @@ func cmdCheck(args []string, e env) error {
 		j := newJob(&cc, st, newLogger(io.Discard))
 		j.KeepCache = true // the copy may be older than a run's renditions
 		k.step(ctx, "photos", checkDeadlines.content, func(ctx context.Context) []monitor.Finding {
-			return monitorConfig(c).CheckContent(ctx, j, c.Job.Quotes, c.Job.Photos, now, budget)
+			var out []monitor.Finding
+			for _, f := range monitorConfig(c).CheckContent(ctx, j, c.Job.Quotes, c.Job.Photos, now, budget) {
+				if !skip[f.What] {
+					out = append(out, f)
+				}
+			}
+			return out
 		})
 	}
 
@@ -170,11 +192,15 @@ func cmdCheck(args []string, e env) error {
 	// step that ended: one left behind past its deadline must not write
 	// what the next step reads (go test -race found it).
 	read := make(chan []certs.Expiry, 1)
-	k.step(ctx, "smtp", checkDeadlines.smtp, func(ctx context.Context) []monitor.Finding {
-		out, ex := mc.CheckSending(ctx, checkTimeout)
-		read <- ex
-		return out
-	})
+	if skip["smtp"] {
+		read <- nil
+	} else {
+		k.step(ctx, "smtp", checkDeadlines.smtp, func(ctx context.Context) []monitor.Finding {
+			out, ex := mc.CheckSending(ctx, checkTimeout)
+			read <- ex
+			return out
+		})
+	}
 	var expiries []certs.Expiry
 	select {
 	case expiries = <-read:
