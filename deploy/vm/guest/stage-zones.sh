@@ -38,6 +38,11 @@ equal "messages to cee@example.test after the second run" "$(mail_count to:cee@e
 
 # --- The machine asks for care: a reboot pending. ---
 # What Debian's upgrades (apt's kernel hook, unattended-upgrades) leave.
+# From here on the stage starts each run itself (the timer is stopped
+# until the next boot), so which run meets a change is never a race with
+# the 22:45 tick.
+run systemctl stop cotd.timer
+wait_idle 300
 run bash -c "echo '*** System restart required ***' >/run/reboot-required && printf '%s\n' linux-image-6.1.0-99-amd64 libc6 >/run/reboot-required.pkgs"
 owner 'sudo cotd-service check'
 expect_out 'a reboot is pending since .*linux-image-6\.1\.0-99-amd64' "check names the pending reboot and its packages"
@@ -56,7 +61,6 @@ run rm /run/reboot-required /run/reboot-required.pkgs
 # /var/lib/cotd moves onto a small disk of its own (640 MiB, a loop-mounted
 # ext4 image), which then fills up: the warning comes while runs still
 # succeed, before one fails for want of space.
-run systemctl stop cotd.timer
 wait_idle 300
 run modprobe loop
 run truncate -s 640M /var/tmp/cotd-disk.img
