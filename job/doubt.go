@@ -2,6 +2,7 @@ package job
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/mail"
 	"slices"
@@ -66,6 +67,9 @@ func (j *Job) recordInDoubt(o outgoing, r cmail.Result, sum *Summary) error {
 	})
 }
 
+// errFound stops a walk at its first record.
+var errFound = errors.New("found")
+
 // resendInDoubt sends each message in doubt once more, exactly as it was.
 // Taken, its final dot unanswered again, or refused for good (a 5xx), it
 // counts as delivered: the server had it once already, most likely. One
@@ -81,17 +85,26 @@ func (j *Job) recordInDoubt(o outgoing, r cmail.Result, sum *Summary) error {
 // never have gone out, so it is settled only by its answer.
 func (j *Job) resendInDoubt(ctx context.Context, window schedule.Day, sum *Summary) error {
 	var todo []store.InDoubt
-	if err := j.Store.Update(func(tx *store.Tx) error {
-		n, err := tx.TakeSending()
-		if err != nil {
+	cutOff := false
+	collect := func(tx *store.Tx) error {
+		todo = todo[:0]
+		cutOff = tx.EachSending(func(store.InDoubt) error { return errFound }) == errFound
+		return tx.EachInDoubt(func(m store.InDoubt) error { todo = append(todo, m); return nil })
+	}
+	if err := j.Store.View(collect); err != nil {
+		return err
+	}
+	if cutOff { // a write only then: most runs find nothing to take
+		if err := j.Store.Update(func(tx *store.Tx) error {
+			n, err := tx.TakeSending()
+			if err != nil {
+				return err
+			}
+			j.log().Warn(fmt.Sprintf("the last run was cut off with %s on its way, its answer unrecorded: sending it again as it was", text.Plural(n, "message", "messages")))
+			return collect(tx)
+		}); err != nil {
 			return err
 		}
-		if n > 0 {
-			j.log().Warn(fmt.Sprintf("the last run was cut off with %s on its way, its answer unrecorded: sending it again as it was", text.Plural(n, "message", "messages")))
-		}
-		return tx.EachInDoubt(func(m store.InDoubt) error { todo = append(todo, m); return nil })
-	}); err != nil {
-		return err
 	}
 	for _, m := range todo {
 		listed := slices.ContainsFunc(j.To, func(a *mail.Address) bool { return key(a) == m.To })
