@@ -96,11 +96,8 @@ func cmdCheck(args []string, e env) error {
 		// unplugged, a password file not written yet): the settings are
 		// whole, so the other checks still say what they can, all but the
 		// one that would say the same again.
-		if fi, err := os.Stat(c.Job.Photos); c.Job.Photos != "" && (err != nil || !fi.IsDir()) {
-			skip["photos"] = true
-		}
-		if c.SMTP != nil && c.SMTP.User != "" && c.SMTP.Password == "" {
-			skip["smtp"] = true
+		if c.Missing != "" {
+			skip[c.Missing] = true
 		}
 	} else {
 		k.ok("config", describeConfig(c))

@@ -36,12 +36,16 @@ type Config struct {
 	// PhotosAbsent is the default photo folder when it is absent (the
 	// built-in sample cat stands in); "" otherwise.
 	PhotosAbsent string
-	Outbox       string
-	SMTP         *mail.SMTPConfig // nil: outbox mode
-	Now          func() time.Time
-	PasswordAt   string        // where the password came from, for messages
-	ClockWait    time.Duration // how long a run waits for NTP; 0 with --now
-	Monitor      monitor.Settings
+	// Missing names what Load's error about a file missing now is about:
+	// "photos" (the photo folder) or "smtp" (the password file); "" when
+	// nothing is.
+	Missing    string
+	Outbox     string
+	SMTP       *mail.SMTPConfig // nil: outbox mode
+	Now        func() time.Time
+	PasswordAt string        // where the password came from, for messages
+	ClockWait  time.Duration // how long a run waits for NTP; 0 with --now
+	Monitor    monitor.Settings
 }
 
 // BuiltAfter is a moment every cotd binary was built after: this rule was
@@ -103,6 +107,7 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 				what = "cannot be read: " + err.Error()
 			}
 			missing = Usagef("create it and put JPEG or PNG photos in it, or fix --photos/COTD_PHOTOS", "photo folder %s %s", c.Job.Photos, what)
+			c.Missing = "photos"
 		} else {
 			c.Job.Photos = ""
 			c.PhotosAbsent = v.Photos
@@ -211,8 +216,8 @@ func (s *Settings) Load(lookup func(string) (string, bool)) (*Config, error) {
 	}
 	sc.Now = c.Now
 	c.SMTP = sc
-	if missing == nil {
-		missing = pwErr // the alert mail then fails its login, and the push says so
+	if missing == nil && pwErr != nil {
+		missing, c.Missing = pwErr, "smtp" // the alert mail then fails its login, and the push says so
 	}
 	return c, missing
 }
