@@ -116,7 +116,7 @@ func TestCostOfProgressiveJPEG(t *testing.T) {
 	// sends the file to image/jpeg, which decodes it in full.
 	adobe := append([]byte{0xff, 0xd8, 0xff, 0xee, 0, 14}, "Adobe\x00\x64\x00\x00\x00\x00\x01"...)
 	adobe = append(adobe, base[2:]...)
-	if _, err := decodeJPEGScaled(adobe, 2); err == nil {
+	if _, err := decodeJPEGScaled(adobe, 4); err == nil {
 		t.Fatal("the scaled decoder took the Adobe file; the test needs one it leaves to image/jpeg")
 	}
 	adobeEst, adobeUsed, _ := renderCost(t, adobe)

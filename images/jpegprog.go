@@ -5,7 +5,7 @@ package images
 // then refinement bits), so all blocks must be held until the last scan.
 // image/jpeg holds 64 int32 per block (256 bytes: about 6 bytes per pixel
 // of a 4:2:0 photo, 72 MiB for 12 MP) and then a full-size YCbCr image.
-// Here a block keeps only what the 1/2, 1/4 or 1/8 scale output reads (its
+// Here a block keeps only what the 3/4, 1/2, 1/4 or 1/8 scale output reads (its
 // low n×n coefficients, as int16) and one bit per coefficient saying
 // whether it is non-zero yet, which is all a refinement scan needs to know
 // about the others: 8+2n² bytes per block, 40 at 1/2 scale. The reduced

@@ -7,7 +7,7 @@ import (
 )
 
 // This file is a baseline JPEG decoder that reconstructs each 8×8 block at
-// 1/2, 1/4 or 1/8 of its size straight from its lowest DCT coefficients (the
+// 3/4, 1/2, 1/4 or 1/8 of its size straight from its lowest DCT coefficients (the
 // "shrink-on-load" that makes libjpeg-turbo and vips fast). Huffman decoding
 // still visits every coefficient, but the inverse DCT, the largest cost of a
 // full decode, shrinks by 4–64× and the planes it writes are 4–64× smaller.
@@ -216,10 +216,10 @@ const idctBits = 12
 // in idctBits fixed point: the 8-point IDCT's basis sampled at the centres of
 // n cells, which is what the low n×n coefficients reconstruct at 1/(8/n)
 // scale (the same reduced transforms libjpeg uses for scaled decoding).
-var idctTable = func() map[int]*[16]int32 {
-	t := map[int]*[16]int32{}
-	for _, n := range []int{1, 2, 4} {
-		m := new([16]int32)
+var idctTable = func() map[int]*[64]int32 {
+	t := map[int]*[64]int32{}
+	for _, n := range []int{1, 2, 4, 6} {
+		m := new([64]int32)
 		for x := range n {
 			for u := range n {
 				c := 1.0
@@ -235,12 +235,14 @@ var idctTable = func() map[int]*[16]int32 {
 }()
 
 // idct writes the n×n samples of one block from its low coefficients
-// (n is 8, 4 or 2; putBlock writes n = 1 as the flat DC value). Dequantized
-// coefficients fit in 16 bits, so both passes stay in int32.
+// (n is 8, 6, 4 or 2; putBlock writes n = 1 as the flat DC value).
+// Dequantized coefficients fit in 16 bits, so both passes stay in int32.
 func idct(cf *[64]int32, n int, dst []byte, stride int) {
 	switch n {
 	case 8:
 		idct8(cf, dst, stride)
+	case 6:
+		idct6((*[36]int32)(cf[:36]), dst, stride)
 	case 4:
 		idct4((*[16]int32)(cf[:16]), dst, stride)
 	default:
@@ -369,6 +371,60 @@ func idct4(cf *[16]int32, dst []byte, stride int) {
 	}
 }
 
+// The 6-point IDCT's constants: ½·cos(θ) in idctBits fixed point, the
+// entries of idctTable[6] (its basis samples cos((2x+1)uπ/12) are all
+// ±cos of 15°, 30°, 45°, 60° or 75°, or 0 or ±1).
+var (
+	k6dc = idctTable[6][0] // ½·cos(π/4) = ½/√2: the DC term
+	k15  = idctTable[6][1] // ½·cos(π/12)
+	k30  = idctTable[6][2] // ½·cos(π/6)
+	k45  = idctTable[6][3] // ½·cos(π/4)
+	k60  = idctTable[6][4] // ½·cos(π/3) = ¼
+	k75  = idctTable[6][5] // ½·cos(5π/12)
+)
+
+// idct6 is idct for n = 6 (3/4 scale, for photos 1.5 to 2 times the
+// rendition): rows then columns, each 6-point pass split into its even and
+// odd halves (outputs x and 5-x share their products), 10 multiplies
+// instead of the table's 36. A row whose AC coefficients are all zero (most
+// rows of a photo's block) is its DC alone.
+func idct6(cf *[36]int32, dst []byte, stride int) {
+	const round = 1 << (idctBits - 1)
+	var tmp [36]int32
+	for v := 0; v < 36; v += 6 {
+		c := (*[6]int32)(cf[v : v+6])
+		o := (*[6]int32)(tmp[v : v+6])
+		if c[1]|c[2]|c[3]|c[4]|c[5] == 0 {
+			d := (c[0]*k6dc + round) >> idctBits
+			o[0], o[1], o[2], o[3], o[4], o[5] = d, d, d, d, d, d
+			continue
+		}
+		p0, p1, p2, p3, p4, p5 := i6core(c[0], c[1], c[2], c[3], c[4], c[5])
+		o[0], o[1], o[2] = (p0+round)>>idctBits, (p1+round)>>idctBits, (p2+round)>>idctBits
+		o[3], o[4], o[5] = (p3+round)>>idctBits, (p4+round)>>idctBits, (p5+round)>>idctBits
+	}
+	for x := range 6 {
+		p0, p1, p2, p3, p4, p5 := i6core(tmp[x], tmp[6+x], tmp[12+x], tmp[18+x], tmp[24+x], tmp[30+x])
+		dst[x] = level8((p0 + round) >> idctBits)
+		dst[stride+x] = level8((p1 + round) >> idctBits)
+		dst[2*stride+x] = level8((p2 + round) >> idctBits)
+		dst[3*stride+x] = level8((p3 + round) >> idctBits)
+		dst[4*stride+x] = level8((p4 + round) >> idctBits)
+		dst[5*stride+x] = level8((p5 + round) >> idctBits)
+	}
+}
+
+// i6core is one 6-point pass of idct6: the inputs c0..c5 in frequency
+// order, the outputs in idctBits fixed point, not yet rounded.
+func i6core(c0, c1, c2, c3, c4, c5 int32) (o0, o1, o2, o3, o4, o5 int32) {
+	a, b, c := c0*k6dc, c2*k30, c4*k60
+	e0, e1, e2 := a+b+c, a-2*c, a-b+c
+	d0 := c1*k15 + c3*k45 + c5*k75
+	d1 := (c1 - c3 - c5) * k45
+	d2 := c1*k75 - c3*k45 + c5*k15
+	return e0 + d0, e1 + d1, e2 + d2, e2 - d2, e1 - d1, e0 - d0
+}
+
 // idct2 is idct for n = 2 (1/4 scale).
 func idct2(cf *[16]int32, dst []byte, stride int) {
 	const round = 1 << (idctBits - 1)
@@ -404,11 +460,10 @@ func isBaselineJPEG(data []byte) bool {
 	return false
 }
 
-// decodeJPEGScaled decodes a baseline JPEG at 1/scale of its size (scale 2,
-// 4 or 8) into planes. The planes' geometry is in source: luma spans
-// width/scale × height/scale, chroma its share of that.
-func decodeJPEGScaled(data []byte, scale int) (source, error) {
-	n := 8 / scale
+// decodeJPEGScaled decodes a JPEG at n/8 of its size (n samples across
+// each 8×8 block: 8, 6, 4, 2 or 1) into planes. The planes' geometry is in
+// source: luma spans width·n/8 × height·n/8, chroma its share of that.
+func decodeJPEGScaled(data []byte, n int) (source, error) {
 	var (
 		quant    [4][64]int32
 		qDefined [4]bool
@@ -752,7 +807,7 @@ func lumaFirst(comps []jcomp) bool {
 // its blocks at n×n pixels) as a source.
 func planesSource(comps []jcomp, width, height, n int) (source, error) {
 	hmax, vmax := comps[0].h, comps[0].v
-	scale := float64(8 / n)
+	scale := 8 / float64(n)
 	y := comps[0]
 	gw, gh := float64(width)/scale, float64(height)/scale
 	src := source{

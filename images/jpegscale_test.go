@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/jpeg"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -29,7 +30,7 @@ func planePSNR(a, b plane) float64 {
 
 // TestScaledDecoderMatchesFullDecode holds the reduced-IDCT decoder to
 // image/jpeg: decoding at 1/s must look like a full decode shrunk by s×s
-// boxes, plane by plane, on real photos (4:2:0, 4:2:2, restart markers) and
+// boxes, and at 3/4 like one resized by Lanczos, plane by plane, on real photos (4:2:0, 4:2:2, restart markers) and
 // on a made-up grey JPEG.
 func TestScaledDecoderMatchesFullDecode(t *testing.T) {
 	inputs := map[string][]byte{}
@@ -64,13 +65,13 @@ func TestScaledDecoderMatchesFullDecode(t *testing.T) {
 			t.Fatal(err)
 		}
 		ref := toSource(full)
-		for _, s := range []int{2, 4, 8} {
-			got, err := decodeJPEGScaled(data, s)
+		for _, n := range []int{6, 4, 2, 1} {
+			got, err := decodeJPEGScaled(data, n)
 			if err != nil {
-				t.Fatalf("%s at 1/%d: %v", name, s, err)
+				t.Fatalf("%s at %d/8: %v", name, n, err)
 			}
-			if wantW := (ref.w + s - 1) / s; got.y.w != wantW {
-				t.Errorf("%s at 1/%d: luma width %d, want %d", name, s, got.y.w, wantW)
+			if wantW := (ref.w*n + 7) / 8; got.y.w != wantW {
+				t.Errorf("%s at %d/8: luma width %d, want %d", name, n, got.y.w, wantW)
 			}
 			planes := []struct {
 				what      string
@@ -86,9 +87,15 @@ func TestScaledDecoderMatchesFullDecode(t *testing.T) {
 				}{"Cr", got.cr, ref.cr})
 			}
 			for _, p := range planes {
-				box := boxShrink(p.want, s, s)
-				if q := planePSNR(p.got, box); q < 30 {
-					t.Errorf("%s at 1/%d: %s plane PSNR %.1f dB against a box-shrunk full decode, want ≥ 30", name, s, p.what, q)
+				var small plane
+				if 8%n == 0 {
+					small = boxShrink(p.want, 8/n, 8/n)
+				} else {
+					gw, gh := float64(p.want.w), float64(p.want.h)
+					small = resize(p.want, gw, gh, p.got.w, p.got.h, gw*float64(n)/8, gh*float64(n)/8)
+				}
+				if q := planePSNR(p.got, small); q < 30 {
+					t.Errorf("%s at %d/8: %s plane PSNR %.1f dB against a shrunk full decode, want ≥ 30", name, n, p.what, q)
 				}
 			}
 		}
@@ -107,17 +114,17 @@ func TestScaledProgressiveRestarts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []int{2, 4, 8} {
-		a, err := decodeJPEGScaled(with, s)
+	for _, n := range []int{6, 4, 2, 1} {
+		a, err := decodeJPEGScaled(with, n)
 		if err != nil {
-			t.Fatalf("with restarts at 1/%d: %v", s, err)
+			t.Fatalf("with restarts at %d/8: %v", n, err)
 		}
-		b, err := decodeJPEGScaled(without, s)
+		b, err := decodeJPEGScaled(without, n)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(a.y.pix, b.y.pix) || !bytes.Equal(a.cb.pix, b.cb.pix) || !bytes.Equal(a.cr.pix, b.cr.pix) {
-			t.Errorf("at 1/%d the planes differ with restart markers", s)
+			t.Errorf("at %d/8 the planes differ with restart markers", n)
 		}
 	}
 }
@@ -139,7 +146,7 @@ func TestScaledDecoderFallsBack(t *testing.T) {
 	for name, data := range map[string][]byte{
 		"progressive": prog, "cmyk": cmyk, "truncated": good[:len(good)-40], "empty": nil, "png": []byte("\x89PNG\r\n\x1a\n"),
 	} {
-		if _, err := decodeJPEGScaled(data, 2); !errors.Is(err, errFallback) {
+		if _, err := decodeJPEGScaled(data, 4); !errors.Is(err, errFallback) {
 			t.Errorf("%s: err = %v, want errFallback", name, err)
 		}
 	}
@@ -155,8 +162,8 @@ func FuzzScaledDecoder(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, s := range []int{2, 8} {
-			src, err := decodeJPEGScaled(b, s)
+		for _, n := range []int{6, 4, 1} {
+			src, err := decodeJPEGScaled(b, n)
 			if err == nil && (src.y.w < 1 || len(src.y.pix) < src.y.h*src.y.stride) {
 				t.Fatalf("bad plane %dx%d stride %d len %d", src.y.w, src.y.h, src.y.stride, len(src.y.pix))
 			}
@@ -190,7 +197,7 @@ func TestScaledDecoderAtFullSize(t *testing.T) {
 			t.Fatal(err)
 		}
 		ref := toSource(full)
-		got, err := decodeJPEGScaled(data, 1)
+		got, err := decodeJPEGScaled(data, 8)
 		if err != nil {
 			t.Fatalf("%s at 1:1: %v", name, err)
 		}
@@ -211,7 +218,57 @@ func TestScaledDecoderAtFullSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := decodeJPEGScaled(prog, 1); err != errFallback {
+	if _, err := decodeJPEGScaled(prog, 8); err != errFallback {
 		t.Errorf("progressive at 1:1: %v, want errFallback (image/jpeg decodes it)", err)
+	}
+}
+
+// TestIDCT6 holds the factorised 6-point IDCT to the reduced IDCT it
+// computes, in floating point: the low 6×6 coefficients of an 8×8 block
+// reconstructed at the centres of 6×6 cells, C(u)C(v)/4 · cos((2x+1)uπ/12)
+// · cos((2y+1)vπ/12), plus the level shift, within one code value. The
+// blocks are seeded: dense ones at every magnitude a dequantized
+// coefficient reaches, sparse ones (a row or a column alone, as photos'
+// blocks mostly are), and the extremes.
+func TestIDCT6(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 8))
+	for n := range 3000 {
+		var cf [36]int32
+		for k := range cf {
+			switch {
+			case n%5 == 0 && k/6 != 0: // the first row alone
+			case n%5 == 1 && k%6 != 0: // the first column alone
+			case n%7 == 0:
+				cf[k] = int32(1<<11) * int32(1-2*(k&1)) // the extremes
+			default:
+				m := int32(1) << r.IntN(12)
+				cf[k] = r.Int32N(2*m+1) - m
+			}
+		}
+		cf[0] = r.Int32N(2*1024*8+1) - 1024*8 // any DC of an 8-bit block
+		in := cf
+		var dst [6 * 7]byte
+		idct6(&in, dst[:], 7)
+		for y := range 6 {
+			for x := range 6 {
+				var sum float64
+				for v := range 6 {
+					for u := range 6 {
+						cu, cvv := 1.0, 1.0
+						if u == 0 {
+							cu = 1 / math.Sqrt2
+						}
+						if v == 0 {
+							cvv = 1 / math.Sqrt2
+						}
+						sum += float64(cf[v*6+u]) * cu * cvv / 4 * math.Cos(float64(2*x+1)*float64(u)*math.Pi/12) * math.Cos(float64(2*y+1)*float64(v)*math.Pi/12)
+					}
+				}
+				want := min(max(math.Round(sum+128), 0), 255)
+				if got := float64(dst[y*7+x]); math.Abs(got-want) > 1 {
+					t.Fatalf("block %d sample (%d,%d) = %v, float reduced IDCT = %v", n, x, y, got, want)
+				}
+			}
+		}
 	}
 }

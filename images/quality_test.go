@@ -67,17 +67,19 @@ func TestQualityAgainstLanczos(t *testing.T) {
 }
 
 // Photos with a long side of 2560-3199 px (2 to 2.5 times the rendition)
-// are decoded at 1/2 by the scaled decoder, not in full by image/jpeg
-// (issue 22 §3), and must still be as close to imaging's Lanczos as
-// imaging's own q85 output, like the phone photos above. They are made
-// here from a real photo, at both ends of the band.
-func TestQualityAgainstLanczosHalfDecodeBand(t *testing.T) {
+// are decoded at 1/2 by the scaled decoder, and those of 1920-2559 px at
+// 3/4, not in full (issue 22 §3). They must still be as close to imaging's
+// Lanczos as imaging's own q85 output, like the phone photos above. They
+// are made here from a real photo, at both ends of each band and at the
+// edges where the decode changes.
+func TestQualityAgainstLanczosScaledBands(t *testing.T) {
 	dir := realworldDir(t)
 	src, err := imaging.Open(filepath.Join(dir, "jpg_tests_42_IndexError.jpg"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, side := range []int{2560, 3199} {
+	for _, c := range []struct{ side, n int }{{1400, 8}, {1900, 8}, {1920, 6}, {2000, 6}, {2559, 6}, {2560, 4}, {3199, 4}} {
+		side := c.side
 		t.Run(fmt.Sprint(side), func(t *testing.T) {
 			var buf bytes.Buffer
 			if err := jpeg.Encode(&buf, imaging.Resize(src, side, 0, imaging.Lanczos), &jpeg.Options{Quality: 92}); err != nil {
@@ -86,8 +88,8 @@ func TestQualityAgainstLanczosHalfDecodeBand(t *testing.T) {
 			data := buf.Bytes()
 			cfg, _ := jpeg.DecodeConfig(bytes.NewReader(data))
 			tw, th := fit(cfg.Width, cfg.Height, Default.MaxSide)
-			if s := jpegScale(cfg.Width, cfg.Height, tw, th); s != 2 {
-				t.Fatalf("%dx%d to %dx%d decodes at 1/%d, want 1/2", cfg.Width, cfg.Height, tw, th, s)
+			if n := jpegBlock(cfg.Width, cfg.Height, tw, th); n != c.n {
+				t.Fatalf("%dx%d to %dx%d decodes at %d/8, want %d/8", cfg.Width, cfg.Height, tw, th, n, c.n)
 			}
 			res, err := Render(bytes.NewReader(data), Default)
 			if err != nil {
