@@ -7,7 +7,7 @@ import (
 )
 
 // TestResizeMatchesPlainSums checks the resize passes (four-row vertical
-// sweeps, hrow's unrolled 8- and 12-tap rows) against the plain
+// sweeps, hrow's unrolled 8-, 12- and 16-tap rows) against the plain
 // multiply-add of the same integer taps, for shrink factors that give
 // every tap count, and odd sizes: the same samples to the bit.
 func TestResizeMatchesPlainSums(t *testing.T) {
@@ -15,9 +15,10 @@ func TestResizeMatchesPlainSums(t *testing.T) {
 	cases := [][4]int{ // source w×h → destination w×h
 		{2016, 1512, 1280, 960}, // a 12 MP photo decoded at 1/2: 12 taps
 		{1008, 756, 640, 480},
-		{99, 61, 80, 50},   // 8 taps
-		{301, 7, 100, 3},   // wider taps than 12
-		{17, 300, 16, 299}, // almost 1:1
+		{99, 61, 80, 50},       // 8 taps
+		{1500, 1125, 640, 480}, // 4:4:4 chroma at 3/4: 16 taps
+		{301, 7, 100, 3},       // wider taps than 16
+		{17, 300, 16, 299},     // almost 1:1
 		{5, 5, 5, 5},
 		{640, 480, 1, 1},
 	}
