@@ -10,7 +10,7 @@ import (
 // 3/4, 1/2, 1/4 or 1/8 of its size straight from its lowest DCT coefficients (the
 // "shrink-on-load" that makes libjpeg-turbo and vips fast). Huffman decoding
 // still visits every coefficient, but the inverse DCT, the largest cost of a
-// full decode, shrinks by 4–64× and the planes it writes are 4–64× smaller.
+// full decode, shrinks by 1.8–64× and the planes it writes are 1.8–64× smaller.
 // It handles what cameras and phones write: baseline sequential Huffman,
 // 8-bit, grey or three-component YCbCr, any sampling factors, restart
 // intervals, and progressive files the same way (jpegprog.go). Everything
