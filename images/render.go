@@ -218,16 +218,22 @@ func decodeFull(data []byte, format string, tw, th int) (src source, err error) 
 			src, err = source{}, corrupt("corrupt %s (decoder failed: %v); re-export the photo", formatLabel(format), r)
 		}
 	}()
+	if format == "png" {
+		if src, err := decodePNG(data, tw, th); err == nil {
+			return src, nil
+		}
+	}
+	return decodeStd(data, format, tw, th)
+}
+
+// decodeStd is decodeFull by the standard library's decoders (and x/image's
+// registered with them).
+func decodeStd(data []byte, format string, tw, th int) (source, error) {
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return source{}, decodeError(format, err)
 	}
-	kx, ky := 1, 1
-	if tw > 0 && th > 0 {
-		b := img.Bounds()
-		kx = max(1, int(float64(b.Dx())/float64(tw)/boxResidual))
-		ky = max(1, int(float64(b.Dy())/float64(th)/boxResidual))
-	}
+	kx, ky := boxFactors(img.Bounds().Dx(), img.Bounds().Dy(), tw, th)
 	// Converted while shrunk, never copied at full size (cmyk.go).
 	switch m := img.(type) {
 	case *image.CMYK:
@@ -251,6 +257,16 @@ func decodeFull(data []byte, format string, tw, th int) (src source, err error) 
 		}
 	}
 	return toSource(img), nil
+}
+
+// boxFactors is the box shrink a w×h decode gets on its way into planes
+// for a tw×th rendition (none when tw or th is 0): as much as leaves
+// boxResidual for Lanczos.
+func boxFactors(w, h, tw, th int) (kx, ky int) {
+	if tw <= 0 || th <= 0 {
+		return 1, 1
+	}
+	return max(1, int(float64(w)/float64(tw)/boxResidual)), max(1, int(float64(h)/float64(th)/boxResidual))
 }
 
 // rgbaSource turns 8-bit RGBA pixels (premultiplied or not) into Y, Cb and
