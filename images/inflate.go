@@ -7,24 +7,75 @@ import (
 	"sync"
 )
 
-// inflate decodes a zlib stream (RFC 1950, 1951) split across segments —
-// a PNG's IDAT payloads, read in place — into out, which must come out
-// exactly full. It exists for speed: compress/flate reads its input a byte
-// at a time through an interface and its Huffman codes a bit at a time, and
-// was two thirds of a PNG render's CPU. This one keeps 56–63 bits of input
-// in a register, finds a literal or a length in one table lookup, and
-// writes into the whole output, so a match is one copy.
+// inflater decodes a zlib stream (RFC 1950, 1951) split across segments —
+// a PNG's IDAT payloads, read in place — a window at a time: more fills
+// out up to a limit, the caller takes what it needs and slides the last
+// 32 KiB (the longest distance back) to the front, so a 12 MP PNG's 36 MB
+// of rows never sit in memory at once. It exists for speed:
+// compress/flate reads its input a byte at a time through an interface
+// and its Huffman codes a bit at a time, and was two thirds of a PNG
+// render's CPU. This one keeps 56–63 bits of input in a register, finds a
+// literal or a length in one table lookup, and copies a match 8 bytes at a
+// time.
 //
 // Any error means only that this decoder did not produce the image: the
 // caller decodes the file again with image/png, which gives the verdict,
 // so inflate may refuse what compress/flate accepts (never the reverse)
 // and its errors need no detail.
-func inflate(segs [][]byte, out []byte) error {
+func newInflater(segs [][]byte, out []byte) *inflater {
 	f := &inflater{segs: segs, out: out}
 	if len(segs) > 0 {
 		f.in = segs[0]
 	}
-	return f.run()
+	return f
+}
+
+// inflateSlack is how far past its limit more may write: one match, and
+// the 8 bytes its last copy step may spill.
+const inflateSlack = 258 + 8
+
+// inflate decodes a whole stream into out, which it must fill exactly;
+// the tests' way in, through the window PNG rows take, a byte a row so
+// that a small chunk slides it often.
+func inflate(segs [][]byte, out []byte, chunk int) error {
+	i := 0
+	return inflateRows(segs, 1, len(out), chunk, func(r []byte) { out[i] = r[0]; i++ })
+}
+
+// inflateRows decodes a stream that must be rows rows of stride bytes,
+// handing each to row in turn (the slice is valid until row returns), in a
+// window of the last 32 KiB, the row being made, and chunk bytes more.
+func inflateRows(segs [][]byte, stride, rows, chunk int, row func([]byte)) error {
+	const history = 32 << 10
+	buf := make([]byte, history+stride+max(chunk, stride)+inflateSlack)
+	limit := len(buf) - inflateSlack
+	f := newInflater(segs, buf)
+	sum, start, done := uint32(1), 0, 0
+	for {
+		if err := f.more(limit); err != nil {
+			return err
+		}
+		for ; done < rows && f.op-start >= stride; done++ {
+			r := buf[start : start+stride]
+			sum = adler32Update(sum, r)
+			row(r)
+			start += stride
+		}
+		if done == rows && f.op > start {
+			return errInflate // more than the image: image/png refuses it
+		}
+		if f.done {
+			break
+		}
+		keep := min(start, f.op-history) // limit > history+stride: keep > 0
+		copy(buf, buf[keep:f.op])
+		f.op -= keep
+		start -= keep
+	}
+	if done != rows || f.sum != sum {
+		return errInflate
+	}
+	return nil
 }
 
 var errInflate = errors.New("inflate: stream not decoded")
@@ -87,6 +138,14 @@ type inflater struct {
 	out  []byte
 	op   int
 
+	state  int // what comes next: a zlib header, a block, a block's rest, the trailer
+	final  bool
+	stored int // bytes left in a stored block
+	lt     *[litTableSize]uint32
+	dt     *[distTableSize]uint32
+	done   bool   // the stream has ended, and so has the input
+	sum    uint32 // the Adler-32 the stream ends with, for the caller to check
+
 	lit  [litTableSize]uint32
 	dist [distTableSize]uint32
 	lens [288 + 32]uint8
@@ -135,44 +194,90 @@ func (f *inflater) take(n uint) uint32 {
 // overrun reports whether the decoder has consumed zeros from past the end.
 func (f *inflater) overrun() bool { return f.pad > int(f.nb/8) }
 
-func (f *inflater) run() error {
-	f.refill()
-	cmf, flg := f.take(8), f.take(8)
-	if cmf&0x0f != 8 || cmf>>4 > 7 || (cmf<<8|flg)%31 != 0 || flg&0x20 != 0 {
-		return errInflate
-	}
-	for {
-		f.refill()
-		final := f.take(1)
-		var err error
-		switch f.take(2) {
-		case 0:
-			err = f.stored()
-		case 1:
-			fixedOnce()
-			err = f.huffman(&fixedLit, &fixedDist)
-		case 2:
-			if err = f.dynamic(); err == nil {
-				err = f.huffman(&f.lit, &f.dist)
+const (
+	stHeader = iota
+	stBlock
+	stStored
+	stHuffman
+	stTrailer
+)
+
+// more decodes until out holds limit bytes (up to inflateSlack more) or the
+// stream ends (done). limit+inflateSlack must fit in out.
+func (f *inflater) more(limit int) error {
+	for !f.done && f.op < limit {
+		switch f.state {
+		case stHeader:
+			f.refill()
+			cmf, flg := f.take(8), f.take(8)
+			if cmf&0x0f != 8 || cmf>>4 > 7 || (cmf<<8|flg)%31 != 0 || flg&0x20 != 0 {
+				return errInflate
 			}
-		default:
-			err = errInflate
+			f.state = stBlock
+		case stBlock:
+			f.refill()
+			f.final = f.take(1) == 1
+			switch f.take(2) {
+			case 0:
+				f.take(f.nb % 8)
+				f.refill()
+				n, nn := f.take(16), f.take(16)
+				if n != ^nn&0xffff {
+					return errInflate
+				}
+				f.stored, f.state = int(n), stStored
+			case 1:
+				fixedOnce()
+				f.lt, f.dt, f.state = &fixedLit, &fixedDist, stHuffman
+			case 2:
+				if err := f.dynamic(); err != nil {
+					return err
+				}
+				f.lt, f.dt, f.state = &f.lit, &f.dist, stHuffman
+			default:
+				return errInflate
+			}
+		case stStored:
+			if err := f.copyStored(limit); err != nil {
+				return err
+			}
+			if f.stored == 0 {
+				f.state = f.next()
+			}
+		case stHuffman:
+			eob, err := f.huffman(limit)
+			if err != nil {
+				return err
+			}
+			if eob {
+				f.state = f.next()
+			}
+		case stTrailer:
+			if err := f.trailer(); err != nil {
+				return err
+			}
+			f.done = true
 		}
-		if err != nil || f.overrun() {
+		if f.overrun() {
 			return errInflate
 		}
-		if final == 1 {
-			break
-		}
 	}
-	if f.op != len(f.out) {
-		return errInflate
+	return nil
+}
+
+func (f *inflater) next() int {
+	if f.final {
+		return stTrailer
 	}
-	// The Adler-32 of the output follows, byte-aligned, and must end the
-	// input: image/png refuses trailing bytes in the last IDAT.
+	return stBlock
+}
+
+// trailer reads the Adler-32 after the last block, byte-aligned, which must
+// end the input: image/png refuses trailing bytes in the last IDAT.
+func (f *inflater) trailer() error {
 	f.take(f.nb % 8)
 	f.refill()
-	sum := uint32(f.take(8))<<24 | uint32(f.take(8))<<16 | uint32(f.take(8))<<8 | uint32(f.take(8))
+	f.sum = f.take(8)<<24 | f.take(8)<<16 | f.take(8)<<8 | f.take(8)
 	if f.overrun() || f.nb/8 != uint(f.pad) {
 		return errInflate
 	}
@@ -183,20 +288,14 @@ func (f *inflater) run() error {
 		f.si++
 		f.in, f.pos = f.segs[f.si], 0
 	}
-	if adler32Sum(f.out) != sum {
-		return errInflate
-	}
 	return nil
 }
 
-func (f *inflater) stored() error {
-	f.take(f.nb % 8)
-	f.refill()
-	n, nn := f.take(16), f.take(16)
-	if n != ^nn&0xffff || f.overrun() || f.op+int(n) > len(f.out) {
-		return errInflate
-	}
-	// What is left in the bit buffer comes first, then the segments.
+// copyStored copies a stored block's bytes, up to limit: first what is
+// left in the bit buffer, then straight from the segments.
+func (f *inflater) copyStored(limit int) error {
+	n := min(f.stored, max(0, limit-f.op))
+	f.stored -= n
 	for ; n > 0 && f.nb >= 8; n-- {
 		if f.pad >= int(f.nb/8) {
 			return errInflate
@@ -217,10 +316,10 @@ func (f *inflater) stored() error {
 			f.in, f.pos = f.segs[f.si], 0
 			continue
 		}
-		c := copy(f.out[f.op:f.op+int(n)], f.in[f.pos:])
+		c := copy(f.out[f.op:f.op+n], f.in[f.pos:])
 		f.op += c
 		f.pos += c
-		n -= uint32(c)
+		n -= c
 	}
 	return nil
 }
@@ -393,17 +492,16 @@ func buildFixed() {
 	buildTable(fixedDist[:], l[288:], distPrimary, distEntry)
 }
 
-// huffman decodes one block's symbols with the given tables. The hot loop
-// keeps the bit buffer, input and output positions in locals, written back
-// only around the slow refill; one refill gives 56 bits, enough for a
-// length, a distance and their extra bits (48).
-func (f *inflater) huffman(lt *[litTableSize]uint32, dt *[distTableSize]uint32) error {
+// huffman decodes a block's symbols with the tables in f.lt and f.dt
+// until its end (eob) or until out holds limit bytes. The hot loop keeps
+// the bit buffer, input and output positions in locals, written back only
+// around the slow refill; one refill gives 56 bits, enough for a length,
+// a distance and their extra bits (48).
+func (f *inflater) huffman(limit int) (eob bool, err error) {
+	lt, dt := f.lt, f.dt
 	out, op := f.out, f.op
-	// Matches are copied 8 bytes at a time up to 8 past their end, so the
-	// last few bytes of out take the careful path.
-	end8 := len(out) - 8 - 258
 	in, pos, bb, nb := f.in, f.pos, f.bits, f.nb
-	for {
+	for op < limit {
 		if pos+8 <= len(in) {
 			bb |= binary.LittleEndian.Uint64(in[pos:]) << nb
 			pos += int((63 - nb) >> 3)
@@ -412,7 +510,7 @@ func (f *inflater) huffman(lt *[litTableSize]uint32, dt *[distTableSize]uint32) 
 			f.pos, f.bits, f.nb = pos, bb, nb
 			f.refillSlow()
 			if f.pad > 16 {
-				return errInflate
+				return false, errInflate
 			}
 			in, pos, bb, nb = f.in, f.pos, f.bits, f.nb
 		}
@@ -426,13 +524,10 @@ func (f *inflater) huffman(lt *[litTableSize]uint32, dt *[distTableSize]uint32) 
 		bb >>= c
 		nb -= c
 		if e&kindLit != 0 {
-			if op >= len(out) {
-				return errInflate
-			}
 			out[op] = byte(e >> 16)
 			op++
 			// More literals while the buffer still holds a longest code.
-			for nb >= maxCodeLen {
+			for nb >= maxCodeLen && op < limit {
 				e = lt[bb&(1<<litPrimary-1)]
 				if e&(kindLit|kindSub) != kindLit {
 					break
@@ -440,9 +535,6 @@ func (f *inflater) huffman(lt *[litTableSize]uint32, dt *[distTableSize]uint32) 
 				c = uint(e & 15)
 				bb >>= c
 				nb -= c
-				if op >= len(out) {
-					return errInflate
-				}
 				out[op] = byte(e >> 16)
 				op++
 			}
@@ -450,10 +542,10 @@ func (f *inflater) huffman(lt *[litTableSize]uint32, dt *[distTableSize]uint32) 
 		}
 		if e&kindEOB != 0 {
 			f.in, f.pos, f.bits, f.nb, f.op = in, pos, bb, nb, op
-			return nil
+			return true, nil
 		}
 		if e&kindBad != 0 {
-			return errInflate
+			return false, errInflate
 		}
 		x := uint(e >> 4 & 15)
 		length := int(e>>16) + int(bb&(1<<x-1))
@@ -466,7 +558,7 @@ func (f *inflater) huffman(lt *[litTableSize]uint32, dt *[distTableSize]uint32) 
 			e = dt[uint(e>>16)+uint(bb&(1<<(e>>4&15)-1))]
 		}
 		if e&kindBad != 0 {
-			return errInflate
+			return false, errInflate
 		}
 		c = uint(e & 15)
 		bb >>= c
@@ -475,32 +567,33 @@ func (f *inflater) huffman(lt *[litTableSize]uint32, dt *[distTableSize]uint32) 
 		dist := int(e>>16) + int(bb&(1<<x-1))
 		bb >>= x
 		nb -= x
-		if dist > op || length > len(out)-op {
-			return errInflate
+		if dist > op {
+			return false, errInflate // before the stream's start: the window keeps 32 KiB
 		}
-		switch {
-		case dist >= 8 && op < end8:
+		if dist >= 8 {
 			// Each 8 bytes read were written before: the source ends at
-			// or before the destination starts.
+			// or before the destination starts. op < limit leaves room
+			// for the spill (inflateSlack).
 			for i := 0; i < length; i += 8 {
 				binary.LittleEndian.PutUint64(out[op+i:], binary.LittleEndian.Uint64(out[op-dist+i:]))
 			}
-		case dist >= length:
-			copy(out[op:op+length], out[op-dist:])
-		default:
-			for n := 0; n < length; {
-				n += copy(out[op+n:op+length], out[op-dist:op+n])
+		} else {
+			for i := range length {
+				out[op+i] = out[op-dist+i]
 			}
 		}
 		op += length
 	}
+	f.in, f.pos, f.bits, f.nb, f.op = in, pos, bb, nb, op
+	return false, nil
 }
 
-// adler32Sum is hash/adler32's checksum, eight bytes a step: 16-bit lanes
-// of a word times a word of weights put the lanes' weighted sum in the top
-// lane (no lane carries: 255·(8+7+…+1) < 1<<16), so a byte costs about two
-// instructions instead of five. The output of a 12 MP PNG is 36 MB.
-func adler32Sum(p []byte) uint32 {
+// adler32Update is hash/adler32's checksum carried on from sum over p,
+// eight bytes a step: 16-bit lanes of a word times a word of weights put
+// the lanes' weighted sum in the top lane (no lane carries: 255·(8+7+…+1)
+// < 1<<16), so a byte costs about two instructions instead of five. The
+// rows of a 12 MP PNG are 36 MB.
+func adler32Update(sum uint32, p []byte) uint32 {
 	const (
 		mod   = 65521
 		lanes = 0x00ff00ff00ff00ff
@@ -508,11 +601,11 @@ func adler32Sum(p []byte) uint32 {
 		wEven = 8<<48 | 6<<32 | 4<<16 | 2 // bytes 0, 2, 4, 6 of a word
 		wOdd  = 7<<48 | 5<<32 | 3<<16 | 1 // bytes 1, 3, 5, 7
 	)
-	s1, s2 := uint64(1), uint64(0)
+	s1, s2 := uint64(sum&0xffff), uint64(sum>>16)
 	for len(p) >= 8 {
 		n := min(len(p)&^7, 1<<16) // s2 stays far below 1<<64 between reductions
-		for i := 0; i < n; i += 8 {
-			w := binary.LittleEndian.Uint64(p[i:])
+		for q := p[:n]; len(q) >= 8; q = q[8:] {
+			w := binary.LittleEndian.Uint64(q)
 			e, o := w&lanes, w>>8&lanes
 			s2 += 8*s1 + (e*wEven+o*wOdd)>>48
 			s1 += (e + o) * ones >> 48

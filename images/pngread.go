@@ -4,14 +4,14 @@ import (
 	"bytes"
 	"encoding/binary"
 	"hash/crc32"
-	"image/color"
 )
 
 // decodePNG reads the PNGs cameras, phones and editors write for photos
 // (8-bit grey, RGB or RGBA, not interlaced, no tRNS or palette) straight
-// into planes: the IDAT payloads are inflated in place (inflate.go) into
-// one buffer of filtered rows, unfiltered there, and box-shrunk by kx×ky
-// into Y, Cb and Cr (for a tw×th rendition), with no *image.RGBA in between. The planes are the
+// into planes for a tw×th rendition: the IDAT payloads are inflated in
+// place (inflate.go) a window at a time, each row unfiltered as it comes
+// and box-shrunk into Y, Cb and Cr (boxer), so neither the 36 MB of a
+// 12 MP photo's rows nor an *image.RGBA is ever held. The planes are the
 // ones image/png's decode gives toSource and rgbaSource, byte for byte
 // (TestPNGReaderMatchesImagePNG, FuzzPNGReader).
 //
@@ -38,18 +38,40 @@ func decodePNG(data []byte, tw, th int) (src source, err error) {
 		bpp = 3
 	}
 	stride := 1 + w*bpp
-	buf := make([]byte, h*stride)
-	if inflate(idat, buf) != nil || !unfilter(buf, stride, bpp) {
+	// Rows are unfiltered into cur (the window must keep the filtered
+	// bytes: later matches refer to them) against prev, the row above.
+	cur, prev := make([]byte, stride-1), make([]byte, stride-1)
+	var y plane
+	var box *boxer
+	if ct == 0 {
+		y = newPlane(w, h) // grey is Lanczos-filtered from full size, as image/png's is
+	} else {
+		box = newBoxer(w, h, kx, ky, bpp, false)
+	}
+	n, bad := 0, false
+	err = inflateRows(idat, stride, h, 256<<10, func(r []byte) {
+		if ct == 0 {
+			cur = y.row(n)
+		}
+		copy(cur, r[1:])
+		if !unfilter(r[0], cur, prev, bpp) {
+			bad = true
+		}
+		if box != nil {
+			box.add(cur)
+			cur, prev = prev, cur
+		} else {
+			prev = cur
+		}
+		n++
+	})
+	if err != nil || bad {
 		return source{}, errFallback
 	}
-	switch ct {
-	case 0:
-		y := plane{w: w, h: h, stride: stride, pix: buf[1:]}
+	if ct == 0 {
 		return source{y: y, w: w, h: h, gw: float64(w), gh: float64(h)}, nil
-	case 2:
-		return rgbSource(buf[1:], stride, w, h, kx, ky), nil
 	}
-	return rgbaSource(buf[1:], stride, w, h, false, kx, ky), nil
+	return box.source(), nil
 }
 
 // pngChunks walks the chunks of a PNG this reader takes and returns its
@@ -106,35 +128,30 @@ func pngChunks(data []byte) (w, h int, ct byte, idat [][]byte, ok bool) {
 	}
 }
 
-// unfilter undoes the PNG row filters (PNG 9.2) in place; rows are stride
-// bytes, the first the filter type.
-func unfilter(buf []byte, stride, bpp int) bool {
-	prev := make([]byte, stride-1) // the row above the first is zeros
-	for y := 0; y < len(buf); y += stride {
-		row := buf[y+1 : y+stride]
-		switch buf[y] {
-		case 0:
-		case 1:
-			for i := bpp; i < len(row); i++ {
-				row[i] += row[i-bpp]
-			}
-		case 2:
-			for i, p := range prev[:len(row)] {
-				row[i] += p
-			}
-		case 3:
-			for i := range bpp {
-				row[i] += prev[i] / 2
-			}
-			for i := bpp; i < len(row); i++ {
-				row[i] += uint8((int(row[i-bpp]) + int(prev[i])) / 2)
-			}
-		case 4:
-			paeth(row, prev[:len(row)], bpp)
-		default:
-			return false // image/png: bad filter type
+// unfilter undoes a PNG row filter (PNG 9.2) on row in place, given the
+// row above (zeros above the first); bpp bytes make a pixel.
+func unfilter(filter byte, row, prev []byte, bpp int) bool {
+	switch filter {
+	case 0:
+	case 1:
+		for i := bpp; i < len(row); i++ {
+			row[i] += row[i-bpp]
 		}
-		prev = row
+	case 2:
+		for i, p := range prev[:len(row)] {
+			row[i] += p
+		}
+	case 3:
+		for i := range bpp {
+			row[i] += prev[i] / 2
+		}
+		for i := bpp; i < len(row); i++ {
+			row[i] += uint8((int(row[i-bpp]) + int(prev[i])) / 2)
+		}
+	case 4:
+		paeth(row, prev[:len(row)], bpp)
+	default:
+		return false // image/png: bad filter type
 	}
 	return true
 }
@@ -165,63 +182,4 @@ func abs(x int) int {
 		return -x
 	}
 	return x
-}
-
-// rgbSource is rgbaSource for 3-byte RGB pixels, all opaque. The rows
-// are summed into one row of block sums first, with the common 1- and
-// 2-pixel blocks unrolled: it runs over every pixel of the photo.
-func rgbSource(pix []byte, stride, w, h int, kx, ky int) source {
-	ow, oh := (w+kx-1)/kx, (h+ky-1)/ky
-	yp, cb, cr := newPlane(ow, oh), newPlane(ow, oh), newPlane(ow, oh)
-	sums := make([]uint32, 3*ow)
-	for oy := range oh {
-		clear(sums)
-		y0, y1 := oy*ky, min(oy*ky+ky, h)
-		for y := y0; y < y1; y++ {
-			addRGB(sums, pix[y*stride:y*stride+3*w], kx)
-		}
-		yr, cbr, crr := yp.row(oy), cb.row(oy), cr.row(oy)
-		n := uint32((y1 - y0) * kx)
-		recip, half := reciprocal(n), uint64(n/2) // no division per pixel
-		for ox := range ow {
-			if ox == ow-1 {
-				n = uint32((y1 - y0) * (w - ox*kx))
-				recip, half = reciprocal(n), uint64(n/2)
-			}
-			s := sums[3*ox : 3*ox+3 : 3*ox+3]
-			yr[ox], cbr[ox], crr[ox] = color.RGBToYCbCr(
-				uint8((uint64(s[0])+half)*recip>>32), uint8((uint64(s[1])+half)*recip>>32), uint8((uint64(s[2])+half)*recip>>32))
-		}
-	}
-	gw, gh := float64(w)/float64(kx), float64(h)/float64(ky)
-	return source{y: yp, cb: cb, cr: cr, w: w, h: h, gw: gw, gh: gh, cgw: gw, cgh: gh, hasChroma: true}
-}
-
-// addRGB adds a row of RGB pixels into sums, kx pixels to a block.
-func addRGB(sums []uint32, row []byte, kx int) {
-	switch kx {
-	case 1:
-		for i, v := range row {
-			sums[i] += uint32(v)
-		}
-		return
-	case 2:
-		full := len(row) / 6
-		for ox := range full {
-			r := row[6*ox : 6*ox+6 : 6*ox+6]
-			s := sums[3*ox : 3*ox+3 : 3*ox+3]
-			s[0] += uint32(r[0]) + uint32(r[3])
-			s[1] += uint32(r[1]) + uint32(r[4])
-			s[2] += uint32(r[2]) + uint32(r[5])
-		}
-		if len(row)%6 != 0 {
-			r, s := row[6*full:], sums[3*full:]
-			s[0], s[1], s[2] = s[0]+uint32(r[0]), s[1]+uint32(r[1]), s[2]+uint32(r[2])
-		}
-		return
-	}
-	for x := 0; x < len(row)/3; x++ {
-		r, s := row[3*x:3*x+3:3*x+3], sums[3*(x/kx):3*(x/kx)+3]
-		s[0], s[1], s[2] = s[0]+uint32(r[0]), s[1]+uint32(r[1]), s[2]+uint32(r[2])
-	}
 }

@@ -275,45 +275,116 @@ func boxFactors(w, h, tw, th int) (kx, ky int) {
 // they have): one pass, no per-pixel interface calls, and planes 1/(kx·ky)
 // of the full size.
 func rgbaSource(pix []byte, stride, w, h int, premul bool, kx, ky int) source {
+	b := newBoxer(w, h, kx, ky, 4, premul)
+	for y := range h {
+		b.add(pix[y*stride : y*stride+4*w])
+	}
+	return b.source()
+}
+
+// boxer is the box shrink of rgbaSource a row at a time, for 8-bit RGB
+// (bpp 3, all opaque) or RGBA rows, so a decoder that makes rows (the PNG
+// reader) never holds the whole picture.
+type boxer struct {
+	w, h, kx, ky, bpp int
+	premul            bool
+	sums              []uint32 // per block of the output row: R, G, B
+	y, cb, cr         plane
+	rows, oy          int // rows added; the output row they go to
+}
+
+func newBoxer(w, h, kx, ky, bpp int, premul bool) *boxer {
 	ow, oh := (w+kx-1)/kx, (h+ky-1)/ky
-	yp, cb, cr := newPlane(ow, oh), newPlane(ow, oh), newPlane(ow, oh)
-	flat := func(p []byte) (uint32, uint32, uint32) {
-		r, g, b, a := uint32(p[0]), uint32(p[1]), uint32(p[2]), uint32(p[3])
-		if a == 255 {
-			return r, g, b
-		}
-		if premul {
-			return r + 255 - a, g + 255 - a, b + 255 - a
-		}
-		f := func(c uint32) uint32 { return (c*a + 255*(255-a) + 127) / 255 }
-		return f(r), f(g), f(b)
+	return &boxer{w: w, h: h, kx: kx, ky: ky, bpp: bpp, premul: premul, sums: make([]uint32, 3*ow),
+		y: newPlane(ow, oh), cb: newPlane(ow, oh), cr: newPlane(ow, oh)}
+}
+
+// add takes the next row, w×bpp bytes.
+func (b *boxer) add(row []byte) {
+	if b.bpp == 3 {
+		addRGB(b.sums, row, b.kx)
+	} else {
+		addRGBA(b.sums, row, b.kx, b.premul)
 	}
-	sums := make([]uint32, 3*ow)
-	for oy := range oh {
-		clear(sums)
-		y0, y1 := oy*ky, min(oy*ky+ky, h)
-		for y := y0; y < y1; y++ {
-			row := pix[y*stride : y*stride+4*w]
-			for ox := range ow {
-				x0, x1 := ox*kx, min(ox*kx+kx, w)
-				var sr, sg, sb uint32
-				for x := x0; x < x1; x++ {
-					r, g, b := flat(row[4*x : 4*x+4])
-					sr, sg, sb = sr+r, sg+g, sb+b
-				}
-				s := sums[3*ox : 3*ox+3]
-				s[0], s[1], s[2] = s[0]+sr, s[1]+sg, s[2]+sb
+	b.rows++
+	if b.rows%b.ky != 0 && b.rows != b.h {
+		return
+	}
+	// The output row: each block's mean, by a reciprocal, not a division
+	// per pixel (exact: the sums are far below 2^32/n).
+	ky := b.rows - b.oy*b.ky
+	yr, cbr, crr := b.y.row(b.oy), b.cb.row(b.oy), b.cr.row(b.oy)
+	n := uint32(ky * b.kx)
+	recip, half := reciprocal(n), uint64(n/2)
+	for ox := range yr {
+		if ox == len(yr)-1 {
+			n = uint32(ky * (b.w - ox*b.kx))
+			recip, half = reciprocal(n), uint64(n/2)
+		}
+		s := b.sums[3*ox : 3*ox+3 : 3*ox+3]
+		yr[ox], cbr[ox], crr[ox] = color.RGBToYCbCr(
+			uint8((uint64(s[0])+half)*recip>>32), uint8((uint64(s[1])+half)*recip>>32), uint8((uint64(s[2])+half)*recip>>32))
+	}
+	clear(b.sums)
+	b.oy++
+}
+
+func (b *boxer) source() source {
+	gw, gh := float64(b.w)/float64(b.kx), float64(b.h)/float64(b.ky)
+	return source{y: b.y, cb: b.cb, cr: b.cr, w: b.w, h: b.h, gw: gw, gh: gh, cgw: gw, cgh: gh, hasChroma: true}
+}
+
+// addRGBA adds a row of RGBA pixels, flattened onto white, into sums, kx
+// pixels to a block.
+func addRGBA(sums []uint32, row []byte, kx int, premul bool) {
+	w := len(row) / 4
+	for ox := 0; ox*kx < w; ox++ {
+		var sr, sg, sb uint32
+		for x := ox * kx; x < min(ox*kx+kx, w); x++ {
+			p := row[4*x : 4*x+4 : 4*x+4]
+			r, g, b, a := uint32(p[0]), uint32(p[1]), uint32(p[2]), uint32(p[3])
+			switch {
+			case a == 255:
+			case premul:
+				r, g, b = r+255-a, g+255-a, b+255-a
+			default:
+				r, g, b = (r*a+255*(255-a)+127)/255, (g*a+255*(255-a)+127)/255, (b*a+255*(255-a)+127)/255
 			}
+			sr, sg, sb = sr+r, sg+g, sb+b
 		}
-		yr, cbr, crr := yp.row(oy), cb.row(oy), cr.row(oy)
-		for ox := range ow {
-			n := uint32((y1 - y0) * (min(ox*kx+kx, w) - ox*kx))
-			s := sums[3*ox : 3*ox+3]
-			yr[ox], cbr[ox], crr[ox] = color.RGBToYCbCr(uint8((s[0]+n/2)/n), uint8((s[1]+n/2)/n), uint8((s[2]+n/2)/n))
-		}
+		s := sums[3*ox : 3*ox+3 : 3*ox+3]
+		s[0], s[1], s[2] = s[0]+sr, s[1]+sg, s[2]+sb
 	}
-	gw, gh := float64(w)/float64(kx), float64(h)/float64(ky)
-	return source{y: yp, cb: cb, cr: cr, w: w, h: h, gw: gw, gh: gh, cgw: gw, cgh: gh, hasChroma: true}
+}
+
+// addRGB adds a row of RGB pixels into sums, kx pixels to a block, with
+// the common 1- and 2-pixel blocks unrolled: it runs over every pixel.
+func addRGB(sums []uint32, row []byte, kx int) {
+	switch kx {
+	case 1:
+		for i, v := range row {
+			sums[i] += uint32(v)
+		}
+		return
+	case 2:
+		full := len(row) / 6
+		for ox := range full {
+			r := row[6*ox : 6*ox+6 : 6*ox+6]
+			s := sums[3*ox : 3*ox+3 : 3*ox+3]
+			s[0] += uint32(r[0]) + uint32(r[3])
+			s[1] += uint32(r[1]) + uint32(r[4])
+			s[2] += uint32(r[2]) + uint32(r[5])
+		}
+		if len(row)%6 != 0 {
+			r, s := row[6*full:], sums[3*full:]
+			s[0], s[1], s[2] = s[0]+uint32(r[0]), s[1]+uint32(r[1]), s[2]+uint32(r[2])
+		}
+		return
+	}
+	for x := 0; x < len(row)/3; x++ {
+		r, s := row[3*x:3*x+3:3*x+3], sums[3*(x/kx):3*(x/kx)+3]
+		s[0], s[1], s[2] = s[0]+uint32(r[0]), s[1]+uint32(r[1]), s[2]+uint32(r[2])
+	}
 }
 
 // toSource views a decoded image as planes. JPEG's YCbCr and Gray are used
