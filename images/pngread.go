@@ -158,28 +158,33 @@ func unfilter(filter byte, row, prev []byte, bpp int) bool {
 
 // paeth undoes the Paeth filter: each byte is predicted from the one to
 // its left (a), above (b) and above-left (c), whichever is nearest a+b-c.
+// One channel at a time, a and c carried in registers, the choice made by
+// conditional moves: photos make it unpredictable, and it runs over every
+// byte of a filtered PNG.
 func paeth(row, prev []byte, bpp int) {
-	for i := range bpp {
-		row[i] += prev[i]
-	}
-	for i := bpp; i < len(row); i++ {
-		a, b, c := int(row[i-bpp]), int(prev[i]), int(prev[i-bpp])
-		pa, pb, pc := b-c, a-c, a+b-2*c
-		pa, pb, pc = abs(pa), abs(pb), abs(pc)
-		switch {
-		case pa <= pb && pa <= pc:
-			row[i] += uint8(a)
-		case pb <= pc:
-			row[i] += uint8(b)
-		default:
-			row[i] += uint8(c)
+	prev = prev[:len(row)]
+	for ch := range bpp {
+		a, c := 0, 0
+		for i := ch; i < len(row); i += bpp {
+			b := int(prev[i])
+			pa, pb := b-c, a-c
+			pc := abs(pa + pb)
+			pa, pb = abs(pa), abs(pb)
+			pred := c
+			if pb <= pc {
+				pred = b
+			}
+			if pa <= min(pb, pc) {
+				pred = a
+			}
+			a = (pred + int(row[i])) & 0xff
+			row[i] = uint8(a)
+			c = b
 		}
 	}
 }
 
 func abs(x int) int {
-	if x < 0 {
-		return -x
-	}
-	return x
+	m := x >> 63
+	return (x ^ m) - m
 }
