@@ -240,7 +240,7 @@ func (j *Job) openDays(plan schedule.Plan, current []quotes.Quote, sum *Summary)
 	return j.Store.Update(func(tx *store.Tx) error {
 		// The rotation's compact records: a morning decodes only the
 		// chosen cat's record, not the library's.
-		var photos []schedule.Candidate
+		photos := make([]schedule.Candidate, 0, sum.Index.Photos) // the index counted them
 		var quotes []store.Quote
 		err := tx.EachRotation(func(r store.Rotation) error {
 			photos = append(photos, schedule.Candidate{ID: r.Hash, Added: r.Added, Sent: r.Sent, Last: r.Last})

@@ -1,7 +1,6 @@
 package job
 
 import (
-	"os"
 	"path/filepath"
 
 	"cotd/store"
@@ -85,7 +84,7 @@ func (r *indexRun) settle() error {
 // time alone do not tell: photos copied in one go share a coarse mtime.
 func (r *indexRun) movedElsewhere(v entry, others []entry, hash string) bool {
 	for _, o := range others {
-		if v.info != nil && o.info != nil && os.SameFile(v.info, o.info) || o.mod == v.mod && filepath.Base(o.rel) == filepath.Base(v.rel) {
+		if v.id != (fileID{}) && v.id == o.id || o.mod == v.mod && filepath.Base(o.rel) == filepath.Base(v.rel) {
 			return true
 		}
 	}

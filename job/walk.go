@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -23,9 +24,9 @@ type entry struct {
 	size int64
 	mod  int64
 	err  string // a reason the file cannot be used, known without reading it
-	// info is what the walk's stat saw (nil when it failed): after a
-	// rename it is still the same file (os.SameFile), at its new path.
-	info fs.FileInfo
+	// id is the file the walk's stat saw (zero when it failed): after a
+	// rename it is still the same file, at its new path.
+	id fileID
 	// gone means the file was not there when the walk looked at the name
 	// it listed: renamed, moved or deleted while the walk ran.
 	gone bool
@@ -55,10 +56,13 @@ func (j *Job) walk() ([]entry, error) {
 
 // walkDir adds the image files of folder dir (rel under the photo folder,
 // "" for the folder itself) and of its subfolders to out, in name order.
-// Read through an os.Root, the listing lstats each name relative to its
-// folder, which describes a regular file: a warm morning makes one system
-// call per photo. Hidden files and folders (.thumbnails, .git) are
-// skipped, and so are names that are not image files (notes, sidecars).
+// A warm morning's cost is this listing, so it is made of the fewest
+// system calls: the folder's names in a few getdents64 calls, then one
+// fstatat a photo, relative to the folder and not following links
+// (listDir), with nothing allocated per file but its name. Hidden files
+// and folders (.thumbnails, .git) are skipped, and so are names that are
+// not image files (notes, sidecars), unstatted where the listing gives
+// their type.
 func (j *Job) walkDir(dir, rel string, out *[]entry) error {
 	folder := func(err error) error {
 		if rel == "" {
@@ -67,52 +71,68 @@ func (j *Job) walkDir(dir, rel string, out *[]entry) error {
 		*out = append(*out, entry{rel: rel, abs: dir, err: "cannot read: " + reason(err), gone: errors.Is(err, fs.ErrNotExist)})
 		return nil
 	}
-	root, err := os.OpenRoot(dir)
+	d, err := openDir(dir)
 	if err != nil {
 		return folder(err)
 	}
-	defer root.Close()
-	f, err := root.Open(".")
+	defer d.close()
+	names, err := d.names()
 	if err != nil {
 		return folder(err)
 	}
-	ents, err := f.ReadDir(-1)
-	f.Close()
-	if err != nil {
-		return folder(err)
+	slices.SortFunc(names, func(a, b dirName) int { return strings.Compare(a.name, b.name) })
+	// The listing: the names, then a stat of each that may be a photo or
+	// a folder. What the folder then does (testHookWalked) does not change
+	// what the walk saw.
+	type seen struct {
+		dirName
+		image bool
+		why   string
+		st    stated
+		err   error
 	}
-	type named struct {
-		name string
-		d    fs.DirEntry
-	}
-	names := make([]named, 0, len(ents))
-	for _, d := range ents {
-		if name := d.Name(); !strings.HasPrefix(name, ".") {
-			names = append(names, named{name, d})
-		}
-	}
-	sort.Slice(names, func(a, b int) bool { return names[a].name < names[b].name })
+	list := make([]seen, 0, len(names))
 	for _, n := range names {
-		path, relp := filepath.Join(dir, n.name), filepath.Join(rel, n.name)
-		typ := n.d.Type()
-		if typ.IsDir() {
+		ok, why := images.Supported(n.name)
+		if !ok && why == "" && n.typ != typeDir && n.typ != typeUnknown {
+			continue // not an image file name: notes, sidecars
+		}
+		st, err := d.stat(n.name)
+		if (!ok && why == "") && (err != nil || !st.dir) {
+			continue
+		}
+		list = append(list, seen{n, ok, why, st, err})
+	}
+	*out = slices.Grow(*out, len(list))
+	for _, n := range list {
+		path, relp := dir+string(filepath.Separator)+n.name, n.name // dir is clean, and names have no separator
+		if rel != "" {
+			relp = rel + string(filepath.Separator) + n.name
+		}
+		ok, why, st, serr := n.image, n.why, n.st, n.err
+		if serr == nil && st.dir {
 			if err := j.walkDir(path, relp, out); err != nil {
 				return err
 			}
 			continue
 		}
-		ok, why := images.Supported(n.name)
-		if !ok && why == "" {
-			continue // not an image file name: notes, sidecars
-		}
 		if testHookWalked != nil {
 			testHookWalked(path)
 		}
 		var e entry
-		if typ.IsRegular() {
-			e = j.regularEntry(n.d, path)
-		} else if e, err = j.entryFor(path); err != nil {
-			return err
+		switch {
+		case errors.Is(serr, fs.ErrNotExist):
+			e = entry{abs: path, err: "cannot read: " + reason(serr), gone: true}
+		case serr != nil:
+			e = entry{abs: path, err: "cannot read: " + reason(serr)}
+		case !st.regular: // a link, or something else: described by entryFor
+			if e, err = j.entryFor(path); err != nil {
+				return err
+			}
+		case st.size > images.MaxFileBytes:
+			e = entry{abs: path, err: tooBig(st.size).Error(), size: st.size, mod: st.mod}
+		default:
+			e = entry{abs: path, size: st.size, mod: st.mod, id: st.id}
 		}
 		e.rel = relp
 		if !ok && e.err == "" {
@@ -121,29 +141,6 @@ func (j *Job) walkDir(dir, rel string, out *[]entry) error {
 		*out = append(*out, e)
 	}
 	return nil
-}
-
-// regularEntry is entryFor for a name its folder's listing says is a
-// regular file (most of a photo folder), described by the lstat the
-// listing made (a folder read through an os.Root lstats each name it
-// lists, relative to the folder).
-func (j *Job) regularEntry(d fs.DirEntry, path string) entry {
-	e := entry{abs: path}
-	info, err := d.Info()
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		e.err, e.gone = "cannot read: "+reason(err), true
-	case err != nil:
-		e.err = "cannot read: " + reason(err)
-	case !info.Mode().IsRegular(): // replaced since the listing: a link or a folder
-		e, _ = j.entryFor(path)
-	case info.Size() > images.MaxFileBytes:
-		e.err = tooBig(info.Size()).Error()
-		e.size, e.mod = info.Size(), info.ModTime().UnixNano()
-	default:
-		e.size, e.mod, e.info = info.Size(), info.ModTime().UnixNano(), info
-	}
-	return e
 }
 
 // entryFor describes the file at path (inside the photo folder) as a scan
@@ -182,7 +179,7 @@ func (j *Job) entryFor(path string) (entry, error) {
 		e.err = tooBig(info.Size()).Error()
 		e.size, e.mod = info.Size(), info.ModTime().UnixNano()
 	default:
-		e.size, e.mod, e.info = info.Size(), info.ModTime().UnixNano(), info
+		e.size, e.mod, e.id = info.Size(), info.ModTime().UnixNano(), fileIDOf(info)
 	}
 	return e, nil
 }
