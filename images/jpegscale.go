@@ -207,6 +207,7 @@ type jcomp struct {
 	td, ta       int
 	pred         int32
 	out          plane
+	n            int // samples per block across this component's decode: n/8 of its size
 }
 
 // idctBits is the fixed-point precision of idctTable.
@@ -463,7 +464,10 @@ func isBaselineJPEG(data []byte) bool {
 // decodeJPEGScaled decodes a JPEG at n/8 of its size (n samples across
 // each 8×8 block: 8, 6, 4, 2 or 1) into planes. The planes' geometry is in
 // source: luma spans width·n/8 × height·n/8, chroma its share of that.
-func decodeJPEGScaled(data []byte, n int) (source, error) {
+// chroma, when given, is the rendition's chroma size (ctw, cth), by which a
+// baseline file's full-resolution chroma may be decoded smaller still
+// (chromaBlocks).
+func decodeJPEGScaled(data []byte, n int, chroma ...int) (source, error) {
 	var (
 		quant    [4][64]int32
 		qDefined [4]bool
@@ -569,6 +573,9 @@ func decodeJPEGScaled(data []byte, n int) (source, error) {
 				return source{}, errFallback
 			}
 			if !progressive {
+				if len(chroma) == 2 {
+					chromaBlocks(comps, width, height, n, chroma[0], chroma[1])
+				}
 				return decodeScan(data[i:], seg, comps, width, height, n, restartN, &quant, qDefined, &dc, &ac)
 			}
 			if prog == nil {
@@ -647,15 +654,20 @@ func decodeScan(entropy, sos []byte, comps []jcomp, width, height, n, restartN i
 		return source{}, errFallback
 	}
 	_, _, mcusX, mcusY := mcuGrid(comps, width, height)
+	var slots [9]*[64]int8 // by samples per block
 	for ci := range comps {
 		c := &comps[ci]
-		c.out = newPlane(mcusX*c.h*n, mcusY*c.v*n)
+		if c.n == 0 {
+			c.n = n
+		}
+		c.out = newPlane(mcusX*c.h*c.n, mcusY*c.v*c.n)
+		slots[c.n] = lowSlots(c.n)
 	}
 
 	r := bitReader{data: entropy}
 	var cf [64]int32 // the low n×n dequantized coefficients, row-major
-	slot := lowSlots(n)
 	block := func(c *jcomp, bx, by int) bool {
+		n, slot := c.n, slots[c.n]
 		q := &quant[c.tq]
 		t, ok := r.decode(&dc[c.td])
 		if !ok || t > 16 {
@@ -748,6 +760,26 @@ func decodeScan(entropy, sos []byte, comps []jcomp, width, height, n, restartN i
 	return planesSource(comps, width, height, n)
 }
 
+// chromaBlocks picks a smaller decode for full-resolution chroma (4:4:4,
+// which vips and cameras write at quality 90 and up) when the rendition's
+// 4:2:0 chroma, ctw×cth, needs less of it: a 1920–2559 px photo's chroma
+// (for 1280) at 4/8 instead of 6/8, by the rule that picks luma's
+// (jpegBlock). The smaller IDCT and planes skip a box shrink
+// after the decode too: chroma was half the filters' work for a quarter
+// of the detail anyone sees.
+func chromaBlocks(comps []jcomp, width, height, n, ctw, cth int) {
+	if len(comps) != 3 || ctw <= 0 || cth <= 0 {
+		return
+	}
+	for ci := 1; ci < 3; ci++ {
+		if comps[ci].h != comps[0].h || comps[ci].v != comps[0].v {
+			return // subsampled chroma already shrinks with luma
+		}
+	}
+	nc := min(n, jpegBlock(width, height, ctw, cth))
+	comps[1].n, comps[2].n = nc, nc
+}
+
 // putBlock writes the n×n samples of block (bx, by) of out from its low
 // dequantized coefficients cf: one flat value when only the DC term is set
 // (most blocks of a photo at small scales) or n is 1, the reduced IDCT
@@ -808,6 +840,13 @@ func lumaFirst(comps []jcomp) bool {
 func planesSource(comps []jcomp, width, height, n int) (source, error) {
 	hmax, vmax := comps[0].h, comps[0].v
 	scale := 8 / float64(n)
+	cscale := scale
+	if len(comps) == 3 && comps[1].n != 0 {
+		if comps[2].n != comps[1].n {
+			return source{}, errFallback
+		}
+		cscale = 8 / float64(comps[1].n)
+	}
 	y := comps[0]
 	gw, gh := float64(width)/scale, float64(height)/scale
 	src := source{
@@ -815,8 +854,8 @@ func planesSource(comps []jcomp, width, height, n int) (source, error) {
 		w: width, h: height, gw: gw, gh: gh,
 	}
 	if len(comps) == 3 {
-		cgw := float64(width) * float64(comps[1].h) / float64(hmax) / scale
-		cgh := float64(height) * float64(comps[1].v) / float64(vmax) / scale
+		cgw := float64(width) * float64(comps[1].h) / float64(hmax) / cscale
+		cgh := float64(height) * float64(comps[1].v) / float64(vmax) / cscale
 		if comps[2].h != comps[1].h || comps[2].v != comps[1].v {
 			return source{}, errFallback
 		}

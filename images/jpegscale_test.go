@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -268,6 +269,68 @@ func TestIDCT6(t *testing.T) {
 				if got := float64(dst[y*7+x]); math.Abs(got-want) > 1 {
 					t.Fatalf("block %d sample (%d,%d) = %v, float reduced IDCT = %v", n, x, y, got, want)
 				}
+			}
+		}
+	}
+}
+
+// TestScaledDecoderChromaBlocks: a baseline 4:4:4 file's chroma is decoded
+// at the scale the rendition's 4:2:0 chroma needs (chromaBlocks), smaller
+// than luma's, and still looks like the full decode's chroma shrunk; its
+// luma, and a 4:2:0 file's every plane, are the bytes they were.
+func TestScaledDecoderChromaBlocks(t *testing.T) {
+	needVips(t)
+	dir := realworldDir(t)
+	for _, c := range []struct {
+		side, sub string
+		n, nc     int
+	}{{"2000", "off", 6, 4}, {"3199", "off", 4, 4}, {"2400", "off", 6, 4}, {"2600", "off", 4, 4}, {"2000", "on", 6, 6}} {
+		in := filepath.Join(t.TempDir(), "in.jpg")
+		if b, err := exec.Command("vips", "thumbnail", filepath.Join(dir, "jpg_tests_42_IndexError.jpg"), in+"[Q=92,subsample-mode="+c.sub+"]", c.side).CombinedOutput(); err != nil {
+			t.Fatalf("vips thumbnail: %v\n%s", err, b)
+		}
+		data, err := os.ReadFile(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, _ := jpeg.DecodeConfig(bytes.NewReader(data))
+		tw, th := fit(cfg.Width, cfg.Height, Default.MaxSide)
+		if n := jpegBlock(cfg.Width, cfg.Height, tw, th); n != c.n {
+			t.Fatalf("%s px: luma at %d/8, want %d/8", c.side, n, c.n)
+		}
+		plain, err := decodeJPEGScaled(data, c.n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decodeJPEGScaled(data, c.n, (tw+1)/2, (th+1)/2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := c.side + " px, subsample " + c.sub
+		if planePSNR(got.y, plain.y) != math.Inf(1) {
+			t.Errorf("%s: luma changed", name)
+		}
+		full, err := jpeg.Decode(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := toSource(full)
+		if wantW := (ref.cb.w*c.nc + 7) / 8; got.cb.w != wantW || got.cgw != float64(ref.cb.w)*float64(c.nc)/8 {
+			t.Fatalf("%s: chroma %d px wide spanning %g, want %d/8 of %d", name, got.cb.w, got.cgw, c.nc, ref.cb.w)
+		}
+		if c.nc == c.n {
+			if planePSNR(got.cb, plain.cb) != math.Inf(1) || planePSNR(got.cr, plain.cr) != math.Inf(1) {
+				t.Errorf("%s: chroma changed though its decode did not", name)
+			}
+			continue
+		}
+		for _, p := range []struct {
+			what      string
+			got, want plane
+		}{{"Cb", got.cb, ref.cb}, {"Cr", got.cr, ref.cr}} {
+			small := boxShrink(p.want, 8/c.nc, 8/c.nc)
+			if q := planePSNR(p.got, small); q < 30 {
+				t.Errorf("%s: %s at %d/8: PSNR %.1f dB against a shrunk full decode, want ≥ 30", name, p.what, c.nc, q)
 			}
 		}
 	}

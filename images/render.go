@@ -174,7 +174,7 @@ func decodeScaled(data []byte, format string, w, h, tw, th int) (source, error) 
 		err := errFallback // a 1:1 progressive file is image/jpeg's to decode
 		if n := jpegBlock(w, h, tw, th); n < 8 || isBaselineJPEG(data) {
 			var src source
-			if src, err = decodeJPEGScaledSafe(data, n); err == nil {
+			if src, err = decodeJPEGScaledSafe(data, n, (tw+1)/2, (th+1)/2); err == nil {
 				return src, nil
 			}
 		}
@@ -197,13 +197,13 @@ func scaledProgressive(data []byte) bool {
 
 // decodeJPEGScaledSafe turns a panic in the scaled decoder into a fallback
 // to image/jpeg, which then gives the verdict on the file.
-func decodeJPEGScaledSafe(data []byte, n int) (src source, err error) {
+func decodeJPEGScaledSafe(data []byte, n, ctw, cth int) (src source, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			src, err = source{}, errFallback
 		}
 	}()
-	return decodeJPEGScaled(data, n)
+	return decodeJPEGScaled(data, n, ctw, cth)
 }
 
 func decode(data []byte, format string) (source, error) { return decodeFull(data, format, 0, 0) }
@@ -491,15 +491,29 @@ func fit(w, h, side int) (int, int) {
 	return max(1, int(math.Round(float64(w)*float64(side)/float64(h)))), side
 }
 
+// chromaResidual is boxResidual for chroma. Full-resolution chroma (4:4:4,
+// which vips and cameras write at high quality) shrinks twice as much as
+// luma into the rendition's 4:2:0, so Lanczos alone needs twice the taps,
+// over the full-width rows: most of the filter's work for half the
+// picture's detail. A 2×2 box first, where at least this much remains, is
+// what the encoder's own 4:2:0 averaging does after a full-resolution
+// filter, in the other order.
+var chromaResidual = 1.125
+
 // scalePlane shrinks p (spanning gw×gh of its pixels) to dw×dh pixels spanning
 // dgw×dgh: an exact box shrink by an integer factor while at least boxResidual
 // remains, then Lanczos-3 for the rest.
 func scalePlane(p plane, gw, gh float64, dw, dh int, dgw, dgh float64) plane {
+	return scalePlaneBy(p, gw, gh, dw, dh, dgw, dgh, boxResidual)
+}
+
+// scalePlaneBy is scalePlane leaving residual (not boxResidual) for Lanczos.
+func scalePlaneBy(p plane, gw, gh float64, dw, dh int, dgw, dgh, residual float64) plane {
 	if p.w == dw && p.h == dh && gw == dgw && gh == dgh {
 		return p
 	}
 	// Each axis on its own: 4:2:2 chroma is already halved across, not down.
-	kx, ky := max(1, int(gw/dgw/boxResidual)), max(1, int(gh/dgh/boxResidual))
+	kx, ky := max(1, int(gw/dgw/residual)), max(1, int(gh/dgh/residual))
 	if kx > 1 || ky > 1 {
 		p = boxShrink(p, kx, ky)
 		gw, gh = gw/float64(kx), gh/float64(ky)
@@ -530,8 +544,8 @@ func process(src source, o, tw, th int) image.Image {
 	}
 	cw, ch := (tw+1)/2, (th+1)/2
 	cgw, cgh := float64(tw)/2, float64(th)/2
-	cb := orient(scalePlane(src.cb, src.cgw, src.cgh, cw, ch, cgw, cgh), o)
-	cr := orient(scalePlane(src.cr, src.cgw, src.cgh, cw, ch, cgw, cgh), o)
+	cb := orient(scalePlaneBy(src.cb, src.cgw, src.cgh, cw, ch, cgw, cgh, chromaResidual), o)
+	cr := orient(scalePlaneBy(src.cr, src.cgw, src.cgh, cw, ch, cgw, cgh, chromaResidual), o)
 	return &image.YCbCr{
 		Y: compact(y), Cb: compact(cb), Cr: compact(cr),
 		YStride: y.w, CStride: cb.w,
