@@ -34,14 +34,6 @@ func newInflater(segs [][]byte, out []byte) *inflater {
 // the 8 bytes its last copy step may spill.
 const inflateSlack = 258 + 8
 
-// inflate decodes a whole stream into out, which it must fill exactly;
-// the tests' way in, through the window PNG rows take, a byte a row so
-// that a small chunk slides it often.
-func inflate(segs [][]byte, out []byte, chunk int) error {
-	i := 0
-	return inflateRows(segs, 1, len(out), chunk, func(r []byte) { out[i] = r[0]; i++ })
-}
-
 // inflateRows decodes a stream that must be rows rows of stride bytes,
 // handing each to row in turn (the slice is valid until row returns), in a
 // window of the last 32 KiB, the row being made, and chunk bytes more.

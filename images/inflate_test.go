@@ -9,6 +9,14 @@ import (
 	"testing"
 )
 
+// inflate decodes a whole stream into out, which it must fill exactly;
+// the tests' way in, through the window PNG rows take, a byte a row so
+// that a small chunk slides it often.
+func inflate(segs [][]byte, out []byte, chunk int) error {
+	i := 0
+	return inflateRows(segs, 1, len(out), chunk, func(r []byte) { out[i] = r[0]; i++ })
+}
+
 // inflateCorpus is data of the kinds a PNG's rows are: noise, text-like
 // runs, long repeats and near-repeats at every distance, with every zlib
 // level (stored, Huffman only, fast, default, best), so stored, fixed and
